@@ -1,0 +1,160 @@
+"""One frozen settings object, built once at the entry point from the environment and `.env`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+BUNDLED_DATA_DIR = Path(__file__).resolve().parent.parent / "market" / "data" / "prices"
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_SOURCES = ("yahoo", "csv")
+
+log = logging.getLogger(__name__)
+
+
+class SettingsError(Exception):
+    """One or more settings are missing or invalid; ``problems`` lists each one."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid settings:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. Fields mirror the variables documented in `.env.example`."""
+
+    telegram_bot_token: str = ""
+    telegram_api_url: str = DEFAULT_API_URL
+    database_path: Path = Path("data/rotation.db")
+    market_data_source: str = "yahoo"
+    market_data_dir: Path = BUNDLED_DATA_DIR
+    operator_ids: frozenset[int] = field(default_factory=frozenset)
+    log_level: str = "INFO"
+    universe_file: Path | None = None
+    daily_offset_minutes: int = 30
+    daily_deadline_minutes: int = 240
+    yahoo_cache_dir: Path = Path("data/yfinance-cache")
+    env_file_warning: str | None = None
+
+    @property
+    def telegram_file_url(self) -> str:
+        """Base file URL for the Bot API server in use (`.../bot` -> `.../file/bot`)."""
+        url = self.telegram_api_url
+        if url.endswith("/bot"):
+            return url[: -len("bot")] + "file/bot"
+        return url.rstrip("/") + "/file/bot"
+
+    def require_token(self) -> str:
+        """The bot token, or a SettingsError saying how to set it."""
+        if not self.telegram_bot_token:
+            raise SettingsError(["TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)"])
+        return self.telegram_bot_token
+
+
+def _parse_ids(raw: str, problems: list[str]) -> frozenset[int]:
+    ids: set[int] = set()
+    for part in raw.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            ids.add(int(part))
+        except ValueError:
+            problems.append(f"OPERATOR_IDS: {part!r} is not a numeric Telegram user id")
+    return frozenset(ids)
+
+
+def _parse_int(name: str, raw: str | None, default: int, problems: list[str]) -> int:
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        problems.append(f"{name}: {raw!r} is not a whole number")
+        return default
+    if value < 0:
+        problems.append(f"{name}: must not be negative")
+    return value
+
+
+def _env_file_warning(env_file: Path) -> str | None:
+    try:
+        mode = env_file.stat().st_mode
+    except OSError:
+        return None
+    if mode & (stat.S_IROTH | stat.S_IRGRP):
+        return f"{env_file} is readable by other users; it holds the bot token (chmod 600 it)"
+    return None
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+) -> Settings:
+    """Build Settings from ``environ`` (default os.environ) over an optional `.env` file.
+
+    The process environment wins over `.env`. Every problem is collected and raised together.
+    """
+    values: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+    problems: list[str] = []
+
+    source = values.get("MARKET_DATA_SOURCE", "yahoo").strip().lower() or "yahoo"
+    if source not in _SOURCES:
+        problems.append(f"MARKET_DATA_SOURCE: {source!r} is not one of {', '.join(_SOURCES)}")
+    level = values.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    if level not in _LOG_LEVELS:
+        problems.append(f"LOG_LEVEL: {level!r} is not one of {', '.join(_LOG_LEVELS)}")
+    api_url = values.get("TELEGRAM_API_URL", "").strip() or DEFAULT_API_URL
+    if not api_url.startswith(("http://", "https://")):
+        problems.append(f"TELEGRAM_API_URL: {api_url!r} must start with http:// or https://")
+    token = values.get("TELEGRAM_BOT_TOKEN", "").strip()
+    if token and (":" not in token or not token.split(":", 1)[0].isdigit()):
+        problems.append("TELEGRAM_BOT_TOKEN: does not look like a bot token (<digits>:<secret>)")
+    data_dir = Path(values.get("MARKET_DATA_DIR", "").strip() or BUNDLED_DATA_DIR)
+    if source == "csv" and not data_dir.is_dir():
+        problems.append(f"MARKET_DATA_DIR: {data_dir} is not a folder")
+    universe_raw = values.get("UNIVERSE_FILE", "").strip()
+    universe_file = Path(universe_raw) if universe_raw else None
+    if universe_file is not None and not universe_file.is_file():
+        problems.append(f"UNIVERSE_FILE: {universe_file} does not exist")
+
+    settings = Settings(
+        telegram_bot_token=token,
+        telegram_api_url=api_url,
+        database_path=Path(values.get("DATABASE_PATH", "").strip() or "data/rotation.db"),
+        market_data_source=source,
+        market_data_dir=data_dir,
+        operator_ids=_parse_ids(values.get("OPERATOR_IDS", ""), problems),
+        log_level=level,
+        universe_file=universe_file,
+        daily_offset_minutes=_parse_int(
+            "DAILY_OFFSET_MINUTES", values.get("DAILY_OFFSET_MINUTES"), 30, problems
+        ),
+        daily_deadline_minutes=_parse_int(
+            "DAILY_DEADLINE_MINUTES", values.get("DAILY_DEADLINE_MINUTES"), 240, problems
+        ),
+        yahoo_cache_dir=Path(values.get("YAHOO_CACHE_DIR", "").strip() or "data/yfinance-cache"),
+        env_file_warning=_env_file_warning(env_file) if env_file is not None else None,
+    )
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+def parse_date(text: str) -> dt.date:
+    """Parse YYYY-MM-DD or raise ValueError with a message a user understands."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date; use YYYY-MM-DD, e.g. 2026-03-31") from None

@@ -1,0 +1,143 @@
+"""Incremental price refresh: from the last stored session (with overlap) to the expected one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+import sqlite_utils
+
+from market.calendar import NyseCalendar
+from market.provider import FetchResult, PriceProvider
+from storage.prices import (
+    bars_to_rows,
+    last_dates,
+    load_closes,
+    replace_symbol_history,
+    upsert_prices,
+)
+
+log = logging.getLogger(__name__)
+
+OVERLAP_SESSIONS = 5
+HISTORY_SESSIONS = 3 * 252
+# Stored and fetched closes of the same session that differ by more than this fraction mean the
+# source re-adjusted history (a dividend or split): the symbol's history is fetched again.
+READJUST_TOLERANCE = 5e-4
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    """What a refresh did: rows added per symbol, latest stored session, failures."""
+
+    expected: dt.date
+    added: dict[str, int] = field(default_factory=dict)
+    latest: dict[str, dt.date] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+    readjusted: tuple[str, ...] = ()
+    rate_limited: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def complete(self, symbols: Sequence[str]) -> list[str]:
+        """Symbols whose latest stored session is older than the expected one."""
+        return [s for s in symbols if self.latest.get(s, dt.date.min) < self.expected]
+
+
+async def refresh_prices(
+    db: sqlite_utils.Database,
+    provider: PriceProvider,
+    calendar: NyseCalendar,
+    symbols: Sequence[str],
+    expected: dt.date,
+    *,
+    fetched_at: dt.datetime,
+) -> RefreshReport:
+    """Bring ``symbols`` up to the ``expected`` session; store the good ones, name the bad ones.
+
+    Stored rows of a failed symbol are left untouched. One batched fetch covers every symbol
+    already stored (from its last session minus an overlap); a second one covers symbols with
+    no history yet. Overlap closes that no longer match trigger a full re-fetch of that symbol.
+    """
+    before = last_dates(db, symbols)
+    history_start = calendar.shift(expected, -HISTORY_SESSIONS)
+    stored = [s for s in symbols if s in before and before[s] < expected]
+    fresh = [s for s in symbols if s not in before]
+    failures: dict[str, str] = {}
+    rate_limited = False
+    added: dict[str, int] = {s: 0 for s in symbols}
+    readjusted: list[str] = []
+
+    if stored:
+        start = calendar.shift(min(before[s] for s in stored), -OVERLAP_SESSIONS)
+        result = await provider.fetch(stored, start, expected, expected_last=expected)
+        rate_limited |= result.rate_limited
+        failures.update(result.failures)
+        stale = _readjusted(db, result)
+        good = {s: b for s, b in result.bars.items() if s not in stale}
+        _store(db, good, result.source, fetched_at, before, added)
+        if stale:
+            full = await provider.fetch(stale, history_start, expected, expected_last=expected)
+            rate_limited |= full.rate_limited
+            failures.update(full.failures)
+            for symbol, bars in full.bars.items():
+                rows = bars_to_rows(symbol, bars, full.source, fetched_at)
+                replace_symbol_history(db, symbol, rows)
+                added[symbol] = int((bars.index > pd.Timestamp(before[symbol])).sum())
+                readjusted.append(symbol)
+                log.warning("%s: source re-adjusted history; stored history replaced", symbol)
+    if fresh:
+        result = await provider.fetch(fresh, history_start, expected, expected_last=expected)
+        rate_limited |= result.rate_limited
+        failures.update(result.failures)
+        _store(db, dict(result.bars), result.source, fetched_at, before, added)
+
+    latest = last_dates(db, symbols)
+    return RefreshReport(
+        expected=expected,
+        added=added,
+        latest=latest,
+        failures=failures,
+        readjusted=tuple(sorted(readjusted)),
+        rate_limited=rate_limited,
+    )
+
+
+def _store(
+    db: sqlite_utils.Database,
+    bars: dict[str, pd.DataFrame],
+    source: str,
+    fetched_at: dt.datetime,
+    before: dict[str, dt.date],
+    added: dict[str, int],
+) -> None:
+    rows = []
+    for symbol, frame in bars.items():
+        rows.extend(bars_to_rows(symbol, frame, source, fetched_at))
+        last = before.get(symbol)
+        added[symbol] = int((frame.index > pd.Timestamp(last)).sum()) if last else len(frame)
+    upsert_prices(db, rows)
+
+
+def _readjusted(db: sqlite_utils.Database, result: FetchResult) -> list[str]:
+    """Symbols whose fetched closes disagree with stored closes on overlapping sessions."""
+    if not result.bars:
+        return []
+    symbols = list(result.bars)
+    first = min(frame.index[0] for frame in result.bars.values()).date()
+    stored = load_closes(db, symbols, start=first)
+    out = []
+    for symbol, frame in result.bars.items():
+        old = stored[symbol].dropna()
+        both = old.index.intersection(frame.index)
+        if both.empty:
+            continue
+        rel = (frame.loc[both, "close"] / old.loc[both] - 1.0).abs()
+        if bool((rel > READJUST_TOLERANCE).any()):
+            out.append(symbol)
+    return out

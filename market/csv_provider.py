@@ -1,0 +1,149 @@
+"""A PriceProvider over a folder of `<SYMBOL>.csv` files (the bundled sample, or the user's)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from market.provider import BAR_COLUMNS, FetchResult, empty_bars
+from market.symbols import symbol_to_filename
+
+HEADER = ("date", "open", "high", "low", "close", "volume")
+
+
+class CsvFormatError(ValueError):
+    """A csv file that breaks the format; the message names the file and the line."""
+
+    def __init__(self, path: Path, line: int, problem: str) -> None:
+        self.path = path
+        self.line = line
+        super().__init__(f"{path.name} line {line}: {problem}")
+
+
+def _number(raw: str, column: str, path: Path, line: int, *, price: bool) -> float:
+    text = raw.strip()
+    if text == "":
+        if column == "close":
+            raise CsvFormatError(path, line, "close is empty")
+        return math.nan
+    try:
+        value = float(text)
+    except ValueError:
+        raise CsvFormatError(path, line, f"{column} {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise CsvFormatError(path, line, f"{column} {text!r} is not a finite number")
+    if price and value <= 0:
+        raise CsvFormatError(path, line, f"{column} {text} is not a positive price")
+    if not price and value < 0:
+        raise CsvFormatError(path, line, f"{column} {text} is negative")
+    return value
+
+
+def read_price_csv(path: Path) -> pd.DataFrame:
+    """Parse and validate one csv file into a bar frame; raise CsvFormatError on any problem."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            raise CsvFormatError(path, 1, "the file is empty")
+        names = [h.strip().lower() for h in header]
+        missing = [c for c in HEADER if c not in names]
+        if missing:
+            raise CsvFormatError(path, 1, f"missing column(s) {', '.join(missing)}")
+        pos = {c: names.index(c) for c in HEADER}
+        dates: list[dt.date] = []
+        values: list[list[float]] = []
+        for line, row in enumerate(reader, start=2):
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            if len(row) < len(names):
+                raise CsvFormatError(path, line, f"expected {len(names)} fields, got {len(row)}")
+            raw_date = row[pos["date"]].strip()
+            try:
+                day = dt.date.fromisoformat(raw_date)
+            except ValueError:
+                raise CsvFormatError(path, line, f"date {raw_date!r} is not YYYY-MM-DD") from None
+            if dates and day == dates[-1]:
+                raise CsvFormatError(path, line, f"duplicate date {day}")
+            if dates and day < dates[-1]:
+                raise CsvFormatError(path, line, f"date {day} is out of order (after {dates[-1]})")
+            dates.append(day)
+            values.append(
+                [_number(row[pos[c]], c, path, line, price=c != "volume") for c in BAR_COLUMNS]
+            )
+    if not dates:
+        return empty_bars()
+    index = pd.DatetimeIndex(pd.to_datetime(dates), name="date")
+    return pd.DataFrame(np.asarray(values, dtype="float64"), index=index, columns=list(BAR_COLUMNS))
+
+
+class CsvProvider:
+    """Daily bars from `<folder>/<SYMBOL>.csv`; nothing after ``asof`` is ever visible."""
+
+    name = "csv"
+
+    def __init__(self, folder: Path, asof: dt.date | None = None) -> None:
+        self.folder = Path(folder)
+        self.asof = asof
+        self._cache: dict[Path, tuple[float, pd.DataFrame]] = {}
+
+    def available_symbols(self) -> list[str]:
+        """Symbols with a file in the folder, with the caret restored for known indexes."""
+        return sorted(filename_to_symbol(p.name) for p in self.folder.glob("*.csv"))
+
+    def _load(self, path: Path) -> pd.DataFrame:
+        mtime = path.stat().st_mtime
+        cached = self._cache.get(path)
+        if cached is not None and cached[0] == mtime:
+            return cached[1]
+        frame = read_price_csv(path)
+        self._cache[path] = (mtime, frame)
+        return frame
+
+    async def fetch(
+        self,
+        symbols: Sequence[str],
+        start: dt.date,
+        end: dt.date,
+        *,
+        expected_last: dt.date | None = None,
+    ) -> FetchResult:
+        """Bars from the csv files; per-symbol problems (no file, bad format, stale) fail."""
+        cutoff = min(end, self.asof) if self.asof else end
+        bars: dict[str, pd.DataFrame] = {}
+        failures: dict[str, str] = {}
+        for symbol in symbols:
+            path = self.folder / symbol_to_filename(symbol)
+            if not path.is_file():
+                failures[symbol] = f"no file {path.name} in {self.folder}"
+                continue
+            try:
+                frame = self._load(path)
+            except CsvFormatError as exc:
+                failures[symbol] = str(exc)
+                continue
+            visible = frame.loc[pd.Timestamp(start) : pd.Timestamp(cutoff)]
+            if visible.empty:
+                failures[symbol] = f"no rows between {start} and {cutoff}"
+                continue
+            last = visible.index[-1].date()
+            if expected_last is not None and last < expected_last:
+                failures[symbol] = f"stale: last session {last}, expected {expected_last}"
+                continue
+            bars[symbol] = visible.copy()
+        return FetchResult(bars=bars, failures=failures, source=self.name)
+
+
+_INDEX_FILES = {"RUT", "GSPC", "IXIC", "VIX", "TNX", "IRX", "SP600", "SPXEW", "DJI", "NDX"}
+
+
+def filename_to_symbol(name: str) -> str:
+    """'RUT.csv' -> '^RUT' for known index files; 'IWM.csv' -> 'IWM'."""
+    stem = name.removesuffix(".csv").upper()
+    return "^" + stem if stem in _INDEX_FILES else stem

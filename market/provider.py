@@ -1,0 +1,71 @@
+"""The PriceProvider protocol, the frame contract every provider returns, and fetch errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import pandas as pd
+
+#: Columns of a normalised bar frame. Index: tz-naive DatetimeIndex named "date" (session
+#: dates at midnight), ascending, unique. close is float and never NaN; open/high/low/volume
+#: may be NaN (close-only series).
+BAR_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What a provider returns: good bars per symbol, and a reason per failed symbol.
+
+    A symbol is in exactly one of ``bars`` or ``failures``. ``bars`` frames follow the
+    contract above and cover ``start`` .. ``end`` (inclusive) as far as the source has data.
+    """
+
+    bars: Mapping[str, pd.DataFrame]
+    failures: Mapping[str, str] = field(default_factory=dict)
+    source: str = ""
+    rate_limited: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+class PriceFetchError(Exception):
+    """A fetch that failed for some symbols; ``failures`` maps symbol -> cause."""
+
+    def __init__(self, failures: Mapping[str, str], *, rate_limited: bool = False) -> None:
+        self.failures = dict(failures)
+        self.rate_limited = rate_limited
+        lines = [f"{sym}: {why}" for sym, why in sorted(self.failures.items())]
+        super().__init__("price fetch failed for " + "; ".join(lines))
+
+
+class PriceProvider(Protocol):
+    """Where daily prices come from (Yahoo, a csv folder, a test fake)."""
+
+    name: str
+
+    async def fetch(
+        self,
+        symbols: Sequence[str],
+        start: dt.date,
+        end: dt.date,
+        *,
+        expected_last: dt.date | None = None,
+    ) -> FetchResult:
+        """Daily bars for ``symbols`` from ``start`` to ``end`` inclusive.
+
+        ``expected_last`` is the session the caller expects as the last row (the latest
+        completed session); a symbol whose last row is older is reported as stale in
+        ``failures``. Never raises for per-symbol problems; those go to ``failures``.
+        """
+        ...
+
+
+def empty_bars() -> pd.DataFrame:
+    """An empty frame that follows the bar contract."""
+    index = pd.DatetimeIndex([], name="date")
+    return pd.DataFrame({c: pd.Series(dtype="float64") for c in BAR_COLUMNS}, index=index)

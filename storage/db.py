@@ -1,0 +1,123 @@
+"""Opening the SQLite database (WAL, busy timeout, foreign keys) and applying migrations."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+from importlib import resources
+from pathlib import Path
+
+import sqlite_utils
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 10_000
+_MIGRATION_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class StorageError(Exception):
+    """The database cannot be opened or written (path, permissions, corruption)."""
+
+
+def open_db(path: Path | str, *, migrate: bool = True) -> sqlite_utils.Database:
+    """Open (creating it and its folder) the database at ``path`` and apply migrations.
+
+    ``":memory:"`` gives an in-memory database. Raises StorageError with the path and the
+    reason when the file cannot be created or written.
+    """
+    if str(path) == ":memory:":
+        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    else:
+        target = Path(path)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                target,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+        except (OSError, sqlite3.Error) as exc:
+            raise StorageError(f"cannot open database {target}: {_reason(exc)}") from None
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    db = sqlite_utils.Database(conn)
+    if migrate:
+        try:
+            apply_migrations(db)
+        except sqlite3.OperationalError as exc:
+            raise StorageError(f"cannot write database {path}: {_reason(exc)}") from None
+    return db
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or exc.__class__.__name__
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) for every file in storage/migrations, in version order."""
+    found = []
+    for entry in resources.files("storage.migrations").iterdir():
+        match = _MIGRATION_RE.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    versions = [v for v, _, _ in found]
+    if len(set(versions)) != len(versions):
+        raise StorageError(f"duplicate migration versions: {versions}")
+    return found
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    """The highest migration applied (PRAGMA user_version)."""
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def apply_migrations(db: sqlite_utils.Database) -> list[int]:
+    """Apply every migration newer than the database's user_version; return those applied.
+
+    Each migration runs in its own transaction together with the version bump, so a crash
+    leaves the database at the previous version, and applying twice changes nothing.
+    """
+    conn = db.conn
+    applied: list[int] = []
+    for version, name, sql in migrations():
+        if version <= schema_version(db):
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-check under the write lock: another process may have migrated meanwhile.
+            if version <= schema_version(db):
+                conn.execute("ROLLBACK")
+                continue
+            for statement in split_statements(sql):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        log.info("applied migration %s", name)
+        applied.append(version)
+    return applied
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a script into complete statements (handles semicolons inside triggers)."""
+    out: list[str] = []
+    buf = ""
+    for line in sql.splitlines(keepends=True):
+        if line.strip().startswith("--"):
+            continue
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
