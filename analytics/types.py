@@ -1,0 +1,438 @@
+"""The analytics data contract: specs that configure it and value objects it returns.
+
+Frozen dataclasses of stdlib types only, so every value is JSON-friendly once dates are ISO
+strings (see ``analytics.serde``). Units: returns, ratio returns and distances are fractions
+(0.05 = 5 %); spreads are percentage points (pp, 5.0 = 5 pp); yield changes are basis points;
+windows are counted in sessions (rows of the price frame), never calendar days. ``None`` means
+"not enough data", never zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+#: Return horizons, in display order.
+HORIZONS: tuple[str, ...] = ("1d", "1w", "1m", "3m", "ytd", "1y")
+#: Sessions back per horizon; ``None`` = year to date (from the previous year's last close).
+HORIZON_SESSIONS: Mapping[str, int | None] = {
+    "1d": 1,
+    "1w": 5,
+    "1m": 21,
+    "3m": 63,
+    "ytd": None,
+    "1y": 252,
+}
+#: Forward windows (sessions) of the flip track record.
+TRACK_HORIZONS: tuple[int, ...] = (5, 20, 60)
+#: Yields quoted in percent: report changes in basis points, not returns.
+YIELD_SYMBOLS: frozenset[str] = frozenset({"^TNX", "^IRX", "^FVX", "^TYX"})
+
+Side = Literal["A", "B"]
+QuadrantName = Literal["leading", "weakening", "lagging", "improving"]
+RuleKind = Literal["flip", "breadth", "threshold", "quadrant", "stretch", "spread_move"]
+RuleOp = Literal[">", "<", ">=", "<="]
+
+
+class UnknownSymbol(KeyError):
+    """A symbol (or basket) with no closes in the price frame up to ``asof``."""
+
+    def __init__(self, symbol: str) -> None:
+        self.symbol = symbol
+        super().__init__(symbol)
+
+
+class UnknownPair(KeyError):
+    """A pair key that is not in the universe."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(key)
+
+
+# ----------------------------------------------------------------------------------------
+# Configuration
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegimeParams:
+    """Hysteresis regime settings: band (fraction), confirming closes, SMA window (sessions)."""
+
+    band: float = 0.01
+    confirm: int = 3
+    window: int = 50
+
+
+@dataclass(frozen=True)
+class PairSpec:
+    """A pair: challenger ``a`` against benchmark ``b`` (symbols or basket names)."""
+
+    a: str
+    b: str
+    label: str
+    regime: RegimeParams = RegimeParams()
+
+    @property
+    def key(self) -> str:
+        """'A/B', e.g. 'IWM/SPY'."""
+        return f"{self.a}/{self.b}"
+
+
+@dataclass(frozen=True)
+class BasketSpec:
+    """An equal-weight, daily-rebalanced basket of member symbols."""
+
+    name: str
+    label: str
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class QuadrantParams:
+    """Strength-quadrant windows, in sessions (daily rows).
+
+    strength = 100 * R / EMA_ema(R) (EMA span ``ema``, i.e. alpha = 2 / (ema + 1));
+    momentum = 100 * strength / strength shifted ``momentum_shift`` sessions.
+    Defaults: 50 sessions (about 10 weeks) and 10 sessions (two weeks). Tails are sampled at
+    the last real session of each week, ``tail_weeks`` points ending at the snapshot session.
+    """
+
+    ema: int = 50
+    momentum_shift: int = 10
+    tail_weeks: int = 6
+
+
+@dataclass(frozen=True)
+class Universe:
+    """Everything the snapshot covers: pairs, baskets, headline and context symbols, presets."""
+
+    pairs: tuple[PairSpec, ...]
+    baskets: tuple[BasketSpec, ...] = ()
+    headline: tuple[str, ...] = ("^RUT", "^GSPC", "^IXIC")
+    context: tuple[str, ...] = ()
+    members: tuple[str, ...] = ()
+    benchmark: str = "SPY"
+    lead_pair: str = "IWM/SPY"
+    breadth_pairs: tuple[str, ...] = ("RSP/SPY", "IJR/SPY")
+    presets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    quadrant: QuadrantParams = QuadrantParams()
+
+    def pair(self, key: str) -> PairSpec:
+        """The pair with this key; raise UnknownPair."""
+        for spec in self.pairs:
+            if spec.key == key:
+                return spec
+        raise UnknownPair(key)
+
+    def basket(self, name: str) -> BasketSpec | None:
+        """The basket with this name, or None when ``name`` is a plain symbol."""
+        for spec in self.baskets:
+            if spec.name == name:
+                return spec
+        return None
+
+    def all_symbols(self) -> tuple[str, ...]:
+        """Every real symbol needed (basket legs expanded to members), first-seen order."""
+        basket_names = {b.name for b in self.baskets}
+        seen: dict[str, None] = {}
+        legs = [leg for p in self.pairs for leg in (p.a, p.b)]
+        candidates = [*self.headline, *self.context, *legs, *self.members, self.benchmark]
+        for symbol in candidates:
+            if symbol not in basket_names:
+                seen.setdefault(symbol, None)
+        for basket in self.baskets:
+            for symbol in basket.members:
+                seen.setdefault(symbol, None)
+        return tuple(seen)
+
+
+# ----------------------------------------------------------------------------------------
+# Snapshot value objects
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SymbolStats:
+    """Returns and 52-week range of one symbol as of its last close on or before ``asof``.
+
+    ``returns`` are fractions per horizon (None for yields and where history is short);
+    ``changes_bp`` are yield changes in basis points (empty for non-yields). ``off_high`` is
+    close / 52w high - 1 (<= 0), ``off_low`` close / 52w low - 1 (>= 0). ``total_return`` is
+    False for caret indexes and yields (price level only). ``max_drawdown_1y`` is the worst
+    peak-to-trough fall (fraction, <= 0) over the last 252 sessions.
+    """
+
+    symbol: str
+    last_date: dt.date
+    last_close: float
+    returns: dict[str, float | None]
+    high_52w: float | None
+    low_52w: float | None
+    off_high: float | None
+    off_low: float | None
+    max_drawdown_1y: float | None
+    total_return: bool
+    is_yield: bool = False
+    changes_bp: dict[str, float | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Flip:
+    """A confirmed regime change: ``direction`` is the side that now leads.
+
+    ``ratio`` and ``trend`` are R and SMA_window(R) on the confirming close; ``prev_sessions``
+    is how many sessions the previous regime lasted (None when there was none).
+    """
+
+    date: dt.date
+    direction: Side
+    ratio: float
+    trend: float
+    prev_sessions: int | None
+
+
+@dataclass(frozen=True)
+class Regime:
+    """The current regime: who leads since when, and the hysteresis settings behind it.
+
+    ``sessions`` counts valid ratio closes since the regime began (the flip close is 1).
+    ``pending`` counts consecutive closes already beyond the opposite band (0..confirm-1);
+    ``pending_side`` is the side they point to. ``trend`` is SMA_window(R) on the last close.
+    """
+
+    state: Side | None
+    since: dt.date | None
+    sessions: int
+    pending: int
+    pending_side: Side | None
+    trend: float | None
+    band: float
+    confirm: int
+    window: int
+
+
+@dataclass(frozen=True)
+class FlipOutcome:
+    """Ratio returns (fractions) 5/20/60 sessions after one flip; None when not yet known."""
+
+    date: dt.date
+    direction: Side
+    forward: tuple[float | None, ...]
+
+
+@dataclass(frozen=True)
+class TrackRecord:
+    """How past flips played out: forward ratio return after each horizon, and hit rates.
+
+    A hit is a forward ratio return with the flip's sign (> 0 after an "A" flip, < 0 after
+    a "B" flip). ``hit_rates`` / ``mean_signed`` / ``counts`` are keyed "5", "20", "60";
+    ``mean_signed`` is the mean forward return signed by direction (fraction).
+    """
+
+    horizons: tuple[int, ...]
+    outcomes: tuple[FlipOutcome, ...]
+    hit_rates: dict[str, float | None]
+    mean_signed: dict[str, float | None]
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class PairStats:
+    """Everything about one pair A/B as of its last common close.
+
+    ``spreads_pp``: ret(A) - ret(B) in percentage points per horizon; ``ratio_returns``: return
+    of R = A/B per horizon (fraction). ``ratio_vs_sma50/200``: R / SMA - 1 (fraction).
+    ``spread_change_1d_pp``: today's 1-session spread (pp) and ``spread_change_z`` its z-score
+    against the last 252 daily spreads. ``rel20_percentile``: percentile (0..100) of today's
+    20-session ratio return within the last 252 values. ``stretch_z``: (R - SMA_252) / SD_252.
+    ``strength`` / ``momentum`` / ``quadrant``: see QuadrantParams. ``raw_crosses``: how many
+    times R crossed SMA_window(R) without band or confirmation (for comparison with flips).
+    """
+
+    key: str
+    a: str
+    b: str
+    label: str
+    last_date: dt.date
+    a_total_return: bool
+    b_total_return: bool
+    ratio: float
+    spreads_pp: dict[str, float | None]
+    ratio_returns: dict[str, float | None]
+    ratio_vs_sma50: float | None
+    ratio_vs_sma200: float | None
+    spread_change_1d_pp: float | None
+    spread_change_z: float | None
+    rel20_percentile: float | None
+    regime: Regime
+    flips: tuple[Flip, ...]
+    raw_crosses: int
+    stretch_z: float | None
+    stretched: bool
+    stretched_prev: bool | None
+    quadrant: str | None
+    quadrant_prev: str | None
+    strength: float | None
+    momentum: float | None
+    track: TrackRecord
+
+    @property
+    def mixed_basis(self) -> bool:
+        """True when one leg is price return and the other total return."""
+        return self.a_total_return != self.b_total_return
+
+
+@dataclass(frozen=True)
+class BasketStats:
+    """An equal-weight basket: members with a close on the session out of all members."""
+
+    name: str
+    label: str
+    members: tuple[str, ...]
+    coverage: int
+    size: int
+    missing: tuple[str, ...]
+    level: float | None
+    returns: dict[str, float | None]
+
+
+@dataclass(frozen=True)
+class Breadth:
+    """Whether the lead pair's regime is shared by the breadth pairs.
+
+    ``state`` is "broad" when every breadth pair has the lead pair's regime, "narrow" when
+    at least one differs, None when the lead pair has no regime. ``detail`` maps pair key
+    -> regime state (lead pair included).
+    """
+
+    state: Literal["broad", "narrow"] | None
+    lead_pair: str
+    lead_state: Side | None
+    detail: dict[str, str | None]
+
+
+@dataclass(frozen=True)
+class Scoreboard:
+    """How many preset pairs and horizons favour the challenger (A), and what changed.
+
+    ``pairs_favouring_challenger`` counts pairs whose regime is "A" out of ``pairs_total``
+    pairs with a regime. ``per_horizon[h]`` counts pairs with a positive spread at horizon h
+    out of ``per_horizon_total[h]``; ``horizons_favouring`` counts horizons where more than
+    half of the pairs favour A, out of ``horizons_total`` horizons with data. ``prev_*`` are
+    the same counts one session earlier; ``changed_pairs`` lists pairs whose regime differs.
+    """
+
+    pairs_favouring_challenger: int
+    pairs_total: int
+    horizons_favouring: int
+    horizons_total: int
+    per_horizon: dict[str, int]
+    per_horizon_total: dict[str, int]
+    prev_session: dt.date | None
+    prev_pairs_favouring_challenger: int | None
+    prev_horizons_favouring: int | None
+    changed_pairs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class QuadrantPoint:
+    """One point of a strength quadrant trail, on a real session."""
+
+    date: dt.date
+    strength: float
+    momentum: float
+    quadrant: QuadrantName
+
+
+@dataclass(frozen=True)
+class QuadrantTrail:
+    """A symbol or pair on the strength quadrant: current point, weekly tail, transition."""
+
+    key: str
+    benchmark: str
+    current: QuadrantPoint | None
+    tail: tuple[QuadrantPoint, ...]
+    previous: str | None
+    since: dt.date | None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """All analytics for a universe as of ``asof``; ``session`` is the last session <= asof.
+
+    ``stale`` lists symbols whose last close is before ``session``; ``missing`` lists
+    universe symbols with no close at all. Use ``to_dict`` / ``from_dict`` to store it.
+    """
+
+    asof: dt.date
+    session: dt.date
+    symbols: dict[str, SymbolStats]
+    pairs: dict[str, PairStats]
+    baskets: dict[str, BasketStats]
+    breadth: Breadth
+    scoreboard: Scoreboard
+    quadrants: dict[str, QuadrantTrail]
+    quadrant_params: QuadrantParams
+    presets: dict[str, tuple[str, ...]]
+    lead_pair: str
+    stale: tuple[str, ...]
+    missing: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable dict (dates as ISO strings, NaN as None)."""
+        from analytics.serde import to_jsonable
+
+        out: dict[str, Any] = to_jsonable(self)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Snapshot:
+        """Inverse of ``to_dict``: ``Snapshot.from_dict(s.to_dict()) == s``."""
+        from analytics.serde import from_jsonable
+
+        snap: Snapshot = from_jsonable(cls, data)
+        return snap
+
+
+# ----------------------------------------------------------------------------------------
+# Rules and events
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An alert rule.
+
+    kinds: "flip" (regime change of ``pair``), "breadth" (broad <-> narrow), "threshold"
+    (``metric`` ``op`` ``value``, edge-triggered, re-armed once the metric is back past
+    ``value`` by ``hysteresis`` in the metric's units), "quadrant" (quadrant transition of a
+    pair or of a quadrant member symbol), "stretch" (stretched entered or left), "spread_move"
+    (|1-session spread| >= ``value`` pp). ``pair=None`` on a pair rule means every pair.
+    """
+
+    id: str
+    kind: RuleKind
+    pair: str | None = None
+    metric: str | None = None
+    op: RuleOp | None = None
+    value: float | None = None
+    hysteresis: float = 0.0
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something a rule detected on a session; ``key`` is stable for idempotency.
+
+    ``payload`` holds every number that explains the event (JSON-friendly).
+    """
+
+    key: str
+    kind: RuleKind
+    rule_id: str
+    pair: str | None
+    session: dt.date
+    urgent: bool
+    payload: dict[str, Any]
