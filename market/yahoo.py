@@ -1,0 +1,333 @@
+"""Daily bars from Yahoo Finance: one batched yfinance download per attempt, checked per symbol.
+
+This is the only module that imports yfinance. yfinance does not raise when Yahoo fails: it
+returns an empty or NaN-filled frame and logs "Failed downloads". Every symbol therefore ends
+up either with good bars or with a cause in ``FetchResult.failures``; a fetch is good only if
+the symbol has closes and its last row is the expected session (MARKET-DATA.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+import re
+import threading
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yfinance as yf
+from yfinance import data as yf_data
+from yfinance.exceptions import YFRateLimitError
+
+from market.provider import BAR_COLUMNS, FetchResult
+from market.symbols import InvalidSymbol, normalize_symbol
+
+log = logging.getLogger(__name__)
+
+SOURCE = "yahoo"
+NO_DATA = "no data returned (Yahoo unreachable or symbols unknown)"
+RATE_LIMITED = "rate limited by Yahoo"
+_YF_LOGGER = "yfinance"
+_MAX_CAUSE = 160
+_URL_RE = re.compile(r"https?://\S+")
+# yfinance's summary lines after a batch: "['SPY', 'NOPE']: possibly delisted; ..."
+_FAILED_LINE_RE = re.compile(r"^\[([^\]]*)\]: (.+)$", re.MULTILINE)
+_RATE_LIMIT_MARKS = ("YFRateLimitError", "Too Many Requests", "Rate limited")
+
+Sleep = Callable[[float], Awaitable[None]]
+
+_cache_lock = threading.Lock()
+_cache_location: str | None = None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to ask Yahoo again (delays in seconds)."""
+
+    attempts: int = 3
+    base_delay: float = 2.0
+    max_delay: float = 60.0
+    rate_limit_factor: float = 4.0
+    jitter: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1 or self.base_delay < 0 or not 0 <= self.jitter <= 1:
+            raise ValueError("attempts >= 1, base_delay >= 0 and 0 <= jitter <= 1 are required")
+
+    def delay(self, retry: int, *, rate_limited: bool, rng: random.Random) -> float:
+        """Seconds to wait before retry number ``retry`` (1-based): exponential, jittered down.
+
+        A rate limit multiplies the wait by ``rate_limit_factor``: asking again soon only
+        extends Yahoo's block.
+        """
+        delay = self.base_delay * 2 ** (retry - 1)
+        if rate_limited:
+            delay *= self.rate_limit_factor
+        return min(delay, self.max_delay) * (1 - self.jitter * rng.random())
+
+
+@dataclass
+class _Attempt:
+    """The outcome of one download: good bars, and causes for the rest."""
+
+    bars: dict[str, pd.DataFrame] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+    rate_limited: set[str] = field(default_factory=set)
+
+    def fail(self, symbol: str, cause: str, *, rate_limited: bool = False) -> None:
+        self.failures[symbol] = RATE_LIMITED if rate_limited else cause
+        if rate_limited:
+            self.rate_limited.add(symbol)
+
+
+class YahooProvider:
+    """The PriceProvider for Yahoo Finance (through yfinance), with retries and checks."""
+
+    name = SOURCE
+
+    def __init__(
+        self,
+        cache_dir: Path | str,
+        *,
+        retry: RetryPolicy | None = None,
+        threads: bool | int = True,
+        timeout: float = 10.0,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.retry = retry or RetryPolicy()
+        self.threads = threads
+        self.timeout = timeout
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        _use_cache_dir(Path(cache_dir))
+        yf_logger = logging.getLogger(_YF_LOGGER)
+        if yf_logger.level == logging.NOTSET:
+            yf_logger.setLevel(logging.WARNING)
+
+    async def fetch(
+        self,
+        symbols: Sequence[str],
+        start: dt.date,
+        end: dt.date,
+        *,
+        expected_last: dt.date | None = None,
+    ) -> FetchResult:
+        """Daily bars for ``symbols`` from ``start`` to ``end`` inclusive; see PriceProvider."""
+        if start > end:
+            raise ValueError(f"start {start} is after end {end}")
+        pending, invalid = _split_symbols(symbols)
+        bars: dict[str, pd.DataFrame] = {}
+        last = _Attempt()
+        for attempt in range(1, self.retry.attempts + 1):
+            if attempt > 1:
+                delay = self.retry.delay(
+                    attempt - 1, rate_limited=bool(last.rate_limited), rng=self._rng
+                )
+                log.info("retrying %d symbol(s) from Yahoo in %.1f s", len(pending), delay)
+                await self._sleep(delay)
+            last = await asyncio.to_thread(self._attempt, pending, start, end, expected_last)
+            bars.update(last.bars)
+            pending = list(last.failures)
+            for symbol, cause in sorted(last.failures.items()):
+                log.warning(
+                    "Yahoo attempt %d/%d: %s: %s", attempt, self.retry.attempts, symbol, cause
+                )
+            if not pending:
+                break
+        failures = {**invalid, **last.failures}
+        return FetchResult(
+            bars=bars, failures=failures, source=SOURCE, rate_limited=bool(last.rate_limited)
+        )
+
+    def _attempt(
+        self, symbols: list[str], start: dt.date, end: dt.date, expected_last: dt.date | None
+    ) -> _Attempt:
+        """One batched download (blocking; runs in a worker thread)."""
+        if not symbols:
+            return _Attempt()
+        _forget_cached_answers()
+        capture = _YfLogCapture()
+        try:
+            with capture:
+                raw = yf.download(
+                    tickers=list(symbols),
+                    start=start.isoformat(),
+                    end=(end + dt.timedelta(days=1)).isoformat(),  # yfinance's end is exclusive
+                    auto_adjust=True,
+                    progress=False,
+                    group_by="column",
+                    multi_level_index=True,
+                    threads=self.threads,
+                    timeout=self.timeout,
+                )
+        except YFRateLimitError:
+            return _all_failed(symbols, RATE_LIMITED, rate_limited=True)
+        except Exception as exc:
+            return _all_failed(symbols, f"{type(exc).__name__}: {short_cause(str(exc))}")
+        for message in capture.messages:
+            log.debug("yfinance: %s", short_cause(message))
+        return _split_download(raw, symbols, start, end, expected_last, capture.symbol_errors())
+
+
+def _split_download(
+    raw: pd.DataFrame | None,
+    symbols: Sequence[str],
+    start: dt.date,
+    end: dt.date,
+    expected_last: dt.date | None,
+    errors: Mapping[str, str] | None = None,
+) -> _Attempt:
+    """Split a yfinance batch frame into contract bars per symbol, or a cause per symbol.
+
+    ``raw`` has MultiIndex columns (Price, Ticker) as returned by ``yf.download`` with
+    ``group_by="column"``; ``errors`` maps a symbol to what yfinance logged about it.
+    """
+    errors = errors or {}
+    result = _Attempt()
+    if raw is None or raw.empty or not isinstance(raw.columns, pd.MultiIndex):
+        for symbol in symbols:
+            _fail_with_detail(result, symbol, NO_DATA, errors.get(symbol))
+        return result
+    level = _ticker_level(raw.columns)
+    present = set(raw.columns.get_level_values(level))
+    for symbol in symbols:
+        if symbol not in present:
+            _fail_with_detail(result, symbol, "missing from Yahoo's answer", errors.get(symbol))
+            continue
+        frame = _symbol_frame(pd.DataFrame(raw.xs(symbol, axis=1, level=level)), start, end)
+        cause = _check(frame, expected_last)
+        if cause is None:
+            result.bars[symbol] = frame.dropna(subset=["close"])
+        else:
+            _fail_with_detail(result, symbol, cause, errors.get(symbol))
+    return result
+
+
+def _symbol_frame(sub: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """One symbol's columns as a contract frame (NaN closes kept for the checks)."""
+    columns = {str(c): str(c).strip().lower().replace(" ", "_") for c in sub.columns}
+    frame = sub.rename(columns=columns)
+    index = pd.DatetimeIndex(frame.index)
+    if index.tz is not None:
+        index = index.tz_localize(None)
+    frame = frame.set_axis(index.normalize().rename("date"), axis=0)
+    frame = frame.reindex(columns=list(BAR_COLUMNS)).astype("float64")
+    frame = frame[~frame.index.duplicated(keep="last")].sort_index()
+    return frame.loc[pd.Timestamp(start) : pd.Timestamp(end)]
+
+
+def _check(frame: pd.DataFrame, expected_last: dt.date | None) -> str | None:
+    """Why a symbol's frame is not good, or None when it is."""
+    closes = frame["close"]
+    if closes.isna().all():
+        return "no closes in Yahoo's answer"
+    if pd.isna(closes.iloc[-1]):
+        return f"no close for the last session {pd.DatetimeIndex(frame.index)[-1].date()} (NaN)"
+    last = pd.DatetimeIndex(closes.dropna().index)[-1].date()
+    if expected_last is not None and last < expected_last:
+        return f"stale: last session {last}, expected {expected_last}"
+    return None
+
+
+def _fail_with_detail(result: _Attempt, symbol: str, cause: str, detail: str | None) -> None:
+    if detail and any(mark in detail for mark in _RATE_LIMIT_MARKS):
+        result.fail(symbol, cause, rate_limited=True)
+    elif detail:
+        result.fail(symbol, f"{cause}; yfinance: {short_cause(detail)}")
+    else:
+        result.fail(symbol, cause)
+
+
+def _all_failed(symbols: Sequence[str], cause: str, *, rate_limited: bool = False) -> _Attempt:
+    result = _Attempt()
+    for symbol in symbols:
+        result.fail(symbol, cause, rate_limited=rate_limited)
+    return result
+
+
+def _ticker_level(columns: pd.MultiIndex) -> int | str:
+    """The column level that holds symbols: by name, else the one without 'Close' in it."""
+    if "Ticker" in columns.names:
+        return "Ticker"
+    for number in range(columns.nlevels):
+        if "Close" not in set(columns.get_level_values(number)):
+            return number
+    return columns.nlevels - 1
+
+
+def _split_symbols(symbols: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """Valid, de-duplicated upper-case symbols in order, and a cause per invalid text."""
+    valid: list[str] = []
+    invalid: dict[str, str] = {}
+    for text in symbols:
+        try:
+            symbol = normalize_symbol(text)
+        except InvalidSymbol as exc:
+            invalid[text] = str(exc)
+            continue
+        if symbol not in valid:
+            valid.append(symbol)
+    return valid, invalid
+
+
+def short_cause(text: str) -> str:
+    """One line, URLs removed, at most ~160 characters: safe to show a user."""
+    line = " ".join(_URL_RE.sub("<url>", text).split())
+    return line if len(line) <= _MAX_CAUSE else line[: _MAX_CAUSE - 1] + "…"
+
+
+class _YfLogCapture(logging.Filter):
+    """Holds back yfinance's own records during one download and keeps their text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.messages.append(record.getMessage())
+        return False
+
+    def __enter__(self) -> _YfLogCapture:
+        logging.getLogger(_YF_LOGGER).addFilter(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        logging.getLogger(_YF_LOGGER).removeFilter(self)
+
+    def symbol_errors(self) -> dict[str, str]:
+        """symbol -> error from yfinance's "Failed downloads" summary."""
+        errors: dict[str, str] = {}
+        for message in self.messages:
+            for names, error in _FAILED_LINE_RE.findall(message):
+                for symbol in re.findall(r"'([^']+)'", names):
+                    errors[symbol] = error
+        return errors
+
+
+def _use_cache_dir(path: Path) -> None:
+    """Point yfinance's timezone/cookie cache at a writable folder (once per location)."""
+    global _cache_location
+    path.mkdir(parents=True, exist_ok=True)
+    with _cache_lock:
+        if _cache_location != str(path):
+            yf.set_tz_cache_location(str(path))
+            _cache_location = str(path)
+
+
+def _forget_cached_answers() -> None:
+    """Drop yfinance's in-process cache of Yahoo answers before asking again.
+
+    yfinance 1.7 keeps up to 64 answers (404s included) for past date ranges and for its
+    timezone look-ups; without this, a retry or the next day's job would get the same
+    failed answer back without asking Yahoo.
+    """
+    cached: Any = getattr(yf_data.YfData, "cache_get", None)
+    cache_clear = getattr(cached, "cache_clear", None)
+    if callable(cache_clear):
+        cache_clear()
