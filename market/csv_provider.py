@@ -97,6 +97,27 @@ class CsvProvider:
         """Symbols with a file in the folder, with the caret restored for known indexes."""
         return sorted(filename_to_symbol(p.name) for p in self.folder.glob("*.csv"))
 
+    def latest_date(self, symbols: Sequence[str]) -> dt.date | None:
+        """The newest session any of ``symbols`` has on file, capped at ``asof``.
+
+        The csv source is a frozen market: this date plays "the latest completed session".
+        """
+        last: dt.date | None = None
+        for symbol in symbols:
+            path = self.folder / symbol_to_filename(symbol)
+            if not path.is_file():
+                continue
+            try:
+                frame = self._load(path)
+            except CsvFormatError:
+                continue
+            if self.asof is not None:
+                frame = frame.loc[: pd.Timestamp(self.asof)]
+            if not frame.empty:
+                day = frame.index[-1].date()
+                last = day if last is None or day > last else last
+        return last
+
     def _load(self, path: Path) -> pd.DataFrame:
         mtime = path.stat().st_mtime
         cached = self._cache.get(path)

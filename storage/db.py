@@ -102,7 +102,7 @@ def apply_migrations(db: sqlite_utils.Database) -> list[int]:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        log.info("applied migration %s", name)
+        log.debug("applied migration %s", name)
         applied.append(version)
     return applied
 

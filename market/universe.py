@@ -1,0 +1,106 @@
+"""The tracked universe as data: the bundled TOML (or the user's), validated into analytics."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from analytics.types import BasketSpec, PairSpec, QuadrantParams, RegimeParams, Universe
+from market.symbols import InvalidSymbol, normalize_symbol
+
+_BASKET_NAME_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+class UniverseError(ValueError):
+    """A universe file that cannot be used; the message names the file and the problem."""
+
+
+def bundled_universe_text() -> str:
+    """The TOML shipped with the package."""
+    return resources.files("market").joinpath("universe.toml").read_text(encoding="utf-8")
+
+
+def load_universe(path: Path | None = None) -> Universe:
+    """Load and validate the universe from ``path`` (default: the bundled file)."""
+    where = str(path) if path else "bundled universe.toml"
+    try:
+        text = path.read_text(encoding="utf-8") if path else bundled_universe_text()
+        raw = tomllib.loads(text)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise UniverseError(f"{where}: {exc}") from None
+    try:
+        return parse_universe(raw)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UniverseError(f"{where}: {exc}") from None
+
+
+def _symbol(text: str, baskets: set[str]) -> str:
+    if text in baskets:
+        return text
+    try:
+        return normalize_symbol(text)
+    except InvalidSymbol as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _regime(raw: dict[str, Any], base: RegimeParams) -> RegimeParams:
+    band = float(raw.get("band", base.band))
+    confirm = int(raw.get("confirm", base.confirm))
+    window = int(raw.get("window", base.window))
+    if not 0 <= band < 0.5 or confirm < 1 or window < 2:
+        raise ValueError(f"regime band={band} confirm={confirm} window={window} out of range")
+    return RegimeParams(band=band, confirm=confirm, window=window)
+
+
+def parse_universe(raw: dict[str, Any]) -> Universe:
+    """Build a Universe from parsed TOML; raise ValueError naming the first problem."""
+    baskets = []
+    for name, spec in dict(raw.get("baskets", {})).items():
+        if not set(name) <= _BASKET_NAME_CHARS:
+            raise ValueError(f"basket name {name!r}: use A-Z, 0-9 and _")
+        members = tuple(normalize_symbol(m) for m in spec["members"])
+        if not members:
+            raise ValueError(f"basket {name} has no members")
+        baskets.append(BasketSpec(name=name, label=str(spec.get("label", name)), members=members))
+    names = {b.name for b in baskets}
+    default_regime = _regime(dict(raw.get("regime", {})), RegimeParams())
+    pairs = []
+    for item in raw.get("pairs", []):
+        a, b = _symbol(item["a"], names), _symbol(item["b"], names)
+        if a == b:
+            raise ValueError(f"pair {a}/{b} compares a symbol with itself")
+        label = str(item.get("label", f"{a} vs {b}"))
+        pairs.append(PairSpec(a=a, b=b, label=label, regime=_regime(item, default_regime)))
+    if not pairs:
+        raise ValueError("no pairs defined")
+    keys = {p.key for p in pairs}
+    if len(keys) != len(pairs):
+        raise ValueError("a pair is listed twice")
+    presets = {}
+    for preset, members in dict(raw.get("presets", {})).items():
+        unknown = [k for k in members if k not in keys]
+        if unknown:
+            raise ValueError(f"preset {preset} names unknown pair(s) {', '.join(unknown)}")
+        presets[str(preset).lower()] = tuple(members)
+    for key in ("lead_pair",):
+        if raw.get(key, "IWM/SPY") not in keys:
+            raise ValueError(f"{key} {raw.get(key)!r} is not a listed pair")
+    breadth = tuple(raw.get("breadth_pairs", ()))
+    for key in breadth:
+        if key not in keys:
+            raise ValueError(f"breadth pair {key} is not a listed pair")
+    quadrant = QuadrantParams(**dict(raw.get("quadrant", {})))
+    return Universe(
+        pairs=tuple(pairs),
+        baskets=tuple(baskets),
+        headline=tuple(_symbol(s, names) for s in raw.get("headline", ("^RUT", "^GSPC", "^IXIC"))),
+        context=tuple(_symbol(s, names) for s in raw.get("context", ())),
+        members=tuple(_symbol(s, names) for s in raw.get("members", ())),
+        benchmark=_symbol(raw.get("benchmark", "SPY"), names),
+        lead_pair=str(raw.get("lead_pair", "IWM/SPY")),
+        breadth_pairs=breadth,
+        presets=presets,
+        quadrant=quadrant,
+    )

@@ -1,0 +1,44 @@
+"""Shared fixtures: the bundled sample, temporary databases, a clean settings environment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from bot.settings import BUNDLED_DATA_DIR
+from storage.db import open_db
+
+
+@pytest.fixture
+def sample_dir() -> Path:
+    """The bundled real price sample (never ../shared)."""
+    return BUNDLED_DATA_DIR
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[sqlite_utils.Database]:
+    """A migrated database in a temporary file (WAL needs a real file)."""
+    database = open_db(tmp_path / "test.db")
+    yield database
+    database.conn.close()
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Run in an empty folder with no rotation-bot variables set; returns the folder."""
+    for name in (
+        "TELEGRAM_BOT_TOKEN",
+        "TELEGRAM_API_URL",
+        "DATABASE_PATH",
+        "MARKET_DATA_SOURCE",
+        "MARKET_DATA_DIR",
+        "OPERATOR_IDS",
+        "LOG_LEVEL",
+        "UNIVERSE_FILE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

@@ -1,0 +1,97 @@
+"""Incremental refresh: overlap fetches, partial failures, re-adjusted history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from jobs.refresh import OVERLAP_SESSIONS, refresh_prices
+from market.calendar import nyse
+from storage.prices import last_dates, load_bars, load_closes
+from tests.fake_prices import FakeProvider
+
+NOW = dt.datetime(2026, 4, 2, 12, 0, tzinfo=dt.UTC)
+SYMS = ["IWM", "SPY", "^RUT"]
+
+
+async def _refresh(db: sqlite_utils.Database, provider: FakeProvider, day: dt.date):  # type: ignore[no-untyped-def]
+    return await refresh_prices(db, provider, nyse(), SYMS, day, fetched_at=NOW)
+
+
+async def test_first_refresh_stores_history_then_only_new_sessions(
+    db: sqlite_utils.Database, sample_dir: Path
+) -> None:
+    provider = FakeProvider(sample_dir, asof=dt.date(2026, 3, 27))
+    first = await _refresh(db, provider, dt.date(2026, 3, 27))
+    assert first.ok
+    assert first.latest == {s: dt.date(2026, 3, 27) for s in SYMS}
+    assert first.added["IWM"] == 561  # 564 sample rows less the 3 after Mar 27
+
+    provider.asof = dt.date(2026, 4, 1)
+    provider.calls.clear()
+    second = await _refresh(db, provider, dt.date(2026, 4, 1))
+    assert second.ok
+    assert second.added == {"IWM": 3, "SPY": 3, "^RUT": 3}
+    [(symbols, start, end)] = provider.calls
+    assert sorted(symbols) == sorted(SYMS)
+    assert start == nyse().shift(dt.date(2026, 3, 27), -OVERLAP_SESSIONS)
+    assert end == dt.date(2026, 4, 1)
+
+
+async def test_up_to_date_symbols_are_not_fetched(
+    db: sqlite_utils.Database, sample_dir: Path
+) -> None:
+    provider = FakeProvider(sample_dir, asof=dt.date(2026, 4, 1))
+    await _refresh(db, provider, dt.date(2026, 4, 1))
+    provider.calls.clear()
+    again = await _refresh(db, provider, dt.date(2026, 4, 1))
+    assert again.ok
+    assert provider.calls == []
+    assert again.added == {s: 0 for s in SYMS}
+
+
+async def test_failed_symbol_is_named_and_its_rows_are_unchanged(
+    db: sqlite_utils.Database, sample_dir: Path
+) -> None:
+    provider = FakeProvider(sample_dir, asof=dt.date(2026, 3, 27))
+    await _refresh(db, provider, dt.date(2026, 3, 27))
+    before = load_bars(db, "SPY")
+    provider.asof = dt.date(2026, 4, 1)
+    provider.fail["SPY"] = "no data returned"
+    provider.stale.add("^RUT")
+    report = await _refresh(db, provider, dt.date(2026, 4, 1))
+    assert not report.ok
+    assert report.failures["SPY"] == "no data returned"
+    assert "stale" in report.failures["^RUT"]
+    assert report.latest["IWM"] == dt.date(2026, 4, 1)
+    assert report.latest["SPY"] == dt.date(2026, 3, 27)
+    assert report.complete(SYMS) == ["SPY", "^RUT"]
+    assert load_bars(db, "SPY").equals(before)
+
+
+async def test_rate_limit_is_reported_as_such(db: sqlite_utils.Database, sample_dir: Path) -> None:
+    provider = FakeProvider(sample_dir, asof=dt.date(2026, 4, 1), rate_limited=True)
+    report = await _refresh(db, provider, dt.date(2026, 4, 1))
+    assert report.rate_limited
+    assert set(report.failures) == set(SYMS)
+    assert last_dates(db) == {}
+
+
+async def test_readjusted_history_is_fetched_again(
+    db: sqlite_utils.Database, sample_dir: Path
+) -> None:
+    provider = FakeProvider(sample_dir, asof=dt.date(2026, 3, 27))
+    await _refresh(db, provider, dt.date(2026, 3, 27))
+    old_first = load_closes(db, ["IWM"])["IWM"].iloc[0]
+    provider.asof = dt.date(2026, 4, 1)
+    provider.scale["IWM"] = 0.99  # a dividend re-adjusted every past close
+    report = await _refresh(db, provider, dt.date(2026, 4, 1))
+    assert report.ok
+    assert report.readjusted == ("IWM",)
+    assert report.added["IWM"] == 3
+    new_first = load_closes(db, ["IWM"])["IWM"].iloc[0]
+    assert new_first == pytest.approx(old_first * 0.99)
+    assert load_closes(db, ["SPY"])["SPY"].iloc[0] != pytest.approx(0)

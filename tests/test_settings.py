@@ -1,0 +1,109 @@
+"""Settings: defaults, every problem listed at once, .env handling, .env.example completeness."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.settings import BUNDLED_DATA_DIR, DEFAULT_API_URL, Settings, SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_defaults_from_an_empty_environment() -> None:
+    settings = load_settings({}, env_file=None)
+    assert settings.telegram_api_url == DEFAULT_API_URL
+    assert settings.database_path == Path("data/rotation.db")
+    assert settings.market_data_source == "yahoo"
+    assert settings.market_data_dir == BUNDLED_DATA_DIR
+    assert settings.operator_ids == frozenset()
+    assert settings.log_level == "INFO"
+
+
+def test_values_are_parsed() -> None:
+    settings = load_settings(
+        {
+            "TELEGRAM_BOT_TOKEN": "123456:ABCdef_ghi-JKL",
+            "TELEGRAM_API_URL": "http://127.0.0.1:8081/bot",
+            "MARKET_DATA_SOURCE": "CSV",
+            "OPERATOR_IDS": "11, 22;33",
+            "LOG_LEVEL": "debug",
+        },
+        env_file=None,
+    )
+    assert settings.market_data_source == "csv"
+    assert settings.operator_ids == frozenset({11, 22, 33})
+    assert settings.log_level == "DEBUG"
+    assert settings.telegram_file_url == "http://127.0.0.1:8081/file/bot"
+
+
+def test_every_problem_is_listed_in_one_error() -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings(
+            {
+                "MARKET_DATA_SOURCE": "bloomberg",
+                "LOG_LEVEL": "LOUD",
+                "OPERATOR_IDS": "12,abc",
+                "TELEGRAM_API_URL": "ftp://x",
+                "TELEGRAM_BOT_TOKEN": "nonsense",
+            },
+            env_file=None,
+        )
+    text = str(info.value)
+    for name in (
+        "MARKET_DATA_SOURCE",
+        "LOG_LEVEL",
+        "OPERATOR_IDS",
+        "TELEGRAM_API_URL",
+        "TELEGRAM_BOT_TOKEN",
+    ):
+        assert name in text
+    assert len(info.value.problems) == 5
+
+
+def test_settings_are_frozen() -> None:
+    settings = load_settings({}, env_file=None)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.log_level = "DEBUG"  # type: ignore[misc]
+
+
+def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text("LOG_LEVEL=WARNING\nOPERATOR_IDS=5\n")
+    env.chmod(0o600)
+    settings = load_settings({"LOG_LEVEL": "ERROR"}, env_file=env)
+    assert settings.log_level == "ERROR"
+    assert settings.operator_ids == frozenset({5})
+    assert settings.env_file_warning is None
+
+
+def test_world_readable_env_file_gets_a_warning(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text("TELEGRAM_BOT_TOKEN=123456:secret\n")
+    env.chmod(0o644)
+    settings = load_settings({}, env_file=env)
+    assert settings.env_file_warning is not None
+    assert "chmod 600" in settings.env_file_warning
+
+
+def test_missing_token_is_a_clear_error() -> None:
+    with pytest.raises(SettingsError, match="TELEGRAM_BOT_TOKEN"):
+        load_settings({}, env_file=None).require_token()
+
+
+def test_env_example_lists_every_setting() -> None:
+    text = (ROOT / ".env.example").read_text()
+    documented = set(re.findall(r"^([A-Z_]+)=", text, flags=re.MULTILINE))
+    source = (ROOT / "bot" / "settings.py").read_text()
+    read = set(re.findall(r'values\.get\("([A-Z_]+)"', source))
+    read |= set(re.findall(r'"([A-Z_]+)", values\.get', source))
+    assert read, "no settings found in bot/settings.py"
+    assert read <= documented, f"undocumented: {sorted(read - documented)}"
+    field_names = {f.name.upper() for f in dataclasses.fields(Settings)}
+    assert documented - {"ENV_FILE_WARNING"} <= field_names | {"TELEGRAM_BOT_TOKEN"}
+    for name in documented:  # every documented variable has a comment above it
+        block = text.split(f"\n{name}=")[0].rstrip().splitlines()
+        assert block and block[-1].startswith("#"), f"{name} has no comment"
