@@ -216,7 +216,8 @@ def _symbol_frame(sub: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFra
     index = pd.DatetimeIndex(frame.index)
     if index.tz is not None:
         index = index.tz_localize(None)
-    frame = frame.set_axis(index.normalize().rename("date"), axis=0)
+    # Rebuilt from values so no inferred freq (e.g. "B") leaks into the contract frame.
+    frame = frame.set_axis(pd.DatetimeIndex(index.normalize().to_numpy(), name="date"), axis=0)
     frame = frame.reindex(columns=list(BAR_COLUMNS)).astype("float64")
     frame = frame[~frame.index.duplicated(keep="last")].sort_index()
     return frame.loc[pd.Timestamp(start) : pd.Timestamp(end)]

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pandas as pd
 import pytest
 from curl_cffi.requests import Response
+from curl_cffi.requests.exceptions import DNSError
 from curl_cffi.requests.session import Session
 
 from market.symbols import is_index, symbol_to_filename
@@ -153,12 +154,14 @@ class FakeYahoo:
     ``bars``: symbol -> daily bars to serve (filtered to the requested period).
     ``not_found``: symbols answered with 404 and Yahoo's "may be delisted" error.
     ``rate_limited``: when true, every Yahoo endpoint answers 429 Too Many Requests.
+    ``unreachable``: when true, every Yahoo host fails name resolution (as offline).
     ``requests``: every (method, url) seen, in order; ``unexpected``: unknown URLs.
     """
 
     bars: dict[str, pd.DataFrame] = field(default_factory=dict)
     not_found: set[str] = field(default_factory=set)
     rate_limited: bool = False
+    unreachable: bool = False
     requests: list[tuple[str, str]] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -175,6 +178,8 @@ class FakeYahoo:
         query = {**dict(parse_qsl(parts.query)), **{k: v for k, v in (params or {}).items()}}
         with self._lock:
             self.requests.append((method, parts._replace(query="").geturl()))
+        if self.unreachable and parts.hostname and parts.hostname.endswith("yahoo.com"):
+            raise DNSError(f"Failed to perform, curl: (6) Could not resolve host: {parts.hostname}")
         if self.rate_limited and parts.hostname and parts.hostname.endswith("yahoo.com"):
             return make_response(url, 429, "Too Many Requests", "text/plain")
         if parts.hostname == "fc.yahoo.com":

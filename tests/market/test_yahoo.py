@@ -1,0 +1,452 @@
+"""YahooProvider offline: on yfinance-shaped frames, and through unmodified yfinance.
+
+The second half feeds the real yfinance generated v8 chart JSON (built from the bundled
+real closes) by patching curl_cffi's Session.request; the fake raises on any URL it does
+not know and every test asserts that none was requested.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from typing import Any
+
+import pandas as pd
+import pytest
+import yfinance as yf
+from curl_cffi.requests.session import Session
+from yfinance.exceptions import YFRateLimitError
+
+from market.provider import BAR_COLUMNS
+from market.yahoo import NO_DATA, RATE_LIMITED, RetryPolicy, YahooProvider, short_cause
+from tests.fakes.yahoo_chart import (
+    FakeYahoo,
+    UnexpectedRequest,
+    load_bundled_bars,
+    patch_curl_cffi,
+)
+
+# yfinance 1.7 uses `inplace=` under pandas 3.1, which emits Pandas4Warning (a
+# DeprecationWarning) attributed to yfinance's modules; pyproject already ignores
+# DeprecationWarning from yfinance.*, this keeps the module self-contained if that changes.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:yfinance.*")
+
+START = dt.date(2026, 3, 2)
+END = dt.date(2026, 4, 1)
+NO_JITTER = RetryPolicy(attempts=3, base_delay=1.0, rate_limit_factor=4.0, jitter=0.0)
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def yf_frame(bars: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """A frame shaped like yf.download(group_by="column", multi_level_index=True)."""
+    parts = {
+        symbol: frame.rename(columns=str.capitalize).rename_axis("Date")
+        for symbol, frame in bars.items()
+    }
+    data = pd.concat(parts.values(), axis=1, keys=parts.keys(), names=["Ticker", "Price"])
+    data.columns = data.columns.swaplevel(0, 1)
+    return data.sort_index(axis=1, level=0)
+
+
+def empty_yf_frame(symbols: list[str]) -> pd.DataFrame:
+    """What yf.download returned offline: a (0, 6*N) frame."""
+    prices = ["Adj Close", "Close", "High", "Low", "Open", "Volume"]
+    columns = pd.MultiIndex.from_product([prices, symbols], names=["Price", "Ticker"])
+    return pd.DataFrame(columns=columns, index=pd.DatetimeIndex([], name="Date"))
+
+
+def sample(symbol: str, start: dt.date = START, end: dt.date = END) -> pd.DataFrame:
+    return load_bundled_bars(symbol).loc[pd.Timestamp(start) : pd.Timestamp(end)]
+
+
+class FakeDownload:
+    """Stands in for yf.download: answers from a list (frames or exceptions), records calls."""
+
+    def __init__(self, *answers: pd.DataFrame | BaseException, log: str | None = None) -> None:
+        self.answers = list(answers)
+        self.calls: list[dict[str, Any]] = []
+        self.log = log
+
+    def __call__(self, **kwargs: Any) -> pd.DataFrame:
+        self.calls.append(kwargs)
+        if self.log:
+            logging.getLogger("yfinance").error(self.log)
+        answer = self.answers[min(len(self.calls), len(self.answers)) - 1]
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    def tickers(self) -> list[list[str]]:
+        return [sorted(call["tickers"]) for call in self.calls]
+
+
+@pytest.fixture
+def delays() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def provider(tmp_path: Any, delays: list[float]) -> YahooProvider:
+    async def sleep(seconds: float) -> None:
+        delays.append(seconds)
+
+    return YahooProvider(tmp_path / "yf-cache", retry=NO_JITTER, sleep=sleep, threads=False)
+
+
+def install(monkeypatch: pytest.MonkeyPatch, fake: FakeDownload) -> FakeDownload:
+    monkeypatch.setattr(yf, "download", fake)
+    return fake
+
+
+# --- 1. the provider on yfinance-shaped frames --------------------------------------------
+
+
+async def test_success_gives_contract_bars_from_one_batched_call(
+    provider: YahooProvider, monkeypatch: pytest.MonkeyPatch, delays: list[float]
+) -> None:
+    fake = install(
+        monkeypatch, FakeDownload(yf_frame({"IWM": sample("IWM"), "SPY": sample("SPY")}))
+    )
+
+    result = await provider.fetch(["iwm", "SPY"], START, END, expected_last=END)
+
+    assert result.ok
+    assert result.source == "yahoo"
+    assert not result.rate_limited
+    assert sorted(result.bars) == ["IWM", "SPY"]
+    for symbol, bars in result.bars.items():
+        assert list(bars.columns) == list(BAR_COLUMNS)
+        assert (bars.dtypes == "float64").all()
+        assert bars.index.name == "date"
+        assert isinstance(bars.index, pd.DatetimeIndex)
+        assert bars.index.tz is None
+        assert bars.index.is_monotonic_increasing
+        pd.testing.assert_frame_equal(
+            bars, sample(symbol), check_names=False, check_index_type=False
+        )
+    assert delays == []
+    assert len(fake.calls) == 1
+    call = fake.calls[0]
+    assert sorted(call["tickers"]) == ["IWM", "SPY"]
+    assert call["start"] == "2026-03-02"
+    assert call["end"] == "2026-04-02"  # yfinance's end is exclusive
+    assert call["auto_adjust"] is True
+    assert call["progress"] is False
+    assert call["group_by"] == "column"
+    assert call["multi_level_index"] is True
+
+
+async def test_rows_outside_the_range_are_dropped(
+    provider: YahooProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wide = sample("IWM", dt.date(2026, 2, 20), END)
+    install(monkeypatch, FakeDownload(yf_frame({"IWM": wide})))
+
+    result = await provider.fetch(["IWM"], START, dt.date(2026, 3, 31))
+
+    bars = result.bars["IWM"]
+    assert bars.index[0] == pd.Timestamp("2026-03-02")
+    assert bars.index[-1] == pd.Timestamp("2026-03-31")
+
+
+async def test_empty_frame_fails_every_symbol_after_all_attempts(
+    provider: YahooProvider, monkeypatch: pytest.MonkeyPatch, delays: list[float]
+) -> None:
+    fake = install(monkeypatch, FakeDownload(empty_yf_frame(["IWM", "SPY"])))
+
+    result = await provider.fetch(["IWM", "SPY"], START, END, expected_last=END)
+
+    assert result.bars == {}
+    assert result.failures == {"IWM": NO_DATA, "SPY": NO_DATA}
+    assert not result.rate_limited
+    assert len(fake.calls) == 3
+    assert delays == [1.0, 2.0]
+
+
+async def test_missing_symbol_is_named_and_only_it_is_requested_again(
+    provider: YahooProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = install(monkeypatch, FakeDownload(yf_frame({"IWM": sample("IWM")})))
+
+    result = await provider.fetch(["IWM", "SPY"], START, END, expected_last=END)
+
+    assert sorted(result.bars) == ["IWM"]
+    assert result.failures == {"SPY": "missing from Yahoo's answer"}
+    assert fake.tickers() == [["IWM", "SPY"], ["SPY"], ["SPY"]]
+
+
+async def test_all_nan_closes_fail_with_what_yfinance_logged(
+    provider: YahooProvider,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Real yfinance keeps a failed symbol as all-NaN columns and logs why.
+    spy = sample("SPY").assign(open=float("nan"), close=float("nan"))
+    failed = "['SPY']: possibly delisted; no timezone found"
+    install(monkeypatch, FakeDownload(yf_frame({"IWM": sample("IWM"), "SPY": spy}), log=failed))
+
+    with caplog.at_level(logging.DEBUG):
+        result = await provider.fetch(["IWM", "SPY"], START, END)
+
+    assert sorted(result.bars) == ["IWM"]
+    assert result.failures == {
+        "SPY": "no closes in Yahoo's answer; yfinance: possibly delisted; no timezone found"
+    }
+    # yfinance's own "Failed downloads" lines are held back (we report them ourselves).
+    assert not [r for r in caplog.records if r.name == "yfinance"]
+
+
+async def test_nan_tail_is_a_failure(
+    provider: YahooProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spy = sample("SPY")
+    spy.loc[pd.Timestamp(END), "close"] = float("nan")
+    install(monkeypatch, FakeDownload(yf_frame({"IWM": sample("IWM"), "SPY": spy})))
+
+    result = await provider.fetch(["IWM", "SPY"], START, END)
+
+    assert sorted(result.bars) == ["IWM"]
+    assert result.failures == {"SPY": "no close for the last session 2026-04-01 (NaN)"}
+
+
+async def test_interior_nan_close_rows_are_dropped(
+    provider: YahooProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    iwm = sample("IWM")
+    iwm.loc[pd.Timestamp("2026-03-10"), "close"] = float("nan")
+    install(monkeypatch, FakeDownload(yf_frame({"IWM": iwm})))
+
+    result = await provider.fetch(["IWM"], START, END, expected_last=END)
+
+    assert result.ok
+    assert pd.Timestamp("2026-03-10") not in result.bars["IWM"].index
+    assert len(result.bars["IWM"]) == len(iwm) - 1
+
+
+async def test_stale_last_row_is_a_failure(
+    provider: YahooProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old_end = dt.date(2026, 3, 31)
+    frame = yf_frame({"IWM": sample("IWM", end=old_end), "SPY": sample("SPY", end=old_end)})
+    install(monkeypatch, FakeDownload(frame))
+
+    result = await provider.fetch(["IWM", "SPY"], START, END, expected_last=END)
+
+    assert result.bars == {}
+    stale = "stale: last session 2026-03-31, expected 2026-04-01"
+    assert result.failures == {"IWM": stale, "SPY": stale}
+
+
+async def test_rate_limit_raised_is_reported_and_backs_off_longer(
+    provider: YahooProvider, monkeypatch: pytest.MonkeyPatch, delays: list[float]
+) -> None:
+    install(monkeypatch, FakeDownload(YFRateLimitError()))
+
+    result = await provider.fetch(["IWM", "SPY"], START, END)
+
+    assert result.rate_limited
+    assert result.failures == {"IWM": RATE_LIMITED, "SPY": RATE_LIMITED}
+    assert delays == [4.0, 8.0]  # four times the ordinary 1 s, 2 s
+
+
+async def test_exception_inside_yfinance_fails_every_symbol_without_url(
+    provider: YahooProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    boom = RuntimeError(
+        "curl: (6) Could not resolve host for "
+        "https://query2.finance.yahoo.com/v8/finance/chart/SPY?crumb=abc\nmore detail"
+    )
+    install(monkeypatch, FakeDownload(boom))
+
+    result = await provider.fetch(["IWM", "SPY"], START, END)
+
+    cause = "RuntimeError: curl: (6) Could not resolve host for <url> more detail"
+    assert result.failures == {"IWM": cause, "SPY": cause}
+    assert not result.rate_limited
+
+
+async def test_retry_then_success(
+    provider: YahooProvider, monkeypatch: pytest.MonkeyPatch, delays: list[float]
+) -> None:
+    good = yf_frame({"IWM": sample("IWM"), "SPY": sample("SPY")})
+    fake = install(monkeypatch, FakeDownload(empty_yf_frame(["IWM", "SPY"]), good))
+
+    result = await provider.fetch(["IWM", "SPY"], START, END, expected_last=END)
+
+    assert result.ok
+    assert sorted(result.bars) == ["IWM", "SPY"]
+    assert len(fake.calls) == 2
+    assert delays == [1.0]
+
+
+async def test_rate_limit_then_success_clears_the_flag(
+    provider: YahooProvider, monkeypatch: pytest.MonkeyPatch, delays: list[float]
+) -> None:
+    install(monkeypatch, FakeDownload(YFRateLimitError(), yf_frame({"IWM": sample("IWM")})))
+
+    result = await provider.fetch(["IWM"], START, END)
+
+    assert result.ok
+    assert not result.rate_limited
+    assert delays == [4.0]
+
+
+async def test_invalid_symbols_fail_without_being_requested(
+    provider: YahooProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = install(monkeypatch, FakeDownload(yf_frame({"IWM": sample("IWM")})))
+
+    result = await provider.fetch(["IWM", "not a symbol", "iwm"], START, END)
+
+    assert sorted(result.bars) == ["IWM"]
+    assert list(result.failures) == ["not a symbol"]
+    assert "is not a symbol" in result.failures["not a symbol"]
+    assert fake.tickers() == [["IWM"]]
+
+
+async def test_start_after_end_is_refused(provider: YahooProvider) -> None:
+    with pytest.raises(ValueError, match="after end"):
+        await provider.fetch(["IWM"], END, START)
+
+
+def test_retry_delay_grows_is_capped_and_jitters_down() -> None:
+    policy = RetryPolicy(base_delay=2.0, max_delay=10.0, jitter=0.5, rate_limit_factor=4.0)
+    rng = random.Random(7)
+    delays = [policy.delay(n, rate_limited=False, rng=rng) for n in (1, 2, 3, 4)]
+    ceilings = [2.0, 4.0, 8.0, 10.0]
+    assert all(c / 2 <= d <= c for d, c in zip(delays, ceilings, strict=True))
+    assert 5.0 <= policy.delay(1, rate_limited=True, rng=rng) <= 8.0
+
+
+def test_short_cause_is_one_short_line_without_urls() -> None:
+    text = "HTTPError 404 at https://query2.finance.yahoo.com/x?crumb=SECRET\n" + "x" * 500
+    cause = short_cause(text)
+    assert "\n" not in cause
+    assert "http" not in cause
+    assert "SECRET" not in cause
+    assert len(cause) <= 160
+
+
+def test_constructor_points_the_yfinance_cache_at_the_given_folder(tmp_path: Any) -> None:
+    from yfinance.cache import _TzDBManager
+
+    YahooProvider(tmp_path / "cache")
+
+    assert (tmp_path / "cache").is_dir()
+    assert _TzDBManager.get_location() == str(tmp_path / "cache")
+
+
+# --- 2. unmodified yfinance fed generated v8 chart JSON -------------------------------------
+
+
+@pytest.fixture
+def fake_yahoo(monkeypatch: pytest.MonkeyPatch) -> FakeYahoo:
+    return patch_curl_cffi(monkeypatch, FakeYahoo())
+
+
+@pytest.fixture
+def real_provider(tmp_path: Any, delays: list[float]) -> YahooProvider:
+    async def sleep(seconds: float) -> None:
+        delays.append(seconds)
+
+    return YahooProvider(tmp_path / "yf-cache", retry=NO_JITTER, sleep=sleep)
+
+
+def test_the_fake_refuses_any_url_it_does_not_know(fake_yahoo: FakeYahoo) -> None:
+    with pytest.raises(UnexpectedRequest):
+        Session().get("https://example.com/")
+    assert fake_yahoo.unexpected == ["https://example.com/"]
+
+
+async def test_yfinance_returns_the_bundled_closes_exactly(
+    real_provider: YahooProvider, fake_yahoo: FakeYahoo
+) -> None:
+    symbols = ["IWM", "SPY", "^RUT", "IJR"]  # IJR is a close-only series in the sample
+    fake_yahoo.serve(symbols)
+    first, last = dt.date(2024, 1, 2), dt.date(2026, 4, 1)
+
+    result = await real_provider.fetch(symbols, first, last, expected_last=last)
+
+    assert result.ok, result.failures
+    assert fake_yahoo.unexpected == []
+    assert set(fake_yahoo.chart_symbols()) == set(symbols)
+    for symbol in symbols:
+        expected = load_bundled_bars(symbol)
+        bars = result.bars[symbol]
+        assert list(bars.index) == list(expected.index)
+        assert bars["close"].tolist() == expected["close"].tolist()  # exact, not approximate
+    iwm, iwm_csv = result.bars["IWM"], load_bundled_bars("IWM")
+    for column in ("open", "high", "low", "volume"):
+        assert iwm[column].tolist() == iwm_csv[column].tolist()
+
+
+@pytest.mark.parametrize("answer", ["404", "empty"])
+async def test_one_symbol_without_data_is_named_in_failures(
+    real_provider: YahooProvider, fake_yahoo: FakeYahoo, answer: str
+) -> None:
+    fake_yahoo.serve(["IWM"])
+    if answer == "404":
+        fake_yahoo.not_found.add("SPY")
+    else:
+        fake_yahoo.serve(["SPY"])
+        fake_yahoo.bars["SPY"] = fake_yahoo.bars["SPY"].loc[: pd.Timestamp("2025-12-31")]
+
+    result = await real_provider.fetch(["IWM", "SPY"], START, END, expected_last=END)
+
+    assert sorted(result.bars) == ["IWM"]
+    assert list(result.failures) == ["SPY"]
+    # The last attempt asked for SPY alone; yfinance's reason comes from the fake's answer.
+    reason = "No data found, symbol may be delisted" if answer == "404" else "no price data found"
+    assert result.failures["SPY"].startswith(NO_DATA + "; yfinance: ")
+    assert reason in result.failures["SPY"]
+    assert not result.rate_limited
+    assert result.bars["IWM"]["close"].tolist() == sample("IWM")["close"].tolist()
+    assert fake_yahoo.unexpected == []
+
+
+async def test_http_429_is_reported_as_rate_limited(
+    real_provider: YahooProvider, fake_yahoo: FakeYahoo, delays: list[float]
+) -> None:
+    fake_yahoo.serve(["IWM", "SPY"])
+    fake_yahoo.rate_limited = True
+
+    result = await real_provider.fetch(["IWM", "SPY"], START, END, expected_last=END)
+
+    assert result.rate_limited
+    assert result.failures == {"IWM": RATE_LIMITED, "SPY": RATE_LIMITED}
+    assert delays == [4.0, 8.0]
+    assert fake_yahoo.unexpected == []
+
+
+async def test_unreachable_yahoo_names_every_symbol(
+    real_provider: YahooProvider, fake_yahoo: FakeYahoo
+) -> None:
+    fake_yahoo.unreachable = True
+
+    result = await real_provider.fetch(["SPY", "IWM"], START, END, expected_last=END)
+
+    assert result.bars == {}
+    assert sorted(result.failures) == ["IWM", "SPY"]
+    for cause in result.failures.values():
+        assert cause.startswith(NO_DATA)
+        assert "http" not in cause
+    assert fake_yahoo.unexpected == []
+
+
+async def test_a_retry_asks_yahoo_again_instead_of_reusing_a_cached_answer(
+    real_provider: YahooProvider, fake_yahoo: FakeYahoo
+) -> None:
+    # yfinance caches answers for past ranges in-process, 404s included.
+    fake_yahoo.serve(["IWM"])
+    fake_yahoo.not_found.add("IWM")
+    failed = await real_provider.fetch(["IWM"], START, END)
+    fake_yahoo.not_found.clear()
+
+    result = await real_provider.fetch(["IWM"], START, END, expected_last=END)
+
+    assert list(failed.failures) == ["IWM"]
+    assert result.ok, result.failures
+    assert fake_yahoo.unexpected == []
