@@ -1,0 +1,249 @@
+"""Pair metrics for many pairs at once: spreads, ratio, averages, regime, stretch, quadrant.
+
+A pair A/B is measured on the sessions where both legs have a close (a leg may be a basket
+index). Spreads are ret(A) - ret(B) in percentage points; ratio returns, distances from
+averages and the 20-session relative return are fractions of R = A / B. Stretch is
+Z = (R - SMA_252(R)) / SD_252(R) (sample SD), "stretched" when |Z| > 2. The 1-session
+spread z-score compares today's spread with the 252 spreads before it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analytics.baskets import basket_index, basket_total_return
+from analytics.frames import gappy_columns, last_valid_rows, opt, rolling_valid, to_date, upto
+from analytics.quadrant import QUADRANTS, quadrant_codes, shift_valid, strength_momentum
+from analytics.regime import RegimeRun, current_regime, flips_of, raw_crosses, run_regimes
+from analytics.returns import base_values, is_total_return
+from analytics.track import track_record
+from analytics.types import (
+    HORIZONS,
+    PairSpec,
+    PairStats,
+    QuadrantParams,
+    Universe,
+    UnknownSymbol,
+)
+
+STRETCH_WINDOW = 252
+STRETCH_LIMIT = 2.0
+YEAR = 252
+REL_WINDOW = 20
+DEFAULT_QUADRANT = QuadrantParams()
+
+
+def leg_levels(
+    closes: pd.DataFrame, names: Sequence[str], universe: Universe | None, asof: dt.date
+) -> pd.DataFrame:
+    """Levels (<= asof) of each name: a symbol's closes or a basket's index level."""
+    cut = upto(closes, asof)
+    cols: dict[str, pd.Series] = {}
+    for name in dict.fromkeys(names):
+        basket = universe.basket(name) if universe is not None else None
+        if basket is not None:
+            cols[name] = basket_index(closes, basket, asof)[0]
+        elif name in cut.columns and cut[name].notna().any():
+            cols[name] = cut[name].astype("float64")
+        else:
+            raise UnknownSymbol(name)
+    return pd.DataFrame(cols, index=cut.index)
+
+
+def leg_total_return(name: str, universe: Universe | None) -> bool:
+    """Whether a leg's levels include dividends (symbol or basket)."""
+    basket = universe.basket(name) if universe is not None else None
+    return basket_total_return(basket) if basket is not None else is_total_return(name)
+
+
+@dataclass(frozen=True)
+class PairFrames:
+    """Legs A and B and ratio R, one column per pair key, NaN unless both legs closed."""
+
+    a: pd.DataFrame
+    b: pd.DataFrame
+    ratio: pd.DataFrame
+
+
+def pair_frames(
+    closes: pd.DataFrame, specs: Sequence[PairSpec], universe: Universe | None, asof: dt.date
+) -> PairFrames:
+    """Aligned leg and ratio frames for the pairs (columns = pair keys)."""
+    levels = leg_levels(closes, [leg for s in specs for leg in (s.a, s.b)], universe, asof)
+    keys = [s.key for s in specs]
+    a = levels[[s.a for s in specs]].to_numpy(dtype="float64")
+    b = levels[[s.b for s in specs]].to_numpy(dtype="float64")
+    both = ~np.isnan(a) & ~np.isnan(b)
+    a, b = np.where(both, a, np.nan), np.where(both, b, np.nan)
+    return PairFrames(
+        pd.DataFrame(a, index=levels.index, columns=keys),
+        pd.DataFrame(b, index=levels.index, columns=keys),
+        pd.DataFrame(a / b, index=levels.index, columns=keys),
+    )
+
+
+def log_ratio(frames: PairFrames) -> pd.DataFrame:
+    """log A - log B per pair (exactly antisymmetric when the legs are swapped)."""
+    values = np.log(frames.a.to_numpy(dtype="float64")) - np.log(frames.b.to_numpy(dtype="float64"))
+    return pd.DataFrame(values, index=frames.ratio.index, columns=frames.ratio.columns)
+
+
+def compute_pairs(
+    closes: pd.DataFrame,
+    specs: Sequence[PairSpec],
+    universe: Universe | None,
+    asof: dt.date,
+    quadrant: QuadrantParams = DEFAULT_QUADRANT,
+) -> dict[str, PairStats]:
+    """PairStats for every spec whose legs both have closes, keyed by pair key."""
+    frames = pair_frames(closes, specs, universe, asof)
+    ratio = frames.ratio
+    rows = last_valid_rows(ratio.to_numpy(dtype="float64"))
+    a_base = base_values(frames.a, rows)
+    b_base = base_values(frames.b, rows)
+    r_base = base_values(ratio, rows)
+    metrics = _ratio_metrics(frames, quadrant)
+    run = run_regimes(log_ratio(frames), [s.regime for s in specs])
+    out: dict[str, PairStats] = {}
+    for j, spec in enumerate(specs):
+        if rows[j] < 0:
+            continue
+        bases = (a_base, b_base, r_base)
+        out[spec.key] = _one_pair(spec, j, int(rows[j]), frames, bases, metrics, run, universe)
+    return out
+
+
+def _ratio_metrics(frames: PairFrames, quadrant: QuadrantParams) -> dict[str, np.ndarray]:
+    """Rolling per-session metrics of every pair as T x P arrays."""
+    ratio = frames.ratio
+    spread = 100.0 * (frames.a / shift_valid(frames.a, 1) - frames.b / shift_valid(frames.b, 1))
+    prior = spread.shift(1)
+    spread_mean = rolling_valid(prior, YEAR, "mean").where(spread.notna())
+    spread_sd = rolling_valid(prior, YEAR, "std").where(spread.notna())
+    rel20 = ratio / shift_valid(ratio, REL_WINDOW) - 1.0
+    rel_pct = rel20.rolling(YEAR, min_periods=YEAR).rank(pct=True) * 100.0
+    for name in gappy_columns(rel20):
+        valid = rel20[name].dropna()
+        rolled = valid.rolling(YEAR, min_periods=YEAR).rank(pct=True) * 100.0
+        rel_pct[name] = rolled.reindex(rel20.index)
+    sma_w = rolling_valid(ratio, STRETCH_WINDOW, "mean")
+    sd_w = rolling_valid(ratio, STRETCH_WINDOW, "std")
+    strength, momentum = strength_momentum(ratio, quadrant)
+    return {
+        "sma50": rolling_valid(ratio, 50, "mean").to_numpy(),
+        "sma200": rolling_valid(ratio, 200, "mean").to_numpy(),
+        "spread": spread.to_numpy(),
+        "spread_z": ((spread - spread_mean) / spread_sd).to_numpy(),
+        "rel_pct": rel_pct.where(rel20.notna()).to_numpy(),
+        "stretch": ((ratio - sma_w) / sd_w).to_numpy(),
+        "strength": strength.to_numpy(),
+        "momentum": momentum.to_numpy(),
+    }
+
+
+def _prev_valid(values: np.ndarray, row: int) -> float:
+    """The value on the last row before ``row`` where it is defined (NaN if none)."""
+    earlier = values[:row]
+    finite = np.flatnonzero(~np.isnan(earlier))
+    return float(earlier[finite[-1]]) if len(finite) else float("nan")
+
+
+def _one_pair(
+    spec: PairSpec,
+    j: int,
+    row: int,
+    frames: PairFrames,
+    bases: tuple[dict[str, np.ndarray], ...],
+    m: dict[str, np.ndarray],
+    run: RegimeRun,
+    universe: Universe | None,
+) -> PairStats:
+    index = frames.ratio.index
+    a_last = float(frames.a.to_numpy()[row, j])
+    b_last = float(frames.b.to_numpy()[row, j])
+    ratio = a_last / b_last
+    a_base, b_base, r_base = bases
+    spreads = {h: opt(100.0 * (a_last / a_base[h][j] - b_last / b_base[h][j])) for h in HORIZONS}
+    flips = flips_of(run, j, index, row)
+    stretch = opt(m["stretch"][row, j])
+    prev_stretch = _prev_valid(m["stretch"][:, j], row)
+    codes = quadrant_codes(m["strength"][:, j], m["momentum"][:, j])
+    prev_codes = codes[:row][codes[:row] >= 0]
+    return PairStats(
+        key=spec.key,
+        a=spec.a,
+        b=spec.b,
+        label=spec.label,
+        last_date=to_date(index[row]),
+        a_total_return=leg_total_return(spec.a, universe),
+        b_total_return=leg_total_return(spec.b, universe),
+        ratio=float(ratio),
+        spreads_pp=spreads,
+        ratio_returns={h: opt(ratio / r_base[h][j] - 1.0) for h in HORIZONS},
+        ratio_vs_sma50=opt(ratio / m["sma50"][row, j] - 1.0),
+        ratio_vs_sma200=opt(ratio / m["sma200"][row, j] - 1.0),
+        spread_change_1d_pp=opt(m["spread"][row, j]),
+        spread_change_z=opt(m["spread_z"][row, j]),
+        rel20_percentile=opt(m["rel_pct"][row, j]),
+        regime=current_regime(run, j, index, row, spec.regime),
+        flips=flips,
+        raw_crosses=raw_crosses(run, j, row),
+        stretch_z=stretch,
+        stretched=stretch is not None and abs(stretch) > STRETCH_LIMIT,
+        stretched_prev=None if np.isnan(prev_stretch) else bool(abs(prev_stretch) > STRETCH_LIMIT),
+        quadrant=QUADRANTS[codes[row]] if codes[row] >= 0 else None,
+        quadrant_prev=QUADRANTS[prev_codes[-1]] if len(prev_codes) else None,
+        strength=opt(m["strength"][row, j]),
+        momentum=opt(m["momentum"][row, j]),
+        track=track_record(frames.ratio.iloc[: row + 1, j], flips),
+    )
+
+
+def pair_stats(
+    closes: pd.DataFrame, spec: PairSpec, universe: Universe | None, asof: dt.date
+) -> PairStats:
+    """PairStats for one pair (ad-hoc /pair); raise UnknownSymbol for a leg without data."""
+    quadrant = universe.quadrant if universe is not None else DEFAULT_QUADRANT
+    stats = compute_pairs(closes, [spec], universe, asof, quadrant)
+    if spec.key not in stats:
+        raise UnknownSymbol(spec.key)
+    return stats[spec.key]
+
+
+def pair_series(
+    closes: pd.DataFrame, spec: PairSpec, asof: dt.date, universe: Universe | None = None
+) -> pd.DataFrame:
+    """Per-session chart data of one pair (<= asof), on sessions where both legs closed.
+
+    Columns: ratio (R), sma (regime trend, geometric SMA_window), upper (sma * (1 + band)),
+    lower (sma / (1 + band)), state (1 = A leads, -1 = B leads, 0 = none yet), flip (True
+    on a confirmed A <-> B change), stretch_z.
+    """
+    frames = pair_frames(closes, [spec], universe, asof)
+    run = run_regimes(log_ratio(frames), [spec.regime])
+    ratio = frames.ratio.iloc[:, 0]
+    sma = np.exp(run.log_trend[:, 0])
+    state = run.state[:, 0].astype("int64")
+    change = np.diff(state, prepend=0) != 0
+    established = np.cumsum(change) > 1
+    stretch = (ratio - rolling_valid(frames.ratio, STRETCH_WINDOW, "mean").iloc[:, 0]) / (
+        rolling_valid(frames.ratio, STRETCH_WINDOW, "std").iloc[:, 0]
+    )
+    out = pd.DataFrame(
+        {
+            "ratio": ratio,
+            "sma": sma,
+            "upper": sma * (1.0 + spec.regime.band),
+            "lower": sma / (1.0 + spec.regime.band),
+            "state": state,
+            "flip": change & established,
+            "stretch_z": stretch,
+        },
+        index=ratio.index,
+    )
+    return out[ratio.notna().to_numpy()]

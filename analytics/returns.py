@@ -1,0 +1,152 @@
+"""Per-symbol returns over the standard horizons, 52-week range and maximum drawdown.
+
+All vectorised across columns. Each symbol is measured at its own last close on or before
+``asof``; a horizon of h sessions compares with the last close on or before the row h
+sessions earlier; YTD compares with the last close of the previous calendar year. Returns
+are fractions; yield changes (``^TNX``, ``^IRX``) are basis points.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from analytics.frames import column, ffill_values, last_valid_rows, opt, to_date, upto
+from analytics.types import HORIZON_SESSIONS, HORIZONS, YIELD_SYMBOLS, SymbolStats, UnknownSymbol
+
+YEAR_SESSIONS = 252
+
+
+def is_yield(symbol: str) -> bool:
+    """True for yields quoted in percent (changes in bp, not returns)."""
+    return symbol in YIELD_SYMBOLS
+
+
+def is_total_return(symbol: str) -> bool:
+    """Adjusted closes of tradables are total return; caret indexes and yields are not."""
+    return not symbol.startswith("^") and not is_yield(symbol)
+
+
+def base_values(levels: pd.DataFrame, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Per horizon, each column's reference level for a measurement at ``rows`` (NaN if none)."""
+    values = levels.to_numpy(dtype="float64")
+    filled = ffill_values(values)
+    cols = np.arange(values.shape[1])
+    out: dict[str, np.ndarray] = {}
+    for horizon in HORIZONS:
+        sessions = HORIZON_SESSIONS[horizon]
+        base_rows = _ytd_rows(levels.index, rows) if sessions is None else rows - sessions
+        ok = (base_rows >= 0) & (rows >= 0)
+        picked = filled[np.clip(base_rows, 0, None), cols] if len(cols) else np.array([])
+        out[horizon] = np.where(ok, picked, np.nan)
+    return out
+
+
+def _ytd_rows(index: pd.Index, rows: np.ndarray) -> np.ndarray:
+    """Row of the previous calendar year's last session for each measurement row."""
+    years = pd.DatetimeIndex(index).year.to_numpy()[np.clip(rows, 0, None)]
+    starts = pd.to_datetime([f"{y}-01-01" for y in years]) if len(years) else index[:0]
+    return index.searchsorted(starts, side="left") - 1
+
+
+def horizon_returns(levels: pd.DataFrame, asof: dt.date) -> pd.DataFrame:
+    """Returns (fractions) per column (rows) and horizon (columns), at each last close <= asof.
+
+    NaN where history is too short. Yields get the same arithmetic here; use
+    ``symbol_stats`` for basis-point changes.
+    """
+    cut = upto(levels, asof)
+    values = cut.to_numpy(dtype="float64")
+    rows = last_valid_rows(values)
+    last = values[np.clip(rows, 0, None), np.arange(values.shape[1])]
+    bases = base_values(cut, rows)
+    table = {h: last / bases[h] - 1.0 for h in HORIZONS}
+    return pd.DataFrame(table, index=cut.columns, columns=list(HORIZONS))
+
+
+def _window_stats(values: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, ...]:
+    """52-week high, low (last 252 rows) and max drawdown (last 253 closes), per column."""
+    count = values.shape[1]
+    high, low, mdd = (np.full(count, np.nan) for _ in range(3))
+    for row in np.unique(rows[rows >= 0]):
+        cols = np.flatnonzero(rows == row)
+        block = values[max(0, row - YEAR_SESSIONS + 1) : row + 1, cols]
+        high[cols] = np.nanmax(block, axis=0)
+        low[cols] = np.nanmin(block, axis=0)
+        span = ffill_values(values[max(0, row - YEAR_SESSIONS) : row + 1, cols])
+        peak = np.fmax.accumulate(span, axis=0)
+        mdd[cols] = np.nanmin(span / peak - 1.0, axis=0)
+    return high, low, mdd
+
+
+def max_drawdown(closes: pd.DataFrame, asof: dt.date) -> pd.Series:
+    """Worst peak-to-trough fall (fraction, <= 0) of each column over all rows <= asof."""
+    values = ffill_values(upto(closes, asof).to_numpy(dtype="float64"))
+    with np.errstate(invalid="ignore"):
+        peak = np.fmax.accumulate(values, axis=0)
+        worst = np.nanmin(values / peak - 1.0, axis=0) if len(values) else values[:0].sum(0)
+    return pd.Series(worst, index=closes.columns, dtype="float64")
+
+
+def all_symbol_stats(
+    closes: pd.DataFrame, symbols: Iterable[str], asof: dt.date
+) -> dict[str, SymbolStats]:
+    """SymbolStats for every listed symbol present with at least one close <= asof."""
+    wanted = [s for s in dict.fromkeys(symbols) if s in closes.columns]
+    cut = upto(closes, asof)[wanted]
+    values = cut.to_numpy(dtype="float64")
+    rows = last_valid_rows(values)
+    cols = np.arange(values.shape[1])
+    last = values[np.clip(rows, 0, None), cols] if len(cols) else np.array([])
+    bases = base_values(cut, rows)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        high, low, mdd = _window_stats(values, rows)
+    out: dict[str, SymbolStats] = {}
+    for i, symbol in enumerate(wanted):
+        if rows[i] < 0:
+            continue
+        out[symbol] = _one_stats(symbol, cut.index[rows[i]], last[i], bases, i, high, low, mdd)
+    return out
+
+
+def _one_stats(
+    symbol: str,
+    date: pd.Timestamp,
+    last: float,
+    bases: dict[str, np.ndarray],
+    i: int,
+    high: np.ndarray,
+    low: np.ndarray,
+    mdd: np.ndarray,
+) -> SymbolStats:
+    yld = is_yield(symbol)
+    returns = {h: None if yld else opt(last / bases[h][i] - 1.0) for h in HORIZONS}
+    changes = {h: opt((last - bases[h][i]) * 100.0) for h in HORIZONS} if yld else {}
+    return SymbolStats(
+        symbol=symbol,
+        last_date=to_date(date),
+        last_close=float(last),
+        returns=returns,
+        high_52w=opt(high[i]),
+        low_52w=opt(low[i]),
+        off_high=opt(last / high[i] - 1.0),
+        off_low=opt(last / low[i] - 1.0),
+        max_drawdown_1y=opt(mdd[i]),
+        total_return=is_total_return(symbol),
+        is_yield=yld,
+        changes_bp=changes,
+    )
+
+
+def symbol_stats(closes: pd.DataFrame, symbol: str, asof: dt.date) -> SymbolStats:
+    """SymbolStats for one symbol (ad-hoc /ticker); raise UnknownSymbol without a close."""
+    series = column(upto(closes, asof), symbol) if symbol in closes.columns else None
+    if series is None:
+        raise UnknownSymbol(symbol)
+    stats = all_symbol_stats(closes, [symbol], asof)
+    if symbol not in stats:
+        raise UnknownSymbol(symbol)
+    return stats[symbol]
