@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -15,6 +16,11 @@ _BASKET_NAME_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 class UniverseError(ValueError):
     """A universe file that cannot be used; the message names the file and the problem."""
+
+
+def universe_hash(universe: Universe) -> str:
+    """A short stable fingerprint of the universe (stored snapshots are keyed by it)."""
+    return hashlib.sha256(repr(universe).encode("utf-8")).hexdigest()[:16]
 
 
 def bundled_universe_text() -> str:

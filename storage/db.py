@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import sqlite3
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -51,6 +53,23 @@ def open_db(path: Path | str, *, migrate: bool = True) -> sqlite_utils.Database:
         except sqlite3.OperationalError as exc:
             raise StorageError(f"cannot write database {path}: {_reason(exc)}") from None
     return db
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on any error) on the database's connection.
+
+    Connections are in autocommit mode (isolation_level=None): a single statement is atomic
+    by itself, and every multi-statement write goes through this.
+    """
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _reason(exc: BaseException) -> str:
