@@ -1,0 +1,54 @@
+"""Pytest fixtures and helpers for end-to-end tests against the fake Bot API.
+
+Import the fixture in a conftest: ``from tests.fakes.fixtures import fake_botapi  # noqa: F401``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dtm
+from collections.abc import AsyncIterator
+
+import pytest_asyncio
+from telegram.ext import Application, ApplicationBuilder
+
+from tests.fakes.botapi import FakeBotApi
+
+
+@pytest_asyncio.fixture
+async def fake_botapi() -> AsyncIterator[FakeBotApi]:
+    """A started ``FakeBotApi`` on a free loopback port, stopped after the test."""
+    async with FakeBotApi() as fake:
+        yield fake
+
+
+def builder_for(fake: FakeBotApi) -> ApplicationBuilder:
+    """An ``ApplicationBuilder`` whose bot talks to ``fake`` (add handlers, limiter, ...)."""
+    return (
+        ApplicationBuilder()
+        .token(fake.token)
+        .base_url(fake.base_url)
+        .base_file_url(fake.base_file_url)
+    )
+
+
+@contextlib.asynccontextmanager
+async def polling(app: Application, *, timeout: float = 1.0) -> AsyncIterator[Application]:
+    """Run ``app`` (initialize, start, poll) for the block, then stop it cleanly.
+
+    ``timeout`` is the long-polling timeout in seconds; stopping cancels the poll at once.
+    """
+    assert app.updater is not None, "build the application with an updater to poll"
+    await app.initialize()
+    try:
+        await app.start()
+        await app.updater.start_polling(
+            poll_interval=0.0, timeout=dtm.timedelta(seconds=timeout), drop_pending_updates=False
+        )
+        try:
+            yield app
+        finally:
+            await app.updater.stop()
+            await app.stop()
+    finally:
+        await app.shutdown()
