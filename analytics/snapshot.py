@@ -1,0 +1,215 @@
+"""Build the Snapshot: every number of the universe as of one session, computed once.
+
+Also the breadth verdict, the scoreboard and member strength quadrants. Entry points:
+``build_snapshot``, ``quadrant_tails``; re-exports ``symbol_stats`` and ``pair_stats`` for
+ad-hoc queries on any symbols.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from analytics.baskets import basket_index
+from analytics.frames import last_session, opt, upto
+from analytics.pairs import compute_pairs, leg_levels, pair_stats
+from analytics.quadrant import quadrant_trails
+from analytics.returns import all_symbol_stats, horizon_returns, symbol_stats
+from analytics.types import (
+    HORIZONS,
+    BasketStats,
+    Breadth,
+    PairStats,
+    QuadrantParams,
+    QuadrantTrail,
+    Scoreboard,
+    Snapshot,
+    Universe,
+    UnknownSymbol,
+)
+
+__all__ = ["build_snapshot", "pair_stats", "quadrant_tails", "symbol_stats"]
+
+
+def quadrant_tails(
+    closes: pd.DataFrame,
+    symbols: Sequence[str],
+    benchmark: str,
+    asof: dt.date,
+    params: QuadrantParams = QuadrantParams(),  # noqa: B008 - frozen value object
+) -> dict[str, QuadrantTrail]:
+    """Strength-quadrant trails of each symbol against ``benchmark`` (symbols without data
+    are left out). Ratios use sessions where both the symbol and the benchmark closed."""
+    cut = upto(closes, asof)
+    present = [s for s in dict.fromkeys(symbols) if s in cut.columns and s != benchmark]
+    if benchmark not in cut.columns or not present:
+        return {}
+    ratio = cut[present].div(cut[benchmark], axis=0)
+    trails = quadrant_trails(ratio, [benchmark] * len(present), params)
+    return {k: v for k, v in trails.items() if v.current is not None}
+
+
+def basket_stats(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> dict[str, BasketStats]:
+    """BasketStats per basket with data: coverage on its last level, returns (fractions)."""
+    out: dict[str, BasketStats] = {}
+    for basket in universe.baskets:
+        try:
+            level, coverage = basket_index(closes, basket, asof)
+        except UnknownSymbol:
+            continue
+        returns = horizon_returns(level.to_frame(), asof).iloc[0]
+        last = level.last_valid_index()
+        cut = upto(closes, asof)
+        row = cut.loc[last]
+        missing = tuple(m for m in basket.members if m not in cut.columns or pd.isna(row[m]))
+        out[basket.name] = BasketStats(
+            name=basket.name,
+            label=basket.label,
+            members=basket.members,
+            coverage=int(coverage[last]),
+            size=len(basket.members),
+            missing=missing,
+            level=opt(level[last]),
+            returns={h: opt(returns[h]) for h in HORIZONS},
+        )
+    return out
+
+
+def breadth_of(pairs: Mapping[str, PairStats], universe: Universe) -> Breadth:
+    """'broad' when every breadth pair shares the lead pair's regime, else 'narrow'."""
+    lead = pairs.get(universe.lead_pair)
+    lead_state = lead.regime.state if lead is not None else None
+    detail: dict[str, str | None] = {universe.lead_pair: lead_state}
+    for key in universe.breadth_pairs:
+        detail[key] = pairs[key].regime.state if key in pairs else None
+    if lead_state is None:
+        state = None
+    elif all(detail[k] == lead_state for k in universe.breadth_pairs):
+        state = "broad"
+    else:
+        state = "narrow"
+    return Breadth(state, universe.lead_pair, lead_state, detail)  # type: ignore[arg-type]
+
+
+def _counts(pairs: Mapping[str, PairStats], keys: Sequence[str]) -> tuple[int, ...]:
+    present = [pairs[k] for k in keys if k in pairs]
+    with_regime = [p for p in present if p.regime.state is not None]
+    return len([p for p in with_regime if p.regime.state == "A"]), len(with_regime)
+
+
+def _horizons(pairs: Mapping[str, PairStats], keys: Sequence[str]) -> tuple[dict[str, int], ...]:
+    favour: dict[str, int] = {}
+    total: dict[str, int] = {}
+    for h in HORIZONS:
+        spreads = [pairs[k].spreads_pp[h] for k in keys if k in pairs]
+        known = [s for s in spreads if s is not None]
+        favour[h] = sum(1 for s in known if s > 0)
+        total[h] = len(known)
+    return favour, total
+
+
+def scoreboard_of(
+    pairs: Mapping[str, PairStats],
+    prev: Mapping[str, PairStats] | None,
+    keys: Sequence[str],
+    prev_session: dt.date | None,
+) -> Scoreboard:
+    """Count pairs and horizons favouring the challenger now and one session earlier."""
+    favouring, total = _counts(pairs, keys)
+    per, per_total = _horizons(pairs, keys)
+    horizons_with_data = [h for h in HORIZONS if per_total[h] > 0]
+    majority = sum(1 for h in horizons_with_data if per[h] * 2 > per_total[h])
+    prev_fav = prev_major = None
+    changed: tuple[str, ...] = ()
+    if prev is not None:
+        prev_fav = _counts(prev, keys)[0]
+        p_per, p_total = _horizons(prev, keys)
+        prev_major = sum(1 for h in HORIZONS if p_total[h] > 0 and p_per[h] * 2 > p_total[h])
+        changed = tuple(
+            k for k in keys if k in pairs and k in prev
+            and pairs[k].regime.state != prev[k].regime.state
+        )  # fmt: skip
+    return Scoreboard(
+        pairs_favouring_challenger=favouring,
+        pairs_total=total,
+        horizons_favouring=majority,
+        horizons_total=len(horizons_with_data),
+        per_horizon=per,
+        per_horizon_total=per_total,
+        prev_session=prev_session,
+        prev_pairs_favouring_challenger=prev_fav,
+        prev_horizons_favouring=prev_major,
+        changed_pairs=changed,
+    )
+
+
+def _usable_pairs(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> list:
+    """Pair specs whose legs all have data (others are reported as missing symbols)."""
+    usable = []
+    for spec in universe.pairs:
+        try:
+            leg_levels(closes, [spec.a, spec.b], universe, asof)
+        except UnknownSymbol:
+            continue
+        usable.append(spec)
+    return usable
+
+
+def build_snapshot(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> Snapshot:
+    """Every number of the universe as of the last session <= asof (closes are not changed).
+
+    Raise UnknownSymbol('*') when the frame has no row on or before ``asof``.
+    """
+    session = last_session(closes, asof)
+    cut = upto(closes, asof)
+    wanted = universe.all_symbols()
+    symbols = all_symbol_stats(cut, wanted, session)
+    specs = _usable_pairs(cut, universe, session)
+    pairs = compute_pairs(cut, specs, universe, session, universe.quadrant)
+    prev_session = cut.index[-2].date() if len(cut) > 1 else None
+    prev = (
+        compute_pairs(cut, specs, universe, prev_session, universe.quadrant)
+        if prev_session is not None
+        else None
+    )
+    keys = _scoreboard_keys(universe)
+    quadrants = quadrant_tails(
+        cut, universe.members, universe.benchmark, session, universe.quadrant
+    )
+    quadrants.update(_pair_trails(cut, specs, universe, session))
+    return Snapshot(
+        asof=asof,
+        session=session,
+        symbols=symbols,
+        pairs=pairs,
+        baskets=basket_stats(cut, universe, session),
+        breadth=breadth_of(pairs, universe),
+        scoreboard=scoreboard_of(pairs, prev, keys, prev_session),
+        quadrants=quadrants,
+        quadrant_params=universe.quadrant,
+        presets={k: tuple(v) for k, v in universe.presets.items()},
+        lead_pair=universe.lead_pair,
+        stale=tuple(s for s, st in symbols.items() if st.last_date < session),
+        missing=tuple(s for s in wanted if s not in symbols),
+    )
+
+
+def _scoreboard_keys(universe: Universe) -> list[str]:
+    """Preset pairs (every preset, first-seen order), or all pairs when there is no preset."""
+    keys = [k for ks in universe.presets.values() for k in ks]
+    return list(dict.fromkeys(keys)) or [p.key for p in universe.pairs]
+
+
+def _pair_trails(
+    closes: pd.DataFrame, specs: list, universe: Universe, asof: dt.date
+) -> dict[str, QuadrantTrail]:
+    """Quadrant trails of each pair's ratio (A against B), keyed by pair key."""
+    if not specs:
+        return {}
+    from analytics.pairs import pair_frames
+
+    frames = pair_frames(closes, specs, universe, asof)
+    trails = quadrant_trails(frames.ratio, [s.b for s in specs], universe.quadrant)
+    return {k: v for k, v in trails.items() if v.current is not None}
