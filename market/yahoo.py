@@ -14,6 +14,7 @@ import logging
 import random
 import re
 import threading
+import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,16 @@ _URL_RE = re.compile(r"https?://\S+")
 # yfinance's summary lines after a batch: "['SPY', 'NOPE']: possibly delisted; ..."
 _FAILED_LINE_RE = re.compile(r"^\[([^\]]*)\]: (.+)$", re.MULTILINE)
 _RATE_LIMIT_MARKS = ("YFRateLimitError", "Too Many Requests", "Rate limited")
+# yfinance hides some network errors behind "possibly delisted" (when the timezone is cached);
+# its other log lines still show them, e.g. "Cookie/crumb fetch failed (DNSError), ...".
+_NETWORK_RE = re.compile(
+    r"DNSError|ConnectionError|Timeout|timed out|Could not resolve host|curl: \(\d+\)"
+)
+
+# yfinance 1.7 uses pandas' deprecated `inplace=` (Pandas4Warning, a DeprecationWarning) and
+# sets its own module's DeprecationWarnings to "default": without this every fetch would
+# print a dozen warnings to stderr.
+warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"yfinance\.")
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -78,6 +89,7 @@ class _Attempt:
     bars: dict[str, pd.DataFrame] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
     rate_limited: set[str] = field(default_factory=set)
+    network: str | None = None
 
     def fail(self, symbol: str, cause: str, *, rate_limited: bool = False) -> None:
         self.failures[symbol] = RATE_LIMITED if rate_limited else cause
@@ -172,7 +184,8 @@ class YahooProvider:
             return _all_failed(symbols, f"{type(exc).__name__}: {short_cause(str(exc))}")
         for message in capture.messages:
             log.debug("yfinance: %s", short_cause(message))
-        return _split_download(raw, symbols, start, end, expected_last, capture.symbol_errors())
+        errors = capture.symbol_errors()
+        return _split_download(raw, symbols, start, end, expected_last, errors, capture.network())
 
 
 def _split_download(
@@ -182,14 +195,16 @@ def _split_download(
     end: dt.date,
     expected_last: dt.date | None,
     errors: Mapping[str, str] | None = None,
+    network: str | None = None,
 ) -> _Attempt:
     """Split a yfinance batch frame into contract bars per symbol, or a cause per symbol.
 
     ``raw`` has MultiIndex columns (Price, Ticker) as returned by ``yf.download`` with
-    ``group_by="column"``; ``errors`` maps a symbol to what yfinance logged about it.
+    ``group_by="column"``; ``errors`` maps a symbol to what yfinance logged about it;
+    ``network`` is a network error yfinance logged during the download, if any.
     """
     errors = errors or {}
-    result = _Attempt()
+    result = _Attempt(network=network)
     if raw is None or raw.empty or not isinstance(raw.columns, pd.MultiIndex):
         for symbol in symbols:
             _fail_with_detail(result, symbol, NO_DATA, errors.get(symbol))
@@ -239,10 +254,13 @@ def _check(frame: pd.DataFrame, expected_last: dt.date | None) -> str | None:
 def _fail_with_detail(result: _Attempt, symbol: str, cause: str, detail: str | None) -> None:
     if detail and any(mark in detail for mark in _RATE_LIMIT_MARKS):
         result.fail(symbol, cause, rate_limited=True)
-    elif detail:
-        result.fail(symbol, f"{cause}; yfinance: {short_cause(detail)}")
-    else:
-        result.fail(symbol, cause)
+        return
+    parts = [cause]
+    if detail:
+        parts.append(f"yfinance: {short_cause(detail)}")
+    if result.network and not (detail and _NETWORK_RE.search(detail)):
+        parts.append(f"network: {short_cause(result.network)}")
+    result.fail(symbol, "; ".join(parts))
 
 
 def _all_failed(symbols: Sequence[str], cause: str, *, rate_limited: bool = False) -> _Attempt:
@@ -301,6 +319,10 @@ class _YfLogCapture(logging.Filter):
     def __exit__(self, *exc_info: object) -> None:
         logging.getLogger(_YF_LOGGER).removeFilter(self)
 
+    def network(self) -> str | None:
+        """The first record that shows a network error, if any."""
+        return next((m for m in self.messages if _NETWORK_RE.search(m)), None)
+
     def symbol_errors(self) -> dict[str, str]:
         """symbol -> error from yfinance's "Failed downloads" summary."""
         errors: dict[str, str] = {}
@@ -312,13 +334,19 @@ class _YfLogCapture(logging.Filter):
 
 
 def _use_cache_dir(path: Path) -> None:
-    """Point yfinance's timezone/cookie cache at a writable folder (once per location)."""
+    """Point yfinance's timezone/cookie cache at a writable folder, once per process.
+
+    yfinance opens its cache database on first use and keeps it: moving the location later
+    has no effect, so the first provider's folder stays in use.
+    """
     global _cache_location
     path.mkdir(parents=True, exist_ok=True)
     with _cache_lock:
-        if _cache_location != str(path):
+        if _cache_location is None:
             yf.set_tz_cache_location(str(path))
             _cache_location = str(path)
+        elif _cache_location != str(path):
+            log.debug("yfinance cache stays in %s (set once per process)", _cache_location)
 
 
 def _forget_cached_answers() -> None:

@@ -18,6 +18,7 @@ import yfinance as yf
 from curl_cffi.requests.session import Session
 from yfinance.exceptions import YFRateLimitError
 
+from market import yahoo
 from market.provider import BAR_COLUMNS
 from market.yahoo import NO_DATA, RATE_LIMITED, RetryPolicy, YahooProvider, short_cause
 from tests.fakes.yahoo_chart import (
@@ -330,13 +331,19 @@ def test_short_cause_is_one_short_line_without_urls() -> None:
     assert len(cause) <= 160
 
 
-def test_constructor_points_the_yfinance_cache_at_the_given_folder(tmp_path: Any) -> None:
-    from yfinance.cache import _TzDBManager
+def test_the_yfinance_cache_folder_is_set_once_per_process(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    locations: list[str] = []
+    monkeypatch.setattr(yahoo, "_cache_location", None)
+    monkeypatch.setattr(yf, "set_tz_cache_location", locations.append)
 
-    YahooProvider(tmp_path / "cache")
+    YahooProvider(tmp_path / "first")
+    YahooProvider(tmp_path / "second")
 
-    assert (tmp_path / "cache").is_dir()
-    assert _TzDBManager.get_location() == str(tmp_path / "cache")
+    assert locations == [str(tmp_path / "first")]
+    assert (tmp_path / "first").is_dir()
+    assert (tmp_path / "second").is_dir()
 
 
 # --- 2. unmodified yfinance fed generated v8 chart JSON -------------------------------------
@@ -383,27 +390,36 @@ async def test_yfinance_returns_the_bundled_closes_exactly(
         assert iwm[column].tolist() == iwm_csv[column].tolist()
 
 
-@pytest.mark.parametrize("answer", ["404", "empty"])
-async def test_one_symbol_without_data_is_named_in_failures(
-    real_provider: YahooProvider, fake_yahoo: FakeYahoo, answer: str
+async def test_unknown_symbol_404_is_named_in_failures(
+    real_provider: YahooProvider, fake_yahoo: FakeYahoo
 ) -> None:
     fake_yahoo.serve(["IWM"])
-    if answer == "404":
-        fake_yahoo.not_found.add("SPY")
-    else:
-        fake_yahoo.serve(["SPY"])
-        fake_yahoo.bars["SPY"] = fake_yahoo.bars["SPY"].loc[: pd.Timestamp("2025-12-31")]
+    fake_yahoo.not_found.add("QQQ")  # never served by any test, so its timezone is unknown
+
+    result = await real_provider.fetch(["IWM", "QQQ"], START, END, expected_last=END)
+
+    assert sorted(result.bars) == ["IWM"]
+    assert list(result.failures) == ["QQQ"]
+    assert "no timezone found" in result.failures["QQQ"]
+    assert not result.rate_limited
+    assert result.bars["IWM"]["close"].tolist() == sample("IWM")["close"].tolist()
+    assert fake_yahoo.unexpected == []
+
+
+async def test_empty_answer_for_one_symbol_is_named_in_failures(
+    real_provider: YahooProvider, fake_yahoo: FakeYahoo
+) -> None:
+    fake_yahoo.serve(["IWM", "SPY"])
+    fake_yahoo.bars["SPY"] = fake_yahoo.bars["SPY"].loc[: pd.Timestamp("2025-12-31")]
 
     result = await real_provider.fetch(["IWM", "SPY"], START, END, expected_last=END)
 
     assert sorted(result.bars) == ["IWM"]
     assert list(result.failures) == ["SPY"]
-    # The last attempt asked for SPY alone; yfinance's reason comes from the fake's answer.
-    reason = "No data found, symbol may be delisted" if answer == "404" else "no price data found"
-    assert result.failures["SPY"].startswith(NO_DATA + "; yfinance: ")
-    assert reason in result.failures["SPY"]
-    assert not result.rate_limited
-    assert result.bars["IWM"]["close"].tolist() == sample("IWM")["close"].tolist()
+    # The last attempt asked for SPY alone, so the whole answer was empty.
+    assert result.failures["SPY"] == (
+        NO_DATA + "; yfinance: possibly delisted; no price data found (1d 2026-03-02 -> 2026-04-02)"
+    )
     assert fake_yahoo.unexpected == []
 
 
@@ -432,6 +448,7 @@ async def test_unreachable_yahoo_names_every_symbol(
     assert sorted(result.failures) == ["IWM", "SPY"]
     for cause in result.failures.values():
         assert cause.startswith(NO_DATA)
+        assert "DNSError" in cause
         assert "http" not in cause
     assert fake_yahoo.unexpected == []
 
