@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
+from typing import TextIO
 
 # A bot token is <bot id>:<35 url-safe characters>. Redact anything of that shape, wherever
 # it appears (URLs logged by httpx, PTB debug output, exception texts, our own messages).
-TOKEN_RE = re.compile(r"\b\d{5,12}:[A-Za-z0-9_-]{20,}")
+TOKEN_RE = re.compile(r"(?<!\d)\d{5,12}:[A-Za-z0-9_-]{20,}")
 REDACTED = "<redacted-token>"
 _QUIET = ("httpx", "httpcore", "apscheduler", "yfinance", "peewee", "matplotlib", "telegram.ext")
 
@@ -36,11 +38,23 @@ class RedactTokenFilter(logging.Filter):
         return True
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at emit time (test runners swap it)."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass
+
+
 def setup_logging(level: str = "INFO") -> None:
     """Configure the root logger once: format, level, redaction on every handler."""
     root = logging.getLogger()
     if not any(isinstance(f, RedactTokenFilter) for h in root.handlers for f in h.filters):
-        stream = logging.StreamHandler()
+        stream = _StderrHandler()
         stream.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(stream)
     for handler in root.handlers:

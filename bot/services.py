@@ -29,9 +29,12 @@ class Services:
         """The configured price source; ``asof`` hides csv rows after it (replays)."""
         if self.settings.market_data_source == "csv":
             return CsvProvider(self.settings.market_data_dir, asof=asof)
-        from market.yahoo import YahooProvider  # imported lazily: yfinance is slow to import
+        from market.yahoo import RetryPolicy, YahooProvider  # lazily: yfinance is slow to import
 
-        return YahooProvider(cache_dir=self.settings.yahoo_cache_dir)
+        return YahooProvider(
+            cache_dir=self.settings.yahoo_cache_dir,
+            retry=RetryPolicy(attempts=self.settings.yahoo_attempts),
+        )
 
     def expected_session(self, now: dt.datetime, asof: dt.date | None = None) -> dt.date:
         """The session a refresh should reach.

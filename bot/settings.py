@@ -43,6 +43,7 @@ class Settings:
     daily_offset_minutes: int = 30
     daily_deadline_minutes: int = 240
     yahoo_cache_dir: Path = Path("data/yfinance-cache")
+    yahoo_attempts: int = 3
     env_file_warning: str | None = None
 
     @property
@@ -145,6 +146,9 @@ def load_settings(
             "DAILY_DEADLINE_MINUTES", values.get("DAILY_DEADLINE_MINUTES"), 240, problems
         ),
         yahoo_cache_dir=Path(values.get("YAHOO_CACHE_DIR", "").strip() or "data/yfinance-cache"),
+        yahoo_attempts=max(
+            1, _parse_int("YAHOO_ATTEMPTS", values.get("YAHOO_ATTEMPTS"), 3, problems)
+        ),
         env_file_warning=_env_file_warning(env_file) if env_file is not None else None,
     )
     if problems:
