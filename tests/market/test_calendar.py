@@ -58,4 +58,4 @@ def test_sessions_and_shift() -> None:
 
 def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        nyse().latest_completed_session(dt.datetime(2026, 1, 5, 12, 0))  # noqa: DTZ001
+        nyse().latest_completed_session(dt.datetime(2026, 1, 5, 12, 0))
