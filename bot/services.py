@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import sqlite_utils
 
@@ -24,6 +25,9 @@ class Services:
     db: sqlite_utils.Database
     calendar: NyseCalendar
     universe: Universe
+    # Runtime caches and helpers keyed by owner (bot.context.runtime): snapshots, charts,
+    # flood limiter, background fetcher. Not configuration; never compared or printed.
+    extras: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def provider(self, asof: dt.date | None = None) -> PriceProvider:
         """The configured price source; ``asof`` hides csv rows after it (replays)."""

@@ -1,0 +1,69 @@
+"""Who may do what: operators (OPERATOR_IDS), group admins, and whether the bot can post."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import telegram
+from telegram.constants import ChatMemberStatus
+from telegram.error import TelegramError
+
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ADMIN_CACHE_SECONDS = 60.0
+_ADMIN_STATUSES = frozenset({ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})
+# (chat_id, user_id) -> (is_admin, monotonic time of the lookup)
+_admin_cache: dict[tuple[int, int], tuple[bool, float]] = {}
+
+
+def is_operator(settings: Settings, user_id: int | None) -> bool:
+    """True when ``user_id`` is listed in OPERATOR_IDS."""
+    return user_id is not None and user_id in settings.operator_ids
+
+
+async def is_chat_admin(
+    bot: telegram.Bot, chat_id: int, user_id: int | None, sender_chat_id: int | None = None
+) -> bool:
+    """True when the sender administers ``chat_id`` (anonymous admins included).
+
+    A message whose sender_chat is the chat itself comes from an anonymous admin. Lookups are
+    cached for ADMIN_CACHE_SECONDS; a failed lookup counts as "not an admin".
+    """
+    if sender_chat_id is not None and sender_chat_id == chat_id:
+        return True
+    if user_id is None:
+        return False
+    key = (chat_id, user_id)
+    cached = _admin_cache.get(key)
+    if cached is not None and time.monotonic() - cached[1] < ADMIN_CACHE_SECONDS:
+        return cached[0]
+    try:
+        member = await bot.get_chat_member(chat_id, user_id)
+    except TelegramError as exc:
+        log.warning("admin check failed in chat %s: %s", chat_id, exc)
+        return False
+    result = member.status in _ADMIN_STATUSES
+    _admin_cache[key] = (result, time.monotonic())
+    return result
+
+
+async def can_post(bot: telegram.Bot, channel_id: int) -> bool:
+    """True when the bot's own membership in ``channel_id`` lets it post messages."""
+    try:
+        member = await bot.get_chat_member(channel_id, bot.id)
+    except TelegramError as exc:
+        log.warning("cannot read own membership in %s: %s", channel_id, exc)
+        return False
+    if member.status == ChatMemberStatus.OWNER:
+        return True
+    if member.status == ChatMemberStatus.ADMINISTRATOR:
+        return bool(getattr(member, "can_post_messages", True) is not False)
+    return False
+
+
+def forget_admin_cache() -> None:
+    """Drop cached admin lookups (tests, or after a chat migration)."""
+    _admin_cache.clear()

@@ -1,0 +1,7 @@
+"""Chat command handlers; each module exports ``COMMANDS`` and may export ``install(app)``."""
+
+HANDLER_MODULES: tuple[str, ...] = (
+    "bot.handlers.market",
+    "bot.handlers.admin",
+    "bot.handlers.subscriptions",
+)

@@ -1,0 +1,67 @@
+"""Offline face of the registry: run a command text without Telegram (ask, console, demo)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections.abc import Callable
+
+from bot.registry import Reply, Request, UserError, all_commands, find, parse_command, split_args
+from bot.services import Services
+
+_TAG_RE = re.compile(r"<[^>]+>")
+
+
+async def answer(
+    services: Services,
+    text: str,
+    *,
+    asof: dt.date | None = None,
+    chat_id: int = 0,
+    user_id: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> Reply:
+    """Run ``text`` ("/rotation 1m") through the registry as a console chat and return the reply.
+
+    Raise UserError for anything the user typed wrong (not a command, unknown command, bad
+    arguments). A symbol that is not stored yet is fetched right here (there is no reply path
+    to protect offline); ``progress`` is told about it first.
+    """
+    from bot.dispatch import run_command
+    from bot.fetcher import NotStored, fetch_now
+
+    parsed = parse_command(text)
+    if parsed is None:
+        raise UserError("Type a command, for example /rotation or /ticker IWM.", "/help")
+    name, raw = parsed
+    command = find(all_commands(), name)
+    if command is None:
+        raise UserError(f"Unknown command /{name[:32]}; see /help.")
+    request = Request(
+        services=services,
+        command=name,
+        args=split_args(raw),
+        raw_args=raw,
+        chat_id=chat_id,
+        chat_type="console",
+        user_id=user_id,
+        asof=asof,
+    )
+    try:
+        return await run_command(command, request)
+    except NotStored as missing:
+        if progress is not None:
+            progress(f"fetching {', '.join(missing.symbols)} from the price source…")
+        await fetch_now(services, missing.symbols, asof=asof)
+        return await run_command(command, request)
+
+
+def reply_to_plain(reply: Reply) -> str:
+    """The reply as plain text: tags stripped, entities unescaped."""
+    return html_to_plain(reply.html)
+
+
+def html_to_plain(text: str) -> str:
+    """Strip Telegram-HTML tags and unescape entities."""
+    return html.unescape(_TAG_RE.sub("", text))

@@ -1,0 +1,143 @@
+"""The command registry: one Request/Reply shape and one Command table for every face of the bot.
+
+Telegram handlers, ``/help``, ``set_my_commands`` and the offline ``ask``/``console`` all read
+the same ``Command`` objects, so a command is declared exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import telegram
+
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+#: Rows of inline buttons, each button a (label, callback_data) pair.
+Keyboard = tuple[tuple[tuple[str, str], ...], ...]
+
+
+@dataclass(frozen=True)
+class Request:
+    """One command invocation, from Telegram or offline (ask/console)."""
+
+    services: Services
+    command: str
+    args: tuple[str, ...]
+    raw_args: str
+    chat_id: int
+    chat_type: str
+    user_id: int | None
+    sender_chat_id: int | None = None
+    thread_id: int | None = None
+    asof: dt.date | None = None
+    bot: telegram.Bot | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a command answers: HTML text, optionally a PNG photo and inline buttons."""
+
+    html: str
+    photo: bytes | None = None
+    keyboard: Keyboard | None = None
+    silent: bool = False
+
+
+class UserError(Exception):
+    """An expected problem (bad arguments, unknown symbol...): a friendly one-line reply.
+
+    ``message`` is plain text (it is escaped when rendered); ``usage`` is the command usage.
+    """
+
+    def __init__(self, message: str, usage: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.usage = usage
+
+
+Handler = Callable[[Request], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A chat command: name, one-line summary, usage, handler and who may run it."""
+
+    name: str
+    summary: str
+    usage: str
+    handler: Handler
+    operators_only: bool = False
+    admins_only_in_groups: bool = False
+    offline: bool = True
+    chart: bool = False
+    hidden: bool = False
+
+
+def parse_command(text: str) -> tuple[str, str] | None:
+    """Split "/cmd@Bot args" into ("cmd", "args"); None when ``text`` is not a command."""
+    stripped = text.strip()
+    if not stripped.startswith("/") or len(stripped) < 2:
+        return None
+    head, _, rest = stripped[1:].partition(" ")
+    name = head.split("@", 1)[0].lower()
+    if not name:
+        return None
+    return name, rest.strip()
+
+
+def split_args(raw: str) -> tuple[str, ...]:
+    """Whitespace-separated arguments of a command text."""
+    return tuple(raw.split())
+
+
+def load_commands(modules: Iterable[str]) -> tuple[Command, ...]:
+    """Every ``COMMANDS`` entry of the handler modules that exist, in module order.
+
+    A module that does not exist yet is skipped; a second command with an existing name is
+    an error (one registry, one meaning per name).
+    """
+    commands: list[Command] = []
+    seen: set[str] = set()
+    for module in load_modules(modules):
+        for command in getattr(module, "COMMANDS", ()):
+            if command.name in seen:
+                raise ValueError(f"command /{command.name} is declared twice")
+            seen.add(command.name)
+            commands.append(command)
+    return tuple(commands)
+
+
+def load_modules(names: Iterable[str]) -> list[object]:
+    """Import the named handler modules, skipping those that do not exist."""
+    modules: list[object] = []
+    for name in names:
+        try:
+            modules.append(importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            log.debug("handler module %s not present; skipped", name)
+    return modules
+
+
+def all_commands() -> tuple[Command, ...]:
+    """The commands of every module in ``bot.handlers.HANDLER_MODULES``."""
+    from bot.handlers import HANDLER_MODULES
+
+    return load_commands(HANDLER_MODULES)
+
+
+def find(commands: Iterable[Command], name: str) -> Command | None:
+    """The command called ``name`` (no slash), or None."""
+    for command in commands:
+        if command.name == name:
+            return command
+    return None

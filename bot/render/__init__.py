@@ -1,0 +1,1 @@
+"""Pure renderers: data in, Telegram HTML out (every interpolated value escaped)."""

@@ -1,0 +1,133 @@
+"""The one number style of the bot (+6.84 %, +5.66 pp, signs always shown) and message splitting.
+
+Every number a user sees is formatted here. ``None`` (not enough data) shows as "n/a".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+
+NA = "n/a"
+MINUS = "−"  # U+2212: as wide as "+", so signed columns line up in <pre> blocks
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+
+
+def esc(value: object) -> str:
+    """HTML-escape ``str(value)`` (quotes too)."""
+    return html.escape(str(value), quote=True)
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or not math.isfinite(value)
+
+
+def _signed(value: float, digits: int) -> str:
+    text = f"{abs(value):,.{digits}f}"
+    if float(text.replace(",", "")) == 0:
+        return f"{0:.{digits}f}"
+    return ("+" if value > 0 else MINUS) + text
+
+
+def pct(fraction: float | None, digits: int = 2) -> str:
+    """A fraction as a signed percentage: 0.0684 -> "+6.84 %"."""
+    if fraction is None or _missing(fraction):
+        return NA
+    return _signed(100.0 * fraction, digits) + " %"
+
+
+def pp(points: float | None, digits: int = 2) -> str:
+    """Percentage points, signed: 5.66 -> "+5.66 pp"."""
+    if points is None or _missing(points):
+        return NA
+    return _signed(points, digits) + " pp"
+
+
+def bp(points: float | None, digits: int = 0) -> str:
+    """Basis points, signed: 12.0 -> "+12 bp"."""
+    if points is None or _missing(points):
+        return NA
+    return _signed(points, digits) + " bp"
+
+
+def signed(value: float | None, digits: int = 2) -> str:
+    """A plain signed number: 1.56 -> "+1.56"."""
+    if value is None or _missing(value):
+        return NA
+    return _signed(value, digits)
+
+
+def price(value: float | None) -> str:
+    """A price or index level: thousands separated, 2 decimals (4 below 1)."""
+    if value is None or _missing(value):
+        return NA
+    digits = 4 if abs(value) < 1 else 2
+    return f"{value:,.{digits}f}"
+
+
+def ratio(value: float | None) -> str:
+    """A price ratio A/B with 4 significant decimals."""
+    if value is None or _missing(value):
+        return NA
+    return f"{value:.4g}" if value >= 1000 else f"{value:.4f}"
+
+
+def share(fraction: float | None) -> str:
+    """An unsigned share: 0.5 -> "50 %" (hit rates, coverage)."""
+    if fraction is None or _missing(fraction):
+        return NA
+    return f"{100.0 * fraction:.0f} %"
+
+
+def day(value: dt.date | None) -> str:
+    """A date as 2026-03-31 (n/a for None)."""
+    return NA if value is None else value.isoformat()
+
+
+def asof_line(session: dt.date) -> str:
+    """The footer every numeric message carries."""
+    return f"<i>as of {esc(session.isoformat())} close</i>"
+
+
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_message(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Split HTML at line boundaries into chunks of at most ``limit`` UTF-16 units.
+
+    Renderers keep every tag inside one line, so a chunk never cuts a tag in two. The raw
+    HTML length is measured, which is never less than what Telegram counts. A single line
+    longer than the limit is cut at the limit (only plain-text lines can be that long).
+    """
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        for piece in _hard_split(line, limit):
+            extra = utf16_len(piece) + (1 if current else 0)
+            if current and size + extra > limit:
+                chunks.append("\n".join(current))
+                current, size = [], 0
+                extra = utf16_len(piece)
+            current.append(piece)
+            size += extra
+    if current:
+        chunks.append("\n".join(current))
+    return [c for c in (chunk.strip("\n") for chunk in chunks) if c.strip()]
+
+
+def _hard_split(line: str, limit: int) -> list[str]:
+    if utf16_len(line) <= limit:
+        return [line]
+    out: list[str] = []
+    piece = ""
+    for char in line:
+        if utf16_len(piece + char) > limit:
+            out.append(piece)
+            piece = ""
+        piece += char
+    return [*out, piece]
