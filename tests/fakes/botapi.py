@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import json
 import logging
 import math
@@ -157,15 +158,22 @@ class FakeBotApi(BotApiMethods, UpdateInjector):
         predicate: Callable[[], T],
         timeout: float = 5.0,  # noqa: ASYNC109 - the deadline is part of the test-facing API
     ) -> T:
-        """Wait until ``predicate()`` is truthy (re-checked after every call) and return it."""
+        """Wait until ``predicate()`` is truthy and return its value.
+
+        Re-checked after every API call the fake answers, and every few milliseconds for
+        predicates over state outside the fake (e.g. a list a handler appends to).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         async with self._changed:
-            try:
-                return await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
-            except TimeoutError:
-                recent = [(c.method, c.chat_id, c.ok, c.body) for c in self.calls[-10:]]
-                raise TimeoutError(
-                    f"condition not met within {timeout}s; last calls: {recent}"
-                ) from None
+            while not (value := predicate()):
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    recent = [(c.method, c.chat_id, c.ok, c.body) for c in self.calls[-10:]]
+                    raise TimeoutError(f"condition not met within {timeout}s; last calls: {recent}")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), min(remaining, 0.01))
+            return value
 
     async def wait_for_message(
         self,

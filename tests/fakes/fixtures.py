@@ -33,17 +33,19 @@ def builder_for(fake: FakeBotApi) -> ApplicationBuilder:
 
 
 @contextlib.asynccontextmanager
-async def polling(app: Application, *, timeout: float = 1.0) -> AsyncIterator[Application]:
+async def polling(app: Application, *, poll_timeout: float = 1.0) -> AsyncIterator[Application]:
     """Run ``app`` (initialize, start, poll) for the block, then stop it cleanly.
 
-    ``timeout`` is the long-polling timeout in seconds; stopping cancels the poll at once.
+    ``poll_timeout`` is the long-polling timeout in seconds; stopping cancels the poll at once.
     """
     assert app.updater is not None, "build the application with an updater to poll"
     await app.initialize()
     try:
         await app.start()
         await app.updater.start_polling(
-            poll_interval=0.0, timeout=dtm.timedelta(seconds=timeout), drop_pending_updates=False
+            poll_interval=0.0,
+            timeout=dtm.timedelta(seconds=poll_timeout),
+            drop_pending_updates=False,
         )
         try:
             yield app
