@@ -49,7 +49,9 @@ def test_holiday_shortened_week_counts_sessions_not_days() -> None:
     # weekly anchors are real sessions: Friday 04-11, Thursday 04-17, then the last row
     rows = week_end_rows(closes.index)
     assert [closes.index[r].date() for r in rows] == [
-        day("2025-04-11"), day("2025-04-17"), day("2025-04-22")
+        day("2025-04-11"),
+        day("2025-04-17"),
+        day("2025-04-22"),
     ]
 
 
@@ -68,11 +70,13 @@ def test_yields_report_basis_points_and_indexes_are_price_return() -> None:
                    IWM=[200.0, 201.0, 202.0])  # fmt: skip
     stats = all_symbol_stats(closes, ["^TNX", "^RUT", "IWM"], dates[-1].date())
     tnx = stats["^TNX"]
-    assert tnx.is_yield and not tnx.total_return
+    assert tnx.is_yield
+    assert not tnx.total_return
     assert tnx.changes_bp["1d"] == pytest.approx(-11.0, abs=1e-9)
     assert all(v is None for v in tnx.returns.values())
     assert not stats["^RUT"].total_return
-    assert stats["IWM"].total_return and stats["IWM"].changes_bp == {}
+    assert stats["IWM"].total_return
+    assert stats["IWM"].changes_bp == {}
 
 
 def test_52_week_range_and_distances() -> None:
@@ -103,7 +107,9 @@ ASOFS = [day("2025-12-31"), day("2026-03-31"), day("2025-06-30")]
 
 
 @pytest.mark.parametrize("asof", ASOFS)
-def test_ytd_matches_empyrical_yearly_aggregation(bundled_closes: pd.DataFrame, asof: dt.date) -> None:
+def test_ytd_matches_empyrical_yearly_aggregation(
+    bundled_closes: pd.DataFrame, asof: dt.date
+) -> None:
     cut = bundled_closes.loc[: pd.Timestamp(asof)]
     ours = horizon_returns(bundled_closes, asof)["ytd"]
     for symbol in [c for c in cut.columns if c not in ("^TNX", "^IRX")]:
