@@ -17,7 +17,14 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
 from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
@@ -311,6 +318,16 @@ async def test_outage_fail_next_and_rate_limit(
             await bot.send_message(ALICE.id, "3")
     assert fake_botapi.floods == 1
     assert [c.rendered for c in fake_botapi.delivered] == ["1", "2"]
+
+
+async def test_delay_after_delivery_times_out_but_delivers(fake_botapi: FakeBotApi):
+    bot = Bot(fake_botapi.token, base_url=fake_botapi.base_url)
+    fake_botapi.delay = 5.0
+    fake_botapi.delay_after_delivery = True  # the answer is lost, the message is not
+    async with bot:
+        with pytest.raises(TimedOut):
+            await bot.send_message(ALICE.id, "maybe", read_timeout=0.05)
+    assert [c.rendered for c in fake_botapi.messages_to(ALICE.id)] == ["maybe"]
 
 
 async def test_get_updates_offset_limit_and_allowed_updates(fake_botapi: FakeBotApi):

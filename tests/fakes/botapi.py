@@ -13,11 +13,10 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import json
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -28,30 +27,12 @@ from tests.fakes.inject import UpdateInjector
 from tests.fakes.methods import BotApiMethods
 from tests.fakes.objects import bot_user
 from tests.fakes.records import OUTGOING_METHODS, SENDING_METHODS, ApiCall
+from tests.fakes.wire import decode_params, json_response, make_call, read_params
+
+__all__ = ["FakeBotApi", "decode_params"]
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
-
-# Parameters Telegram takes as plain strings (everything else arrives JSON-encoded).
-_RAW_PARAMS = frozenset(
-    {
-        "text",
-        "caption",
-        "parse_mode",
-        "callback_query_id",
-        "action",
-        "url",
-        "inline_message_id",
-        "file_id",
-        "language_code",
-        "secret_token",
-        "business_connection_id",
-        "message_effect_id",
-        "photo",
-        "document",
-        "ip_address",
-    }
-)
 
 
 class FakeBotApi(BotApiMethods, UpdateInjector):
@@ -241,11 +222,11 @@ class FakeBotApi(BotApiMethods, UpdateInjector):
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         if self._outage is not None:
             return self._outage_answer(request)
-        params = await _read_params(request)
+        params = await read_params(request)
         status, body = await self.answer(
             request.match_info["token"], request.match_info["method"], params
         )
-        return _json(body, status)
+        return json_response(body, status)
 
     async def answer(self, token: str, name: str, params: dict[str, Any]) -> tuple[int, dict]:
         """Answer one Bot API call: ``(http_status, json_body)``. Used by the HTTP server and
@@ -285,14 +266,14 @@ class FakeBotApi(BotApiMethods, UpdateInjector):
     def _outage_answer(self, request: web.Request) -> web.StreamResponse:
         if self._outage == "drop" and request.transport is not None:
             request.transport.abort()
-        return _json({"ok": False, "error_code": 502, "description": "Bad Gateway"}, 502)
+        return json_response({"ok": False, "error_code": 502, "description": "Bad Gateway"}, 502)
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         if self._outage is not None:
             return self._outage_answer(request)
         data = self._file_paths.get(request.match_info["path"])
         if request.match_info["token"] != self.token or data is None:
-            return _json({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
+            return json_response({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
         return web.Response(body=data, content_type="application/octet-stream")
 
     def _check_rate(self, chat_id: Any) -> None:
@@ -316,7 +297,8 @@ class FakeBotApi(BotApiMethods, UpdateInjector):
 
     async def _record(self, method: str, params: dict, result: Any, error: ApiError | None) -> None:
         if method != "getUpdates":
-            self.calls.append(_make_call(self, method, params, result, error))
+            chat_id = self._resolve_chat_id(params.get("chat_id"))
+            self.calls.append(make_call(chat_id, method, params, result, error))
         await self._notify()
 
     async def _notify(self) -> None:
@@ -327,62 +309,3 @@ class FakeBotApi(BotApiMethods, UpdateInjector):
 def _check_kind(kind: str) -> None:
     if kind not in FAULT_KINDS:
         raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
-
-
-def _json(body: dict[str, Any], status: int) -> web.Response:
-    return web.Response(text=json.dumps(body), status=status, content_type="application/json")
-
-
-async def _read_params(request: web.Request) -> dict[str, Any]:
-    """Decode query, form, multipart or JSON parameters the way the Bot API does."""
-    if request.content_type == "application/json":
-        body = await request.json()
-        return dict(body) if isinstance(body, dict) else {}
-    fields: dict[str, str | bytes] = dict(request.query)
-    form = await request.post()
-    for key, value in form.items():
-        fields[key] = value.file.read() if isinstance(value, web.FileField) else str(value)
-    return decode_params(fields)
-
-
-def decode_params(fields: Mapping[str, str | bytes]) -> dict[str, Any]:
-    """JSON-decode form fields except those Telegram takes as plain strings; keep files."""
-    params: dict[str, Any] = {}
-    for key, value in fields.items():
-        if isinstance(value, bytes) or key in _RAW_PARAMS:
-            params[key] = value
-        else:
-            try:
-                params[key] = json.loads(value)
-            except ValueError:
-                params[key] = value
-    return params
-
-
-def _make_call(
-    fake: FakeBotApi, method: str, params: dict, result: Any, error: ApiError | None
-) -> ApiCall:
-    message = result if isinstance(result, dict) and "message_id" in result else None
-    photo = params.get("photo")
-    rendered = None
-    if message is not None:
-        rendered = message.get("text", message.get("caption"))
-    chat_id = fake._resolve_chat_id(params.get("chat_id"))
-    return ApiCall(
-        method=method,
-        params={k: v for k, v in params.items() if not isinstance(v, bytes)},
-        chat_id=chat_id,
-        text=params.get("text"),
-        caption=params.get("caption"),
-        rendered=rendered,
-        parse_mode=params.get("parse_mode"),
-        reply_markup=params.get("reply_markup"),
-        photo_bytes=len(photo) if isinstance(photo, bytes) else None,
-        message_id=message["message_id"] if message else params.get("message_id"),
-        message_thread_id=params.get("message_thread_id"),
-        disable_notification=params.get("disable_notification"),
-        ok=error is None,
-        error_code=error.error_code if error else None,
-        description=error.description if error else None,
-        result=result,
-    )

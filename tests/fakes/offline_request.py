@@ -24,7 +24,7 @@ from telegram import (
 from telegram.ext import Application, ApplicationBuilder, ExtBot
 from telegram.request import BaseRequest, RequestData
 
-from tests.fakes.botapi import FakeBotApi, decode_params
+from tests.fakes.botapi import FakeBotApi
 from tests.fakes.objects import (
     bot_user,
     command_message,
@@ -33,6 +33,7 @@ from tests.fakes.objects import (
     now,
     private_chat,
 )
+from tests.fakes.wire import decode_params
 
 TOKEN = "123:TEST"
 _update_ids = iter(range(1, 1_000_000_000))
