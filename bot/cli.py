@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -11,6 +12,9 @@ from bot.services import Services, build_services
 from bot.settings import Settings, SettingsError, load_settings
 from market.universe import UniverseError
 from storage.db import StorageError
+
+# python-telegram-bot 22: RetryAfter.retry_after as a timedelta (the int form is deprecated).
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 app = typer.Typer(
     name="rotation-bot",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,10 @@ import sqlite_utils
 
 from bot.settings import BUNDLED_DATA_DIR
 from storage.db import open_db
+
+# python-telegram-bot 22 warns when RetryAfter.retry_after is an int; timedelta is the future
+# behaviour, and warnings are errors here. The CLI sets the same at start (bot/cli.py).
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 
 @pytest.fixture
