@@ -140,7 +140,8 @@ def test_scoreboard_counts_and_changes_since_previous_session() -> None:
     assert board.per_horizon_total["1w"] == 3
     assert board.per_horizon_total["1m"] == 3
     assert board.per_horizon_total["3m"] == 0
-    assert (board.horizons_favouring, board.horizons_total) == (3, 3)  # 1d, 1w, 1m
+    assert board.per_horizon["1d"] == 0  # flat since the breakout: a zero spread is no lead
+    assert (board.horizons_favouring, board.horizons_total) == (2, 3)  # 1w and 1m of 1d/1w/1m
 
 
 def test_quadrant_formula_and_transition(closes: pd.DataFrame) -> None:
