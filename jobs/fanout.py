@@ -1,0 +1,245 @@
+"""Who receives what: default and user rules, events x subscribed chats, digests, quiet hours."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from analytics.rules import METRICS
+from analytics.serde import to_jsonable
+from analytics.types import Event, Rule, Snapshot, Universe
+from storage.chats import Chat
+from storage.outbox import NewMessage, idem_key
+from storage.rules import UserRule
+from storage.subscriptions import Subscription
+
+#: The rules every preset subscription brings (each applies to every pair of the universe;
+#: fan-out limits a pair's events to the chats that follow that pair).
+DEFAULT_RULES: tuple[Rule, ...] = (
+    Rule(id="flip", kind="flip"),
+    Rule(id="breadth", kind="breadth"),
+    Rule(id="stretch", kind="stretch"),
+)
+# Re-arm margin of a user threshold rule, in the metric's unit (avoids alert ping-pong).
+_HYSTERESIS_BY_UNIT = {
+    "pp": 0.5,
+    "fraction": 0.005,
+    "z": 0.25,
+    "percentile": 5.0,
+    "sessions": 0.0,
+}
+_DEFAULT_HYSTERESIS = 0.5
+# analytics' stretch rule has no band: |Z| hovering around 2 would alert daily. Only entering
+# a stretch alerts, and not again for the same pair within this many calendar days.
+STRETCH_COOLDOWN = dt.timedelta(days=21)
+_COOLDOWN_SLOT = "cooldown:stretch:"
+
+
+def user_rule(rule: UserRule) -> Rule:
+    """The analytics Rule of a stored /alert rule (edge-triggered threshold)."""
+    unit = METRICS.get(rule.metric, "")
+    return Rule(
+        id=rule.rule_id,
+        kind="threshold",
+        pair=rule.pair,
+        metric=rule.metric,
+        op=rule.op,  # type: ignore[arg-type]
+        value=rule.value,
+        hysteresis=_HYSTERESIS_BY_UNIT.get(unit, _DEFAULT_HYSTERESIS),
+    )
+
+
+def debounce(
+    events: Sequence[Event], state: Mapping[str, Any], session: dt.date
+) -> tuple[list[Event], dict[str, Any]]:
+    """Drop stretch exits and stretch entries inside the cooldown; return the events kept and
+    the state with the cooldown slots updated (input state unchanged)."""
+    kept: list[Event] = []
+    new_state = dict(state)
+    for event in events:
+        if event.kind != "stretch":
+            kept.append(event)
+            continue
+        slot = f"{_COOLDOWN_SLOT}{event.pair}"
+        last = new_state.get(slot)
+        recent = last is not None and session - dt.date.fromisoformat(last) < STRETCH_COOLDOWN
+        if not event.payload.get("entered") or recent:
+            continue
+        new_state[slot] = session.isoformat()
+        kept.append(event)
+    return kept, new_state
+
+
+def chat_pairs(subs: Sequence[Subscription], universe: Universe) -> list[str]:
+    """Pairs a chat follows (preset members, then single pairs), first-seen order."""
+    keys: dict[str, None] = {}
+    for sub in subs:
+        members = universe.presets.get(sub.target, ()) if sub.kind == "preset" else (sub.target,)
+        for key in members:
+            keys.setdefault(key, None)
+    return list(keys)
+
+
+def recipients(
+    event: Event,
+    subs: Mapping[int, Sequence[Subscription]],
+    owners: Mapping[str, int],
+    universe: Universe,
+) -> list[int]:
+    """Chat ids that should receive ``event``: the owner of a user rule, the followers of the
+    event's pair, or every chat with a preset subscription for breadth."""
+    if event.rule_id in owners:
+        return [owners[event.rule_id]]
+    if event.kind == "breadth":
+        return [c for c, ss in subs.items() if any(s.kind == "preset" for s in ss)]
+    return [c for c, ss in subs.items() if event.pair in chat_pairs(ss, universe)]
+
+
+def zone(name: str) -> ZoneInfo:
+    """The chat's timezone (New York when the stored name is unknown)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("America/New_York")
+
+
+def _hm(text: str) -> dt.time:
+    hours, minutes = text.split(":")
+    return dt.time(int(hours), int(minutes))
+
+
+def in_quiet_hours(chat: Chat, moment: dt.datetime) -> bool:
+    """True when ``moment`` falls inside the chat's quiet hours (which may span midnight)."""
+    if not chat.quiet_start or not chat.quiet_end:
+        return False
+    local = moment.astimezone(zone(chat.timezone)).time()
+    start, end = _hm(chat.quiet_start), _hm(chat.quiet_end)
+    if start <= end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+def quiet_end_after(chat: Chat, moment: dt.datetime) -> dt.datetime:
+    """The first end of quiet hours after ``moment`` (``moment`` itself when not quiet)."""
+    if not in_quiet_hours(chat, moment) or not chat.quiet_end:
+        return moment
+    tz = zone(chat.timezone)
+    local = moment.astimezone(tz)
+    end = dt.datetime.combine(local.date(), _hm(chat.quiet_end), tzinfo=tz)
+    if end <= local:
+        end += dt.timedelta(days=1)
+    return end.astimezone(dt.UTC)
+
+
+def send_after(chat: Chat, kind: str, urgent: bool, now: dt.datetime) -> dt.datetime:
+    """When a message may go out: digests at the chat's digest time (at once when it is past),
+    non-urgent alerts after quiet hours, urgent ones at once (sent silently when quiet)."""
+    moment = now
+    if kind == "digest" and chat.digest_time:
+        tz = zone(chat.timezone)
+        local = now.astimezone(tz)
+        at = dt.datetime.combine(local.date(), _hm(chat.digest_time), tzinfo=tz)
+        moment = max(now, at.astimezone(dt.UTC))
+    if urgent:
+        return moment
+    return quiet_end_after(chat, moment)
+
+
+def digest_payload(snapshot: Snapshot, pairs: Iterable[str], alerts: Sequence[str]) -> dict:
+    """The daily digest of a chat's pairs: regime, spreads, stretch; breadth; alert keys."""
+    rows: list[dict[str, Any]] = []
+    for key in pairs:
+        stats = snapshot.pairs.get(key)
+        if stats is None:
+            continue
+        rows.append(
+            {
+                "pair": key,
+                "label": stats.label,
+                "state": stats.regime.state,
+                "since": stats.regime.since,
+                "sessions": stats.regime.sessions,
+                "pending": stats.regime.pending,
+                "pending_side": stats.regime.pending_side,
+                "spreads_pp": stats.spreads_pp,
+                "stretch_z": stats.stretch_z,
+                "stretched": stats.stretched,
+            }
+        )
+    payload = {
+        "session": snapshot.session,
+        "pairs": rows,
+        "breadth": {"state": snapshot.breadth.state, "detail": snapshot.breadth.detail},
+        "alerts": list(alerts),
+    }
+    result: dict[str, Any] = to_jsonable(payload)
+    return result
+
+
+def fan_out(
+    snapshot: Snapshot,
+    events: Sequence[Event],
+    chats: Mapping[int, Chat],
+    subs: Mapping[int, Sequence[Subscription]],
+    rules: Sequence[UserRule],
+    universe: Universe,
+    now: dt.datetime,
+) -> list[NewMessage]:
+    """Outbox rows: one per (event, recipient chat), then one digest per chat that wants it."""
+    owners = {r.rule_id: r.chat_id for r in rules}
+    out: list[NewMessage] = []
+    per_chat: dict[int, list[str]] = {}
+    for event in events:
+        for chat_id in recipients(event, subs, owners, universe):
+            chat = chats.get(chat_id)
+            if chat is None or not chat.active:
+                continue
+            per_chat.setdefault(chat_id, []).append(event.key)
+            out.append(_message(chat, event.key, event.kind, event.urgent, snapshot, now, event))
+    for chat_id, chat_subs in subs.items():
+        chat = chats.get(chat_id)
+        if chat is None or not chat.active or not chat.digest or not chat_subs:
+            continue
+        payload = digest_payload(
+            snapshot, chat_pairs(chat_subs, universe), per_chat.get(chat_id, [])
+        )
+        key = f"digest:{snapshot.session.isoformat()}"
+        out.append(
+            NewMessage(
+                idem_key=idem_key(key, chat_id),
+                event_key=key,
+                chat_id=chat_id,
+                kind="digest",
+                session=snapshot.session,
+                urgent=False,
+                payload=payload,
+                not_before=send_after(chat, "digest", False, now),
+            )
+        )
+    return out
+
+
+def _message(
+    chat: Chat,
+    key: str,
+    kind: str,
+    urgent: bool,
+    snapshot: Snapshot,
+    now: dt.datetime,
+    event: Event,
+) -> NewMessage:
+    payload = {**event.payload, "rule_id": event.rule_id, "event_key": event.key}
+    if event.pair is not None:
+        payload.setdefault("pair", event.pair)
+    return NewMessage(
+        idem_key=idem_key(key, chat.chat_id),
+        event_key=key,
+        chat_id=chat.chat_id,
+        kind=kind,
+        session=snapshot.session,
+        urgent=urgent,
+        payload=payload,
+        not_before=send_after(chat, kind, urgent, now),
+    )

@@ -1,0 +1,183 @@
+"""The chats table: register chats, active flag, per-chat settings, group-to-supergroup moves."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+import sqlite_utils
+
+from storage.db import transaction
+
+DEFAULT_TIMEZONE = "America/New_York"
+_COLUMNS = (
+    "chat_id, type, title, username, active, inactive_reason, digest, digest_time, "
+    "quiet_start, quiet_end, timezone, thread_id, migrated_to"
+)
+# Tables that hold a chat id and must follow a group's upgrade to a supergroup.
+_CHAT_TABLES = ("subscriptions", "user_rules")
+
+
+@dataclass(frozen=True)
+class Chat:
+    """One chat and its delivery settings (times are "HH:MM" in ``timezone``)."""
+
+    chat_id: int
+    type: str
+    title: str | None = None
+    username: str | None = None
+    active: bool = True
+    inactive_reason: str | None = None
+    digest: bool = True
+    digest_time: str | None = None
+    quiet_start: str | None = None
+    quiet_end: str | None = None
+    timezone: str = DEFAULT_TIMEZONE
+    thread_id: int | None = None
+    migrated_to: int | None = None
+
+
+def _row_to_chat(row: tuple) -> Chat:
+    (cid, kind, title, username, active, reason, digest, dtime, qs, qe, tz, thread, moved) = row
+    return Chat(
+        chat_id=int(cid),
+        type=str(kind),
+        title=title,
+        username=username,
+        active=bool(active),
+        inactive_reason=reason,
+        digest=bool(digest),
+        digest_time=dtime,
+        quiet_start=qs,
+        quiet_end=qe,
+        timezone=str(tz),
+        thread_id=thread,
+        migrated_to=moved,
+    )
+
+
+def get_chat(db: sqlite_utils.Database, chat_id: int) -> Chat | None:
+    """The stored chat, or None."""
+    row = db.execute(f"SELECT {_COLUMNS} FROM chats WHERE chat_id = ?", [chat_id]).fetchone()
+    return None if row is None else _row_to_chat(row)
+
+
+def list_chats(db: sqlite_utils.Database, *, active_only: bool = True) -> list[Chat]:
+    """Every stored chat (active ones only by default), by id."""
+    where = " WHERE active = 1" if active_only else ""
+    rows = db.execute(f"SELECT {_COLUMNS} FROM chats{where} ORDER BY chat_id").fetchall()
+    return [_row_to_chat(r) for r in rows]
+
+
+def upsert_chat(
+    db: sqlite_utils.Database,
+    chat_id: int,
+    chat_type: str,
+    *,
+    now: dt.datetime,
+    title: str | None = None,
+    username: str | None = None,
+    active: bool = True,
+) -> Chat:
+    """Insert the chat or refresh its type, title and username; (re)activate it if asked."""
+    stamp = now.isoformat(timespec="seconds")
+    db.conn.execute(
+        "INSERT INTO chats (chat_id, type, title, username, active, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET type = excluded.type, "
+        "title = COALESCE(excluded.title, title), username = COALESCE(excluded.username, "
+        "username), active = excluded.active, inactive_reason = CASE WHEN excluded.active "
+        "THEN NULL ELSE inactive_reason END, updated_at = excluded.updated_at",
+        [chat_id, chat_type, title, username, int(active), stamp, stamp],
+    )
+    chat = get_chat(db, chat_id)
+    assert chat is not None
+    return chat
+
+
+def set_active(
+    db: sqlite_utils.Database,
+    chat_id: int,
+    active: bool,
+    *,
+    now: dt.datetime,
+    reason: str | None = None,
+) -> bool:
+    """Set the active flag (with why it went inactive); True when the chat exists."""
+    cur = db.conn.execute(
+        "UPDATE chats SET active = ?, inactive_reason = ?, updated_at = ? WHERE chat_id = ?",
+        [int(active), None if active else reason, now.isoformat(timespec="seconds"), chat_id],
+    )
+    return cur.rowcount > 0
+
+
+def update_settings(db: sqlite_utils.Database, chat: Chat, *, now: dt.datetime) -> Chat:
+    """Store the settings fields of ``chat`` (digest, times, timezone, thread)."""
+    db.conn.execute(
+        "UPDATE chats SET digest = ?, digest_time = ?, quiet_start = ?, quiet_end = ?, "
+        "timezone = ?, thread_id = ?, updated_at = ? WHERE chat_id = ?",
+        [
+            int(chat.digest),
+            chat.digest_time,
+            chat.quiet_start,
+            chat.quiet_end,
+            chat.timezone,
+            chat.thread_id,
+            now.isoformat(timespec="seconds"),
+            chat.chat_id,
+        ],
+    )
+    stored = get_chat(db, chat.chat_id)
+    return stored if stored is not None else chat
+
+
+def migrate_chat(
+    db: sqlite_utils.Database, old_id: int, new_id: int, *, now: dt.datetime
+) -> Chat | None:
+    """Move a chat to its new id (group upgraded to supergroup): settings, subscriptions,
+    rules and undelivered outbox rows follow; the old row keeps ``migrated_to``. Idempotent.
+    """
+    old = get_chat(db, old_id)
+    if old is None:
+        return get_chat(db, new_id)
+    stamp = now.isoformat(timespec="seconds")
+    with transaction(db) as conn:
+        if get_chat(db, new_id) is None:
+            moved = replace(old, chat_id=new_id, type="supergroup", migrated_to=None)
+            conn.execute(
+                f"INSERT INTO chats ({_COLUMNS}, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [*_chat_values(moved), stamp, stamp],
+            )
+        for table in _CHAT_TABLES:
+            conn.execute(
+                f"UPDATE OR IGNORE {table} SET chat_id = ? WHERE chat_id = ?", [new_id, old_id]
+            )
+            conn.execute(f"DELETE FROM {table} WHERE chat_id = ?", [old_id])
+        conn.execute(
+            "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status IN ('pending', 'sending')",
+            [new_id, old_id],
+        )
+        conn.execute(
+            "UPDATE chats SET active = 0, inactive_reason = 'migrated', migrated_to = ?, "
+            "updated_at = ? WHERE chat_id = ?",
+            [new_id, stamp, old_id],
+        )
+    return get_chat(db, new_id)
+
+
+def _chat_values(chat: Chat) -> list[object]:
+    return [
+        chat.chat_id,
+        chat.type,
+        chat.title,
+        chat.username,
+        int(chat.active),
+        chat.inactive_reason,
+        int(chat.digest),
+        chat.digest_time,
+        chat.quiet_start,
+        chat.quiet_end,
+        chat.timezone,
+        chat.thread_id,
+        chat.migrated_to,
+    ]

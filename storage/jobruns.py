@@ -1,0 +1,71 @@
+"""Job runs and finished sessions: what the daily pipeline did, for /status and catch-up."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+import sqlite_utils
+
+
+def start_run(
+    db: sqlite_utils.Database, job: str, session: dt.date | None, *, now: dt.datetime
+) -> int:
+    """Record a job run as 'running' and return its id."""
+    cur = db.conn.execute(
+        "INSERT INTO job_runs (job, session, started_at) VALUES (?, ?, ?)",
+        [job, None if session is None else session.isoformat(), now.isoformat()],
+    )
+    assert cur.lastrowid is not None
+    return int(cur.lastrowid)
+
+
+def finish_run(
+    db: sqlite_utils.Database, run_id: int, status: str, detail: str, *, now: dt.datetime
+) -> None:
+    """Close a job run with its status ('ok', 'stale', 'skipped', 'error') and a detail line."""
+    db.conn.execute(
+        "UPDATE job_runs SET finished_at = ?, status = ?, detail = ? WHERE id = ?",
+        [now.isoformat(), status, detail, run_id],
+    )
+
+
+def mark_session_done(
+    conn: sqlite3.Connection,
+    session: dt.date,
+    universe_hash: str,
+    *,
+    events: int,
+    queued: int,
+    now: dt.datetime,
+) -> None:
+    """Record the session as processed (call inside the pipeline's transaction)."""
+    conn.execute(
+        "INSERT INTO sessions_done (session, universe_hash, events, queued, done_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [session.isoformat(), universe_hash, events, queued, now.isoformat()],
+    )
+
+
+def session_done(db: sqlite_utils.Database, session: dt.date, universe_hash: str) -> bool:
+    """True once the pipeline committed ``session`` for this universe."""
+    row = db.execute(
+        "SELECT 1 FROM sessions_done WHERE session = ? AND universe_hash = ?",
+        [session.isoformat(), universe_hash],
+    ).fetchone()
+    return row is not None
+
+
+def last_done_session(db: sqlite_utils.Database) -> dt.date | None:
+    """The newest session the pipeline finished (any universe)."""
+    row = db.execute("SELECT MAX(session) FROM sessions_done").fetchone()
+    return None if row is None or row[0] is None else dt.date.fromisoformat(row[0])
+
+
+def last_run(db: sqlite_utils.Database, job: str) -> tuple[str, str | None, str | None] | None:
+    """(status, session, detail) of the job's latest run, or None."""
+    row = db.execute(
+        "SELECT status, session, detail FROM job_runs WHERE job = ? ORDER BY id DESC LIMIT 1",
+        [job],
+    ).fetchone()
+    return None if row is None else (str(row[0]), row[1], row[2])

@@ -1,0 +1,246 @@
+"""The outbox: messages to deliver as data, claimed one at a time, with an idempotency key.
+
+Life of a row: ``pending`` -> ``sending`` (marked before the Bot API call) -> ``sent``, or
+``dead`` (dead-lettered with the reason), or back to ``pending`` with a later ``not_before``
+(retry). A row found in ``sending`` when a sender starts was in flight when the previous process
+died: it is sent again (the only message that can repeat).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+_COLUMNS = (
+    "id, idem_key, event_key, chat_id, kind, session, urgent, payload, status, attempts, "
+    "not_before, last_error, sent_at, message_id"
+)
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One message to deliver: what (kind + payload) to whom (chat) and its progress."""
+
+    id: int
+    idem_key: str
+    event_key: str
+    chat_id: int
+    kind: str
+    session: dt.date
+    urgent: bool
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    not_before: dt.datetime
+    last_error: str | None = None
+    sent_at: dt.datetime | None = None
+    message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A row to queue; ``idem_key`` must be unique per (event key, chat)."""
+
+    idem_key: str
+    event_key: str
+    chat_id: int
+    kind: str
+    session: dt.date
+    urgent: bool
+    payload: dict[str, Any]
+    not_before: dt.datetime
+
+
+def idem_key(event_key: str, chat_id: int) -> str:
+    """The idempotency key of an event for a chat."""
+    return f"{event_key}@{chat_id}"
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def _row(values: tuple) -> OutboxRow:
+    (
+        rid,
+        key,
+        event,
+        chat,
+        kind,
+        session,
+        urgent,
+        payload,
+        status,
+        attempts,
+        nb,
+        err,
+        sent,
+        mid,
+    ) = values
+    return OutboxRow(
+        id=int(rid),
+        idem_key=str(key),
+        event_key=str(event),
+        chat_id=int(chat),
+        kind=str(kind),
+        session=dt.date.fromisoformat(session),
+        urgent=bool(urgent),
+        payload=json.loads(payload),
+        status=str(status),
+        attempts=int(attempts),
+        not_before=dt.datetime.fromisoformat(nb),
+        last_error=err,
+        sent_at=None if sent is None else dt.datetime.fromisoformat(sent),
+        message_id=mid,
+    )
+
+
+def enqueue(conn: sqlite3.Connection, rows: Iterable[NewMessage], *, now: dt.datetime) -> int:
+    """Insert rows, ignoring keys already queued; return how many were new (in a transaction)."""
+    before = conn.total_changes
+    conn.executemany(
+        "INSERT OR IGNORE INTO outbox (idem_key, event_key, chat_id, kind, session, urgent, "
+        "payload, not_before, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                r.idem_key,
+                r.event_key,
+                r.chat_id,
+                r.kind,
+                r.session.isoformat(),
+                int(r.urgent),
+                json.dumps(r.payload),
+                _stamp(r.not_before),
+                _stamp(now),
+            )
+            for r in rows
+        ],
+    )
+    return conn.total_changes - before
+
+
+def due_rows(db: sqlite_utils.Database, now: dt.datetime, limit: int) -> list[OutboxRow]:
+    """Up to ``limit`` pending rows due at ``now`` for active chats, oldest first."""
+    rows = db.execute(
+        f"SELECT {_COLUMNS} FROM outbox WHERE status = 'pending' AND not_before <= ? "
+        "AND chat_id IN (SELECT chat_id FROM chats WHERE active = 1) ORDER BY id LIMIT ?",
+        [_stamp(now), limit],
+    ).fetchall()
+    return [_row(r) for r in rows]
+
+
+def next_due(db: sqlite_utils.Database) -> dt.datetime | None:
+    """When the earliest pending row for an active chat becomes due (None: nothing pending)."""
+    row = db.execute(
+        "SELECT MIN(not_before) FROM outbox WHERE status = 'pending' "
+        "AND chat_id IN (SELECT chat_id FROM chats WHERE active = 1)"
+    ).fetchone()
+    return None if row is None or row[0] is None else dt.datetime.fromisoformat(row[0])
+
+
+def claim(db: sqlite_utils.Database, row_id: int) -> bool:
+    """Mark a pending row 'sending' (before the Bot API call); False if another sender won."""
+    cur = db.conn.execute(
+        "UPDATE outbox SET status = 'sending', attempts = attempts + 1 "
+        "WHERE id = ? AND status = 'pending'",
+        [row_id],
+    )
+    return cur.rowcount == 1
+
+
+def mark_sent(
+    db: sqlite_utils.Database, row_id: int, *, now: dt.datetime, message_id: int | None
+) -> None:
+    """The Bot API accepted the message."""
+    db.conn.execute(
+        "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, last_error = NULL "
+        "WHERE id = ?",
+        [_stamp(now), message_id, row_id],
+    )
+
+
+def mark_dead(db: sqlite_utils.Database, row_id: int, reason: str) -> None:
+    """Dead-letter the row with the reason; it is never retried."""
+    db.conn.execute(
+        "UPDATE outbox SET status = 'dead', last_error = ? WHERE id = ?", [reason, row_id]
+    )
+
+
+def release(
+    db: sqlite_utils.Database,
+    row_id: int,
+    *,
+    not_before: dt.datetime,
+    error: str | None = None,
+    refund: bool = False,
+) -> None:
+    """Put the row back to 'pending' until ``not_before``; ``refund`` un-counts the attempt
+    (a flood wait is not the message's fault)."""
+    db.conn.execute(
+        "UPDATE outbox SET status = 'pending', not_before = ?, last_error = ?, "
+        "attempts = attempts - ? WHERE id = ?",
+        [_stamp(not_before), error, int(refund), row_id],
+    )
+
+
+def retarget(db: sqlite_utils.Database, row_id: int, chat_id: int) -> None:
+    """Point one row at another chat id (after ChatMigrated)."""
+    db.conn.execute("UPDATE outbox SET chat_id = ? WHERE id = ?", [chat_id, row_id])
+
+
+def requeue_inflight(db: sqlite_utils.Database) -> int:
+    """Rows left 'sending' by a process that died: back to 'pending'. Call once at start."""
+    cur = db.conn.execute("UPDATE outbox SET status = 'pending' WHERE status = 'sending'")
+    return int(cur.rowcount)
+
+
+def skip_chat(db: sqlite_utils.Database, chat_id: int, reason: str) -> int:
+    """Mark every undelivered row of a chat 'skipped' (the chat is gone)."""
+    cur = db.conn.execute(
+        "UPDATE outbox SET status = 'skipped', last_error = ? "
+        "WHERE chat_id = ? AND status = 'pending'",
+        [reason, chat_id],
+    )
+    return int(cur.rowcount)
+
+
+def last_sent(
+    db: sqlite_utils.Database, chat_id: int, *, alerts_only: bool = True
+) -> OutboxRow | None:
+    """The last row delivered to the chat (digests left out by default)."""
+    extra = " AND kind != 'digest'" if alerts_only else ""
+    row = db.execute(
+        f"SELECT {_COLUMNS} FROM outbox WHERE chat_id = ? AND status = 'sent'{extra} "
+        "ORDER BY sent_at DESC, id DESC LIMIT 1",
+        [chat_id],
+    ).fetchone()
+    return None if row is None else _row(row)
+
+
+def rows_for(
+    db: sqlite_utils.Database, *, chat_id: int | None = None, session: dt.date | None = None
+) -> list[OutboxRow]:
+    """Rows of one chat and/or one session, by id."""
+    where: list[str] = []
+    params: list[object] = []
+    if chat_id is not None:
+        where.append("chat_id = ?")
+        params.append(chat_id)
+    if session is not None:
+        where.append("session = ?")
+        params.append(session.isoformat())
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    rows = db.execute(f"SELECT {_COLUMNS} FROM outbox{clause} ORDER BY id", params).fetchall()
+    return [_row(r) for r in rows]
+
+
+def counts(db: sqlite_utils.Database) -> dict[str, int]:
+    """Rows per status."""
+    rows = db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall()
+    return {str(s): int(n) for s, n in rows}

@@ -1,0 +1,136 @@
+"""The daily pipeline: guard, snapshot, rules, fan-out into the outbox, idempotency."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+import jobs.daily
+from jobs.daily import run_daily
+from market.calendar import NyseCalendar
+from market.universe import load_universe, universe_hash
+from storage.alert_state import load_state
+from storage.chats import get_chat, update_settings, upsert_chat
+from storage.jobruns import last_done_session, last_run
+from storage.outbox import counts, rows_for
+from storage.rules import add_rule
+from storage.snapshots import load_snapshot
+from storage.subscriptions import subscribe
+from tests.fake_prices import FakeProvider
+
+FLIP_DAY = dt.date(2025, 10, 31)  # IWM/SPY and ^RUT/^GSPC flip to "B" (bundled data)
+NOW = dt.datetime(2025, 10, 31, 21, 0, tzinfo=dt.UTC)  # 17:00 ET
+
+
+@pytest.fixture(scope="module")
+def cal() -> NyseCalendar:
+    return NyseCalendar(today=dt.date(2026, 1, 1))
+
+
+@pytest.fixture(scope="module")
+def universe():
+    return load_universe()
+
+
+def _chat(db, chat_id, kind, target="smallcaps", sub_kind="preset"):
+    upsert_chat(db, chat_id, kind, now=NOW)
+    subscribe(db, chat_id, target, sub_kind, now=NOW)
+
+
+async def _run(db, sample_dir, cal, universe, session=FLIP_DAY, **faults):
+    provider = FakeProvider(sample_dir, asof=session, **faults)
+    return await run_daily(db, provider, cal, universe, session, now=NOW)
+
+
+async def test_a_flip_reaches_every_follower_once_with_a_digest(db, sample_dir, cal, universe):
+    _chat(db, 111, "private")
+    _chat(db, -222, "group")
+    _chat(db, 333, "private", "KRE/SPY", "pair")  # follows a pair that did not flip
+    result = await _run(db, sample_dir, cal, universe)
+    assert result.status == "done"
+    flips = {e.pair for e in result.events if e.kind == "flip"}
+    assert {"IWM/SPY", "^RUT/^GSPC"} <= flips
+    for chat_id in (111, -222):
+        kinds = sorted((r.kind, r.payload.get("pair")) for r in rows_for(db, chat_id=chat_id))
+        assert ("flip", "IWM/SPY") in kinds
+        assert ("flip", "^RUT/^GSPC") in kinds
+        assert kinds.count(("digest", None)) == 1
+        assert len(kinds) == len(set(kinds))
+    assert [r.kind for r in rows_for(db, chat_id=333)] == ["digest"]
+    assert last_done_session(db) == FLIP_DAY
+    assert load_snapshot(db, FLIP_DAY, universe_hash(universe)) is not None
+    assert load_state(db)["flip:IWM/SPY"]["state"] == "B"
+    assert last_run(db, "daily")[0] == "ok"
+
+
+async def test_running_the_same_session_again_queues_nothing(db, sample_dir, cal, universe):
+    _chat(db, 111, "private")
+    first = await _run(db, sample_dir, cal, universe)
+    before = counts(db)
+    again = await _run(db, sample_dir, cal, universe)
+    assert first.queued > 0
+    assert again.status == "already_done"
+    assert counts(db) == before
+
+
+async def test_stale_symbol_stops_the_pipeline_before_any_alert(db, sample_dir, cal, universe):
+    _chat(db, 111, "private")
+    result = await _run(db, sample_dir, cal, universe, stale={"IWM"})
+    assert result.status == "stale"
+    assert result.stale == ("IWM",)
+    assert "IWM" in str(result.error())
+    assert counts(db) == {}
+    assert load_state(db) == {}
+    assert last_done_session(db) is None
+    assert last_run(db, "daily")[0] == "stale"
+
+
+async def test_a_crash_before_commit_leaves_no_state_and_no_rows(
+    db, sample_dir, cal, universe, monkeypatch
+):
+    _chat(db, 111, "private")
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(jobs.daily, "mark_session_done", boom)
+    with pytest.raises(RuntimeError):
+        await _run(db, sample_dir, cal, universe)
+    assert counts(db) == {}
+    assert load_state(db) == {}
+    monkeypatch.undo()
+    result = await _run(db, sample_dir, cal, universe)
+    assert result.status == "done"
+    assert counts(db) == {"pending": result.queued}
+
+
+async def test_user_rule_alerts_only_its_chat(db, sample_dir, cal, universe):
+    _chat(db, 111, "private")
+    _chat(db, 444, "private")
+    rule = add_rule(db, 444, "IWM/SPY", "spread_1d", "<", 100.0, now=NOW)
+    result = await _run(db, sample_dir, cal, universe)
+    keys = [e.key for e in result.events if e.rule_id == rule.rule_id]
+    assert len(keys) == 1
+    owners = {r.chat_id for r in rows_for(db) if r.event_key == keys[0]}
+    assert owners == {444}
+
+
+async def test_quiet_hours_hold_non_urgent_and_let_urgent_through(db, sample_dir, cal, universe):
+    _chat(db, 111, "private")
+    chat = get_chat(db, 111)
+    from dataclasses import replace
+
+    update_settings(db, replace(chat, quiet_start="16:00", quiet_end="08:00"), now=NOW)
+    await _run(db, sample_dir, cal, universe)
+    rows = {r.kind: r for r in rows_for(db, chat_id=111)}
+    assert rows["flip"].not_before == NOW
+    assert rows["digest"].not_before == dt.datetime(2025, 11, 1, 12, 0, tzinfo=dt.UTC)
+
+
+async def test_inactive_chats_get_nothing(db, sample_dir, cal, universe):
+    _chat(db, 111, "private")
+    upsert_chat(db, 111, "private", now=NOW, active=False)
+    result = await _run(db, sample_dir, cal, universe)
+    assert result.status == "done"
+    assert counts(db) == {}
