@@ -1,0 +1,80 @@
+"""Smoke test of the benchmark harness: it imports, its data are deterministic, and its loop
+baseline computes the same numbers as build_snapshot (so the speedup compares like with like).
+
+Nothing here is timed: performance is measured by ``make bench`` only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics.snapshot import build_snapshot
+from bench import __main__ as runner
+from bench.data import bench_data, extend_closes, real_closes, synthetic_names
+from bench.numbers import compare, snapshot_numbers
+from bench.snapshot_bench import check_same_numbers
+from bench.timing import p95, summary
+
+
+@pytest.fixture(scope="module")
+def real() -> pd.DataFrame:
+    return real_closes()
+
+
+def test_generator_is_deterministic(real: pd.DataFrame) -> None:
+    first = extend_closes(real, symbols=120, sessions=300, seed=7)
+    again = extend_closes(real, symbols=120, sessions=300, seed=7)
+    other = extend_closes(real, symbols=120, sessions=300, seed=8)
+    pd.testing.assert_frame_equal(first, again)
+    assert not first.equals(other)
+    assert first.shape == (300, 120)
+
+
+def test_generator_keeps_real_closes_and_adds_plausible_series(real: pd.DataFrame) -> None:
+    frame = extend_closes(real, symbols=300, sessions=504, seed=1)
+    pd.testing.assert_frame_equal(frame[real.columns], real.iloc[-504:])
+    synthetic = frame[synthetic_names(270)]
+    values = synthetic.to_numpy()
+    assert np.nanmin(values) > 0
+    daily = np.diff(np.log(values), axis=0)
+    assert 0.003 < np.nanstd(daily) < 0.08  # daily moves look like equities, not noise or constants
+    assert synthetic.isna().any().sum() >= 1  # late listings and halts exist
+
+
+def test_universe_covers_every_symbol() -> None:
+    data = bench_data(symbols=80, sessions=300)
+    universe = data.universe
+    assert set(universe.all_symbols()) == set(data.closes.columns)
+    assert {p.key for p in universe.pairs} >= {"IWM/SPY", "SMALLCAP_WINNERS/MAG7"}
+
+
+def test_loop_baseline_gives_the_snapshot_numbers() -> None:
+    data = bench_data(symbols=80, sessions=300)
+    assert check_same_numbers(data) > 1000
+
+
+def test_compare_notices_a_different_number() -> None:
+    data = bench_data(symbols=40, sessions=300)
+    numbers = snapshot_numbers(build_snapshot(data.closes, data.universe, data.asof))
+    changed = snapshot_numbers(build_snapshot(data.closes, data.universe, data.asof))
+    changed["symbols"]["SPY"]["returns"]["1m"] += 1e-4
+    assert compare(numbers, numbers) == []
+    assert compare(numbers, changed) == ["/symbols/SPY/returns/1m: " + _pair(numbers, changed)]
+
+
+def _pair(a: dict, b: dict) -> str:
+    return f"{a['symbols']['SPY']['returns']['1m']!r} != {b['symbols']['SPY']['returns']['1m']!r}"
+
+
+def test_helpers_and_table() -> None:
+    assert p95([float(i) for i in range(1, 101)]) == 95.0
+    assert p95([3.0]) == 3.0
+    assert summary([0.3, 0.1, 0.2])["median"] == 0.2
+    assert runner.verdict(0.5, ("<=", 1.0)) == "ok"
+    assert runner.verdict(4.0, (">=", 5.0)) == "MISSED"
+    assert runner.verdict(None, (">=", 5.0)) == "n/a"
+    text = runner.table({"snapshot_2000_symbols_s": 0.4})
+    assert "| `snapshot_2000_symbols_s` | 0.4 | <= 1 | ok |" in text
+    assert "| `peak_rss_mb` | null | <= 300 | n/a |" in text
