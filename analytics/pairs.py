@@ -122,7 +122,7 @@ def _ratio_metrics(frames: PairFrames, quadrant: QuadrantParams) -> dict[str, np
     """Rolling per-session metrics of every pair as T x P arrays."""
     ratio = frames.ratio
     spread = 100.0 * (frames.a / shift_valid(frames.a, 1) - frames.b / shift_valid(frames.b, 1))
-    prior = spread.shift(1)
+    prior = shift_valid(spread, 1)  # the spreads before today's, skipping gaps
     spread_mean = rolling_valid(prior, YEAR, "mean").where(spread.notna())
     spread_sd = rolling_valid(prior, YEAR, "std").where(spread.notna())
     rel20 = ratio / shift_valid(ratio, REL_WINDOW) - 1.0

@@ -143,9 +143,7 @@ def _one_stats(
 
 def symbol_stats(closes: pd.DataFrame, symbol: str, asof: dt.date) -> SymbolStats:
     """SymbolStats for one symbol (ad-hoc /ticker); raise UnknownSymbol without a close."""
-    series = column(upto(closes, asof), symbol) if symbol in closes.columns else None
-    if series is None:
-        raise UnknownSymbol(symbol)
+    column(upto(closes, asof), symbol)  # raises UnknownSymbol when absent or empty
     stats = all_symbol_stats(closes, [symbol], asof)
     if symbol not in stats:
         raise UnknownSymbol(symbol)

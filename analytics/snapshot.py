@@ -14,13 +14,14 @@ import pandas as pd
 
 from analytics.baskets import basket_index
 from analytics.frames import last_session, opt, upto
-from analytics.pairs import compute_pairs, leg_levels, pair_stats
+from analytics.pairs import compute_pairs, leg_levels, pair_frames, pair_stats
 from analytics.quadrant import quadrant_trails
 from analytics.returns import all_symbol_stats, horizon_returns, symbol_stats
 from analytics.types import (
     HORIZONS,
     BasketStats,
     Breadth,
+    PairSpec,
     PairStats,
     QuadrantParams,
     QuadrantTrail,
@@ -32,13 +33,15 @@ from analytics.types import (
 
 __all__ = ["build_snapshot", "pair_stats", "quadrant_tails", "symbol_stats"]
 
+DEFAULT_QUADRANT = QuadrantParams()
+
 
 def quadrant_tails(
     closes: pd.DataFrame,
     symbols: Sequence[str],
     benchmark: str,
     asof: dt.date,
-    params: QuadrantParams = QuadrantParams(),  # noqa: B008 - frozen value object
+    params: QuadrantParams = DEFAULT_QUADRANT,
 ) -> dict[str, QuadrantTrail]:
     """Strength-quadrant trails of each symbol against ``benchmark`` (symbols without data
     are left out). Ratios use sessions where both the symbol and the benchmark closed."""
@@ -145,7 +148,7 @@ def scoreboard_of(
     )
 
 
-def _usable_pairs(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> list:
+def _usable_pairs(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> list[PairSpec]:
     """Pair specs whose legs all have data (others are reported as missing symbols)."""
     usable = []
     for spec in universe.pairs:
@@ -203,13 +206,11 @@ def _scoreboard_keys(universe: Universe) -> list[str]:
 
 
 def _pair_trails(
-    closes: pd.DataFrame, specs: list, universe: Universe, asof: dt.date
+    closes: pd.DataFrame, specs: list[PairSpec], universe: Universe, asof: dt.date
 ) -> dict[str, QuadrantTrail]:
     """Quadrant trails of each pair's ratio (A against B), keyed by pair key."""
     if not specs:
         return {}
-    from analytics.pairs import pair_frames
-
     frames = pair_frames(closes, specs, universe, asof)
     trails = quadrant_trails(frames.ratio, [s.b for s in specs], universe.quadrant)
     return {k: v for k, v in trails.items() if v.current is not None}
