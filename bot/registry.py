@@ -43,12 +43,17 @@ class Request:
 
 @dataclass(frozen=True)
 class Reply:
-    """What a command answers: HTML text, optionally a PNG photo and inline buttons."""
+    """What a command answers: HTML text, optionally a PNG photo and inline buttons.
+
+    With a photo, ``html`` is its caption when it fits (1024); otherwise the photo goes out
+    with ``caption`` (a short HTML line, optional) and ``html`` follows as text.
+    """
 
     html: str
     photo: bytes | None = None
     keyboard: Keyboard | None = None
     silent: bool = False
+    caption: str | None = None
 
 
 class UserError(Exception):

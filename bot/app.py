@@ -1,0 +1,198 @@
+"""The composition root of the Telegram face: build the Application from the registry.
+
+Defaults (HTML, America/New_York), AIORateLimiter, one CommandHandler per registry entry,
+handler modules' own ``install``, unknown commands, stale buttons, the global error handler,
+and ``set_my_commands`` at start-up.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import SERVICES_KEY, services_of
+from bot.dispatch import run_command
+from bot.errors import on_error
+from bot.fetcher import NotStored, fetcher_of
+from bot.handlers import HANDLER_MODULES
+from bot.readapi import not_found_text
+from bot.registry import Command, Reply, Request, UserError, load_commands, load_modules
+from bot.render.common import error_html, fetching_html, unknown_command_html
+from bot.reply import request_from_update, send_reply
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+TIMEZONE = ZoneInfo("America/New_York")
+UNKNOWN_GROUP = 90  # after every handler module's group 0
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+
+
+def builder_for(services: Services) -> ApplicationBuilder:
+    """The real builder: token, TELEGRAM_API_URL (base and file URL), long-poll timeouts."""
+    settings = services.settings
+    return (
+        ApplicationBuilder()
+        .token(settings.require_token())
+        .base_url(settings.telegram_api_url)
+        .base_file_url(settings.telegram_file_url)
+    )
+
+
+def build_application(services: Services, builder: ApplicationBuilder | None = None) -> Application:
+    """The Application with Defaults, AIORateLimiter, every handler and start-up hooks."""
+    chosen = builder if builder is not None else builder_for(services)
+    app = (
+        chosen.defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=TIMEZONE))
+        .rate_limiter(AIORateLimiter())
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    install_handlers(app, services)
+    return app
+
+
+def install_handlers(app: Application, services: Services) -> tuple[Command, ...]:
+    """Register commands, module installs, fallbacks and the error handler on ``app``."""
+    app.bot_data[SERVICES_KEY] = services
+    modules = load_modules(HANDLER_MODULES)
+    commands = load_commands(HANDLER_MODULES)
+    for command in commands:
+        app.add_handler(CommandHandler(command.name, command_callback(command)))
+    for module in modules:
+        install = getattr(module, "install", None)
+        if install is not None:
+            install(app)
+    names = frozenset(c.name for c in commands)
+    app.add_handler(MessageHandler(filters.COMMAND, unknown_callback(names)), group=UNKNOWN_GROUP)
+    # Same group as the modules' button handlers, added last: it only sees unclaimed presses.
+    app.add_handler(CallbackQueryHandler(stale_button))
+    app.add_error_handler(on_error)
+    app.bot_data["commands"] = commands
+    return commands
+
+
+async def publish_commands(app: Application) -> None:
+    """set_my_commands from the registry (hidden and operator commands left out)."""
+    commands: tuple[Command, ...] = app.bot_data.get("commands", ())
+    visible = [
+        BotCommand(c.name, c.summary[:256])
+        for c in commands
+        if not c.hidden and not c.operators_only
+    ]
+    await app.bot.set_my_commands(visible)
+
+
+async def _post_init(app: Application) -> None:
+    await publish_commands(app)
+
+
+async def _post_shutdown(app: Application) -> None:
+    services = app.bot_data.get(SERVICES_KEY)
+    if isinstance(services, Services):
+        await fetcher_of(services).drain()
+
+
+def command_callback(command: Command) -> Callback:
+    """The PTB callback of one registry command."""
+
+    async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or update.effective_chat is None:
+            return
+        parts = (message.text or message.caption or "").split(None, 1)
+        raw = parts[1].strip() if len(parts) > 1 else ""
+        services = services_of(context)
+        request = request_from_update(services, update, context, command.name, raw)
+        reply = await answer_or_fetch(command, request)
+        await send_reply(context.bot, request.chat_id, reply, thread_id=request.thread_id)
+
+    return callback
+
+
+async def answer_or_fetch(command: Command, request: Request) -> Reply:
+    """The command's reply; user errors become a one-line reply, unstored symbols a fetch."""
+    try:
+        return await run_command(command, request)
+    except UserError as exc:
+        return Reply(error_html(exc.message, exc.usage))
+    except NotStored as missing:
+        fetcher = fetcher_of(request.services)
+        if fetcher.busy():
+            return Reply(error_html("Too many symbols are being fetched; try again in a minute."))
+        fetcher.start(
+            request.services, missing.symbols, request.asof, _deliver_later(command, request)
+        )
+        return Reply(fetching_html(missing.symbols))
+
+
+def _deliver_later(
+    command: Command, request: Request
+) -> Callable[[dict[str, str]], Awaitable[None]]:
+    async def done(failures: dict[str, str]) -> None:
+        if request.bot is None:
+            return
+        if failures:
+            lines = [not_found_text(request.services, s) for s in failures]
+            reply = Reply(error_html(" ".join(lines)))
+        else:
+            try:
+                reply = await run_command(command, request)
+            except UserError as exc:
+                reply = Reply(error_html(exc.message, exc.usage))
+            except NotStored as still:
+                reply = Reply(error_html(f"{', '.join(still.symbols)} is still not available."))
+        await send_reply(request.bot, request.chat_id, reply, thread_id=request.thread_id)
+
+    return done
+
+
+def unknown_callback(known: frozenset[str]) -> Callback:
+    """Answer "/something" the registry does not know, where the user meant this bot."""
+
+    async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        chat = update.effective_chat
+        if message is None or chat is None or not message.text:
+            return
+        head = message.text.split()[0][1:]
+        name, _, target = head.partition("@")
+        if name.lower() in known:
+            return
+        addressed = target.lower() == (context.bot.username or "").lower() if target else False
+        if chat.type != "private" and not addressed:
+            return  # in groups, other bots' commands are none of our business
+        await message.reply_text(unknown_command_html(name))
+
+    return callback
+
+
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button no handler claimed (old message, forged data): a polite notice."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer("This button has expired; send the command again.")
+
+
+def run_polling(services: Services) -> None:
+    """Run the real bot with long polling until SIGINT/SIGTERM."""
+    app = build_application(services)
+    log.info("starting long polling against %s", services.settings.telegram_api_url)
+    app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)

@@ -1,0 +1,208 @@
+"""Charts as PNG bytes (matplotlib Agg), drawn in a worker thread and cached per session.
+
+One palette for both Telegram themes: a solid slate background with light text and
+saturated mid-tone lines reads on a white chat and on a black one alike. Figures are
+1280x720 px with large fonts, so labels stay legible on a phone screen. Only the object API
+(Figure, never pyplot) is used: no global state, safe in worker threads, Agg canvas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import io
+from collections.abc import Callable, Hashable
+
+import matplotlib.dates as mdates
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from analytics.types import QuadrantTrail
+from bot.context import runtime
+from bot.readapi import LruCache
+from bot.services import Services
+
+BG = "#1f2530"
+PANEL = "#262d3a"
+GRID = "#3a4354"
+TEXT = "#e8ebf0"
+MUTED = "#a3acba"
+LINE = "#ffb020"
+TREND = "#5cc8ff"
+UP = "#3ecf8e"
+DOWN = "#ff6b6b"
+QUADRANT_COLORS = {"leading": UP, "weakening": LINE, "lagging": DOWN, "improving": TREND}
+SIZE = (8.0, 4.5)
+DPI = 160
+
+
+def _figure() -> tuple[Figure, Axes]:
+    fig = Figure(figsize=SIZE, dpi=DPI, facecolor=BG)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.set_facecolor(PANEL)
+    for spine in ax.spines.values():
+        spine.set_color(GRID)
+    ax.tick_params(colors=MUTED, labelsize=11)
+    ax.grid(True, color=GRID, linewidth=0.8, alpha=0.8)
+    return fig, ax
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", facecolor=BG, dpi=DPI)
+    return buffer.getvalue()
+
+
+def _titles(fig: Figure, title: str, subtitle: str) -> None:
+    fig.text(0.02, 0.955, title, color=TEXT, fontsize=16, fontweight="bold", va="top")
+    fig.text(0.02, 0.885, subtitle, color=MUTED, fontsize=11.5, va="top")
+
+
+def _date_axis(ax: Axes) -> None:
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=7)  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_locator(locator)
+    formatter = mdates.ConciseDateFormatter(locator)  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_formatter(formatter)
+
+
+def ratio_chart(series: pd.DataFrame, a: str, b: str, subtitle: str) -> bytes:
+    """Ratio A/B with its regime average and band, regimes shaded (green: A leads)."""
+    fig, ax = _figure()
+    x = series.index
+    state = series["state"].to_numpy()
+    top, bottom = float(series["ratio"].max()), float(series["ratio"].min())
+    pad = (top - bottom) * 0.08 or top * 0.01
+    for value, color in ((1, UP), (-1, DOWN)):
+        ax.fill_between(
+            x,
+            bottom - pad,
+            top + pad,
+            where=state == value,
+            color=color,
+            alpha=0.13,
+            step="mid",
+            linewidth=0,
+        )
+    ax.fill_between(x, series["lower"], series["upper"], color=TREND, alpha=0.12, linewidth=0)
+    ax.plot(x, series["sma"], color=TREND, linewidth=1.8, linestyle="--", label="50-session avg")
+    ax.plot(x, series["ratio"], color=LINE, linewidth=2.4, label=f"{a}/{b}")
+    flips = series[series["flip"]]
+    colors = [UP if s == 1 else DOWN for s in flips["state"]]
+    ax.scatter(flips.index, flips["ratio"], s=60, c=colors, edgecolors=TEXT, zorder=5)
+    ax.set_ylim(bottom - pad, top + pad)
+    _date_axis(ax)
+    legend = ax.legend(loc="upper left", fontsize=10.5, facecolor=PANEL, edgecolor=GRID)
+    for text in legend.get_texts():
+        text.set_color(TEXT)
+    _titles(fig, f"{a} / {b}", subtitle)
+    fig.text(
+        0.98,
+        0.885,
+        f"green: {a} leads   red: {b} leads",
+        color=MUTED,
+        fontsize=11,
+        va="top",
+        ha="right",
+    )
+    fig.subplots_adjust(left=0.09, right=0.975, top=0.82, bottom=0.1)
+    return _png(fig)
+
+
+def price_chart(closes: pd.Series, symbol: str, subtitle: str) -> bytes:
+    """A year of closes with the 50-session average and the 52-week high and low."""
+    fig, ax = _figure()
+    average = closes.rolling(50, min_periods=50).mean()
+    ax.plot(
+        closes.index, average, color=TREND, linewidth=1.8, linestyle="--", label="50-session avg"
+    )
+    ax.plot(closes.index, closes, color=LINE, linewidth=2.4, label=symbol)
+    high, low = float(closes.max()), float(closes.min())
+    for level, color in ((high, UP), (low, DOWN)):
+        ax.axhline(level, color=color, linewidth=1.2, linestyle=":", alpha=0.9)
+    ax.scatter([closes.index[-1]], [closes.iloc[-1]], s=50, color=LINE, edgecolors=TEXT, zorder=5)
+    _date_axis(ax)
+    legend = ax.legend(loc="upper left", fontsize=10.5, facecolor=PANEL, edgecolor=GRID)
+    for text in legend.get_texts():
+        text.set_color(TEXT)
+    _titles(fig, symbol, subtitle)
+    fig.subplots_adjust(left=0.09, right=0.975, top=0.82, bottom=0.1)
+    return _png(fig)
+
+
+def quadrant_chart(trails: list[QuadrantTrail], benchmark: str, subtitle: str) -> bytes:
+    """Strength (x) against momentum (y), 100 = in line with ``benchmark``, weekly tails."""
+    fig, ax = _figure()
+    xs = [p.strength for t in trails for p in (*t.tail, t.current) if p is not None]
+    ys = [p.momentum for t in trails for p in (*t.tail, t.current) if p is not None]
+    span_x = max(abs(v - 100) for v in xs) * 1.15 + 0.3 if xs else 2.0
+    span_y = max(abs(v - 100) for v in ys) * 1.15 + 0.3 if ys else 2.0
+    ax.set_xlim(100 - span_x, 100 + span_x)
+    ax.set_ylim(100 - span_y, 100 + span_y)
+    ax.axvline(100, color=MUTED, linewidth=1.2)
+    ax.axhline(100, color=MUTED, linewidth=1.2)
+    corners = (
+        ("leading", 0.98, 0.97, "right", "top"),
+        ("improving", 0.02, 0.97, "left", "top"),
+        ("lagging", 0.02, 0.03, "left", "bottom"),
+        ("weakening", 0.98, 0.03, "right", "bottom"),
+    )
+    for name, cx, cy, ha, va in corners:
+        ax.text(
+            cx,
+            cy,
+            name.upper(),
+            transform=ax.transAxes,
+            ha=ha,
+            va=va,
+            fontsize=12,
+            color=QUADRANT_COLORS[name],
+            alpha=0.85,
+            fontweight="bold",
+        )
+    for trail in trails:
+        points = [p for p in (*trail.tail, trail.current) if p is not None]
+        color = QUADRANT_COLORS[points[-1].quadrant]
+        ax.plot(
+            [p.strength for p in points],
+            [p.momentum for p in points],
+            color=color,
+            linewidth=1.4,
+            alpha=0.55,
+        )
+        ax.scatter(
+            [points[-1].strength],
+            [points[-1].momentum],
+            s=70,
+            color=color,
+            edgecolors=TEXT,
+            zorder=5,
+        )
+        ax.annotate(
+            trail.key,
+            (points[-1].strength, points[-1].momentum),
+            xytext=(6, 4),
+            textcoords="offset points",
+            color=TEXT,
+            fontsize=11,
+            fontweight="bold",
+        )
+    ax.set_xlabel("relative strength (100 = in line)", color=MUTED, fontsize=11)
+    ax.set_ylabel("momentum", color=MUTED, fontsize=11)
+    _titles(fig, f"Strength quadrant vs {benchmark}", subtitle)
+    fig.subplots_adjust(left=0.1, right=0.975, top=0.82, bottom=0.13)
+    return _png(fig)
+
+
+async def cached_chart(
+    services: Services, key: tuple[Hashable, ...], session: dt.date, draw: Callable[[], bytes]
+) -> bytes:
+    """The PNG for ``key`` on ``session``: from the cache, or drawn in a worker thread."""
+    cache = runtime(services, "charts.cache", LruCache)
+    full = ("chart", *key, session)
+    found = cache.get_or_none(full)
+    if isinstance(found, bytes):
+        return found
+    png = await asyncio.to_thread(draw)
+    cache.put(full, png)
+    return png

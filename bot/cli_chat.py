@@ -1,0 +1,135 @@
+"""`rotation-bot ask | console | run`: the chat commands offline, and the real bot."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.offline import answer, reply_to_plain
+from bot.registry import Reply, UserError
+from bot.services import Services
+from bot.settings import parse_date
+
+USER_ERROR_EXIT = 2
+
+
+def _asof(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def _chart_name(text: str, session_hint: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "chart"
+    return f"{slug}-{session_hint}.png"
+
+
+def write_chart(
+    reply: Reply, chart_dir: Path | None, text: str, asof: dt.date | None
+) -> Path | None:
+    """Write the reply's chart (if any) into ``chart_dir``; return its path."""
+    if reply.photo is None or chart_dir is None:
+        return None
+    chart_dir.mkdir(parents=True, exist_ok=True)
+    path = chart_dir / _chart_name(text, asof.isoformat() if asof else "latest")
+    path.write_bytes(reply.photo)
+    return path
+
+
+def _progress(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+async def _ask(services: Services, text: str, asof: dt.date | None, chart_dir: Path | None) -> str:
+    reply = await answer(services, text, asof=asof, progress=_progress)
+    out = reply_to_plain(reply)
+    path = write_chart(reply, chart_dir, text, asof)
+    if path is not None:
+        out += f"\nchart: {path}"
+    elif reply.photo is not None:
+        out += "\n(chart not written; pass --chart-dir DIR)"
+    return out
+
+
+def register(app: typer.Typer) -> None:
+    """Add ask, console and run to the `rotation-bot` command line."""
+
+    @app.command("ask")
+    def ask(
+        text: Annotated[
+            str, typer.Argument(help='A command as typed in Telegram, e.g. "/ticker IWM".')
+        ],
+        asof: Annotated[str | None, typer.Option(help="Answer as of DATE (YYYY-MM-DD).")] = None,
+        chart_dir: Annotated[
+            Path | None, typer.Option("--chart-dir", help="Write charts into this folder.")
+        ] = None,
+    ) -> None:
+        """Answer one chat command in plain text (charts go to --chart-dir)."""
+        from bot.cli import fail, load
+
+        day = _asof(asof)
+        _, services = load()
+        try:
+            typer.echo(asyncio.run(_ask(services, text, day, chart_dir)))
+        except UserError as exc:
+            message = exc.message + (f"\nUsage: {exc.usage}" if exc.usage else "")
+            raise fail(message, USER_ERROR_EXIT) from None
+
+    @app.command("console")
+    def console(
+        asof: Annotated[str | None, typer.Option(help="Answer as of DATE (YYYY-MM-DD).")] = None,
+        chart_dir: Annotated[
+            Path | None, typer.Option("--chart-dir", help="Write charts into this folder.")
+        ] = None,
+    ) -> None:
+        """An interactive chat with the bot in the terminal (also reads piped stdin)."""
+        from bot.cli import load
+
+        day = _asof(asof)
+        _, services = load()
+        asyncio.run(_console(services, day, chart_dir))
+
+    @app.command("run")
+    def run() -> None:
+        """Run the Telegram bot (long polling; TELEGRAM_API_URL picks the Bot API server)."""
+        from bot.app import run_polling
+        from bot.cli import fail, load
+        from bot.settings import SettingsError
+
+        settings, services = load()
+        try:
+            settings.require_token()
+        except SettingsError as exc:
+            raise fail(str(exc)) from None
+        run_polling(services)
+
+
+async def _console(services: Services, asof: dt.date | None, chart_dir: Path | None) -> None:
+    interactive = sys.stdin.isatty()
+    if interactive:
+        typer.echo("rotation-bot console: type a command (/help), or quit.")
+    while True:
+        if interactive:
+            typer.echo("> ", nl=False)
+        line = await asyncio.to_thread(sys.stdin.readline)
+        if not line:
+            break
+        text = line.strip()
+        if not text:
+            continue
+        if text.lower() in ("quit", "exit", "/quit"):
+            break
+        try:
+            typer.echo(await _ask(services, text, asof, chart_dir))
+        except UserError as exc:
+            typer.echo(exc.message + (f"\nUsage: {exc.usage}" if exc.usage else ""), err=True)
+        typer.echo("")

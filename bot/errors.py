@@ -1,0 +1,63 @@
+"""The one global error handler: log first, tell the operators, tell the user it was logged."""
+
+from __future__ import annotations
+
+import html
+import logging
+import traceback
+
+from telegram import Update
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.context import services_of
+from bot.logs import redact
+from bot.render.common import internal_error_html
+
+log = logging.getLogger(__name__)
+
+REPORT_LIMIT = 3500  # leaves room for the header inside Telegram's 4096
+
+
+def report_html(update: object, error: BaseException | None) -> str:
+    """An operator report: what happened and the (redacted, trimmed) traceback."""
+    where = "no update"
+    if isinstance(update, Update):
+        chat = update.effective_chat
+        message = update.effective_message
+        text = message.text if message is not None and message.text else ""
+        where = f"chat {chat.id if chat else '?'}: {text[:200]}"
+    if error is None:
+        trace = "no exception"
+    else:
+        trace = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    trace = redact(trace)
+    if len(trace) > REPORT_LIMIT:
+        trace = "…" + trace[-REPORT_LIMIT:]
+    return (
+        f"<b>Error</b> {html.escape(redact(repr(error))[:300])}\n"
+        f"{html.escape(redact(where))}\n<pre>{html.escape(trace)}</pre>"
+    )
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the error, report it to the operators, and tell the user it was logged."""
+    error = context.error
+    transient = isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+    if transient or isinstance(error, RetryAfter | Forbidden):
+        # The connection or the chat is the problem; telling anyone would fail the same way.
+        log.warning("Telegram call failed: %s", error)
+        return
+    log.error("update caused an error", exc_info=error)
+    services = services_of(context)
+    report = report_html(update, error)
+    for operator in sorted(services.settings.operator_ids):
+        try:
+            await context.bot.send_message(operator, report)
+        except TelegramError as exc:
+            log.warning("could not report the error to operator %s: %s", operator, exc)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(update.effective_chat.id, internal_error_html())
+        except TelegramError as exc:
+            log.warning("could not tell chat %s about the error: %s", update.effective_chat.id, exc)

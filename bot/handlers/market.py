@@ -1,0 +1,266 @@
+"""Market commands: /start, /help, /rotation, /ticker, /pair, /quadrant, /history.
+
+Thin handlers: parse the arguments, read through bot.readapi, render, return a Reply.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Awaitable, Callable
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes
+
+from analytics.types import HORIZONS
+from bot.charts import cached_chart, price_chart, quadrant_chart, ratio_chart
+from bot.context import services_of
+from bot.readapi import (
+    pair_view,
+    parse_symbol,
+    require_stored,
+    snapshot_for,
+    ticker_view,
+)
+from bot.registry import Command, Keyboard, Reply, Request, UserError, all_commands
+from bot.render.common import help_html, start_html
+from bot.render.format import asof_line, esc
+from bot.render.history import history_html, quadrant_html
+from bot.render.market import pair_html, ticker_html
+from bot.render.rotation import HORIZON_LABELS, rotation_caption, rotation_html
+from bot.services import Services
+
+MAX_ARGS_CHARS = 64
+DEFAULT_HORIZON = "1m"
+ROTATION_USAGE = "/rotation [1d|1w|1m|3m|ytd|1y]"
+TICKER_USAGE = "/ticker SYMBOL"
+PAIR_USAGE = "/pair A B [1d|1w|1m|3m|ytd|1y]"
+HISTORY_USAGE = "/history [A/B]"
+CALLBACK_RE = re.compile(r"^rot:(1d|1w|1m|3m|ytd|1y)(:r)?$")
+_PAIR_WORDS = frozenset({"VS", "V", "VS.", "AGAINST"})
+
+
+def check_args(request: Request, usage: str, most: int) -> tuple[str, ...]:
+    """The arguments, or UserError when there are too many, too long, or control characters."""
+    raw = request.raw_args
+    if len(raw) > MAX_ARGS_CHARS:
+        raise UserError("That is too long for a command argument.", usage)
+    if any(not ch.isprintable() for ch in raw):
+        raise UserError("The arguments contain control characters.", usage)
+    if len(request.args) > most:
+        raise UserError(f"Too many arguments for /{request.command}.", usage)
+    return request.args
+
+
+def parse_horizon(text: str, usage: str) -> str:
+    """A horizon name (case-insensitive) or UserError naming the valid ones."""
+    horizon = text.lower()
+    if horizon not in HORIZONS:
+        shown = text if len(text) <= 12 else text[:12] + "…"
+        raise UserError(f"Unknown horizon “{shown}”; use one of {', '.join(HORIZONS)}.", usage)
+    return horizon
+
+
+def parse_pair(services: Services, raw: str, usage: str) -> tuple[str, str, str | None]:
+    """(A, B, horizon or None) from "A B", "A/B", "A vs B", optionally followed by a horizon."""
+    words = [w for w in raw.replace("/", " ").split() if w.upper() not in _PAIR_WORDS]
+    horizon = None
+    if len(words) == 3:
+        horizon = parse_horizon(words.pop(), usage)
+    if len(words) != 2:
+        raise UserError("Give two symbols, e.g. /pair IWM SPY.", usage)
+    a, b = (parse_symbol(services, w, usage) for w in words)
+    if a == b:
+        raise UserError(f"A pair needs two different symbols, not {a} twice.", usage)
+    return a, b, horizon
+
+
+# -- /rotation ---------------------------------------------------------------------------
+
+
+def rotation_keyboard(horizon: str) -> Keyboard:
+    """Horizon switch (current one marked) and Refresh; data "rot:<h>" / "rot:<h>:r"."""
+    switch = tuple(
+        (f"· {HORIZON_LABELS[h]} ·" if h == horizon else HORIZON_LABELS[h], f"rot:{h}")
+        for h in HORIZONS
+    )
+    return (switch, (("🔄 Refresh", f"rot:{horizon}:r"),))
+
+
+async def rotation_text(request: Request, horizon: str) -> Reply:
+    """The scoreboard without the chart (button edits)."""
+    snap = await snapshot_for(request.services, request.asof)
+    html = rotation_html(snap, request.services.universe.headline, horizon)
+    return Reply(html, keyboard=rotation_keyboard(horizon))
+
+
+async def cmd_rotation(request: Request) -> Reply:
+    """/rotation [horizon]: the scoreboard and the lead pair's ratio chart."""
+    args = check_args(request, ROTATION_USAGE, 1)
+    horizon = parse_horizon(args[0], ROTATION_USAGE) if args else DEFAULT_HORIZON
+    services = request.services
+    snap = await snapshot_for(services, request.asof)
+    lead = services.universe.pair(snap.lead_pair)
+    view = await pair_view(services, lead.a, lead.b, request.asof)
+    subtitle = f"ratio, 50-session average and ±1 % band · as of {snap.session} close"
+    photo = await cached_chart(
+        services,
+        ("ratio", lead.key),
+        snap.session,
+        lambda: ratio_chart(view.series, lead.a, lead.b, subtitle),
+    )
+    html = rotation_html(snap, services.universe.headline, horizon)
+    return Reply(
+        html, photo=photo, keyboard=rotation_keyboard(horizon), caption=rotation_caption(snap)
+    )
+
+
+# -- /ticker /pair /quadrant /history ---------------------------------------------------
+
+
+async def cmd_ticker(request: Request) -> Reply:
+    """/ticker SYMBOL: returns, relative performance, range, rotation role, price chart."""
+    args = check_args(request, TICKER_USAGE, 1)
+    if not args:
+        raise UserError("Which symbol? For example /ticker IWM.", TICKER_USAGE)
+    services = request.services
+    name = parse_symbol(services, args[0], TICKER_USAGE)
+    [name] = require_stored(services, [name], TICKER_USAGE)
+    view = await ticker_view(services, name, request.asof)
+    subtitle = f"a year of closes, 50-session average · as of {view.session} close"
+    photo = await cached_chart(
+        services, ("price", name), view.session, lambda: price_chart(view.series, name, subtitle)
+    )
+    caption = f"<b>{esc(name)}</b>: a year of closes\n{asof_line(view.session)}"
+    return Reply(ticker_html(view), photo=photo, caption=caption)
+
+
+async def cmd_pair(request: Request) -> Reply:
+    """/pair A B [horizon]: spread, ratio, regime and the ratio chart of any two symbols."""
+    check_args(request, PAIR_USAGE, 5)
+    services = request.services
+    a, b, horizon = parse_pair(services, request.raw_args, PAIR_USAGE)
+    a, b = require_stored(services, [a, b], PAIR_USAGE)
+    view = await pair_view(services, a, b, request.asof)
+    subtitle = f"ratio, regime average and band · as of {view.session} close"
+    photo = await cached_chart(
+        services,
+        ("ratio", f"{a}/{b}"),
+        view.session,
+        lambda: ratio_chart(view.series, a, b, subtitle),
+    )
+    caption = f"<b>{esc(a)} / {esc(b)}</b> ratio\n{asof_line(view.session)}"
+    return Reply(pair_html(view, horizon), photo=photo, caption=caption)
+
+
+async def cmd_quadrant(request: Request) -> Reply:
+    """/quadrant: the strength quadrant of the universe members with weekly tails."""
+    check_args(request, "/quadrant", 0)
+    services = request.services
+    snap = await snapshot_for(services, request.asof)
+    trails = [t for k, t in snap.quadrants.items() if "/" not in k and t.current is not None]
+    if not trails:
+        raise UserError("Not enough history for the strength quadrant yet.", "/quadrant")
+    bench = services.universe.benchmark
+    subtitle = f"weekly tails, {snap.quadrant_params.tail_weeks} weeks · as of {snap.session} close"
+    photo = await cached_chart(
+        services, ("quadrant",), snap.session, lambda: quadrant_chart(trails, bench, subtitle)
+    )
+    params = snap.quadrant_params
+    html = quadrant_html(snap.quadrants, bench, snap.session, params.ema, params.momentum_shift)
+    caption = f"<b>Strength quadrant</b> vs {esc(bench)}\n{asof_line(snap.session)}"
+    return Reply(html, photo=photo, caption=caption)
+
+
+async def cmd_history(request: Request) -> Reply:
+    """/history [A/B]: past flips of a pair with durations, forward returns and hit rates."""
+    check_args(request, HISTORY_USAGE, 3)
+    services = request.services
+    snap = await snapshot_for(services, request.asof)
+    if not request.args:
+        stats = snap.pairs.get(snap.lead_pair)
+        if stats is None:
+            raise UserError("The lead pair has no data yet.", HISTORY_USAGE)
+        return Reply(history_html(stats, snap.session))
+    a, b, _ = parse_pair(services, request.raw_args, HISTORY_USAGE)
+    a, b = require_stored(services, [a, b], HISTORY_USAGE)
+    view = await pair_view(services, a, b, request.asof)
+    return Reply(history_html(view.stats, view.session))
+
+
+# -- /start /help ------------------------------------------------------------------------
+
+
+async def cmd_start(request: Request) -> Reply:
+    """/start [payload]: what the bot does; deep-link payloads go to their module."""
+    payload = request.raw_args.strip()
+    if payload.startswith("sub_"):
+        handler = _subscriptions_start()
+        if handler is not None:
+            reply: Reply = await handler(request, payload)
+            return reply
+    keyboard: Keyboard = ((("📊 Rotation", f"rot:{DEFAULT_HORIZON}"), ("❓ Help", "help")),)
+    return Reply(start_html(all_commands()), keyboard=keyboard)
+
+
+def _subscriptions_start() -> Callable[[Request, str], Awaitable[Reply]] | None:
+    try:
+        module = importlib.import_module("bot.handlers.subscriptions")
+    except ModuleNotFoundError as exc:
+        if exc.name != "bot.handlers.subscriptions":
+            raise
+        return None
+    return getattr(module, "start_payload", None)
+
+
+async def cmd_help(request: Request) -> Reply:
+    """/help: generated from the registry."""
+    from bot.access import is_operator
+
+    operator = request.chat_type == "console" or is_operator(
+        request.services.settings, request.user_id
+    )
+    return Reply(help_html(all_commands(), operator=operator))
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", "What this bot does", "/start", cmd_start, hidden=True),
+    Command(
+        "rotation", "Who leads: the rotation scoreboard", ROTATION_USAGE, cmd_rotation, chart=True
+    ),
+    Command(
+        "ticker", "One symbol or basket: returns, range, role", TICKER_USAGE, cmd_ticker, chart=True
+    ),
+    Command("pair", "Any two symbols: spread, ratio, regime", PAIR_USAGE, cmd_pair, chart=True),
+    Command("quadrant", "Strength quadrant of the universe", "/quadrant", cmd_quadrant, chart=True),
+    Command("history", "Past flips of a pair and how they played out", HISTORY_USAGE, cmd_history),
+    Command("help", "All commands", "/help", cmd_help),
+)
+
+
+# -- buttons -----------------------------------------------------------------------------
+
+
+async def btn_rotation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Horizon switch / Refresh / Help buttons: edit the same message."""
+    from bot.reply import edit_with, request_from_query
+
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    services = services_of(context)
+    request = request_from_query(services, update, context)
+    if query.data == "help":
+        await edit_with(query, await cmd_help(request), "")
+        return
+    match = CALLBACK_RE.match(query.data)
+    if match is None:
+        await query.answer("This button has expired; send /rotation again.")
+        return
+    reply = await rotation_text(request, match.group(1))
+    await edit_with(query, reply, "Refreshed" if match.group(2) else "")
+
+
+def install(app: Application) -> None:
+    """Register the button handler (the catch-all for stale buttons is added by bot.app)."""
+    app.add_handler(CallbackQueryHandler(btn_rotation, pattern=r"^(rot:|help$)"))

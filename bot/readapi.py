@@ -1,0 +1,264 @@
+"""What chat commands read: stored prices and snapshots, shaped into views (never Yahoo).
+
+Every function takes ``asof`` (None = the latest stored session) and raises UserError for
+problems the user can fix, NotStored for symbols worth fetching in the background.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import pandas as pd
+
+from analytics.pairs import compute_pairs, leg_levels, pair_series
+from analytics.snapshot import build_snapshot, symbol_stats
+from analytics.types import (
+    BasketStats,
+    PairSpec,
+    PairStats,
+    Snapshot,
+    SymbolStats,
+    UnknownSymbol,
+)
+from bot.context import runtime
+from bot.fetcher import NotStored, close_matches, fetcher_of
+from bot.registry import UserError
+from bot.services import Services
+from market.symbols import SYMBOL_HELP, InvalidSymbol, normalize_symbol
+from market.universe import universe_hash
+from storage.prices import last_dates, load_closes
+from storage.snapshots import load_snapshot
+
+CHART_SESSIONS = 252
+CACHE_SIZE = 8
+# Common names for indexes whose Yahoo symbol has a caret.
+ALIASES = {
+    "RUT": "^RUT",
+    "SPX": "^GSPC",
+    "GSPC": "^GSPC",
+    "IXIC": "^IXIC",
+    "COMP": "^IXIC",
+    "VIX": "^VIX",
+    "TNX": "^TNX",
+    "IRX": "^IRX",
+}
+
+
+class NoData(UserError):
+    """No prices stored at all (or none on or before ``asof``)."""
+
+
+class LruCache(OrderedDict[tuple[object, ...], object]):
+    """A small in-memory least-recently-used cache."""
+
+    def get_or_none(self, key: tuple[object, ...]) -> object | None:
+        """The cached value (marked recently used) or None."""
+        if key not in self:
+            return None
+        self.move_to_end(key)
+        return self[key]
+
+    def put(self, key: tuple[object, ...], value: object) -> None:
+        """Store ``value``, evicting the oldest entries past CACHE_SIZE."""
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > CACHE_SIZE:
+            self.popitem(last=False)
+
+
+def _cache(services: Services) -> LruCache:
+    return runtime(services, "readapi.cache", LruCache)
+
+
+def latest_session(services: Services, asof: dt.date | None) -> dt.date:
+    """The newest stored session (universe symbols) on or before ``asof``."""
+    symbols = list(services.universe.all_symbols())
+    marks = ",".join("?" * len(symbols))
+    sql = f"SELECT MAX(date) FROM prices WHERE symbol IN ({marks})"
+    params: list[str] = list(symbols)
+    if asof is not None:
+        sql += " AND date <= ?"
+        params.append(asof.isoformat())
+    row = services.db.execute(sql, params).fetchone()
+    if row is None or row[0] is None:
+        when = f" on or before {asof.isoformat()}" if asof else ""
+        raise NoData(f"No prices stored{when} yet. Run: rotation-bot prices update")
+    return dt.date.fromisoformat(row[0])
+
+
+def universe_closes(services: Services, session: dt.date) -> pd.DataFrame:
+    """Closes of every universe symbol up to ``session`` (cached; callers must not mutate)."""
+    key = ("closes", session)
+    found = _cache(services).get_or_none(key)
+    if isinstance(found, pd.DataFrame):
+        return found
+    frame = load_closes(services.db, list(services.universe.all_symbols()), end=session)
+    _cache(services).put(key, frame)
+    return frame
+
+
+async def snapshot_for(services: Services, asof: dt.date | None) -> Snapshot:
+    """The snapshot of the latest stored session <= asof: stored, cached, or built now."""
+    session = latest_session(services, asof)
+    fingerprint = universe_hash(services.universe)
+    key = ("snapshot", session, fingerprint)
+    found = _cache(services).get_or_none(key)
+    if isinstance(found, Snapshot):
+        return found
+    stored = load_snapshot(services.db, session, fingerprint)
+    if stored is not None:
+        snap = Snapshot.from_dict(stored)
+    else:
+        closes = universe_closes(services, session)
+        snap = await asyncio.to_thread(build_snapshot, closes, services.universe, session)
+    _cache(services).put(key, snap)
+    return snap
+
+
+# -- symbols -----------------------------------------------------------------------------
+
+
+def parse_symbol(services: Services, text: str, usage: str) -> str:
+    """A normalised symbol or basket name from user text; UserError when it is not one."""
+    cleaned = "".join(ch for ch in text if ch.isprintable()).strip()
+    upper = cleaned.upper()
+    if services.universe.basket(upper) is not None:
+        return upper
+    try:
+        return normalize_symbol(cleaned)
+    except InvalidSymbol:
+        shown = cleaned if len(cleaned) <= 20 else cleaned[:20] + "…"
+        raise UserError(f"“{shown}” is not a symbol. {SYMBOL_HELP}", usage) from None
+
+
+def require_stored(services: Services, names: list[str], usage: str) -> list[str]:
+    """The names with aliases applied; NotStored / UserError for symbols without prices."""
+    resolved = [_alias(services, n) for n in names]
+    plain = [n for n in resolved if services.universe.basket(n) is None]
+    stored = last_dates(services.db, plain)
+    absent = [n for n in plain if n not in stored]
+    fetcher = fetcher_of(services)
+    for name in absent:
+        if fetcher.recently_missing(name):
+            raise UserError(not_found_text(services, name), usage)
+    if absent:
+        raise NotStored(absent)
+    return resolved
+
+
+def _alias(services: Services, name: str) -> str:
+    target = ALIASES.get(name)
+    if target is None or last_dates(services.db, [name]):
+        return name
+    return target if last_dates(services.db, [target]) else name
+
+
+def not_found_text(services: Services, name: str) -> str:
+    """"XYZ was not found at the price source" plus close matches from the universe."""
+    matches = [m for m in close_matches(services, name) if m != name]
+    hint = f" Did you mean {', '.join(matches)}?" if matches else ""
+    return f"{name} was not found at the price source.{hint}"
+
+
+def closes_with(services: Services, session: dt.date, names: list[str]) -> pd.DataFrame:
+    """Universe closes plus any extra stored symbols in ``names`` (baskets resolve later)."""
+    base = universe_closes(services, session)
+    extra = [
+        n for n in names if n not in base.columns and services.universe.basket(n) is None
+    ]
+    if not extra:
+        return base
+    more = load_closes(services.db, extra, end=session)
+    return base.join(more, how="outer")
+
+
+# -- views -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TickerView:
+    """One symbol or basket: stats, spreads against reference symbols, rotation role."""
+
+    session: dt.date
+    stats: SymbolStats
+    label: str | None
+    basket: BasketStats | None
+    relative: dict[str, PairStats]
+    roles: tuple[tuple[PairStats, str], ...]
+    in_baskets: tuple[str, ...]
+    series: pd.Series
+
+
+REFERENCES = ("SPY", "IWM")
+
+
+async def ticker_view(services: Services, name: str, asof: dt.date | None) -> TickerView:
+    """Everything /ticker shows about ``name`` (a stored symbol or a basket)."""
+    snap = await snapshot_for(services, asof)
+    session = snap.session
+    refs = [r for r in REFERENCES if r != name]
+    closes = closes_with(services, session, [name, *refs])
+    try:
+        levels = leg_levels(closes, [name], services.universe, session)
+        stats = await asyncio.to_thread(symbol_stats, levels, name, session)
+    except UnknownSymbol:
+        raise NoData(f"No prices for {name} on or before {session.isoformat()}.") from None
+    specs = [PairSpec(name, r, f"{name} vs {r}") for r in refs if r in closes.columns]
+    relative = await asyncio.to_thread(compute_pairs, closes, specs, services.universe, session)
+    basket = services.universe.basket(name)
+    return TickerView(
+        session=session,
+        stats=stats,
+        label=basket.label if basket else None,
+        basket=snap.baskets.get(name),
+        relative={k.split("/", 1)[1]: v for k, v in relative.items()},
+        roles=_roles(services, snap, name),
+        in_baskets=tuple(b.name for b in services.universe.baskets if name in b.members),
+        series=levels[name].dropna().iloc[-CHART_SESSIONS:],
+    )
+
+
+def _roles(services: Services, snap: Snapshot, name: str) -> tuple[tuple[PairStats, str], ...]:
+    """(pair, "A" or "B") for every universe pair with ``name`` (or a basket holding it) as
+    a leg."""
+    holders = {b.name for b in services.universe.baskets if name in b.members}
+    out = []
+    for stats in snap.pairs.values():
+        for side, leg in (("A", stats.a), ("B", stats.b)):
+            if leg == name or leg in holders:
+                out.append((stats, side))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class PairView:
+    """One pair: stats and its chart series (ratio, trend, bands, regime state)."""
+
+    session: dt.date
+    stats: PairStats
+    series: pd.DataFrame
+    in_universe: bool
+
+
+async def pair_view(services: Services, a: str, b: str, asof: dt.date | None) -> PairView:
+    """Stats and chart data of A/B (universe settings when it is a listed pair)."""
+    snap = await snapshot_for(services, asof)
+    session = snap.session
+    key = f"{a}/{b}"
+    listed = next((p for p in services.universe.pairs if p.key == key), None)
+    spec = listed or PairSpec(a, b, f"{a} vs {b}")
+    closes = closes_with(services, session, [a, b])
+    try:
+        stats = snap.pairs.get(key) if listed else None
+        if stats is None:
+            found = await asyncio.to_thread(
+                compute_pairs, closes, [spec], services.universe, session
+            )
+            stats = found[key]
+        series = await asyncio.to_thread(pair_series, closes, spec, session, services.universe)
+    except (UnknownSymbol, KeyError):
+        raise NoData(f"{a} and {b} have no common closes on or before {session}.") from None
+    return PairView(session, stats, series.iloc[-CHART_SESSIONS:], listed is not None)

@@ -1,0 +1,106 @@
+"""/ticker and /pair as HTML: returns, spreads, ranges, regime and rotation role."""
+
+from __future__ import annotations
+
+from analytics.types import HORIZONS, PairStats
+from bot.readapi import PairView, TickerView
+from bot.render.format import asof_line, esc, pct, pp, price, ratio, signed
+from bot.render.rotation import HORIZON_LABELS, leader, regime_line, spreads_line, tags
+
+ROLE_NAMES = {"A": "challenger", "B": "benchmark"}
+
+
+def _returns_table(view: TickerView) -> str:
+    refs = list(view.relative)
+    head = f"{'':<4}{'return':>10}" + "".join(f"{'vs ' + r:>10}" for r in refs)
+    rows = [head]
+    for h in HORIZONS:
+        cells = f"{pct(view.stats.returns.get(h)):>10}"
+        cells += "".join(f"{pp(view.relative[r].spreads_pp.get(h)):>10}" for r in refs)
+        rows.append(f"{HORIZON_LABELS[h]:<4}{cells}")
+    return "<pre>" + esc("\n".join(rows)) + "</pre>"
+
+
+def _role_line(stats: PairStats, side: str, name: str) -> str:
+    who = leader(stats)
+    leg = stats.a if side == "A" else stats.b
+    via = f" via {esc(leg)}" if leg != name else ""
+    if who is None:
+        state = "no regime yet"
+    elif who == leg:
+        state = "on the leading side"
+    else:
+        state = "on the lagging side"
+    key = f"<code>{esc(stats.key)}</code>"
+    return f"• {key}: {ROLE_NAMES[side]}{via}, {state} ({regime_line(stats)})"
+
+
+def ticker_html(view: TickerView) -> str:
+    """Everything /ticker says about one symbol or basket."""
+    s = view.stats
+    title = f"<b>{esc(s.symbol)}</b>" + (f" · {esc(view.label)}" if view.label else "")
+    lines = [title, f"Last close {price(s.last_close)} ({esc(s.last_date)})"]
+    if s.is_yield:
+        changes = " · ".join(f"{HORIZON_LABELS[h]} {pp_bp(s.changes_bp.get(h))}" for h in HORIZONS)
+        lines.append(f"Yield changes: {esc(changes)}")
+    else:
+        lines.append(_returns_table(view))
+    lines.append(
+        f"52-week range {price(s.low_52w)} – {price(s.high_52w)} · "
+        f"{pct(s.off_high)} from the high · max drawdown {pct(s.max_drawdown_1y)}"
+    )
+    if not s.total_return:
+        lines.append("<i>Price level only (no dividends).</i>")
+    if view.basket is not None:
+        b = view.basket
+        lines.append(
+            f"Equal-weight basket of {b.size}: {esc(', '.join(b.members))} "
+            f"({b.coverage}/{b.size} closed on the last session)"
+        )
+    if view.in_baskets:
+        lines.append("Member of " + esc(", ".join(view.in_baskets)))
+    if view.roles:
+        lines.append("<b>In the rotation</b>")
+        lines += [_role_line(stats, side, s.symbol) for stats, side in view.roles]
+    mixed = [r for r, p in view.relative.items() if p.mixed_basis]
+    if mixed:
+        against = esc(", ".join(mixed))
+        lines.append(f"<i>Against {against}: mixed basis (price vs total return).</i>")
+    lines.append(asof_line(view.session))
+    return "\n".join(lines)
+
+
+def pp_bp(value: float | None) -> str:
+    """A yield change in basis points (signed), n/a when unknown."""
+    return "n/a" if value is None else signed(value, 0) + " bp"
+
+
+def pair_html(view: PairView, horizon: str | None = None) -> str:
+    """Everything /pair says about A/B."""
+    p = view.stats
+    lines = [f"<b>{esc(p.a)} / {esc(p.b)}</b> · {esc(p.label)}", regime_line(p)]
+    lines.append(spreads_line(p, horizon or "ytd"))
+    rows = [f"{'':<4}{'spread':>10}{'ratio':>10}"]
+    for h in HORIZONS:
+        rows.append(
+            f"{HORIZON_LABELS[h]:<4}{pp(p.spreads_pp.get(h)):>10}{pct(p.ratio_returns.get(h)):>10}"
+        )
+    lines.append("<pre>" + esc("\n".join(rows)) + "</pre>")
+    lines.append(
+        f"Ratio {ratio(p.ratio)} · {pct(p.ratio_vs_sma50)} vs 50-session average · "
+        f"{pct(p.ratio_vs_sma200)} vs 200"
+    )
+    extra = []
+    if p.stretch_z is not None:
+        extra.append(f"stretch z {signed(p.stretch_z)}")
+    if p.quadrant is not None:
+        extra.append(f"quadrant {p.quadrant}")
+    if p.rel20_percentile is not None:
+        extra.append(f"20-session move at the {p.rel20_percentile:.0f}th percentile of a year")
+    if extra:
+        lines.append(esc(" · ".join(extra)))
+    lines += [f"<i>{esc(t.capitalize())}.</i>" for t in tags(p) if t.startswith("mixed")]
+    if not view.in_universe:
+        lines.append("<i>Ad-hoc pair: default regime settings (1 % band, 3 closes, 50).</i>")
+    lines.append(asof_line(view.session))
+    return "\n".join(lines)

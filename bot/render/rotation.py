@@ -1,0 +1,134 @@
+"""The /rotation scoreboard as HTML: headline indexes, every preset pair, breadth, score."""
+
+from __future__ import annotations
+
+from analytics.types import HORIZONS, PairStats, Snapshot
+from bot.render.format import asof_line, esc, pct, pp, signed
+
+HORIZON_LABELS = {"1d": "1D", "1w": "1W", "1m": "1M", "3m": "3M", "ytd": "YTD", "1y": "1Y"}
+HEADLINE_NAMES = {"^RUT": "Russell 2000", "^GSPC": "S&P 500", "^IXIC": "Nasdaq Comp."}
+
+
+def leader(stats: PairStats) -> str | None:
+    """The symbol that leads the pair now (None before the first regime)."""
+    state = stats.regime.state
+    return None if state is None else (stats.a if state == "A" else stats.b)
+
+
+def regime_line(stats: PairStats) -> str:
+    """"IWM leads since 2026-03-10 (16 sessions)" or the pending/none wording."""
+    who = leader(stats)
+    if who is None:
+        return "no regime yet (not enough history)"
+    since = stats.regime.since.isoformat() if stats.regime.since else "?"
+    text = f"<b>{esc(who)}</b> leads since {esc(since)} ({stats.regime.sessions} sessions)"
+    if stats.regime.pending and stats.regime.pending_side is not None:
+        other = stats.a if stats.regime.pending_side == "A" else stats.b
+        text += f", {stats.regime.pending}/{stats.regime.confirm} closes toward {esc(other)}"
+    return text
+
+
+def tags(stats: PairStats) -> list[str]:
+    """Short tags: stretched, mixed basis."""
+    out = []
+    if stats.stretched and stats.stretch_z is not None:
+        out.append(f"stretched z {signed(stats.stretch_z)}")
+    if stats.mixed_basis:
+        out.append("mixed basis: price vs total return")
+    return out
+
+
+def spreads_line(stats: PairStats, selected: str) -> str:
+    """Every horizon's spread (pp), the selected one bold."""
+    parts = []
+    for h in HORIZONS:
+        value = pp(stats.spreads_pp.get(h))
+        label = HORIZON_LABELS[h]
+        parts.append(f"<b>{label} {value}</b>" if h == selected else f"{label} {value}")
+    return " · ".join(parts)
+
+
+def _headline(snap: Snapshot, headline: tuple[str, ...], horizon: str) -> list[str]:
+    rows = []
+    columns = ["ytd"] if horizon == "ytd" else [horizon, "ytd"]
+    head = "".join(f"{HORIZON_LABELS[h]:>10}" for h in columns)
+    rows.append(f"{'':<14}{head}")
+    for symbol in headline:
+        stats = snap.symbols.get(symbol)
+        name = HEADLINE_NAMES.get(symbol, symbol)[:13]
+        cells = "".join(f"{pct(stats.returns.get(h) if stats else None):>10}" for h in columns)
+        rows.append(f"{name:<14}{cells}")
+    if len(headline) >= 2:
+        a, b = (snap.symbols.get(s) for s in headline[:2])
+        cells = ""
+        for h in columns:
+            ra = a.returns.get(h) if a else None
+            rb = b.returns.get(h) if b else None
+            spread = None if ra is None or rb is None else 100.0 * (ra - rb)
+            cells += f"{pp(spread):>10}"
+        rows.append(f"{'Small − large':<14}{cells}")
+    return ["<pre>" + esc("\n".join(rows)) + "</pre>"]
+
+
+def _pair_block(stats: PairStats, horizon: str) -> list[str]:
+    lines = [f"<b>{esc(stats.label)}</b> <code>{esc(stats.key)}</code>"]
+    lines.append(f"  {regime_line(stats)}")
+    lines.append(f"  {spreads_line(stats, horizon)}")
+    extra = f"  ratio {pct(stats.ratio_vs_sma50)} vs its 50-session average"
+    extra += "".join(f" · {esc(t)}" for t in tags(stats))
+    lines.append(extra)
+    return lines
+
+
+def _verdict(snap: Snapshot) -> list[str]:
+    board = snap.scoreboard
+    lines = [
+        f"<b>Score</b>: {board.pairs_favouring_challenger} of {board.pairs_total} pairs led by "
+        f"the challenger; {board.horizons_favouring} of {board.horizons_total} horizons "
+        "favour challengers."
+    ]
+    if board.prev_pairs_favouring_challenger is not None:
+        delta = board.pairs_favouring_challenger - board.prev_pairs_favouring_challenger
+        if delta:
+            lines.append(f"Changed since {esc(board.prev_session)}: {signed(delta, 0)} pairs.")
+    if board.changed_pairs:
+        lines.append("Flipped today: " + esc(", ".join(board.changed_pairs)))
+    breadth = snap.breadth
+    if breadth.state is not None:
+        detail = ", ".join(
+            f"{k} {'A' if v == 'A' else 'B' if v == 'B' else '–'}"
+            for k, v in breadth.detail.items()
+        )
+        lines.append(f"<b>Breadth</b>: {esc(breadth.state)} ({esc(detail)})")
+    return lines
+
+
+def rotation_html(snap: Snapshot, headline: tuple[str, ...], horizon: str) -> str:
+    """The full scoreboard for ``horizon`` (one of HORIZONS)."""
+    lead = snap.pairs.get(snap.lead_pair)
+    title = f"<b>Rotation</b> · {HORIZON_LABELS[horizon]}"
+    lines = [title]
+    if lead is not None:
+        lines.append(f"{esc(lead.label)}: {regime_line(lead)}")
+    lines += _headline(snap, headline, horizon)
+    keys = list(dict.fromkeys(k for ks in snap.presets.values() for k in ks)) or list(snap.pairs)
+    for key in keys:
+        stats = snap.pairs.get(key)
+        if stats is not None:
+            lines += _pair_block(stats, horizon)
+    lines += _verdict(snap)
+    if snap.stale:
+        lines.append("Stale: " + esc(", ".join(snap.stale)))
+    lines.append(asof_line(snap.session))
+    return "\n".join(lines)
+
+
+def rotation_caption(snap: Snapshot) -> str:
+    """Short caption for the lead-pair chart."""
+    lead = snap.pairs.get(snap.lead_pair)
+    if lead is None:
+        return asof_line(snap.session)
+    return (
+        f"<b>{esc(lead.key)}</b> ratio, 50-session average and regimes\n"
+        f"{regime_line(lead)}\n{asof_line(snap.session)}"
+    )

@@ -1,0 +1,228 @@
+"""Drain the outbox to Telegram: bounded batches, one message in flight, error mapping.
+
+A row is marked 'sending' (committed) before the Bot API call and 'sent' after it, so a
+process killed mid-batch leaves at most that one row in doubt; it is sent again on restart.
+``RetryAfter`` pauses (the rate limiter paused every request too), ``Forbidden`` deactivates
+the chat, ``ChatMigrated`` moves the chat to its new id and resends, ``BadRequest`` dead-letters
+the row with Telegram's reason, and network errors retry with backoff up to a cap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import telegram
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+
+from bot.render.alerts import alert_html, legs
+from bot.render.format import CAPTION_LIMIT, split_message, utf16_len
+from bot.services import Services
+from jobs.fanout import in_quiet_hours
+from storage.chats import get_chat, migrate_chat, set_active
+from storage.outbox import (
+    OutboxRow,
+    claim,
+    due_rows,
+    mark_dead,
+    mark_sent,
+    next_due,
+    release,
+    retarget,
+    skip_chat,
+)
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 20
+MAX_ATTEMPTS = 5
+BACKOFF_BASE = dt.timedelta(seconds=2)
+BACKOFF_CAP = dt.timedelta(minutes=5)
+# How often one row may be paused by flood control or moved by a migration in one drain.
+MAX_HOPS = 5
+CHART_SESSIONS = 260
+
+Clock = Callable[[], dt.datetime]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def utc_now() -> dt.datetime:
+    """The wall clock, timezone-aware."""
+    return dt.datetime.now(dt.UTC)
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """Seconds to wait from a RetryAfter (PTB gives an int or, opted in, a timedelta)."""
+    value = exc.retry_after
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    return float(value)
+
+
+def backoff(attempt: int) -> dt.timedelta:
+    """Delay before retrying a network failure: 2 s, 4 s, 8 s ... capped at 5 minutes."""
+    return min(BACKOFF_BASE * (2 ** max(0, attempt - 1)), BACKOFF_CAP)
+
+
+@dataclass
+class DrainReport:
+    """What one drain did."""
+
+    sent: int = 0
+    dead: int = 0
+    retried: int = 0
+    deactivated: list[int] = field(default_factory=list)
+    migrated: list[tuple[int, int]] = field(default_factory=list)
+
+
+class Sender:
+    """Delivers due outbox rows through ``bot`` (give it an AIORateLimiter)."""
+
+    def __init__(
+        self,
+        bot: telegram.Bot,
+        services: Services,
+        *,
+        batch: int = BATCH_SIZE,
+        max_attempts: int = MAX_ATTEMPTS,
+        clock: Clock = utc_now,
+        sleep: Sleep = asyncio.sleep,
+        charts: bool = True,
+    ) -> None:
+        self.bot = bot
+        self.services = services
+        self.batch = batch
+        self.max_attempts = max_attempts
+        self.clock = clock
+        self.sleep = sleep
+        self.charts = charts
+        self._lock = asyncio.Lock()
+
+    async def drain(self, *, wait: float = 0.0) -> DrainReport:
+        """Send every due row, batch by batch; wait up to ``wait`` s for rows retried later."""
+        report = DrainReport()
+        async with self._lock:
+            limit = self.clock() + dt.timedelta(seconds=wait)
+            while True:
+                rows = due_rows(self.services.db, self.clock(), self.batch)
+                for row in rows:
+                    await self._deliver(row, report)
+                if rows:
+                    continue
+                upcoming = next_due(self.services.db)
+                if upcoming is None or upcoming > limit:
+                    return report
+                await self.sleep(max(0.0, (upcoming - self.clock()).total_seconds()))
+
+    async def _deliver(self, row: OutboxRow, report: DrainReport) -> None:
+        db = self.services.db
+        chat_id = row.chat_id
+        attempts = row.attempts
+        for _ in range(MAX_HOPS):
+            if not claim(db, row.id):
+                return  # another sender took it
+            attempts += 1
+            try:
+                message = await self._send(chat_id, row)
+            except RetryAfter as exc:
+                wait = retry_seconds(exc)
+                log.warning("flood control: pausing %.0f s before chat %s", wait, chat_id)
+                release(db, row.id, not_before=self.clock(), error=str(exc), refund=True)
+                attempts -= 1
+                await self.sleep(wait)
+                continue
+            except Forbidden as exc:
+                self._deactivate(chat_id, row, exc.message, report)
+                return
+            except ChatMigrated as exc:
+                new_id = int(exc.new_chat_id)
+                log.info("chat %s moved to %s; resending", chat_id, new_id)
+                migrate_chat(db, chat_id, new_id, now=self.clock())
+                retarget(db, row.id, new_id)
+                release(db, row.id, not_before=self.clock(), error=str(exc), refund=True)
+                report.migrated.append((chat_id, new_id))
+                chat_id = new_id
+                continue
+            except BadRequest as exc:  # before NetworkError: BadRequest is a subclass of it
+                log.warning("dead-lettered row %s for chat %s: %s", row.id, chat_id, exc.message)
+                mark_dead(db, row.id, f"bad request: {exc.message}")
+                report.dead += 1
+                return
+            except NetworkError as exc:  # TimedOut included: it may or may not have arrived
+                self._retry_later(row, attempts, str(exc), report)
+                return
+            mark_sent(db, row.id, now=self.clock(), message_id=message.message_id)
+            report.sent += 1
+            return
+        release(db, row.id, not_before=self.clock() + BACKOFF_CAP, error="too many hops")
+
+    def _deactivate(self, chat_id: int, row: OutboxRow, reason: str, report: DrainReport) -> None:
+        db = self.services.db
+        log.info("chat %s refused delivery (%s); deactivated", chat_id, reason)
+        set_active(db, chat_id, False, now=self.clock(), reason=f"forbidden: {reason}")
+        mark_dead(db, row.id, f"forbidden: {reason}")
+        skip_chat(db, chat_id, "chat deactivated")
+        report.dead += 1
+        report.deactivated.append(chat_id)
+
+    def _retry_later(self, row: OutboxRow, attempts: int, error: str, report: DrainReport) -> None:
+        db = self.services.db
+        if attempts >= self.max_attempts:
+            log.error("row %s: giving up after %d attempts: %s", row.id, attempts, error)
+            mark_dead(db, row.id, f"network: gave up after {attempts} attempts: {error}")
+            report.dead += 1
+            return
+        release(db, row.id, not_before=self.clock() + backoff(attempts), error=error)
+        report.retried += 1
+
+    async def _send(self, chat_id: int, row: OutboxRow) -> telegram.Message:
+        chat = get_chat(self.services.db, chat_id)
+        thread = chat.thread_id if chat is not None else None
+        quiet = chat is not None and in_quiet_hours(chat, self.clock())
+        html = alert_html(row.kind, row.payload)
+        photo = await self._chart(row) if row.kind == "flip" else None
+        if photo is not None and utf16_len(html) <= CAPTION_LIMIT:
+            return await self.bot.send_photo(
+                chat_id,
+                photo,
+                caption=html,
+                parse_mode=ParseMode.HTML,
+                message_thread_id=thread,
+                disable_notification=quiet,
+            )
+        # One row is one message: an over-long text is cut at the limit rather than split,
+        # so a crash can never leave half an alert delivered.
+        return await self.bot.send_message(
+            chat_id,
+            split_message(html)[0],
+            parse_mode=ParseMode.HTML,
+            message_thread_id=thread,
+            disable_notification=quiet,
+        )
+
+    async def _chart(self, row: OutboxRow) -> bytes | None:
+        if not self.charts:
+            return None
+        try:
+            return await asyncio.to_thread(flip_chart, self.services, row)
+        except Exception:  # a chart is a bonus: never lose the alert over it
+            log.exception("flip chart for row %s failed; sending text only", row.id)
+            return None
+
+
+def flip_chart(services: Services, row: OutboxRow) -> bytes:
+    """The ratio chart of a flip's pair, up to the flip session (PNG)."""
+    from analytics.pairs import pair_series
+    from bot.charts import ratio_chart
+    from storage.prices import load_closes
+
+    pair = str(row.payload["pair"])
+    spec = services.universe.pair(pair)
+    closes = load_closes(services.db, list(services.universe.all_symbols()), end=row.session)
+    series = pair_series(closes, spec, row.session, services.universe).tail(CHART_SESSIONS)
+    a, b = legs(pair)
+    return ratio_chart(series, a, b, f"{spec.label} · as of {row.session.isoformat()} close")
