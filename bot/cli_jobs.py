@@ -1,4 +1,4 @@
-"""`rotation-bot daily | replay | demo`: the pipeline once, replays over a range, an offline demo."""
+"""`rotation-bot daily | replay | demo`: pipeline once, replay over a range, offline demo."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -35,11 +36,11 @@ def daily(
 ) -> None:
     """Run the daily pipeline once (refresh, guard, snapshot, rules, outbox), deliver, exit."""
     from bot.cli import load
-    from bot.jobs_runner import run_daily_once
+    from bot.scheduler import run_daily_cli
 
     day = _date(asof, "--asof")
     _, services = load()
-    outcome = asyncio.run(run_daily_once(services, asof=day))
+    outcome = asyncio.run(run_daily_cli(services, asof=day))
     typer.echo(outcome.summary())
     if outcome.result.status == "stale":
         raise typer.Exit(1)
@@ -59,7 +60,8 @@ def replay(
     from jobs.replay import replay_live
 
     first, last = _date(start, "--start"), _date(end, "--end")
-    assert first is not None and last is not None
+    assert first is not None
+    assert last is not None
     if first > last:
         raise fail("--start must not be after --end", 2)
     _, services = load()
@@ -119,8 +121,6 @@ def demo(
     months: Annotated[int, typer.Option(min=1, max=24, help="How many months to replay.")] = 4,
 ) -> None:
     """Offline demo on the bundled data in a temporary database: alerts, answers, charts."""
-    from bot.demo import run_demo
-
     folder = Path(tempfile.mkdtemp(prefix="rotation-demo-"))
     asyncio.run(run_demo(folder, months=months, echo=typer.echo))
 
@@ -132,5 +132,64 @@ def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
 
 
-__all__ = ["register", "summary_text"]
-_ = dataclasses  # used by bot.demo via settings replacement
+DEMO_CHAT = 1
+
+
+async def run_demo(folder: Path, *, months: int, echo: Callable[[str], None]) -> None:
+    """Replay the last ``months`` of bundled data for one subscriber of every preset, print
+    the alerts, then the /rotation and /ticker IWM answers; charts go to ``folder``."""
+    from bot.offline import answer, reply_to_plain
+    from bot.sender import flip_chart
+    from bot.services import build_services
+    from bot.settings import load_settings
+    from jobs.replay import replay_live
+    from storage.chats import upsert_chat
+    from storage.outbox import rows_for
+    from storage.subscriptions import subscribe
+
+    base = load_settings(environ={}, env_file=None)
+    settings = dataclasses.replace(
+        base, market_data_source="csv", database_path=folder / "demo.db", log_level="WARNING"
+    )
+    services = build_services(settings)
+    now = dt.datetime.now(dt.UTC)
+    end = services.expected_session(now)
+    start = services.calendar.latest_session_on_or_before(end - dt.timedelta(days=30 * months))
+    upsert_chat(services.db, DEMO_CHAT, "private", now=now, title="demo subscriber")
+    for preset in services.universe.presets:
+        subscribe(services.db, DEMO_CHAT, preset, "preset", now=now)
+    echo(f"Demo database: {settings.database_path} (bundled data, offline)")
+    echo(f"Replaying {start} .. {end} for one subscriber of every preset\n")
+    sessions, closes = await load_range(
+        services.db,
+        services.provider(end),
+        services.calendar,
+        services.universe,
+        start,
+        end,
+        now=now,
+    )
+    for _ in replay_live(
+        services.db, services.calendar, services.universe, sessions, closes, now=now
+    ):
+        pass
+    rows = [r for r in rows_for(services.db, chat_id=DEMO_CHAT) if r.kind != "digest"]
+    for row in rows:
+        echo(html_to_plain(alert_html(row.kind, row.payload)))
+        echo("-" * 60)
+    echo(f"{len(rows)} alerts over {len(sessions)} sessions\n")
+    charts = folder / "charts"
+    charts.mkdir(exist_ok=True)
+    for text in ("/rotation", "/ticker IWM"):
+        reply = await answer(services, text)
+        echo(f"$ {text}\n{reply_to_plain(reply)}\n")
+        if reply.photo:
+            name = text.strip("/").replace(" ", "_").lower()
+            (charts / f"{name}.png").write_bytes(reply.photo)
+    flips = [r for r in rows if r.kind == "flip"]
+    for row in flips[-3:]:
+        png = await asyncio.to_thread(flip_chart, services, row)
+        pair = str(row.payload["pair"]).replace("/", "_").replace("^", "")
+        (charts / f"flip_{row.session.isoformat()}_{pair}.png").write_bytes(png)
+    echo(f"Charts written to {charts}")
+    services.db.conn.close()

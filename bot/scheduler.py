@@ -1,0 +1,254 @@
+"""The daily job on PTB's JobQueue: run at close + offset, retry stale data, catch up, drain.
+
+The next run is computed from the NYSE calendar and scheduled with ``run_once`` from inside
+the job (``run_daily`` knows nothing of holidays or early closes). Incomplete data is retried
+with backoff until close + DAILY_DEADLINE_MINUTES; operators hear about it once per session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import telegram
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ContextTypes, ExtBot
+
+from bot.context import services_of
+from bot.render.alerts import stale_html
+from bot.sender import DrainReport, Sender, utc_now
+from bot.services import Services
+from jobs.daily import DailyResult, run_daily
+from jobs.schedule import missed_session, next_run, retry_at
+from market.provider import PriceProvider
+from storage.jobruns import last_done_session
+from storage.outbox import requeue_inflight
+
+log = logging.getLogger(__name__)
+
+JOB_DAILY = "daily"
+JOB_DRAIN = "outbox-drain"
+DRAIN_INTERVAL = dt.timedelta(seconds=60)
+#: bot_data keys a test (or an operator tool) may set: provider factory, clock, retry base.
+PROVIDER_KEY = "scheduler.provider"
+CLOCK_KEY = "scheduler.clock"
+RETRY_BASE_KEY = "scheduler.retry_base"
+_NOTIFIED_KEY = "scheduler.notified"
+_SENDER_KEY = "scheduler.sender"
+
+ProviderFactory = Callable[[dt.date | None], PriceProvider]
+
+
+@dataclass(frozen=True)
+class DailyOutcome:
+    """A pipeline run and the delivery that followed it."""
+
+    result: DailyResult
+    delivery: DrainReport = field(default_factory=DrainReport)
+
+    def summary(self) -> str:
+        """One line for the CLI and logs."""
+        r, d = self.result, self.delivery
+        if r.status == "stale":
+            return f"{r.session}: stale data for {', '.join(r.stale)}; no alerts"
+        head = f"{r.session}: {r.status}, {len(r.events)} events, {r.queued} messages queued"
+        return f"{head}; delivered {d.sent}, dead {d.dead}, retrying {d.retried}"
+
+
+def delivery_bot(services: Services) -> ExtBot[None]:
+    """A bot for the configured Bot API server, behind PTB's AIORateLimiter."""
+    settings = services.settings
+    return ExtBot(
+        settings.require_token(),
+        base_url=settings.telegram_api_url,
+        base_file_url=settings.telegram_file_url,
+        rate_limiter=AIORateLimiter(),  # type: ignore[arg-type]
+    )
+
+
+async def notify_operators(bot: telegram.Bot, services: Services, html: str) -> int:
+    """Send ``html`` to every operator; return how many got it."""
+    told = 0
+    for user_id in sorted(services.settings.operator_ids):
+        try:
+            await bot.send_message(user_id, html, parse_mode=ParseMode.HTML)
+            told += 1
+        except TelegramError as exc:
+            log.warning("cannot tell operator %s: %s", user_id, exc)
+    return told
+
+
+async def run_pipeline(
+    bot: telegram.Bot,
+    services: Services,
+    session: dt.date,
+    *,
+    provider: PriceProvider,
+    now: dt.datetime,
+    sender: Sender | None = None,
+    wait: float = 0.0,
+) -> DailyOutcome:
+    """Run the pipeline for ``session`` and deliver what it queued (stale: deliver nothing)."""
+    result = await run_daily(
+        services.db, provider, services.calendar, services.universe, session, now=now
+    )
+    if result.status == "stale":
+        return DailyOutcome(result)
+    report = await (sender or Sender(bot, services)).drain(wait=wait)
+    return DailyOutcome(result, report)
+
+
+async def run_daily_cli(services: Services, *, asof: dt.date | None) -> DailyOutcome:
+    """`rotation-bot daily`: requeue a row left in flight, run once, deliver, tell operators."""
+    now = utc_now()
+    session = services.expected_session(now, asof)
+    requeued = requeue_inflight(services.db)
+    if requeued:
+        log.warning(
+            "%d message(s) were in flight when the last sender stopped; resending", requeued
+        )
+    async with delivery_bot(services) as bot:
+        outcome = await run_pipeline(
+            bot,
+            services,
+            session,
+            provider=services.provider(asof),
+            now=now,
+            wait=60.0,
+        )
+        if outcome.result.status == "stale":
+            await notify_operators(
+                bot, services, stale_html(session, outcome.result.stale, final=True)
+            )
+    return outcome
+
+
+# -- JobQueue wiring ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DailyJobData:
+    """What a scheduled daily run covers, and how many attempts came before it."""
+
+    session: dt.date
+    attempt: int = 1
+
+
+def _clock(context: ContextTypes.DEFAULT_TYPE) -> dt.datetime:
+    clock: Callable[[], dt.datetime] = context.bot_data.get(CLOCK_KEY, utc_now)
+    return clock()
+
+
+def _provider(context: ContextTypes.DEFAULT_TYPE, services: Services) -> PriceProvider:
+    factory: ProviderFactory | None = context.bot_data.get(PROVIDER_KEY)
+    return factory(None) if factory is not None else services.provider()
+
+
+def _sender(context: ContextTypes.DEFAULT_TYPE, services: Services) -> Sender:
+    sender = context.bot_data.get(_SENDER_KEY)
+    if not isinstance(sender, Sender):
+        sender = Sender(context.bot, services)
+        context.bot_data[_SENDER_KEY] = sender
+    return sender
+
+
+def _offset(services: Services) -> dt.timedelta:
+    return dt.timedelta(minutes=services.settings.daily_offset_minutes)
+
+
+async def job_daily(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Run the pipeline for the job's session; on stale data retry or give up; reschedule."""
+    services = services_of(context)
+    data = context.job.data if context.job else None
+    if not isinstance(data, DailyJobData):
+        return
+    now = _clock(context)
+    outcome = await run_pipeline(
+        context.bot,
+        services,
+        data.session,
+        provider=_provider(context, services),
+        now=now,
+        sender=_sender(context, services),
+    )
+    log.info("daily job: %s", outcome.summary())
+    if outcome.result.status == "stale":
+        await _handle_stale(context, services, data, outcome.result, now)
+        return
+    schedule_next(context.application, services, now)
+
+
+async def _handle_stale(
+    context: ContextTypes.DEFAULT_TYPE,
+    services: Services,
+    data: DailyJobData,
+    result: DailyResult,
+    now: dt.datetime,
+) -> None:
+    deadline = dt.timedelta(minutes=services.settings.daily_deadline_minutes)
+    base = context.bot_data.get(RETRY_BASE_KEY)
+    again = retry_at(services.calendar, data.session, now, data.attempt, deadline, base=base)
+    notified: set[dt.date] = context.bot_data.setdefault(_NOTIFIED_KEY, set())
+    if data.session not in notified:
+        notified.add(data.session)
+        html = stale_html(data.session, result.stale, final=again is None)
+        await notify_operators(context.bot, services, html)
+    if again is None:
+        log.error("daily %s: gave up, data still stale: %s", data.session, ", ".join(result.stale))
+        schedule_next(context.application, services, now)
+        return
+    retry = DailyJobData(data.session, data.attempt + 1)
+    delay = max(dt.timedelta(0), again - now)
+    context.application.job_queue.run_once(  # type: ignore[union-attr]
+        job_daily, when=delay, data=retry, name=JOB_DAILY
+    )
+
+
+def schedule_next(
+    app: Application[Any, Any, Any, Any, Any, Any], services: Services, now: dt.datetime
+) -> dt.datetime:
+    """Schedule the run after ``now`` (next session's close + offset); return its time."""
+    planned = next_run(services.calendar, now, _offset(services))
+    assert app.job_queue is not None
+    app.job_queue.run_once(
+        job_daily, when=planned.at, data=DailyJobData(planned.session), name=JOB_DAILY
+    )
+    log.info("next daily run: %s for session %s", planned.at.isoformat(), planned.session)
+    return planned.at
+
+
+async def job_drain(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Deliver rows that became due (quiet hours over, digest time, network retries)."""
+    services = services_of(context)
+    await _sender(context, services).drain()
+
+
+def due_catch_up(services: Services, now: dt.datetime) -> dt.date | None:
+    """The session missed while the bot was down (never past what the data source has)."""
+    offset = _offset(services)
+    missed = missed_session(services.calendar, now, offset, last_done_session(services.db))
+    if missed is None:
+        return None
+    available = services.expected_session(now - offset)
+    done = last_done_session(services.db)
+    due = min(missed, available)
+    return None if done is not None and done >= due else due
+
+
+def install(app: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:
+    """Requeue a row left in flight, catch up a missed session, schedule the next run, and
+    drain the outbox every minute."""
+    assert app.job_queue is not None, "install python-telegram-bot[job-queue]"
+    requeue_inflight(services.db)
+    now = utc_now()
+    missed = due_catch_up(services, now)
+    if missed is not None:
+        log.info("catching up on session %s", missed)
+        app.job_queue.run_once(job_daily, when=1.0, data=DailyJobData(missed), name=JOB_DAILY)
+    else:
+        schedule_next(app, services, now)
+    app.job_queue.run_repeating(job_drain, interval=DRAIN_INTERVAL, first=5.0, name=JOB_DRAIN)
