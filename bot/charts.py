@@ -17,6 +17,7 @@ import matplotlib.dates as mdates
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from analytics.types import QuadrantTrail
 from bot.context import runtime
@@ -34,6 +35,7 @@ UP = "#3ecf8e"
 DOWN = "#ff6b6b"
 QUADRANT_COLORS = {"leading": UP, "weakening": LINE, "lagging": DOWN, "improving": TREND}
 SIZE = (8.0, 4.5)
+YEAR = 252
 DPI = 160
 
 
@@ -66,66 +68,100 @@ def _date_axis(ax: Axes) -> None:
     ax.xaxis.set_major_formatter(formatter)
 
 
+def regime_runs(state: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp, int]]:
+    """(first date, next run's first date or last date, state) for each run of +1/-1."""
+    runs: list[tuple[pd.Timestamp, pd.Timestamp, int]] = []
+    values = state.to_numpy()
+    index = state.index
+    start = 0
+    for i in range(1, len(values) + 1):
+        if i == len(values) or values[i] != values[start]:
+            if values[start] != 0:
+                runs.append((index[start], index[min(i, len(values) - 1)], int(values[start])))
+            start = i
+    return runs
+
+
+def _num(when: pd.Timestamp) -> float:
+    """A date as matplotlib's float date (days since the epoch)."""
+    return float(mdates.date2num(when))  # type: ignore[no-untyped-call]
+
+
+def _legend(ax: Axes, handles: list) -> None:
+    legend = ax.legend(
+        handles=handles, loc="best", fontsize=10.5, facecolor=PANEL, edgecolor=GRID, framealpha=0.9
+    )
+    for text in legend.get_texts():
+        text.set_color(TEXT)
+
+
 def ratio_chart(series: pd.DataFrame, a: str, b: str, subtitle: str) -> bytes:
     """Ratio A/B with its regime average and band, regimes shaded (green: A leads)."""
     fig, ax = _figure()
     x = series.index
-    state = series["state"].to_numpy()
-    top, bottom = float(series["ratio"].max()), float(series["ratio"].min())
+    top = float(series[["ratio", "upper"]].max().max())
+    bottom = float(series[["ratio", "lower"]].min().min())
     pad = (top - bottom) * 0.08 or top * 0.01
-    for value, color in ((1, UP), (-1, DOWN)):
-        ax.fill_between(
-            x,
-            bottom - pad,
-            top + pad,
-            where=state == value,
+    for start, end, value in regime_runs(series["state"]):
+        color = UP if value == 1 else DOWN
+        ax.axvspan(
+            _num(start),
+            _num(end),
             color=color,
-            alpha=0.13,
-            step="mid",
-            linewidth=0,
+            alpha=0.16,
+            lw=0,
         )
-    ax.fill_between(x, series["lower"], series["upper"], color=TREND, alpha=0.12, linewidth=0)
-    ax.plot(x, series["sma"], color=TREND, linewidth=1.8, linestyle="--", label="50-session avg")
+    ax.fill_between(x, series["lower"], series["upper"], color=TREND, alpha=0.14, linewidth=0)
+    ax.plot(x, series["sma"], color=TREND, linewidth=1.8, linestyle="--", label="regime average")
     ax.plot(x, series["ratio"], color=LINE, linewidth=2.4, label=f"{a}/{b}")
     flips = series[series["flip"]]
     colors = [UP if s == 1 else DOWN for s in flips["state"]]
     ax.scatter(flips.index, flips["ratio"], s=60, c=colors, edgecolors=TEXT, zorder=5)
     ax.set_ylim(bottom - pad, top + pad)
+    ax.set_xlim(x[0], x[-1])
     _date_axis(ax)
-    legend = ax.legend(loc="upper left", fontsize=10.5, facecolor=PANEL, edgecolor=GRID)
-    for text in legend.get_texts():
-        text.set_color(TEXT)
+    handles = [
+        *ax.get_legend_handles_labels()[0],
+        Patch(color=UP, alpha=0.5, label=f"{a} leads"),
+        Patch(color=DOWN, alpha=0.5, label=f"{b} leads"),
+    ]
+    _legend(ax, handles)
     _titles(fig, f"{a} / {b}", subtitle)
-    fig.text(
-        0.98,
-        0.885,
-        f"green: {a} leads   red: {b} leads",
-        color=MUTED,
-        fontsize=11,
-        va="top",
-        ha="right",
-    )
     fig.subplots_adjust(left=0.09, right=0.975, top=0.82, bottom=0.1)
     return _png(fig)
 
 
 def price_chart(closes: pd.Series, symbol: str, subtitle: str) -> bytes:
-    """A year of closes with the 50-session average and the 52-week high and low."""
+    """The last year of closes with the 50-session average and the 52-week high and low.
+
+    ``closes`` may hold up to 50 extra earlier sessions: they only feed the average.
+    """
     fig, ax = _figure()
-    average = closes.rolling(50, min_periods=50).mean()
+    average = closes.rolling(50, min_periods=50).mean().iloc[-YEAR:]
+    shown = closes.iloc[-YEAR:]
     ax.plot(
-        closes.index, average, color=TREND, linewidth=1.8, linestyle="--", label="50-session avg"
+        shown.index, average, color=TREND, linewidth=1.8, linestyle="--", label="50-session avg"
     )
-    ax.plot(closes.index, closes, color=LINE, linewidth=2.4, label=symbol)
-    high, low = float(closes.max()), float(closes.min())
-    for level, color in ((high, UP), (low, DOWN)):
+    ax.plot(shown.index, shown, color=LINE, linewidth=2.4, label=symbol)
+    high, low = float(shown.max()), float(shown.min())
+    for level, color, name in ((high, UP, "52w high"), (low, DOWN, "52w low")):
         ax.axhline(level, color=color, linewidth=1.2, linestyle=":", alpha=0.9)
-    ax.scatter([closes.index[-1]], [closes.iloc[-1]], s=50, color=LINE, edgecolors=TEXT, zorder=5)
+        ax.annotate(
+            f"{name} {level:,.2f}",
+            (shown.index[0], level),
+            xytext=(4, 4 if level == high else -14),
+            textcoords="offset points",
+            color=color,
+            fontsize=10.5,
+        )
+    last = float(shown.iloc[-1])
+    ax.scatter([shown.index[-1]], [last], s=50, color=LINE, edgecolors=TEXT, zorder=5)
+    pad = (high - low) * 0.08 or high * 0.01
+    ax.set_ylim(low - pad, high + pad)
+    ax.margins(x=0.02)
     _date_axis(ax)
-    legend = ax.legend(loc="upper left", fontsize=10.5, facecolor=PANEL, edgecolor=GRID)
-    for text in legend.get_texts():
-        text.set_color(TEXT)
-    _titles(fig, symbol, subtitle)
+    _legend(ax, ax.get_legend_handles_labels()[0])
+    _titles(fig, f"{symbol}  {last:,.2f}", subtitle)
     fig.subplots_adjust(left=0.09, right=0.975, top=0.82, bottom=0.1)
     return _png(fig)
 
@@ -167,8 +203,10 @@ def quadrant_chart(trails: list[QuadrantTrail], benchmark: str, subtitle: str) -
             [p.strength for p in points],
             [p.momentum for p in points],
             color=color,
-            linewidth=1.4,
-            alpha=0.55,
+            linewidth=1.2,
+            alpha=0.4,
+            marker="o",
+            markersize=3,
         )
         ax.scatter(
             [points[-1].strength],

@@ -33,6 +33,7 @@ from storage.prices import last_dates, load_closes
 from storage.snapshots import load_snapshot
 
 CHART_SESSIONS = 252
+AVERAGE_SESSIONS = 50  # extra history so the chart's average starts on its first day
 CACHE_SIZE = 8
 # Common names for indexes whose Yahoo symbol has a caret.
 ALIASES = {
@@ -157,7 +158,7 @@ def _alias(services: Services, name: str) -> str:
 
 
 def not_found_text(services: Services, name: str) -> str:
-    """"XYZ was not found at the price source" plus close matches from the universe."""
+    """ "XYZ was not found at the price source" plus close matches from the universe."""
     matches = [m for m in close_matches(services, name) if m != name]
     hint = f" Did you mean {', '.join(matches)}?" if matches else ""
     return f"{name} was not found at the price source.{hint}"
@@ -166,9 +167,7 @@ def not_found_text(services: Services, name: str) -> str:
 def closes_with(services: Services, session: dt.date, names: list[str]) -> pd.DataFrame:
     """Universe closes plus any extra stored symbols in ``names`` (baskets resolve later)."""
     base = universe_closes(services, session)
-    extra = [
-        n for n in names if n not in base.columns and services.universe.basket(n) is None
-    ]
+    extra = [n for n in names if n not in base.columns and services.universe.basket(n) is None]
     if not extra:
         return base
     more = load_closes(services.db, extra, end=session)
@@ -217,7 +216,7 @@ async def ticker_view(services: Services, name: str, asof: dt.date | None) -> Ti
         relative={k.split("/", 1)[1]: v for k, v in relative.items()},
         roles=_roles(services, snap, name),
         in_baskets=tuple(b.name for b in services.universe.baskets if name in b.members),
-        series=levels[name].dropna().iloc[-CHART_SESSIONS:],
+        series=levels[name].dropna().iloc[-(CHART_SESSIONS + AVERAGE_SESSIONS) :],
     )
 
 

@@ -32,7 +32,7 @@ def _role_line(stats: PairStats, side: str, name: str) -> str:
     else:
         state = "on the lagging side"
     key = f"<code>{esc(stats.key)}</code>"
-    return f"• {key}: {ROLE_NAMES[side]}{via}, {state} ({regime_line(stats)})"
+    return f"• {key}: {ROLE_NAMES[side]}{via}, {state} — {regime_line(stats)}"
 
 
 def ticker_html(view: TickerView) -> str:
