@@ -68,12 +68,16 @@ def quadrant_trails(
     differs = valid & (codes != current[None, :]) & (rows_all <= last[None, :])
     prev_row = np.where(differs.any(axis=0), len(ratio) - 1 - np.argmax(differs[::-1], 0), -1)
     start = np.argmax(valid & (rows_all > prev_row[None, :]), axis=0)
+    counted = np.cumsum(valid, axis=0)
+    cols = np.arange(codes.shape[1])
+    held = counted[np.clip(last, 0, None), cols] - counted[start, cols] + 1
     weekly = week_end_rows(ratio.index)
     out: dict[str, QuadrantTrail] = {}
     for j, key in enumerate(ratio.columns):
         out[str(key)] = _trail(
             str(key), benchmarks[j], ratio.index, s_arr[:, j], m_arr[:, j], codes[:, j],
-            (int(last[j]), int(prev_row[j]), int(start[j])), weekly, params.tail_weeks,
+            (int(last[j]), int(prev_row[j]), int(start[j]), int(held[j])),
+            weekly, params.tail_weeks,
         )  # fmt: skip
     return out
 
@@ -90,11 +94,11 @@ def _trail(
     s: np.ndarray,
     m: np.ndarray,
     c: np.ndarray,
-    rows: tuple[int, int, int],
+    rows: tuple[int, int, int, int],
     weekly: np.ndarray,
     tail_weeks: int,
 ) -> QuadrantTrail:
-    last, prev_row, start = rows
+    last, prev_row, start, held = rows
     if last < 0:
         return QuadrantTrail(key, benchmark, None, (), None, None)
     ends = weekly[(weekly < last) & (c[weekly] >= 0)]
@@ -108,4 +112,5 @@ def _trail(
         tail=tuple(_point(index, s, m, c, r) for r in tail_rows),
         previous=QUADRANTS[int(c[prev_row])] if prev_row >= 0 else None,
         since=to_date(index[start]),
+        sessions=held,
     )

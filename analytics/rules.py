@@ -38,6 +38,19 @@ _OPS: Mapping[str, Callable[[float, float], bool]] = {
 }
 URGENT = {"flip": True, "threshold": True, "spread_move": True}
 Outcome = tuple[Event | None, Any]
+QUADRANT_HOLD = 5  # sessions; daily quadrants wobble, a week of holding is news
+STRETCH_LIMIT = 2.0
+STRETCH_WINDOW = 252
+
+
+def default_rules() -> tuple[Rule, ...]:
+    """The system alerts every subscriber gets: flips, breadth, stretch, quadrant changes."""
+    return (
+        Rule("flip", "flip"),
+        Rule("breadth", "breadth"),
+        Rule("stretch", "stretch", value=STRETCH_LIMIT, hysteresis=0.5),
+        Rule("quadrant", "quadrant", value=float(QUADRANT_HOLD)),
+    )
 
 
 def metric_value(stats: PairStats, metric: str) -> float | None:
@@ -158,38 +171,71 @@ def _threshold(snapshot: Snapshot, rule: Rule, pair: str | None, prev: Any) -> O
 
 
 def _quadrant(snapshot: Snapshot, rule: Rule, pair: str | None, prev: Any) -> Outcome:
+    """A new quadrant is reported once it has held ``value`` sessions (default 5)."""
     trail = snapshot.quadrants.get(str(pair))
     if trail is None or trail.current is None:
         return None, prev
-    entry = {"quadrant": trail.current.quadrant, "since": trail.since}
-    entry = to_jsonable(entry)
+    hold = int(rule.value) if rule.value is not None else QUADRANT_HOLD
+    now = trail.current.quadrant
+    confirmed = trail.sessions >= hold
     if prev is None:
-        changed = trail.previous is not None and trail.since == snapshot.session
-    else:
-        changed = prev.get("quadrant") != entry["quadrant"]
-    if not changed:
-        return None, entry
+        fresh = confirmed and trail.sessions == hold and trail.previous is not None
+        entry = {"quadrant": now if confirmed else None}
+        return (
+            _quadrant_event(snapshot, rule, pair, trail.previous, hold) if fresh else None
+        ), entry
+    if not confirmed or prev.get("quadrant") == now:
+        return None, prev
+    before = prev.get("quadrant") or trail.previous
+    return _quadrant_event(snapshot, rule, pair, before, hold), {"quadrant": now}
+
+
+def _quadrant_event(
+    snapshot: Snapshot, rule: Rule, pair: str | None, previous: str | None, hold: int
+) -> Event:
+    trail = snapshot.quadrants[str(pair)]
+    assert trail.current is not None
     payload = {
         "key": trail.key, "benchmark": trail.benchmark, "quadrant": trail.current.quadrant,
-        "previous": prev.get("quadrant") if prev else trail.previous,
+        "previous": previous, "since": trail.since, "sessions": trail.sessions, "hold": hold,
         "strength": trail.current.strength, "momentum": trail.current.momentum,
         "ema": snapshot.quadrant_params.ema,
         "momentum_shift": snapshot.quadrant_params.momentum_shift,
     }  # fmt: skip
-    return _event(snapshot, rule, pair, payload), entry
+    return _event(snapshot, rule, pair, payload)
 
 
 def _stretch(snapshot: Snapshot, rule: Rule, pair: str | None, prev: Any) -> Outcome:
+    """Entered when |Z| > value (default 2); left when |Z| < value - hysteresis."""
     stats = snapshot.pairs[str(pair)]
-    entry = {"stretched": stats.stretched}
-    before = stats.stretched_prev if prev is None else prev.get("stretched")
-    if before is None or before == stats.stretched or stats.stretch_z is None:
-        return None, entry
+    z = stats.stretch_z
+    if z is None:
+        return None, prev
+    limit = rule.value if rule.value is not None else STRETCH_LIMIT
+    if prev is None:
+        now = abs(z) > limit
+        fresh = now and stats.stretched_prev is False
+        return (_stretch_event(snapshot, rule, pair, True, limit) if fresh else None), {
+            "stretched": now
+        }
+    was = bool(prev.get("stretched"))
+    if not was and abs(z) > limit:
+        return _stretch_event(snapshot, rule, pair, True, limit), {"stretched": True}
+    if was and abs(z) < limit - rule.hysteresis:
+        return _stretch_event(snapshot, rule, pair, False, limit), {"stretched": False}
+    return None, prev
+
+
+def _stretch_event(
+    snapshot: Snapshot, rule: Rule, pair: str | None, entered: bool, limit: float
+) -> Event:
+    stats = snapshot.pairs[str(pair)]
     payload = {
-        "pair": stats.key, "label": stats.label, "entered": stats.stretched,
-        "stretch_z": stats.stretch_z, "limit": 2.0, "window": 252,
+        "pair": stats.key, "label": stats.label, "entered": entered,
+        "stretch_z": stats.stretch_z, "limit": limit, "exit_below": limit - rule.hysteresis,
+        "window": STRETCH_WINDOW,
     }  # fmt: skip
-    return _event(snapshot, rule, pair, payload), entry
+    return _event(snapshot, rule, pair, payload)
 
 
 def _spread_move(snapshot: Snapshot, rule: Rule, pair: str | None, prev: Any) -> Outcome:

@@ -349,7 +349,11 @@ class QuadrantPoint:
 
 @dataclass(frozen=True)
 class QuadrantTrail:
-    """A symbol or pair on the strength quadrant: current point, weekly tail, transition."""
+    """A symbol or pair on the strength quadrant: current point, weekly tail, transition.
+
+    ``previous`` is the quadrant before the current one, ``since`` the first session of the
+    current quadrant and ``sessions`` how many sessions it has held (``since`` counts 1).
+    """
 
     key: str
     benchmark: str
@@ -357,6 +361,7 @@ class QuadrantTrail:
     tail: tuple[QuadrantPoint, ...]
     previous: str | None
     since: dt.date | None
+    sessions: int = 0
 
 
 @dataclass(frozen=True)

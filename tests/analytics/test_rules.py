@@ -118,6 +118,19 @@ def test_stretch_entered_and_left() -> None:
     assert seen == [True, False]
 
 
+def test_stretch_leaves_only_past_the_hysteresis() -> None:
+    closes = scenario()
+    base = build_snapshot(closes, UNI, closes.index[-1].date())
+    rule = Rule("s", "stretch", "A/B", value=2.0, hysteresis=0.5)
+    state: dict = {"s": {"stretched": False}}
+    seen = []
+    for z in (2.5, 1.8, 2.1, -1.6, -1.4, -2.2):
+        snap = with_metric(base, stretch_z=z)
+        events, state = evaluate_rules(snap, (rule,), state)
+        seen.extend((z, e.payload["entered"]) for e in events)
+    assert seen == [(2.5, True), (-1.4, False), (-2.2, True)]
+
+
 def test_spread_move_fires_once_per_session() -> None:
     closes = scenario()
     base = build_snapshot(closes, UNI, closes.index[-1].date())
@@ -130,14 +143,24 @@ def test_spread_move_fires_once_per_session() -> None:
     assert evaluate_rules(small, (rule,), {})[0] == []
 
 
-def test_quadrant_transition_event() -> None:
+def test_quadrant_transition_reported_once_it_has_held() -> None:
+    # daily labels from row 20 (strength = 100 R / EMA5, momentum vs 2 sessions back):
+    # lagging x2, improving, leading x2, weakening x2, leading x2, lagging, weakening,
+    # leading, weakening x4
     closes = scenario()
-    rule = Rule("q", "quadrant", "A/B")
-    events = replay(closes, (rule,))
-    assert events  # the breakout moves the pair across quadrants
-    for event in events:
-        assert event.payload["quadrant"] != event.payload["previous"]
-        assert event.payload["ema"] == 5
+    events = replay(closes, (Rule("q", "quadrant", "A/B", value=2),))
+    got = [(e.session, e.payload["quadrant"], e.payload["previous"]) for e in events]
+    dates = closes.index
+    assert got == [
+        (dates[21].date(), "lagging", "leading"),
+        (dates[24].date(), "leading", "lagging"),
+        (dates[26].date(), "weakening", "leading"),
+        (dates[28].date(), "leading", "weakening"),
+        (dates[33].date(), "weakening", "leading"),
+    ]
+    assert all(e.payload["ema"] == 5 and e.payload["sessions"] == 2 for e in events)
+    # the default hold of 5 sessions filters every one of these wobbles
+    assert replay(closes, (Rule("q", "quadrant", "A/B"),)) == []
 
 
 def test_metrics_are_all_readable(bundled_closes: pd.DataFrame, universe: Universe) -> None:
