@@ -1,0 +1,128 @@
+"""Commands through the offline face: full answers, bad input answered, nothing written."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.offline import answer, reply_to_plain
+from bot.registry import UserError
+from bot.services import Services
+from tests.bot.conftest import ASOF, prices_fingerprint
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+async def test_rotation_full_answer_with_chart_and_buttons(services: Services) -> None:
+    reply = await answer(services, "/rotation", asof=ASOF)
+    plain = reply_to_plain(reply)
+    assert "as of 2026-03-31 close" in plain
+    assert "Russell 2000" in plain and "S&P 500" in plain
+    assert "IWM/SPY" in plain and "KRE/SPY" in plain and "SMALLCAP_WINNERS/MAG7" in plain
+    assert "SPY leads since 2026-03-10" in plain
+    assert re.search(r"Breadth: narrow", plain)
+    assert reply.photo is not None and reply.photo.startswith(PNG)
+    assert reply.keyboard is not None
+    data = [d for row in reply.keyboard for _, d in row]
+    assert "rot:ytd" in data and "rot:1m:r" in data
+    assert all(len(d.encode()) <= 64 for d in data)
+    assert "<" not in plain.replace("<=", "")
+
+
+async def test_rotation_horizon_changes_the_bold_column(services: Services) -> None:
+    reply = await answer(services, "/rotation ytd", asof=ASOF)
+    assert "<b>YTD +5.30 pp</b>" in reply.html
+    assert "Rotation</b> · YTD" in reply.html
+
+
+async def test_ticker_iwm(services: Services) -> None:
+    reply = await answer(services, "/ticker iwm", asof=ASOF)
+    plain = reply_to_plain(reply)
+    assert plain.startswith("IWM")
+    for part in ("1D", "1W", "1M", "YTD", "1Y", "vs SPY", "52-week range", "IWM/SPY"):
+        assert part in plain
+    assert "as of 2026-03-31 close" in plain
+    assert reply.photo is not None and reply.photo.startswith(PNG)
+
+
+async def test_ticker_basket(services: Services) -> None:
+    plain = reply_to_plain(await answer(services, "/ticker MAG7", asof=ASOF))
+    assert "Magnificent Seven" in plain
+    assert "AAPL" in plain and "basket of 7" in plain
+    assert "SMALLCAP_WINNERS/MAG7: benchmark" in plain
+
+
+async def test_ticker_index_alias_and_price_only(services: Services) -> None:
+    plain = reply_to_plain(await answer(services, "/ticker RUT", asof=ASOF))
+    assert plain.startswith("^RUT")
+    assert "Price level only" in plain
+    assert "mixed basis" in plain  # ^RUT (price) against SPY/IWM (total return)
+
+
+@pytest.mark.parametrize("text", ["/pair IWM SPY", "/pair IWM/SPY", "/pair iwm vs spy"])
+async def test_pair_spellings_agree(services: Services, text: str) -> None:
+    plain = reply_to_plain(await answer(services, text, asof=ASOF))
+    assert plain.startswith("IWM / SPY")
+    assert "SPY leads since 2026-03-10" in plain
+    assert "as of 2026-03-31 close" in plain
+
+
+async def test_pair_mixed_basis_says_so(services: Services) -> None:
+    plain = reply_to_plain(await answer(services, "/pair ^RUT SPY", asof=ASOF))
+    assert "Mixed basis: price vs total return" in plain
+    assert "Ad-hoc pair" in plain
+
+
+async def test_history_and_quadrant_and_help(services: Services) -> None:
+    history = reply_to_plain(await answer(services, "/history", asof=ASOF))
+    assert "2026-03-10" in history and "Hit rate" in history
+    assert "as of 2026-03-31 close" in history
+    other = reply_to_plain(await answer(services, "/history KRE/SPY", asof=ASOF))
+    assert "KRE/SPY" in other
+    quadrant = await answer(services, "/quadrant", asof=ASOF)
+    assert "Leading" in reply_to_plain(quadrant) and quadrant.photo is not None
+    help_text = reply_to_plain(await answer(services, "/help"))
+    for name in ("/rotation", "/ticker", "/pair", "/quadrant", "/history", "/status"):
+        assert name in help_text
+
+
+BAD_INPUTS = [
+    ("/ticker", "Which symbol"),
+    ("/ticker IWM SPY", "Too many arguments"),
+    ("/ticker " + "A" * 500, "too long"),
+    ("/ticker <b>IWM</b>", "is not a symbol"),
+    ("/ticker ;DROP TABLE prices", "Too many arguments"),
+    ("/ticker ;DROP", "is not a symbol"),
+    ("/ticker 📈", "is not a symbol"),
+    ("/ticker IW\x07M", "control characters"),
+    ("/pair IWM", "Give two symbols"),
+    ("/pair IWM IWM", "two different symbols"),
+    ("/pair IWM SPY 2y", "Unknown horizon"),
+    ("/rotation 5y", "Unknown horizon"),
+    ("/rotation 1m 1y", "Too many arguments"),
+    ("/quadrant now", "Too many arguments"),
+    ("/nosuchcommand", "Unknown command"),
+    ("hello", "Type a command"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), BAD_INPUTS)
+async def test_bad_input_gets_one_clear_line_and_writes_nothing(
+    services: Services, text: str, expected: str
+) -> None:
+    before = prices_fingerprint(services)
+    with pytest.raises(UserError) as caught:
+        await answer(services, text, asof=ASOF)
+    assert expected in caught.value.message
+    assert "\n" not in caught.value.message
+    assert len(caught.value.message) < 200
+    assert prices_fingerprint(services) == before
+    assert services.db.execute("SELECT COUNT(*) FROM prices").fetchone()[0] > 10_000
+
+
+async def test_no_data_before_history_starts(services: Services) -> None:
+    import datetime as dt
+
+    with pytest.raises(UserError, match="No prices stored on or before 2020-01-01"):
+        await answer(services, "/rotation", asof=dt.date(2020, 1, 1))
