@@ -68,9 +68,7 @@ def services(filled_db_file: Path, tmp_path: Path, settings: Settings) -> Iterat
     """Services over a private copy of the filled database."""
     path = tmp_path / "bot.db"
     shutil.copy(filled_db_file, path)
-    svc = Services(
-        settings=settings, db=open_db(path), calendar=nyse(), universe=load_universe()
-    )
+    svc = Services(settings=settings, db=open_db(path), calendar=nyse(), universe=load_universe())
     yield svc
     svc.db.conn.close()
 

@@ -9,7 +9,13 @@ from bot.render.format import esc, pct, pp, price, split_message, utf16_len
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(0.0684, "+6.84 %"), (-0.0566, "−5.66 %"), (0.0, "0.00 %"), (-0.00001, "0.00 %"), (None, "n/a")],
+    [
+        (0.0684, "+6.84 %"),
+        (-0.0566, "−5.66 %"),
+        (0.0, "0.00 %"),
+        (-0.00001, "0.00 %"),
+        (None, "n/a"),
+    ],
 )
 def test_pct_signs_always_shown(value: float | None, text: str) -> None:
     assert pct(value) == text

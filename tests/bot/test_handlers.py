@@ -51,8 +51,10 @@ async def test_chart_commands_send_a_photo_with_a_short_caption(inproc: Inproc) 
     await app.process_update(command_update(app.bot, "/rotation", user=user))
     photos = [c for c in fake.messages_to(user.id) if c.method == "sendPhoto"]
     assert len(photos) == 1
-    assert photos[0].photo_bytes and photos[0].photo_bytes > 10_000
-    assert photos[0].rendered and len(photos[0].rendered) < 1024
+    assert photos[0].photo_bytes
+    assert photos[0].photo_bytes > 10_000
+    assert photos[0].rendered
+    assert len(photos[0].rendered) < 1024
     text = [c for c in fake.messages_to(user.id) if c.method == "sendMessage"][-1]
     assert "rot:1m:r" in text.button_data()
 
@@ -65,8 +67,10 @@ async def test_unknown_command_and_bad_arguments(inproc: Inproc, services: Servi
         await app.process_update(command_update(app.bot, text, user=user))
     got = texts(fake, user.id)
     assert got[0] == "Unknown command /frobnicate; see /help."
-    assert "two different symbols" in got[1] and "Usage: /pair A B" in got[1]
-    assert "is not a symbol" in got[2] and "<script>" in got[2]
+    assert "two different symbols" in got[1]
+    assert "Usage: /pair A B" in got[1]
+    assert "is not a symbol" in got[2]
+    assert "<script>" in got[2]
     assert "Unknown horizon" in got[3]
     assert prices_fingerprint(services) == before
 
@@ -78,7 +82,8 @@ async def test_group_command_addressed_to_the_bot(inproc: Inproc) -> None:
     await app.process_update(group_command_update(app.bot, "/other@SomeOtherBot", chat=chat))
     await app.process_update(group_command_update(app.bot, "/nope", chat=chat))
     got = texts(fake, chat.id)
-    assert len(got) == 1 and "Commands" in got[0]
+    assert len(got) == 1
+    assert "Commands" in got[0]
 
 
 async def test_status_is_for_operators_only(inproc: Inproc) -> None:
@@ -111,7 +116,8 @@ async def test_stale_or_forged_button_gets_a_polite_answer(inproc: Inproc) -> No
         fake._callback_queries[update.callback_query.id] = False
         await app.process_update(update)
     answers = [c for c in fake.calls if c.method == "answerCallbackQuery"]
-    assert len(answers) == 3 and all(c.ok for c in answers)
+    assert len(answers) == 3
+    assert all(c.ok for c in answers)
     assert all("expired" in c.params.get("text", "") for c in answers)
     assert not [c for c in fake.calls if c.method.startswith("edit")]
 
@@ -123,7 +129,9 @@ async def test_crash_is_logged_reported_and_redacted(
     import bot.handlers.market as market
 
     async def boom(request: Request) -> Reply:
-        raise RuntimeError("token 123456789:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQ leaked " + "x" * 9000)
+        raise RuntimeError(
+            "token 123456789:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQ leaked " + "x" * 9000
+        )
 
     crashing = Command("help", "All commands", "/help", boom)
     monkeypatch.setattr(market, "COMMANDS", (*market.COMMANDS[:-1], crashing))
@@ -137,7 +145,8 @@ async def test_crash_is_logged_reported_and_redacted(
     await app.process_update(command_update(app.bot, "/help", user=user))
     assert "was logged" in texts(fake, user.id)[0]
     report = texts(fake, OPERATOR)[0]
-    assert "RuntimeError" in report and "AAbbCCdd" not in report
+    assert "RuntimeError" in report
+    assert "AAbbCCdd" not in report
     assert len(report) < 4096
     assert "update caused an error" in caplog.text
 

@@ -18,14 +18,19 @@ async def test_rotation_full_answer_with_chart_and_buttons(services: Services) -
     reply = await answer(services, "/rotation", asof=ASOF)
     plain = reply_to_plain(reply)
     assert "as of 2026-03-31 close" in plain
-    assert "Russell 2000" in plain and "S&P 500" in plain
-    assert "IWM/SPY" in plain and "KRE/SPY" in plain and "SMALLCAP_WINNERS/MAG7" in plain
+    assert "Russell 2000" in plain
+    assert "S&P 500" in plain
+    assert "IWM/SPY" in plain
+    assert "KRE/SPY" in plain
+    assert "SMALLCAP_WINNERS/MAG7" in plain
     assert "SPY leads since 2026-03-10" in plain
     assert re.search(r"Breadth: narrow", plain)
-    assert reply.photo is not None and reply.photo.startswith(PNG)
+    assert reply.photo is not None
+    assert reply.photo.startswith(PNG)
     assert reply.keyboard is not None
     data = [d for row in reply.keyboard for _, d in row]
-    assert "rot:ytd" in data and "rot:1m:r" in data
+    assert "rot:ytd" in data
+    assert "rot:1m:r" in data
     assert all(len(d.encode()) <= 64 for d in data)
     assert "<" not in plain.replace("<=", "")
 
@@ -43,13 +48,15 @@ async def test_ticker_iwm(services: Services) -> None:
     for part in ("1D", "1W", "1M", "YTD", "1Y", "vs SPY", "52-week range", "IWM/SPY"):
         assert part in plain
     assert "as of 2026-03-31 close" in plain
-    assert reply.photo is not None and reply.photo.startswith(PNG)
+    assert reply.photo is not None
+    assert reply.photo.startswith(PNG)
 
 
 async def test_ticker_basket(services: Services) -> None:
     plain = reply_to_plain(await answer(services, "/ticker MAG7", asof=ASOF))
     assert "Magnificent Seven" in plain
-    assert "AAPL" in plain and "basket of 7" in plain
+    assert "AAPL" in plain
+    assert "basket of 7" in plain
     assert "SMALLCAP_WINNERS/MAG7: benchmark" in plain
 
 
@@ -76,12 +83,14 @@ async def test_pair_mixed_basis_says_so(services: Services) -> None:
 
 async def test_history_and_quadrant_and_help(services: Services) -> None:
     history = reply_to_plain(await answer(services, "/history", asof=ASOF))
-    assert "2026-03-10" in history and "Hit rate" in history
+    assert "2026-03-10" in history
+    assert "Hit rate" in history
     assert "as of 2026-03-31 close" in history
     other = reply_to_plain(await answer(services, "/history KRE/SPY", asof=ASOF))
     assert "KRE/SPY" in other
     quadrant = await answer(services, "/quadrant", asof=ASOF)
-    assert "Leading" in reply_to_plain(quadrant) and quadrant.photo is not None
+    assert "Leading" in reply_to_plain(quadrant)
+    assert quadrant.photo is not None
     help_text = reply_to_plain(await answer(services, "/help"))
     for name in ("/rotation", "/ticker", "/pair", "/quadrant", "/history", "/status"):
         assert name in help_text
