@@ -1,0 +1,338 @@
+"""Subscriptions, alert rules and per-chat settings; chat membership and group migrations.
+
+Commands: /subscribe /unsubscribe /subscriptions /alert /alerts /settings /why /preview, and
+the ``/start sub_<preset>`` deep link. ``install`` adds my_chat_member tracking, the migrate
+service message, /subscribe posted in a channel, and the daily scheduler.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import replace
+from typing import Any
+
+from telegram import Update
+from telegram.constants import ChatMemberStatus
+from telegram.error import TelegramError
+from telegram.ext import Application, ChatMemberHandler, ContextTypes, MessageHandler, filters
+
+from analytics.rules import METRICS
+from bot.access import can_post, is_chat_admin
+from bot.context import services_of
+from bot.registry import Command, Reply, Request, UserError
+from bot.render.alerts import digest_html, why_html
+from bot.render.format import esc
+from bot.render.subscriptions import alerts_html, settings_html, subscriptions_html
+from bot.sender import utc_now
+from jobs.fanout import chat_pairs, digest_payload, zone
+from storage.chats import Chat, get_chat, migrate_chat, set_active, update_settings, upsert_chat
+from storage.outbox import last_sent, rows_for
+from storage.rules import add_rule, chat_rules, delete_rule
+from storage.subscriptions import chat_subscriptions, subscribe, unsubscribe
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PRESET = "smallcaps"
+OPS = (">", "<", ">=", "<=")
+SUBSCRIBE_USAGE = "/subscribe [preset|PAIR] — in private also /subscribe @channel [preset|PAIR]"
+ALERT_USAGE = "/alert PAIR METRIC OP VALUE (e.g. /alert IWM/SPY spread_1m > 3) · /alert del ID"
+SETTINGS_USAGE = (
+    "/settings digest on|off|HH:MM · quiet HH:MM-HH:MM|off · tz Area/City · topic here|off"
+)
+_ACTIVE = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+
+
+def _targets_text(request: Request) -> str:
+    uni = request.services.universe
+    return f"presets: {', '.join(uni.presets)}; pairs: {', '.join(p.key for p in uni.pairs)}"
+
+
+def parse_target(request: Request, text: str | None) -> tuple[str, str]:
+    """(target, kind) for a preset name or a pair key; UserError listing the valid ones."""
+    uni = request.services.universe
+    if text is None:
+        return DEFAULT_PRESET, "preset"
+    if text.lower() in uni.presets:
+        return text.lower(), "preset"
+    key = text.upper()
+    if any(p.key == key for p in uni.pairs):
+        return key, "pair"
+    raise UserError(
+        f"Unknown preset or pair {text[:40]}. Valid {_targets_text(request)}.", SUBSCRIBE_USAGE
+    )
+
+
+def _register(request: Request, chat_id: int, chat_type: str) -> Chat:
+    return upsert_chat(request.services.db, chat_id, chat_type, now=utc_now())
+
+
+async def cmd_subscribe(request: Request) -> Reply:
+    """/subscribe [preset|PAIR]: follow a preset (default smallcaps) or one pair."""
+    if request.args and request.args[0].startswith("@"):
+        return await subscribe_channel(request)
+    target, kind = parse_target(request, request.args[0] if request.args else None)
+    _register(request, request.chat_id, request.chat_type)
+    return _subscribed(request, request.chat_id, target, kind, "This chat")
+
+
+def _subscribed(request: Request, chat_id: int, target: str, kind: str, who: str) -> Reply:
+    added = subscribe(request.services.db, chat_id, target, kind, now=utc_now())
+    what = f"preset {target}" if kind == "preset" else f"pair {target}"
+    if not added:
+        return Reply(f"{esc(who)} already follows {esc(what)}.")
+    return Reply(
+        f"✅ {esc(who)} now follows {esc(what)}: leadership flips, breadth, stretch and a "
+        "daily digest after each NYSE close. /settings to adjust, /unsubscribe to stop."
+    )
+
+
+async def subscribe_channel(request: Request) -> Reply:
+    """/subscribe @channel [preset|PAIR] in private: the sender must administer the channel
+    and the bot must be able to post there."""
+    if request.chat_type != "private" or request.bot is None:
+        raise UserError("Subscribe a channel from a private chat with me.", SUBSCRIBE_USAGE)
+    name = request.args[0]
+    target, kind = parse_target(request, request.args[1] if len(request.args) > 1 else None)
+    try:
+        channel = await request.bot.get_chat(name)
+    except TelegramError:
+        raise UserError(f"I cannot see {name[:40]}; add me to it as an admin first.") from None
+    if channel.type != "channel":
+        raise UserError(f"{name[:40]} is not a channel.", SUBSCRIBE_USAGE)
+    if not await is_chat_admin(request.bot, channel.id, request.user_id):
+        raise UserError(f"Only admins of {name[:40]} can subscribe it.")
+    if not await can_post(request.bot, channel.id):
+        raise UserError(f"I cannot post in {name[:40]}: make me an admin allowed to post.")
+    upsert_chat(
+        request.services.db,
+        channel.id,
+        "channel",
+        now=utc_now(),
+        title=channel.title,
+        username=channel.username,
+    )
+    return _subscribed(request, channel.id, target, kind, name)
+
+
+async def cmd_unsubscribe(request: Request) -> Reply:
+    """/unsubscribe [preset|PAIR]: stop one subscription, or all of them."""
+    db = request.services.db
+    if not request.args:
+        n = unsubscribe(db, request.chat_id)
+        return Reply(f"Removed {n} subscription(s). No more alerts here.")
+    target, _ = parse_target(request, request.args[0])
+    if unsubscribe(db, request.chat_id, target):
+        return Reply(f"Stopped following {esc(target)}.")
+    return Reply(f"This chat did not follow {esc(target)}. See /subscriptions.")
+
+
+async def cmd_subscriptions(request: Request) -> Reply:
+    """/subscriptions: what this chat follows and the pairs that covers."""
+    subs = chat_subscriptions(request.services.db, request.chat_id)
+    pairs = chat_pairs(subs, request.services.universe)
+    return Reply(subscriptions_html(subs, pairs))
+
+
+async def cmd_alert(request: Request) -> Reply:
+    """/alert PAIR METRIC OP VALUE, or /alert del ID."""
+    args, db = request.args, request.services.db
+    if len(args) == 2 and args[0].lower() in ("del", "delete", "rm"):
+        if not args[1].isdigit():
+            raise UserError("The id is a number; see /alerts.", ALERT_USAGE)
+        if delete_rule(db, request.chat_id, int(args[1])):
+            return Reply(f"Deleted alert {esc(args[1])}.")
+        raise UserError(f"No alert {args[1][:12]} in this chat; see /alerts.", ALERT_USAGE)
+    if len(args) != 4:
+        raise UserError("Four arguments are needed.", ALERT_USAGE)
+    pair, metric, op, raw = args[0].upper(), args[1].lower(), args[2], args[3]
+    pairs = [p.key for p in request.services.universe.pairs]
+    if pair not in pairs:
+        raise UserError(f"Unknown pair {pair[:40]}; valid: {', '.join(pairs)}.", ALERT_USAGE)
+    if metric not in METRICS:
+        raise UserError(f"Unknown metric {metric[:40]}; valid: {', '.join(METRICS)}.", ALERT_USAGE)
+    if op not in OPS:
+        raise UserError(f"Unknown operator {op[:8]}; valid: {' '.join(OPS)}.", ALERT_USAGE)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise UserError(f"{raw[:20]} is not a number.", ALERT_USAGE) from None
+    _register(request, request.chat_id, request.chat_type)
+    rule = add_rule(db, request.chat_id, pair, metric, op, value, now=utc_now())
+    unit = METRICS[metric]
+    return Reply(
+        f"🔔 Alert {rule.id} set: {esc(pair)} {esc(metric)} {esc(op)} {esc(raw)} ({esc(unit)}). "
+        "Checked after each NYSE close; fires once per crossing."
+    )
+
+
+async def cmd_alerts(request: Request) -> Reply:
+    """/alerts: this chat's alert rules with their ids."""
+    return Reply(alerts_html(chat_rules(request.services.db, request.chat_id)))
+
+
+def _hm(text: str) -> str:
+    try:
+        moment = dt.time.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{text[:12]} is not a time; use HH:MM.", SETTINGS_USAGE) from None
+    return moment.strftime("%H:%M")
+
+
+def apply_setting(chat: Chat, args: tuple[str, ...], thread_id: int | None) -> Chat:
+    """The chat with one setting changed from /settings arguments; UserError when invalid."""
+    key, value = args[0].lower(), (args[1] if len(args) > 1 else "")
+    if key == "digest" and value.lower() in ("on", "off"):
+        return replace(chat, digest=value.lower() == "on")
+    if key == "digest" and value:
+        return replace(chat, digest=True, digest_time=_hm(value))
+    if key == "quiet" and value.lower() == "off":
+        return replace(chat, quiet_start=None, quiet_end=None)
+    if key == "quiet" and "-" in value:
+        start, end = value.split("-", 1)
+        return replace(chat, quiet_start=_hm(start), quiet_end=_hm(end))
+    if key in ("tz", "timezone") and value:
+        if zone(value).key != value:
+            raise UserError(f"Unknown timezone {value[:40]}; e.g. Europe/Berlin.", SETTINGS_USAGE)
+        return replace(chat, timezone=value)
+    if key == "topic" and value.lower() in ("here", "off"):
+        return replace(chat, thread_id=thread_id if value.lower() == "here" else None)
+    raise UserError("Unknown setting.", SETTINGS_USAGE)
+
+
+async def cmd_settings(request: Request) -> Reply:
+    """/settings [KEY VALUE]: show or change digest, quiet hours, timezone, forum topic."""
+    chat = get_chat(request.services.db, request.chat_id) or _register(
+        request, request.chat_id, request.chat_type
+    )
+    if request.args:
+        changed = apply_setting(chat, request.args, request.thread_id)
+        chat = update_settings(request.services.db, changed, now=utc_now())
+    return Reply(settings_html(chat))
+
+
+async def cmd_why(request: Request) -> Reply:
+    """/why: explain the last alert this chat received."""
+    row = last_sent(request.services.db, request.chat_id)
+    if row is None:
+        return Reply("No alert was sent to this chat yet. /subscribe to get some.")
+    return Reply(why_html(row.kind, row.payload, row.sent_at))
+
+
+async def cmd_preview(request: Request) -> Reply:
+    """/preview: the digest and alerts this chat would receive for the latest session."""
+    from bot.readapi import snapshot_for
+
+    services = request.services
+    subs = chat_subscriptions(services.db, request.chat_id)
+    if not subs:
+        return Reply("This chat follows nothing yet; try /subscribe.")
+    snap = await snapshot_for(services, request.asof)
+    queued = [
+        r.event_key
+        for r in rows_for(services.db, chat_id=request.chat_id, session=snap.session)
+        if r.kind != "digest"
+    ]
+    payload = digest_payload(snap, chat_pairs(subs, services.universe), queued)
+    return Reply("<b>Preview</b>\n" + digest_html(payload))
+
+
+async def start_payload(request: Request, payload: str) -> Reply:
+    """Deep link ``/start sub_<preset>``: subscribe in one tap."""
+    preset = payload.removeprefix("sub_")
+    if (
+        request.chat_type in ("group", "supergroup")
+        and request.bot is not None
+        and not (
+            await is_chat_admin(
+                request.bot, request.chat_id, request.user_id, request.sender_chat_id
+            )
+        )
+    ):
+        raise UserError("In groups, only chat admins can subscribe.")
+    target, kind = parse_target(request, preset or None)
+    _register(request, request.chat_id, request.chat_type)
+    return _subscribed(request, request.chat_id, target, kind, "This chat")
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("subscribe", "Get leadership alerts here", SUBSCRIBE_USAGE, cmd_subscribe,
+            admins_only_in_groups=True, offline=False),
+    Command("unsubscribe", "Stop alerts here", "/unsubscribe [preset|PAIR]", cmd_unsubscribe,
+            admins_only_in_groups=True, offline=False),
+    Command("subscriptions", "What this chat follows", "/subscriptions", cmd_subscriptions,
+            offline=False),
+    Command("alert", "Set or delete a threshold alert", ALERT_USAGE, cmd_alert,
+            admins_only_in_groups=True, offline=False),
+    Command("alerts", "This chat's threshold alerts", "/alerts", cmd_alerts, offline=False),
+    Command("settings", "Digest, quiet hours, timezone, topic", SETTINGS_USAGE, cmd_settings,
+            admins_only_in_groups=True, offline=False),
+    Command("why", "Explain the last alert", "/why", cmd_why, offline=False),
+    Command("preview", "What this chat would get today", "/preview", cmd_preview,
+            offline=False),
+)  # fmt: skip
+
+
+# -- membership, migrations, channel posts ------------------------------------------------
+
+
+async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The bot was added, removed, promoted or blocked: keep the chat's active flag."""
+    change = update.my_chat_member
+    if change is None:
+        return
+    db, chat, now = services_of(context).db, change.chat, utc_now()
+    status = change.new_chat_member.status
+    if status in _ACTIVE:
+        upsert_chat(db, chat.id, chat.type, now=now, title=chat.title, username=chat.username)
+    else:
+        set_active(db, chat.id, False, now=now, reason=f"bot status {status}")
+    log.info("chat %s (%s): bot is now %s", chat.id, chat.type, status)
+
+
+async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Group upgraded to a supergroup: move the chat's subscriptions to the new id."""
+    message = update.effective_message
+    if message is None:
+        return
+    if message.migrate_to_chat_id:
+        old, new = message.chat.id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id:
+        old, new = message.migrate_from_chat_id, message.chat.id
+    else:
+        return
+    migrate_chat(services_of(context).db, old, new, now=utc_now())
+
+
+async def on_channel_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/subscribe or /unsubscribe posted in a channel (only its admins can post there)."""
+    post = update.channel_post
+    if post is None or not post.text:
+        return
+    services = services_of(context)
+    head, _, rest = post.text.partition(" ")
+    name = head[1:].split("@", 1)[0].lower()
+    request = Request(services=services, command=name, args=tuple(rest.split()), raw_args=rest,
+                      chat_id=post.chat.id, chat_type="channel", user_id=None,
+                      sender_chat_id=post.chat.id, bot=context.bot)  # fmt: skip
+    try:
+        upsert_chat(services.db, post.chat.id, "channel", now=utc_now(), title=post.chat.title,
+                    username=post.chat.username)  # fmt: skip
+        reply = await (cmd_subscribe if name == "subscribe" else cmd_unsubscribe)(request)
+    except UserError as exc:
+        reply = Reply(esc(exc.message))
+    await context.bot.send_message(post.chat.id, reply.html)
+
+
+def install(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Membership tracking, migrations, channel commands and the daily scheduler."""
+    from bot.scheduler import install as install_scheduler
+    from bot.services import Services
+
+    app.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
+    channel_cmd = filters.UpdateType.CHANNEL_POST & filters.Regex(r"^/(un)?subscribe(@\w+)?\b")
+    app.add_handler(MessageHandler(channel_cmd, on_channel_post))
+    services = app.bot_data.get("services")
+    if isinstance(services, Services) and app.job_queue is not None:
+        install_scheduler(app, services)

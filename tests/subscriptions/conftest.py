@@ -1,0 +1,67 @@
+"""Fixtures for subscription and delivery tests: services on a temp database, the real
+Application against the Bot API fake, and a helper to run the daily pipeline."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+
+from bot.access import forget_admin_cache
+from bot.app import build_application
+from bot.scheduler import run_pipeline
+from bot.services import Services, build_services
+from bot.settings import load_settings
+from tests.fake_prices import FakeProvider
+from tests.fakes.botapi import FakeBotApi
+from tests.fakes.fixtures import builder_for, fake_botapi, polling  # noqa: F401
+
+FLIP_DAY = dt.date(2025, 10, 31)  # IWM/SPY flips to SPY on the bundled data
+NOW = dt.datetime(2025, 10, 31, 21, 0, tzinfo=dt.UTC)
+OPERATOR = 999
+
+
+@pytest.fixture
+def services(tmp_path, sample_dir, monkeypatch) -> Services:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    forget_admin_cache()
+    base = load_settings(environ={}, env_file=None)
+    settings = dataclasses.replace(
+        base,
+        telegram_bot_token="123:TEST",
+        database_path=tmp_path / "bot.db",
+        market_data_source="csv",
+        market_data_dir=sample_dir,
+        operator_ids=frozenset({OPERATOR}),
+    )
+    built = build_services(settings)
+    yield built
+    built.db.conn.close()
+
+
+@pytest_asyncio.fixture
+async def app(services, fake_botapi: FakeBotApi) -> AsyncIterator:  # noqa: F811
+    application = build_application(services, builder_for(fake_botapi))
+    assert application.job_queue is not None
+    async with polling(application):
+        for job in application.job_queue.jobs():
+            job.schedule_removal()  # tests drive the pipeline themselves
+        yield application
+
+
+async def daily(app, services, session=FLIP_DAY, **faults):
+    """Run the pipeline for ``session`` on the csv sample and deliver through ``app.bot``."""
+    provider = FakeProvider(services.settings.market_data_dir, asof=session, **faults)
+    return await run_pipeline(app.bot, services, session, provider=provider, now=NOW)
+
+
+def flip_messages(fake: FakeBotApi, chat_id: int) -> list:
+    """Delivered leadership-flip alerts for IWM/SPY in a chat."""
+    return [
+        c
+        for c in fake.messages_to(chat_id)
+        if "Leadership flip" in (c.caption or c.text or "") and "IWM/SPY" in (c.caption or c.text)
+    ]

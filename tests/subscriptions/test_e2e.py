@@ -1,0 +1,153 @@
+"""End to end: the real Application against the Bot API fake, chats subscribing, daily runs."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from telegram import ChatMember
+
+from bot.scheduler import CLOCK_KEY, PROVIDER_KEY, RETRY_BASE_KEY, DailyJobData, job_daily
+from storage.chats import get_chat
+from storage.jobruns import last_run
+from storage.outbox import counts
+from storage.subscriptions import chat_subscriptions
+from tests.fake_prices import FakeProvider
+from tests.fakes import channel_chat, group_chat, make_user
+from tests.subscriptions.conftest import FLIP_DAY, OPERATOR, daily, flip_messages
+
+
+async def _reply(fake, chat_id, count):
+    call = await fake.wait_for_message(chat_id, count=count)
+    return call.rendered or call.text or call.caption or ""
+
+
+async def test_group_admin_subscribes_private_chat_too_and_each_gets_one_alert(
+    app, services, fake_botapi
+):
+    fake = fake_botapi
+    admin, member, solo = make_user(), make_user(first_name="Bob"), make_user(first_name="Cy")
+    group = group_chat()
+    fake.add_chat(group)
+    fake.set_admins(group.id, [admin])
+    await fake.my_chat_member(group, ChatMember.LEFT, ChatMember.MEMBER, admin)
+    await fake.wait_for(lambda: get_chat(services.db, group.id) is not None)
+    assert get_chat(services.db, group.id).active
+
+    await fake.send_command(group, member, "/subscribe IWM/SPY")
+    assert "only chat admins" in await _reply(fake, group.id, 1)
+    assert chat_subscriptions(services.db, group.id) == []
+    await fake.send_command(group, admin, "/subscribe IWM/SPY")
+    assert "now follows" in await _reply(fake, group.id, 2)
+    await fake.send_command(None, solo, "/subscribe")
+    assert "now follows" in await _reply(fake, solo.id, 1)
+
+    outcome = await daily(app, services)
+    assert outcome.result.status == "done"
+    assert len(flip_messages(fake, group.id)) == 1
+    assert len(flip_messages(fake, solo.id)) == 1
+    sent = len(fake.delivered)
+    again = await daily(app, services)
+    assert again.result.status == "already_done"
+    assert len(fake.delivered) == sent
+
+    await fake.send_command(None, solo, "/why")
+    assert "Why you got the last alert" in await _reply(fake, solo.id, 5)
+
+
+async def _subscribe_direct(services, chat_id, kind="private"):
+    from storage.chats import upsert_chat
+    from storage.subscriptions import subscribe
+
+    now = dt.datetime.now(dt.UTC)
+    upsert_chat(services.db, chat_id, kind, now=now)
+    subscribe(services.db, chat_id, "IWM/SPY", "pair", now=now)
+
+
+async def test_blocked_chat_is_deactivated_and_others_still_receive(app, services, fake_botapi):
+    await _subscribe_direct(services, 501)
+    await _subscribe_direct(services, 502)
+    fake_botapi.fail_chat(501, "forbidden")
+    outcome = await daily(app, services)
+    assert outcome.delivery.deactivated == [501]
+    assert not get_chat(services.db, 501).active
+    assert flip_messages(fake_botapi, 501) == []
+    assert len(flip_messages(fake_botapi, 502)) == 1
+    assert counts(services.db)["skipped"] == 1  # 501's digest is not retried forever
+
+
+async def test_migrated_group_gets_the_alert_once_at_its_new_id(app, services, fake_botapi):
+    old, new = -4242, -1_000_000_004_242
+    await _subscribe_direct(services, old, "group")
+    fake_botapi.fail_chat(old, "migrated", new_chat_id=new)
+    outcome = await daily(app, services)
+    assert (old, new) in outcome.delivery.migrated
+    assert len(flip_messages(fake_botapi, new)) == 1
+    assert flip_messages(fake_botapi, old) == []
+    assert [s.target for s in chat_subscriptions(services.db, new)] == ["IWM/SPY"]
+    assert get_chat(services.db, old).migrated_to == new
+
+
+async def test_flood_429_is_retried_after_retry_after(app, services, fake_botapi):
+    await _subscribe_direct(services, 601)
+    fake_botapi.fail_chat(601, "flood", times=1, retry_after=1)
+    outcome = await daily(app, services)
+    assert fake_botapi.floods == 1
+    assert outcome.delivery.sent == 2  # the flip and the digest
+    assert len(flip_messages(fake_botapi, 601)) == 1
+
+
+async def test_stale_symbol_sends_no_alert_and_tells_operators_once(app, services, fake_botapi):
+    await _subscribe_direct(services, 701)
+    close = services.calendar.close_time(FLIP_DAY)
+    app.bot_data[PROVIDER_KEY] = lambda asof: FakeProvider(
+        services.settings.market_data_dir, asof=FLIP_DAY, stale={"IWM"}
+    )
+    app.bot_data[CLOCK_KEY] = lambda: close + dt.timedelta(minutes=30)
+    app.bot_data[RETRY_BASE_KEY] = dt.timedelta(seconds=0.05)
+    app.job_queue.run_once(job_daily, when=0, data=DailyJobData(FLIP_DAY))
+    rows = "SELECT COUNT(*) FROM job_runs WHERE job = 'daily' AND status = 'stale'"
+    await fake_botapi.wait_for(lambda: services.db.execute(rows).fetchone()[0] >= 3, timeout=10)
+    assert len(fake_botapi.messages_to(OPERATOR)) == 1
+    assert "IWM" in fake_botapi.messages_to(OPERATOR)[0].text
+    assert fake_botapi.messages_to(701) == []
+    assert counts(services.db) == {}
+    assert last_run(services.db, "daily")[0] == "stale"
+
+
+async def test_channel_admin_subscribes_channel_from_private(app, services, fake_botapi):
+    fake = fake_botapi
+    owner, stranger = make_user(first_name="Owner"), make_user(first_name="Eve")
+    channel = channel_chat(username="rotchan")
+    fake.add_chat(channel)
+    fake.set_admins(channel.id, [owner])
+    await fake.send_command(None, stranger, "/subscribe @rotchan")
+    assert "Only admins" in await _reply(fake, stranger.id, 1)
+    await fake.send_command(None, owner, "/subscribe @rotchan IWM/SPY")
+    assert "now follows" in await _reply(fake, owner.id, 1)
+    assert [s.target for s in chat_subscriptions(services.db, channel.id)] == ["IWM/SPY"]
+    await daily(app, services)
+    assert len(flip_messages(fake, channel.id)) == 1
+
+
+async def test_command_posted_in_channel_subscribes_it(app, services, fake_botapi):
+    channel = channel_chat()
+    fake_botapi.add_chat(channel)
+    await fake_botapi.send_channel_post(channel, "/subscribe banks")
+    assert "now follows" in await _reply(fake_botapi, channel.id, 1)
+    assert [s.target for s in chat_subscriptions(services.db, channel.id)] == ["banks"]
+
+
+async def test_alert_rules_and_settings_round_trip(app, services, fake_botapi):
+    user = make_user()
+    await fake_botapi.send_command(None, user, "/alert IWM/SPY spread_9m > 3")
+    assert "spread_1m" in await _reply(fake_botapi, user.id, 1)
+    await fake_botapi.send_command(None, user, "/alert IWM/SPY spread_1m > 3")
+    assert "Alert 1 set" in await _reply(fake_botapi, user.id, 2)
+    await fake_botapi.send_command(None, user, "/alerts")
+    assert "1. IWM/SPY spread_1m > 3" in await _reply(fake_botapi, user.id, 3)
+    await fake_botapi.send_command(None, user, "/settings quiet 22:00-07:00")
+    assert "22:00-07:00" in await _reply(fake_botapi, user.id, 4)
+    await fake_botapi.send_command(None, user, "/alert del 1")
+    assert "Deleted alert 1" in await _reply(fake_botapi, user.id, 5)
+    await asyncio.sleep(0)
