@@ -88,6 +88,7 @@ def wide_universe(closes: pd.DataFrame, seed: int = SEED) -> Universe:
     Pairs: the bundled 7 plus SYNTHETIC_PAIRS synthetic symbols against the benchmark, plus
     SYNTHETIC_BASKETS equal-weight baskets of BASKET_SIZE synthetic symbols against the
     benchmark (52 pairs at full size; fewer on small frames so the picks stay distinct).
+    Presets (what /rotation shows) stay the bundled ones.
     """
     bundled = load_universe()
     rng = np.random.default_rng(seed + 1)
@@ -117,7 +118,7 @@ def wide_universe(closes: pd.DataFrame, seed: int = SEED) -> Universe:
         benchmark=bench,
         lead_pair=bundled.lead_pair,
         breadth_pairs=bundled.breadth_pairs,
-        presets={**bundled.presets, "synthetic": tuple(p.key for p in pairs[len(bundled.pairs) :])},
+        presets=bundled.presets,
         quadrant=bundled.quadrant,
     )
 
