@@ -47,7 +47,7 @@ def status_html(data: StatusData) -> str:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(data.outbox.items())) or "empty"
         lines.append(f"<b>Outbox</b>: {esc(counts)}")
     if data.chats is not None:
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(data.chats.items()))
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(data.chats.items())) or "none"
         lines.append(f"<b>Chats</b>: {esc(counts)}")
     if data.fetching:
         lines.append("Fetching now: " + esc(", ".join(data.fetching)))
