@@ -88,6 +88,12 @@ class Fetcher:
         seen = self._missing.get(symbol)
         return seen is not None and self.clock() - seen < MISSING_TTL_SECONDS
 
+    def note_missing(self, symbols: Iterable[str]) -> None:
+        """Remember that these symbols were not found (answered from memory for a while)."""
+        now = self.clock()
+        for symbol in symbols:
+            self._missing[symbol] = now
+
     def busy(self) -> bool:
         """True when too many fetches are already running (refuse new ones)."""
         return len(self._tasks) >= MAX_PENDING
@@ -133,9 +139,7 @@ class Fetcher:
                 failures.update({s: "the price source failed" for s in symbols})
             else:
                 failures.update(result)
-        now = self.clock()
-        for symbol in failures:
-            self._missing[symbol] = now
+        self.note_missing(failures)
         try:
             await done(failures)
         except Exception:

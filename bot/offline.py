@@ -29,7 +29,8 @@ async def answer(
     to protect offline); ``progress`` is told about it first.
     """
     from bot.dispatch import run_command
-    from bot.fetcher import NotStored, fetch_now
+    from bot.fetcher import NotStored, fetch_now, fetcher_of
+    from bot.readapi import not_found_text
 
     parsed = parse_command(text)
     if parsed is None:
@@ -53,7 +54,10 @@ async def answer(
     except NotStored as missing:
         if progress is not None:
             progress(f"fetching {', '.join(missing.symbols)} from the price source…")
-        await fetch_now(services, missing.symbols, asof=asof)
+        failures = await fetch_now(services, missing.symbols, asof=asof)
+        if failures:
+            fetcher_of(services).note_missing(failures)
+            raise UserError(" ".join(not_found_text(services, s) for s in failures)) from None
         return await run_command(command, request)
 
 

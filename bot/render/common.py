@@ -20,8 +20,7 @@ def fetching_html(symbols: Sequence[str]) -> str:
     """Told at once when a symbol is not stored yet and is being fetched."""
     names = ", ".join(symbols)
     return (
-        f"⏳ {esc(names)} is not stored yet; fetching it now. "
-        "The answer follows here in a moment."
+        f"⏳ {esc(names)} is not stored yet; fetching it now. The answer follows here in a moment."
     )
 
 

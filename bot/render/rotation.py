@@ -16,7 +16,7 @@ def leader(stats: PairStats) -> str | None:
 
 
 def regime_line(stats: PairStats) -> str:
-    """"IWM leads since 2026-03-10 (16 sessions)" or the pending/none wording."""
+    """The regime as "IWM leads since 2026-03-10 (16 sessions)", or pending/none wording."""
     who = leader(stats)
     if who is None:
         return "no regime yet (not enough history)"
