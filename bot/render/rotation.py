@@ -71,7 +71,7 @@ def _headline(snap: Snapshot, headline: tuple[str, ...], horizon: str) -> list[s
 
 
 def _pair_block(stats: PairStats, horizon: str) -> list[str]:
-    lines = [f"<b>{esc(stats.label)}</b> <code>{esc(stats.key)}</code>"]
+    lines = ["", f"<b>{esc(stats.label)}</b> <code>{esc(stats.key)}</code>"]
     lines.append(f"  {regime_line(stats)}")
     lines.append(f"  {spreads_line(stats, horizon)}")
     extra = f"  ratio {pct(stats.ratio_vs_sma50)} vs its 50-session average"
@@ -80,12 +80,19 @@ def _pair_block(stats: PairStats, horizon: str) -> list[str]:
     return lines
 
 
+def _side_name(key: str, state: str | None) -> str:
+    """The leading leg of pair ``key`` for regime ``state`` ("no regime" when None)."""
+    a, _, b = key.partition("/")
+    return {"A": a, "B": b}.get(state or "", "no regime") + ("" if state is None else " leads")
+
+
 def _verdict(snap: Snapshot) -> list[str]:
     board = snap.scoreboard
     lines = [
+        "",
         f"<b>Score</b>: {board.pairs_favouring_challenger} of {board.pairs_total} pairs led by "
         f"the challenger; {board.horizons_favouring} of {board.horizons_total} horizons "
-        "favour challengers."
+        "favour challengers.",
     ]
     if board.prev_pairs_favouring_challenger is not None:
         delta = board.pairs_favouring_challenger - board.prev_pairs_favouring_challenger
@@ -95,10 +102,7 @@ def _verdict(snap: Snapshot) -> list[str]:
         lines.append("Flipped today: " + esc(", ".join(board.changed_pairs)))
     breadth = snap.breadth
     if breadth.state is not None:
-        detail = ", ".join(
-            f"{k} {'A' if v == 'A' else 'B' if v == 'B' else '–'}"
-            for k, v in breadth.detail.items()
-        )
+        detail = ", ".join(f"{k}: {_side_name(k, v)}" for k, v in breadth.detail.items())
         lines.append(f"<b>Breadth</b>: {esc(breadth.state)} ({esc(detail)})")
     return lines
 
