@@ -35,12 +35,16 @@ def daily(
     ] = None,
 ) -> None:
     """Run the daily pipeline once (refresh, guard, snapshot, rules, outbox), deliver, exit."""
-    from bot.cli import load
+    from bot.cli import fail, load
     from bot.scheduler import run_daily_cli
+    from bot.settings import SettingsError
 
     day = _date(asof, "--asof")
     _, services = load()
-    outcome = asyncio.run(run_daily_cli(services, asof=day))
+    try:
+        outcome = asyncio.run(run_daily_cli(services, asof=day))
+    except SettingsError as exc:
+        raise fail(str(exc)) from None
     typer.echo(outcome.summary())
     if outcome.result.status == "stale":
         raise typer.Exit(1)
