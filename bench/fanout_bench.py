@@ -1,0 +1,137 @@
+"""fanout_overhead_ms_per_message, limited_send_rate_msgs_per_s and limited_send_429s.
+
+The real ``bot.sender.Sender`` drains a real outbox (storage.outbox, fresh database) through a
+python-telegram-bot ``ExtBot`` over HTTP to the Bot API fake (tests/fakes/botapi.py) running
+on loopback in its own process (bench.fake_server), so the fake's CPU is not counted as the
+bot's. Messages are daily digests (text, no chart) of the bundled universe's real snapshot,
+one per distinct private chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from telegram.ext import AIORateLimiter, ExtBot
+
+from analytics.snapshot import build_snapshot
+from bench.data import real_closes
+from bench.reply_bench import TOKEN, bot_services
+from bot.sender import Sender
+from jobs.fanout import digest_payload
+from market.universe import load_universe
+from storage.chats import upsert_chat
+from storage.db import transaction
+from storage.outbox import NewMessage, counts, enqueue, idem_key
+
+FANOUT_MESSAGES = 10_000
+LIMITED_MESSAGES = 300
+TELEGRAM_PER_SECOND = 30.0
+NOW = dt.datetime(2026, 4, 1, 21, 0, tzinfo=dt.UTC)
+
+
+class FakeProcess:
+    """The fake Bot API in a child process (start with ``with``)."""
+
+    def __init__(self, max_per_second: float | None) -> None:
+        args = [sys.executable, "-m", "bench.fake_server"]
+        if max_per_second is not None:
+            args.append(str(max_per_second))
+        self.args = args
+        self.stats: dict[str, int] = {}
+
+    def __enter__(self) -> FakeProcess:
+        self.proc = subprocess.Popen(
+            self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert self.proc.stdout is not None
+        self.base_url = self.proc.stdout.readline().strip()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        out, _ = self.proc.communicate(timeout=60)
+        self.stats = json.loads(out.strip().splitlines()[-1])
+
+
+def queue_digests(services: Any, count: int, first_chat: int) -> None:
+    """``count`` active private chats and one digest row for each."""
+    universe = load_universe()
+    closes = real_closes()
+    snap = build_snapshot(closes, universe, closes.index[-1].date())
+    payload = digest_payload(snap, universe.presets["smallcaps"], [])
+    key = f"digest:{snap.session.isoformat()}"
+    rows = []
+    with transaction(services.db):
+        for chat_id in range(first_chat, first_chat + count):
+            upsert_chat(services.db, chat_id, "private", now=NOW)
+            rows.append(NewMessage(idem_key(key, chat_id), key, chat_id, "digest",
+                                   snap.session, False, payload, NOW))  # fmt: skip
+        enqueue(services.db.conn, rows, now=NOW)
+
+
+def limiter_of(kind: str | None) -> AIORateLimiter | None:
+    """None, PTB's defaults ("defaults": 30 per 1 s, a burst of 30 allowed), or "smooth"
+    (1 per 1/29 s: the same limiter class without a burst, the fix BENCHMARKS.md suggests)."""
+    if kind is None:
+        return None
+    if kind == "smooth":
+        return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29)
+    return AIORateLimiter()
+
+
+async def drain(services: Any, base_url: str, limiter: str | None) -> tuple[float, float, Any]:
+    """Drain the outbox through an ExtBot on ``base_url``: (wall s, cpu s, report)."""
+    bot = ExtBot(TOKEN, base_url=base_url, rate_limiter=limiter_of(limiter))
+    await bot.initialize()
+    sender = Sender(bot, services, charts=False, clock=lambda: NOW + dt.timedelta(hours=1))
+    wall, cpu = time.perf_counter(), time.process_time()
+    report = await sender.drain()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    await bot.shutdown()
+    return wall, cpu, report
+
+
+def one_run(count: int, max_per_second: float | None, limiter: str | None) -> dict[str, Any]:
+    """Queue ``count`` digests in a fresh database and drain them against a fresh fake."""
+    with tempfile.TemporaryDirectory(prefix="rotation-bench-") as tmp:
+        path = Path(tmp) / "bot.db"
+        services = bot_services(path, load_universe())
+        try:
+            queue_digests(services, count, 1_000_000)
+            with FakeProcess(max_per_second) as fake:
+                wall, cpu, report = asyncio.run(drain(services, fake.base_url, limiter))
+            left = counts(services.db)
+        finally:
+            services.db.close()
+    return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "sent": report.sent,
+            "dead": report.dead, "retried": report.retried, "outbox": left,
+            "fake": fake.stats}  # fmt: skip
+
+
+def run() -> dict[str, Any]:
+    """10,000 digests with no rate limiter; 300 through AIORateLimiter at Telegram's limit."""
+    free = one_run(FANOUT_MESSAGES, None, limiter=None)
+    assert free["sent"] == FANOUT_MESSAGES, free
+    limited = one_run(LIMITED_MESSAGES, TELEGRAM_PER_SECOND, limiter="defaults")
+    rate = limited["sent"] / limited["wall_s"]
+    smooth = one_run(LIMITED_MESSAGES, TELEGRAM_PER_SECOND, limiter="smooth")
+    smooth["rate_msgs_per_s"] = round(smooth["sent"] / smooth["wall_s"], 2)
+    return {
+        "fanout_overhead_ms_per_message": round(free["wall_s"] * 1000 / FANOUT_MESSAGES, 3),
+        "limited_send_rate_msgs_per_s": round(rate, 2),
+        "limited_send_429s": limited["fake"]["floods"],
+        "details": {
+            "fanout_10k": free,
+            "fanout_bot_cpu_ms_per_message": round(free["cpu_s"] * 1000 / FANOUT_MESSAGES, 3),
+            "limited_300": limited,
+            "limited_300_no_burst_1_per_1_29s": smooth,
+            "fake_max_per_second": TELEGRAM_PER_SECOND,
+        },
+    }
