@@ -112,7 +112,7 @@ async def test_rotation_bot_run_answers_every_command(
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
-        await fake.wait_for(lambda: fake.commands or None, timeout=30)
+        await fake.wait_for(lambda: fake.commands or None, timeout=60)
         user, operator = make_user(), make_user(OPERATOR)
         commands = ["/start", "/help", "/rotation 3m", "/ticker MAG7", "/pair IWM vs QQQ",
                     "/quadrant", "/history", "/nonsense", "/pair IWM IWM"]  # fmt: skip
@@ -120,8 +120,8 @@ async def test_rotation_bot_run_answers_every_command(
             await fake.send_command(None, user, text)
         await fake.send_command(None, operator, "/status")
         await fake.send_command(None, user, "/status")
-        await fake.wait_for_message(operator.id, timeout=30)
-        await fake.wait_for_message(user.id, count=11, timeout=30)
+        await fake.wait_for_message(operator.id, timeout=60)
+        await fake.wait_for_message(user.id, count=11, timeout=60)
         texts = [c.rendered or "" for c in fake.messages_to(user.id)]
         expected = ["tracks market leadership", "Commands", "Rotation · 3M", "Magnificent Seven",
                     "IWM / QQQ", "Strength quadrant", "Flip history", "Unknown command",
