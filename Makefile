@@ -20,7 +20,7 @@ lint: install
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not slow"
 
 demo: install
 	$(BIN)/rotation-bot demo

@@ -106,4 +106,5 @@ def test_env_example_lists_every_setting() -> None:
     assert documented - {"ENV_FILE_WARNING"} <= field_names | {"TELEGRAM_BOT_TOKEN"}
     for name in documented:  # every documented variable has a comment above it
         block = text.split(f"\n{name}=")[0].rstrip().splitlines()
-        assert block and block[-1].startswith("#"), f"{name} has no comment"
+        assert block, f"{name} has no comment"
+        assert block[-1].startswith("#"), f"{name} has no comment"
