@@ -44,7 +44,7 @@ def test_a_file_in_place_of_the_folder_is_reported(tmp_path: Path) -> None:
 
 
 def test_impossible_path_names_the_path() -> None:
-    with pytest.raises(StorageError, match="/proc/nonexistent/db.sqlite"):
+    with pytest.raises(StorageError, match=re.escape("/proc/nonexistent/db.sqlite")):
         open_db("/proc/nonexistent/db.sqlite")
 
 
