@@ -19,7 +19,7 @@ import sqlite_utils
 from analytics.rules import evaluate_rules
 from analytics.snapshot import build_snapshot
 from analytics.types import Event, Rule, Snapshot, Universe
-from jobs.fanout import DEFAULT_RULES, debounce, fan_out, user_rule
+from jobs.fanout import DEFAULT_RULES, fan_out, user_rule
 from jobs.refresh import refresh_prices
 from market.calendar import NyseCalendar
 from market.provider import PriceProvider
@@ -136,8 +136,7 @@ def process_session(
     snapshot = build_snapshot(frame, universe, session)
     user_rules = active_rules(db)
     rules = [*DEFAULT_RULES, *(user_rule(r) for r in user_rules)]
-    raw, state = evaluate_rules(snapshot, rules, load_state(db))
-    events, state = debounce(raw, state, snapshot.session)
+    events, state = evaluate_rules(snapshot, rules, load_state(db))
     chats = {c.chat_id: c for c in list_chats(db)}
     messages = fan_out(snapshot, events, chats, active_subscriptions(db), user_rules, universe, now)
     with transaction(db) as conn:
@@ -154,6 +153,5 @@ def process_session(
 def evaluate_defaults(
     snapshot: Snapshot, state: dict[str, Any]
 ) -> tuple[list[Event], dict[str, Any]]:
-    """Every preset's default rules on a snapshot, in memory (dry runs), debounced."""
-    raw, new_state = evaluate_rules(snapshot, DEFAULT_RULES, state)
-    return debounce(raw, new_state, snapshot.session)
+    """Every preset's default rules on a snapshot, in memory (dry runs)."""
+    return evaluate_rules(snapshot, DEFAULT_RULES, state)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from analytics.rules import METRICS
+from analytics.rules import METRICS, default_rules
 from analytics.serde import to_jsonable
 from analytics.types import Event, Rule, Snapshot, Universe
 from storage.chats import Chat
@@ -15,13 +15,10 @@ from storage.outbox import NewMessage, idem_key
 from storage.rules import UserRule
 from storage.subscriptions import Subscription
 
-#: The rules every preset subscription brings (each applies to every pair of the universe;
-#: fan-out limits a pair's events to the chats that follow that pair).
-DEFAULT_RULES: tuple[Rule, ...] = (
-    Rule(id="flip", kind="flip"),
-    Rule(id="breadth", kind="breadth"),
-    Rule(id="stretch", kind="stretch"),
-)
+#: The rules every preset subscription brings: analytics' defaults (flip, breadth, stretch with
+#: exit hysteresis) less quadrant changes, which stay on /quadrant. Each applies to every pair;
+#: fan-out limits a pair's events to the chats that follow that pair.
+DEFAULT_RULES: tuple[Rule, ...] = tuple(r for r in default_rules() if r.kind != "quadrant")
 # Re-arm margin of a user threshold rule, in the metric's unit (avoids alert ping-pong).
 _HYSTERESIS_BY_UNIT = {
     "pp": 0.5,
@@ -31,10 +28,6 @@ _HYSTERESIS_BY_UNIT = {
     "sessions": 0.0,
 }
 _DEFAULT_HYSTERESIS = 0.5
-# analytics' stretch rule has no band: |Z| hovering around 2 would alert daily. Only entering
-# a stretch alerts, and not again for the same pair within this many calendar days.
-STRETCH_COOLDOWN = dt.timedelta(days=21)
-_COOLDOWN_SLOT = "cooldown:stretch:"
 
 
 def user_rule(rule: UserRule) -> Rule:
@@ -49,27 +42,6 @@ def user_rule(rule: UserRule) -> Rule:
         value=rule.value,
         hysteresis=_HYSTERESIS_BY_UNIT.get(unit, _DEFAULT_HYSTERESIS),
     )
-
-
-def debounce(
-    events: Sequence[Event], state: Mapping[str, Any], session: dt.date
-) -> tuple[list[Event], dict[str, Any]]:
-    """Drop stretch exits and stretch entries inside the cooldown; return the events kept and
-    the state with the cooldown slots updated (input state unchanged)."""
-    kept: list[Event] = []
-    new_state = dict(state)
-    for event in events:
-        if event.kind != "stretch":
-            kept.append(event)
-            continue
-        slot = f"{_COOLDOWN_SLOT}{event.pair}"
-        last = new_state.get(slot)
-        recent = last is not None and session - dt.date.fromisoformat(last) < STRETCH_COOLDOWN
-        if not event.payload.get("entered") or recent:
-            continue
-        new_state[slot] = session.isoformat()
-        kept.append(event)
-    return kept, new_state
 
 
 def chat_pairs(subs: Sequence[Subscription], universe: Universe) -> list[str]:
