@@ -42,14 +42,23 @@ def quadrant_tails(
     benchmark: str,
     asof: dt.date,
     params: QuadrantParams = DEFAULT_QUADRANT,
+    universe: Universe | None = None,
 ) -> dict[str, QuadrantTrail]:
-    """Strength-quadrant trails of each symbol against ``benchmark`` (symbols without data
-    are left out). Ratios use sessions where both the symbol and the benchmark closed."""
+    """Strength-quadrant trails of each symbol (or basket of ``universe``) against
+    ``benchmark``; names without data are left out. Ratios use sessions where both the
+    name and the benchmark closed."""
     cut = upto(closes, asof)
-    present = [s for s in dict.fromkeys(symbols) if s in cut.columns and s != benchmark]
-    if benchmark not in cut.columns or not present:
+    names = [
+        s
+        for s in dict.fromkeys(symbols)
+        if s != benchmark
+        and ((universe is not None and universe.basket(s) is not None) or s in cut.columns)
+    ]
+    if benchmark not in cut.columns or not names:
         return {}
-    ratio = cut[present].div(cut[benchmark], axis=0)
+    levels = leg_levels(cut, names, universe, asof)
+    present = [s for s in names if levels[s].notna().any()]
+    ratio = levels[present].div(cut[benchmark], axis=0)
     trails = quadrant_trails(ratio, [benchmark] * len(present), params)
     return {k: v for k, v in trails.items() if v.current is not None}
 
@@ -179,7 +188,7 @@ def build_snapshot(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> S
     )
     keys = _scoreboard_keys(universe)
     quadrants = quadrant_tails(
-        cut, universe.members, universe.benchmark, session, universe.quadrant
+        cut, universe.members, universe.benchmark, session, universe.quadrant, universe
     )
     quadrants.update(_pair_trails(cut, specs, universe, session))
     return Snapshot(
