@@ -2,8 +2,9 @@
 
 Rows are generated OHLCV bars of the extended benchmark frame (2000 symbols x 504 sessions,
 cut to exactly 1,000,000 bars), in per-symbol order as a backfill fetches them. Every timed
-store goes into a fresh database file made by storage.db.open_db (WAL, synchronous=NORMAL, migrations
-applied) in a temporary folder on the same disk; building the row tuples is not timed.
+store goes into a fresh database file made by storage.db.open_db (WAL, synchronous=NORMAL,
+migrations applied) in a temporary folder on the same disk; building the row tuples is not
+timed.
 """
 
 from __future__ import annotations
