@@ -125,21 +125,38 @@ def enqueue(conn: sqlite3.Connection, rows: Iterable[NewMessage], *, now: dt.dat
     return conn.total_changes - before
 
 
+# An earlier row of the same chat that holds a row back (messages of a chat keep their
+# order): one in flight, or one that failed and waits for its retry.
+_HELD_BACK = (
+    "NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.chat_id = outbox.chat_id AND e.id < outbox.id "
+    "AND (e.status = 'sending' OR (e.status = 'pending' AND (e.last_error IS NOT NULL{due}))))"
+)
+
+
 def due_rows(db: sqlite_utils.Database, now: dt.datetime, limit: int) -> list[OutboxRow]:
-    """Up to ``limit`` pending rows due at ``now`` for active chats, oldest first."""
+    """Up to ``limit`` pending rows due at ``now`` for active chats, oldest first.
+
+    At most one row per chat: a row waits while an earlier row of its chat is due, in
+    flight, or failed and waiting for its retry (rows held by quiet hours do not block).
+    """
+    held = _HELD_BACK.format(due=" OR e.not_before <= ?")
+    stamp = _stamp(now)
     rows = db.execute(
         f"SELECT {_COLUMNS} FROM outbox WHERE status = 'pending' AND not_before <= ? "
-        "AND chat_id IN (SELECT chat_id FROM chats WHERE active = 1) ORDER BY id LIMIT ?",
-        [_stamp(now), limit],
+        f"AND chat_id IN (SELECT chat_id FROM chats WHERE active = 1) AND {held} "
+        "ORDER BY id LIMIT ?",
+        [stamp, stamp, limit],
     ).fetchall()
     return [_row(r) for r in rows]
 
 
 def next_due(db: sqlite_utils.Database) -> dt.datetime | None:
-    """When the earliest pending row for an active chat becomes due (None: nothing pending)."""
+    """When the earliest pending row for an active chat becomes due (None: nothing pending);
+    rows held back behind a failed earlier row of their chat wait for that one."""
     row = db.execute(
         "SELECT MIN(not_before) FROM outbox WHERE status = 'pending' "
-        "AND chat_id IN (SELECT chat_id FROM chats WHERE active = 1)"
+        "AND chat_id IN (SELECT chat_id FROM chats WHERE active = 1) AND "
+        + _HELD_BACK.format(due="")
     ).fetchone()
     return None if row is None or row[0] is None else dt.datetime.fromisoformat(row[0])
 
