@@ -101,6 +101,9 @@ class Sender:
         self.sleep = sleep
         self.charts = charts
         self._lock = asyncio.Lock()
+        # When Telegram stopped answering (None: the last call went through). Failures during
+        # an outage are not the message's fault: they do not count towards max_attempts.
+        self._down_since: dt.datetime | None = None
 
     async def drain(self, *, wait: float = 0.0) -> DrainReport:
         """Send every due row, batch by batch; wait up to ``wait`` s for rows retried later."""
@@ -155,6 +158,7 @@ class Sender:
             except NetworkError as exc:  # TimedOut included: it may or may not have arrived
                 self._retry_later(row, attempts, str(exc), report)
                 return
+            self._down_since = None
             mark_sent(db, row.id, now=self.clock(), message_id=message.message_id)
             report.sent += 1
             return
@@ -171,12 +175,21 @@ class Sender:
 
     def _retry_later(self, row: OutboxRow, attempts: int, error: str, report: DrainReport) -> None:
         db = self.services.db
+        now = self.clock()
+        if self._down_since is not None:
+            # Nothing went through since an earlier failure: an outage. Keep the row, wait
+            # as long as the outage has lasted so far (capped), and do not count the attempt.
+            wait = min(max(now - self._down_since, BACKOFF_BASE), BACKOFF_CAP)
+            release(db, row.id, not_before=now + wait, error=error, refund=True)
+            report.retried += 1
+            return
+        self._down_since = now
         if attempts >= self.max_attempts:
             log.error("row %s: giving up after %d attempts: %s", row.id, attempts, error)
             mark_dead(db, row.id, f"network: gave up after {attempts} attempts: {error}")
             report.dead += 1
             return
-        release(db, row.id, not_before=self.clock() + backoff(attempts), error=error)
+        release(db, row.id, not_before=now + backoff(attempts), error=error)
         report.retried += 1
 
     async def _send(self, chat_id: int, row: OutboxRow) -> telegram.Message:
