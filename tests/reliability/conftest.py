@@ -1,0 +1,125 @@
+"""Fixtures for the reliability suite: services on a temporary database filled from the
+bundled sample up to the session before a known flip, the real Application against the Bot
+API fake, subscribers, and helpers to compare database contents."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+import sqlite_utils
+
+from bot.access import forget_admin_cache
+from bot.app import build_application
+from bot.services import Services, build_services
+from bot.settings import BUNDLED_DATA_DIR, load_settings
+from jobs.refresh import refresh_prices
+from market.calendar import nyse
+from market.csv_provider import CsvProvider
+from market.universe import load_universe
+from storage.chats import get_chat, update_settings, upsert_chat
+from storage.db import open_db
+from storage.subscriptions import subscribe
+from tests.fakes.botapi import FakeBotApi
+from tests.fakes.fixtures import builder_for, fake_botapi, polling  # noqa: F401
+
+FLIP_DAY = dt.date(2025, 10, 31)  # IWM/SPY flips to SPY on the bundled data
+PRIOR_DAY = dt.date(2025, 10, 30)
+NOW = dt.datetime(2025, 10, 31, 21, 0, tzinfo=dt.UTC)
+OPERATOR = 999
+TOKEN = "123456789:AAHfakeTokenForTheReliabilitySuite_x"
+
+
+@pytest.fixture(scope="session")
+def prior_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database holding every universe symbol up to PRIOR_DAY (copied per test)."""
+    path = tmp_path_factory.mktemp("prior") / "prior.db"
+    db = open_db(path)
+    universe = load_universe()
+    asyncio.run(
+        refresh_prices(
+            db,
+            CsvProvider(BUNDLED_DATA_DIR, asof=PRIOR_DAY),
+            nyse(),
+            list(universe.all_symbols()),
+            PRIOR_DAY,
+            fetched_at=NOW - dt.timedelta(days=1),
+        )
+    )
+    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.conn.close()
+    return path
+
+
+@pytest.fixture
+def db_path(prior_db_file: Path, tmp_path: Path) -> Path:
+    """A private copy of the prior-day database."""
+    path = tmp_path / "bot.db"
+    shutil.copy(prior_db_file, path)
+    return path
+
+
+@pytest.fixture
+def services(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+    """csv source over the bundled sample, one operator, a token-shaped token."""
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    forget_admin_cache()
+    base = load_settings(environ={}, env_file=None)
+    settings = dataclasses.replace(
+        base,
+        telegram_bot_token=TOKEN,
+        database_path=db_path,
+        market_data_source="csv",
+        market_data_dir=BUNDLED_DATA_DIR,
+        operator_ids=frozenset({OPERATOR}),
+    )
+    built = build_services(settings)
+    yield built
+    built.db.conn.close()
+
+
+@pytest_asyncio.fixture
+async def fake() -> AsyncIterator[FakeBotApi]:
+    """The Bot API fake, accepting the suite's token."""
+    async with FakeBotApi(TOKEN) as server:
+        yield server
+
+
+@pytest_asyncio.fixture
+async def app(services: Services, fake: FakeBotApi) -> AsyncIterator:
+    """The real Application polling the fake; scheduled jobs removed (tests drive them)."""
+    application = build_application(services, builder_for(fake))
+    assert application.job_queue is not None
+    async with polling(application):
+        for job in application.job_queue.jobs():
+            job.schedule_removal()
+        yield application
+
+
+def add_subscriber(
+    db: sqlite_utils.Database, chat_id: int, kind: str = "private", *, digest: bool = False
+) -> None:
+    """A chat following IWM/SPY (the pair that flips on FLIP_DAY)."""
+    now = dt.datetime.now(dt.UTC)
+    upsert_chat(db, chat_id, kind, now=now)
+    subscribe(db, chat_id, "IWM/SPY", "pair", now=now)
+    chat = get_chat(db, chat_id)
+    assert chat is not None
+    update_settings(db, dataclasses.replace(chat, digest=digest), now=now)
+
+
+def dump(db: sqlite_utils.Database) -> list[str]:
+    """Every row of every table, as SQL text (to prove nothing was written)."""
+    return list(db.conn.iterdump())
+
+
+def prices_fingerprint(db: sqlite_utils.Database) -> tuple:
+    """Count, checksum and newest fetch time of the stored prices."""
+    row = db.execute("SELECT COUNT(*), TOTAL(close), MAX(date), MAX(fetched_at) FROM prices")
+    return tuple(row.fetchone())
