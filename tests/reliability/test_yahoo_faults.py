@@ -1,0 +1,194 @@
+"""Yahoo faults through the scheduled daily job: unmodified yfinance fed generated chart JSON.
+
+Each fault must end as a failed fetch naming the symbols, with the stored prices of those
+symbols, the rule state and the outbox untouched, no alert to any subscriber, one operator
+message for the session (not one per attempt), and a retry scheduled on the JobQueue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import pytest
+from telegram.ext import Application
+
+from bot.scheduler import (
+    CLOCK_KEY,
+    JOB_DAILY,
+    PROVIDER_KEY,
+    RETRY_BASE_KEY,
+    DailyJobData,
+    job_daily,
+)
+from bot.services import Services
+from market.yahoo import RetryPolicy, YahooProvider
+from storage.jobruns import last_run
+from storage.outbox import counts
+from tests.fakes.botapi import FakeBotApi
+from tests.fakes.yahoo_chart import FakeYahoo, load_bundled_bars, patch_curl_cffi
+from tests.reliability.conftest import FLIP_DAY, OPERATOR, PRIOR_DAY, add_subscriber
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:yfinance.*")
+
+SUBSCRIBERS = (7001, 7002)
+
+
+def _served(universe_symbols: tuple[str, ...]) -> FakeYahoo:
+    return FakeYahoo().serve(universe_symbols)
+
+
+def empty_frames(fy: FakeYahoo, symbols: tuple[str, ...]) -> tuple[str, ...]:
+    for s in symbols:
+        fy.bars[s] = fy.bars[s].iloc[:0]
+    return symbols
+
+
+def some_missing(fy: FakeYahoo, symbols: tuple[str, ...]) -> tuple[str, ...]:
+    fy.not_found |= {"IWM", "KRE"}
+    return ("IWM", "KRE")
+
+
+def nan_tail(fy: FakeYahoo, symbols: tuple[str, ...]) -> tuple[str, ...]:
+    bars = fy.bars["SPY"].loc[: pd.Timestamp(FLIP_DAY)].copy()
+    bars.loc[pd.Timestamp(FLIP_DAY), ["open", "high", "low", "close", "volume"]] = np.nan
+    fy.bars["SPY"] = bars
+    return ("SPY",)
+
+
+def stale_last_session(fy: FakeYahoo, symbols: tuple[str, ...]) -> tuple[str, ...]:
+    fy.bars["^RUT"] = fy.bars["^RUT"].loc[: pd.Timestamp(PRIOR_DAY)]
+    fy.bars["QQQ"] = fy.bars["QQQ"].loc[: pd.Timestamp(PRIOR_DAY)]
+    return ("^RUT", "QQQ")
+
+
+def rate_limited(fy: FakeYahoo, symbols: tuple[str, ...]) -> tuple[str, ...]:
+    fy.rate_limited = True
+    return symbols
+
+
+def unreachable(fy: FakeYahoo, symbols: tuple[str, ...]) -> tuple[str, ...]:
+    fy.unreachable = True
+    return symbols
+
+
+FAULTS: dict[str, Callable[[FakeYahoo, tuple[str, ...]], tuple[str, ...]]] = {
+    "empty frame": empty_frames,
+    "some symbols missing": some_missing,
+    "NaN tail": nan_tail,
+    "stale last session": stale_last_session,
+    "rate limited": rate_limited,
+    "unreachable": unreachable,
+}
+
+
+def _stored(services: Services, symbols: tuple[str, ...]) -> list[tuple]:
+    marks = ",".join("?" * len(symbols))
+    return services.db.execute(
+        f"SELECT symbol, date, close, fetched_at FROM prices WHERE symbol IN ({marks}) "
+        "ORDER BY symbol, date",
+        list(symbols),
+    ).fetchall()
+
+
+async def _run_job(app: Application, services: Services, fake: FakeBotApi, attempt: int) -> None:
+    stale_runs = "SELECT COUNT(*) FROM job_runs WHERE job = 'daily' AND status = 'stale'"
+    before = services.db.execute(stale_runs).fetchone()[0]
+    app.job_queue.run_once(job_daily, when=0, data=DailyJobData(FLIP_DAY, attempt))
+    await fake.wait_for(lambda: services.db.execute(stale_runs).fetchone()[0] > before, timeout=60)
+    # then the operator notice (first attempt only), then the retry is scheduled
+    await fake.wait_for(lambda: any(d.attempt > attempt for d in _retries(app)), timeout=10)
+
+
+def _retries(app: Application) -> list[DailyJobData]:
+    return [
+        j.data
+        for j in app.job_queue.jobs()
+        if j.name == JOB_DAILY and isinstance(j.data, DailyJobData) and j.data.attempt > 1
+    ]
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("fault", list(FAULTS))
+async def test_yahoo_fault_fails_the_run_safely(
+    fault, app, services, fake, monkeypatch, tmp_path
+) -> None:
+    symbols = services.universe.all_symbols()
+    fy = patch_curl_cffi(monkeypatch, _served(symbols))
+    failing = FAULTS[fault](fy, symbols)
+    for chat in SUBSCRIBERS:
+        add_subscriber(services.db, chat, digest=True)
+    prior = _stored(services, failing)
+    state = services.db.execute("SELECT * FROM alert_state ORDER BY slot").fetchall()
+    close = services.calendar.close_time(FLIP_DAY)
+    app.bot_data[PROVIDER_KEY] = lambda asof: YahooProvider(
+        tmp_path / "yf-cache", retry=RetryPolicy(attempts=2, base_delay=0.0), threads=False
+    )
+    app.bot_data[CLOCK_KEY] = lambda: close + dt.timedelta(minutes=30)
+    app.bot_data[RETRY_BASE_KEY] = dt.timedelta(hours=1)  # scheduled, not run, in this test
+
+    await _run_job(app, services, fake, attempt=1)
+
+    status, session, detail = last_run(services.db, "daily")
+    assert (status, session) == ("stale", FLIP_DAY.isoformat())
+    for symbol in failing:
+        assert symbol in detail
+    assert _stored(services, failing) == prior
+    assert services.db.execute("SELECT * FROM alert_state ORDER BY slot").fetchall() == state
+    assert services.db.execute("SELECT COUNT(*) FROM sessions_done").fetchone()[0] == 0
+    assert counts(services.db) == {}
+    for chat in SUBSCRIBERS:
+        assert fake.messages_to(chat) == []
+    told = fake.messages_to(OPERATOR)
+    assert len(told) == 1
+    assert all(symbol in told[0].text for symbol in failing)
+    assert [d.attempt for d in _retries(app)] == [2]
+    assert fy.requests  # real yfinance asked the (fake) Yahoo
+    assert fy.unexpected == []
+
+    # The retry runs (still failing): operators are not told again, the next one is scheduled.
+    for job in app.job_queue.jobs():
+        job.schedule_removal()
+    await _run_job(app, services, fake, attempt=2)
+    assert len(fake.messages_to(OPERATOR)) == 1
+    assert [d.attempt for d in _retries(app)] == [3]
+    assert _stored(services, failing) == prior
+
+
+async def test_exception_inside_yfinance_is_a_failed_fetch(
+    app, services, fake, monkeypatch, tmp_path
+) -> None:
+    """yfinance itself raising (a parser bug, a new Yahoo shape) fails every symbol."""
+    import yfinance.multi
+
+    symbols = services.universe.all_symbols()
+    patch_curl_cffi(monkeypatch, _served(symbols))
+
+    def broken(*args, **kwargs):
+        raise KeyError("chart")  # what a renamed field in Yahoo's JSON looks like
+
+    monkeypatch.setattr(yfinance.multi, "_download_one", broken)
+    add_subscriber(services.db, 7101)
+    prior = _stored(services, symbols)
+    close = services.calendar.close_time(FLIP_DAY)
+    app.bot_data[PROVIDER_KEY] = lambda asof: YahooProvider(
+        tmp_path / "yf-cache", retry=RetryPolicy(attempts=1), threads=False
+    )
+    app.bot_data[CLOCK_KEY] = lambda: close + dt.timedelta(minutes=30)
+    app.bot_data[RETRY_BASE_KEY] = dt.timedelta(hours=1)
+    await _run_job(app, services, fake, attempt=1)
+    status, _, detail = last_run(services.db, "daily")
+    assert status == "stale"
+    assert all(s in detail for s in symbols)
+    assert _stored(services, symbols) == prior
+    assert counts(services.db) == {}
+    assert fake.messages_to(7101) == []
+    assert len(fake.messages_to(OPERATOR)) == 1
+    assert [d.attempt for d in _retries(app)] == [2]
+
+
+def test_bundled_bars_cover_the_flip_day() -> None:
+    """The faults above are injected into real data that does have the session."""
+    assert pd.Timestamp(FLIP_DAY) in load_bundled_bars("SPY").index
