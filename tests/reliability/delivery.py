@@ -87,7 +87,7 @@ def deliveries(
         order: list[int] = []
         unknown = 0
         for call in fake.messages_to(chat):
-            match = [rid for rid, text in texts.items() if text == call.text]
+            match = [rid for rid, text in texts.items() if text == call.body]
             if not match:
                 unknown += 1
                 continue
