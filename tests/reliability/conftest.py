@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 import sqlite_utils
+from telegram.constants import ParseMode
+from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from bot.access import forget_admin_cache
-from bot.app import build_application
+from bot.app import TIMEZONE, build_application, install_handlers
 from bot.services import Services, build_services
 from bot.settings import BUNDLED_DATA_DIR, load_settings
 from jobs.refresh import refresh_prices
@@ -28,6 +30,7 @@ from storage.db import open_db
 from storage.subscriptions import subscribe
 from tests.fakes.botapi import FakeBotApi
 from tests.fakes.fixtures import builder_for, fake_botapi, polling  # noqa: F401
+from tests.fakes.offline_request import FakeRequest, OfflineBot
 
 FLIP_DAY = dt.date(2025, 10, 31)  # IWM/SPY flips to SPY on the bundled data
 PRIOR_DAY = dt.date(2025, 10, 30)
@@ -123,3 +126,21 @@ def prices_fingerprint(db: sqlite_utils.Database) -> tuple:
     """Count, checksum and newest fetch time of the stored prices."""
     row = db.execute("SELECT COUNT(*), TOTAL(close), MAX(date), MAX(fetched_at) FROM prices")
     return tuple(row.fetchone())
+
+
+@pytest_asyncio.fixture
+async def inproc(services: Services) -> AsyncIterator[tuple[Application, FakeBotApi]]:
+    """The real handlers in-process; Bot API calls answered by an unstarted fake."""
+    server = FakeBotApi(TOKEN)
+    layer = FakeRequest(server)
+    defaults = Defaults(parse_mode=ParseMode.HTML, tzinfo=TIMEZONE)
+    bot = OfflineBot(TOKEN, request=layer, get_updates_request=layer, defaults=defaults)
+    application = ApplicationBuilder().bot(bot).updater(None).build()
+    install_handlers(application, services)
+    for job in application.job_queue.jobs() if application.job_queue else ():
+        job.schedule_removal()
+    await application.initialize()
+    try:
+        yield application, server
+    finally:
+        await application.shutdown()

@@ -146,7 +146,7 @@ async def crash_trial(
             sending_kills += phase == "sending"
     fake.delay = 0.0
     final = await start_daily(env)
-    out, err = await asyncio.wait_for(final.communicate(), timeout=120)
+    _out, err = await asyncio.wait_for(final.communicate(), timeout=120)
     assert final.returncode == 0, err.decode()
     figures.trials += 1
 
