@@ -105,9 +105,13 @@ def load_closes(
     """Wide close frame: index "date" (DatetimeIndex), one float column per requested symbol.
 
     Columns come in the order requested; a symbol with no rows is an all-NaN column.
+    SQLite concatenates each symbol's days and closes (closes printed with 17 significant
+    digits, so every float round-trips exactly): 2000 symbols x 504 sessions load in well
+    under a second without a million Python tuples in memory.
     """
-    where = [f"symbol IN ({','.join('?' * len(symbols))})"] if symbols else ["0"]
-    params: list[str] = list(symbols)
+    columns = list(symbols)
+    where = [f"symbol IN ({','.join('?' * len(columns))})"] if columns else ["0"]
+    params: list[str] = list(columns)
     if start is not None:
         where.append("date >= ?")
         params.append(start.isoformat())
@@ -115,21 +119,29 @@ def load_closes(
         where.append("date <= ?")
         params.append(end.isoformat())
     rows = db.execute(
-        f"SELECT date, symbol, close FROM prices WHERE {' AND '.join(where)} ORDER BY date",
+        "SELECT symbol, group_concat(CAST(julianday(date) - 2440587.5 AS INTEGER)), "
+        f"group_concat(printf('%!.17g', close)) FROM prices WHERE {' AND '.join(where)} "
+        "GROUP BY symbol",
         params,
     ).fetchall()
-    if not rows:
-        empty = pd.DataFrame(columns=list(symbols), dtype="float64")
+    position = {s: i for i, s in enumerate(columns)}
+    days_parts, close_parts, col_parts = [], [], []
+    for symbol, days, closes in rows:
+        day_arr = np.array(days.split(","), dtype=np.int64)
+        days_parts.append(day_arr)
+        close_parts.append(np.array(closes.split(","), dtype=np.float64))
+        col_parts.append(np.full(len(day_arr), position[symbol], dtype=np.int64))
+    if not days_parts:
+        empty = pd.DataFrame(columns=columns, dtype="float64")
         empty.index = pd.DatetimeIndex([], name="date")
         return empty
-    dates, syms, closes = zip(*rows, strict=True)
-    date_index, date_codes = np.unique(np.asarray(dates), return_inverse=True)
-    sym_pos = {s: i for i, s in enumerate(symbols)}
-    col_codes = np.fromiter((sym_pos[s] for s in syms), dtype=np.int64, count=len(syms))
-    values = np.full((len(date_index), len(symbols)), np.nan)
-    values[date_codes, col_codes] = np.asarray(closes, dtype="float64")
-    index = pd.DatetimeIndex(pd.to_datetime(date_index), name="date")
-    return pd.DataFrame(values, index=index, columns=list(symbols))
+    unix_days, date_codes = np.unique(np.concatenate(days_parts), return_inverse=True)
+    values = np.full((len(unix_days), len(columns)), np.nan)
+    values[date_codes, np.concatenate(col_parts)] = np.concatenate(close_parts)
+    index = pd.DatetimeIndex(
+        unix_days.astype("datetime64[D]").astype("datetime64[ns]"), name="date"
+    )
+    return pd.DataFrame(values, index=index, columns=columns)
 
 
 def load_bars(db: sqlite_utils.Database, symbol: str, last: int | None = None) -> pd.DataFrame:
