@@ -17,10 +17,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import sqlite_utils
 
 from bench.data import SEED, extend_closes, real_closes
 from bench.timing import summary
-from storage.db import open_db
+from storage.db import migrations, open_db, split_statements
 from storage.prices import PriceRow, bars_to_rows, load_closes, upsert_prices
 
 SYMBOLS = 2000
@@ -74,9 +75,17 @@ def time_backfill(folder: Path, rows: list[PriceRow]) -> tuple[float, Any]:
 
 
 def time_insert_all_defaults(folder: Path, rows: list[PriceRow]) -> float:
-    """Seconds for sqlite_utils ``Table.insert_all(records)`` with every default, same rows,
-    same schema and connection settings (a fresh database from open_db)."""
-    db = _fresh(folder, "insert_all")
+    """Seconds for sqlite_utils ``Table.insert_all(records)`` with every default, same rows.
+
+    The obvious sqlite-utils way: ``sqlite_utils.Database(path)`` with its default connection
+    (rollback journal, synchronous FULL), the same prices table created from our first
+    migration, then ``insert_all`` with its defaults (batches of 100, one commit each).
+    """
+    path = folder / "insert_all.sqlite"
+    db = sqlite_utils.Database(path)
+    for statement in split_statements(migrations()[0][2]):
+        if statement.startswith("CREATE TABLE prices"):
+            db.execute(statement)
     records = [dict(zip(COLUMNS, row, strict=True)) for row in rows]
     start = time.perf_counter()
     db["prices"].insert_all(records)
