@@ -55,12 +55,24 @@ def builder_for(services: Services) -> ApplicationBuilder:
     )
 
 
+#: Overall sends per second. Telegram allows about 30; AIORateLimiter's default bucket lets a
+#: burst of 30 through and then 30/s, i.e. ~60 in the first second, which Telegram answers
+#: with 429s. A bucket of one refilled 29 times a second sends smoothly just under the limit
+#: (BENCHMARKS.md: 0 x 429 at 28+ msg/s).
+OVERALL_RATE = 29
+
+
+def rate_limiter() -> AIORateLimiter:
+    """PTB's rate limiter: a smooth overall rate, Telegram's 20/min per group."""
+    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / OVERALL_RATE)
+
+
 def build_application(services: Services, builder: ApplicationBuilder | None = None) -> Application:
     """The Application with Defaults, AIORateLimiter, every handler and start-up hooks."""
     chosen = builder if builder is not None else builder_for(services)
     app = (
         chosen.defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=TIMEZONE))
-        .rate_limiter(AIORateLimiter())
+        .rate_limiter(rate_limiter())
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
