@@ -143,7 +143,7 @@ async def run_demo(folder: Path, *, months: int, echo: Callable[[str], None]) ->
     """Replay the last ``months`` of bundled data for one subscriber of every preset, print
     the alerts, then the /rotation and /ticker IWM answers; charts go to ``folder``."""
     from bot.offline import answer, reply_to_plain
-    from bot.sender import flip_chart
+    from bot.sender import flip_chart, flip_closes
     from bot.services import build_services
     from bot.settings import load_settings
     from jobs.replay import replay_live
@@ -192,7 +192,7 @@ async def run_demo(folder: Path, *, months: int, echo: Callable[[str], None]) ->
             (charts / f"{name}.png").write_bytes(reply.photo)
     flips = [r for r in rows if r.kind == "flip"]
     for row in flips[-3:]:
-        png = await asyncio.to_thread(flip_chart, services, row)
+        png = await asyncio.to_thread(flip_chart, services, row, flip_closes(services, row))
         pair = str(row.payload["pair"]).replace("/", "_").replace("^", "")
         (charts / f"flip_{row.session.isoformat()}_{pair}.png").write_bytes(png)
     echo(f"Charts written to {charts}")

@@ -15,10 +15,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import pandas as pd
 import telegram
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
+from analytics.pairs import pair_series
+from bot.charts import ratio_chart
 from bot.render.alerts import alert_html, legs
 from bot.render.format import CAPTION_LIMIT, split_message, utf16_len
 from bot.services import Services
@@ -35,6 +38,7 @@ from storage.outbox import (
     retarget,
     skip_chat,
 )
+from storage.prices import load_closes
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +49,9 @@ BACKOFF_CAP = dt.timedelta(minutes=5)
 # How often one row may be paused by flood control or moved by a migration in one drain.
 MAX_HOPS = 5
 CHART_SESSIONS = 260
+# Sessions loaded before the chart window so its averages (up to 252 sessions) are defined.
+HISTORY_PAD = 260
+CHART_CACHE_SIZE = 32
 
 Clock = Callable[[], dt.datetime]
 Sleep = Callable[[float], Awaitable[None]]
@@ -104,6 +111,7 @@ class Sender:
         # When Telegram stopped answering (None: the last call went through). Failures during
         # an outage are not the message's fault: they do not count towards max_attempts.
         self._down_since: dt.datetime | None = None
+        self._charts: dict[tuple[str, dt.date], bytes | None] = {}
 
     async def drain(self, *, wait: float = 0.0) -> DrainReport:
         """Send every due row, batch by batch; wait up to ``wait`` s for rows retried later."""
@@ -218,24 +226,40 @@ class Sender:
         )
 
     async def _chart(self, row: OutboxRow) -> bytes | None:
+        """The flip's ratio chart, rendered once per (pair, session) for every chat."""
         if not self.charts:
             return None
+        key = (str(row.payload.get("pair")), row.session)
+        if key in self._charts:
+            return self._charts[key]
         try:
-            return await asyncio.to_thread(flip_chart, self.services, row)
+            # Read on the event-loop thread (the connection is shared); render off it.
+            closes = flip_closes(self.services, row)
+            png: bytes | None = await asyncio.to_thread(flip_chart, self.services, row, closes)
         except Exception:  # a chart is a bonus: never lose the alert over it
             log.exception("flip chart for row %s failed; sending text only", row.id)
-            return None
+            png = None
+        if len(self._charts) >= CHART_CACHE_SIZE:
+            self._charts.pop(next(iter(self._charts)))
+        self._charts[key] = png
+        return png
 
 
-def flip_chart(services: Services, row: OutboxRow) -> bytes:
+def flip_closes(services: Services, row: OutboxRow) -> pd.DataFrame:
+    """Stored closes of the flip pair's legs (basket members expanded), enough for a chart."""
+    universe = services.universe
+    symbols: list[str] = []
+    for leg in legs(str(row.payload["pair"])):
+        basket = universe.basket(leg)
+        symbols.extend(basket.members if basket is not None else (leg,))
+    start = services.calendar.shift(row.session, -(CHART_SESSIONS + HISTORY_PAD))
+    return load_closes(services.db, symbols, start=start, end=row.session)
+
+
+def flip_chart(services: Services, row: OutboxRow, closes: pd.DataFrame) -> bytes:
     """The ratio chart of a flip's pair, up to the flip session (PNG)."""
-    from analytics.pairs import pair_series
-    from bot.charts import ratio_chart
-    from storage.prices import load_closes
-
     pair = str(row.payload["pair"])
     spec = services.universe.pair(pair)
-    closes = load_closes(services.db, list(services.universe.all_symbols()), end=row.session)
     series = pair_series(closes, spec, row.session, services.universe).tail(CHART_SESSIONS)
     a, b = legs(pair)
     return ratio_chart(series, a, b, f"{spec.label} · as of {row.session.isoformat()} close")
