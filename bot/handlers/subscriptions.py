@@ -27,6 +27,7 @@ from bot.render.subscriptions import alerts_html, settings_html, subscriptions_h
 from bot.sender import utc_now
 from jobs.fanout import chat_pairs, digest_payload, zone
 from storage.chats import Chat, get_chat, migrate_chat, set_active, update_settings, upsert_chat
+from storage.db import transaction
 from storage.outbox import last_sent, rows_for
 from storage.rules import add_rule, chat_rules, delete_rule
 from storage.subscriptions import chat_subscriptions, subscribe, unsubscribe
@@ -202,12 +203,14 @@ def apply_setting(chat: Chat, args: tuple[str, ...], thread_id: int | None) -> C
 
 async def cmd_settings(request: Request) -> Reply:
     """/settings [KEY VALUE]: show or change digest, quiet hours, timezone, forum topic."""
-    chat = get_chat(request.services.db, request.chat_id) or _register(
-        request, request.chat_id, request.chat_type
-    )
-    if request.args:
-        changed = apply_setting(chat, request.args, request.thread_id)
-        chat = update_settings(request.services.db, changed, now=utc_now())
+    # One transaction: a setting refused with a UserError leaves no chat row behind either.
+    with transaction(request.services.db):
+        chat = get_chat(request.services.db, request.chat_id) or _register(
+            request, request.chat_id, request.chat_type
+        )
+        if request.args:
+            changed = apply_setting(chat, request.args, request.thread_id)
+            chat = update_settings(request.services.db, changed, now=utc_now())
     return Reply(settings_html(chat))
 
 
