@@ -118,8 +118,16 @@ def add_subscriber(
 
 
 def dump(db: sqlite_utils.Database) -> list[str]:
-    """Every row of every table, as SQL text (to prove nothing was written)."""
-    return list(db.conn.iterdump())
+    """Every row of every table (prices as a fingerprint), as text: proves nothing was written."""
+    tables = [
+        name
+        for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        if name != "prices"
+    ]
+    rows = [repr(prices_fingerprint(db))]
+    for name in sorted(tables):
+        rows.extend(f"{name}: {row!r}" for row in db.execute(f"SELECT * FROM [{name}]"))
+    return rows
 
 
 def prices_fingerprint(db: sqlite_utils.Database) -> tuple:
@@ -128,9 +136,8 @@ def prices_fingerprint(db: sqlite_utils.Database) -> tuple:
     return tuple(row.fetchone())
 
 
-@pytest_asyncio.fixture
-async def inproc(services: Services) -> AsyncIterator[tuple[Application, FakeBotApi]]:
-    """The real handlers in-process; Bot API calls answered by an unstarted fake."""
+async def make_inproc(services: Services):
+    """An initialized in-process Application, its unstarted fake, and a coroutine to close."""
     server = FakeBotApi(TOKEN)
     layer = FakeRequest(server)
     defaults = Defaults(parse_mode=ParseMode.HTML, tzinfo=TIMEZONE)
@@ -140,7 +147,14 @@ async def inproc(services: Services) -> AsyncIterator[tuple[Application, FakeBot
     for job in application.job_queue.jobs() if application.job_queue else ():
         job.schedule_removal()
     await application.initialize()
+    return application, server, application.shutdown
+
+
+@pytest_asyncio.fixture
+async def inproc(services: Services) -> AsyncIterator[tuple[Application, FakeBotApi]]:
+    """The real handlers in-process; Bot API calls answered by an unstarted fake."""
+    application, server, close = await make_inproc(services)
     try:
         yield application, server
     finally:
-        await application.shutdown()
+        await close()
