@@ -1,0 +1,65 @@
+"""Load: 100 simulated users send commands concurrently to the real Application (polling the
+Bot API fake, AIORateLimiter on) for a while; every command is answered, nothing fails, and
+the reply latency (p50, p95) is printed. Timing is reported, never asserted."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+
+import pytest
+
+from bot.render.common import internal_error_html
+from tests.fakes.botapi import FakeBotApi
+from tests.fakes.objects import make_user
+from tests.reliability.conftest import OPERATOR
+
+USERS = 100
+TEXTS = ("/help", "/ticker IWM", "/history IWM/SPY", "/subscriptions", "/settings",
+         "/pair IWM QQQ", "/rotation", "/alerts", "/why", "/start")  # fmt: skip
+
+
+async def _user(fake: FakeBotApi, index: int, until: float, latencies: list[float]) -> int:
+    user = make_user()
+    sent = 0
+    while time.monotonic() < until:
+        text = TEXTS[(index + sent) % len(TEXTS)]
+        before = len(fake.messages_to(user.id))
+        start = time.monotonic()
+        await fake.send_command(None, user, text)
+        reply = await fake.wait_for_message(user.id, count=before + 1, timeout=120)
+        latencies.append(reply.at - start)
+        sent += 1
+        # a chart command may be followed by its text part: let it land before the next one
+        await asyncio.sleep(0.05)
+    return sent
+
+
+async def _load(app, fake: FakeBotApi, seconds: float, capsys) -> None:
+    latencies: list[float] = []
+    until = time.monotonic() + seconds
+    counts = await asyncio.gather(*(_user(fake, i, until, latencies) for i in range(USERS)))
+    await asyncio.sleep(0.5)
+    failed = [(c.method, c.description) for c in fake.calls if not c.ok]
+    crashed = [c for c in fake.calls if (c.text or "") == internal_error_html()]
+    q = statistics.quantiles(latencies, n=20)
+    with capsys.disabled():
+        print(f"\n[reliability] load: {USERS} users, {seconds:.0f} s, {sum(counts)} commands, "
+              f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {q[18] * 1000:.0f} ms, "
+              f"max {max(latencies) * 1000:.0f} ms, errors {len(failed) + len(crashed)}")  # fmt: skip
+    assert failed == []
+    assert crashed == []
+    assert fake.messages_to(OPERATOR) == []
+    assert all(n > 0 for n in counts)
+
+
+@pytest.mark.timeout(300)
+async def test_hundred_users_short(app, fake, capsys):
+    await _load(app, fake, 8.0, capsys)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+async def test_hundred_users_soak(app, fake, capsys):
+    await _load(app, fake, 60.0, capsys)
