@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from dataclasses import replace
 from typing import Any
 
@@ -23,6 +24,7 @@ from bot.context import services_of
 from bot.registry import Command, Reply, Request, UserError
 from bot.render.alerts import digest_html, why_html
 from bot.render.format import esc
+from bot.render.format import metric as format_metric
 from bot.render.subscriptions import alerts_html, settings_html, subscriptions_html
 from bot.sender import utc_now
 from jobs.fanout import chat_pairs, digest_payload, zone
@@ -37,7 +39,10 @@ log = logging.getLogger(__name__)
 DEFAULT_PRESET = "smallcaps"
 OPS = (">", "<", ">=", "<=")
 SUBSCRIBE_USAGE = "/subscribe [preset|PAIR] — in private also /subscribe @channel [preset|PAIR]"
-ALERT_USAGE = "/alert PAIR METRIC OP VALUE (e.g. /alert IWM/SPY spread_1m > 3) · /alert del ID"
+ALERT_USAGE = (
+    "/alert PAIR METRIC OP VALUE (e.g. /alert IWM/SPY spread_1m > 3; spreads in pp, "
+    "ratio metrics in %) · /alert del ID"
+)
 SETTINGS_USAGE = (
     "/settings digest on|off|HH:MM · quiet HH:MM-HH:MM|off · tz Area/City · topic here|off"
 )
@@ -155,15 +160,20 @@ async def cmd_alert(request: Request) -> Reply:
     if op not in OPS:
         raise UserError(f"Unknown operator {op[:8]}; valid: {' '.join(OPS)}.", ALERT_USAGE)
     try:
-        value = float(raw)
+        value = float(raw.removesuffix("%"))
     except ValueError:
         raise UserError(f"{raw[:20]} is not a number.", ALERT_USAGE) from None
+    if not math.isfinite(value) or abs(value) > 1e6:
+        raise UserError(f"{raw[:20]} is not a usable threshold.", ALERT_USAGE)
+    unit = METRICS[metric]
+    if unit == "fraction":  # users type percent; the metric is a fraction
+        value /= 100.0
     _register(request, request.chat_id, request.chat_type)
     rule = add_rule(db, request.chat_id, pair, metric, op, value, now=utc_now())
-    unit = METRICS[metric]
     return Reply(
-        f"🔔 Alert {rule.id} set: {esc(pair)} {esc(metric)} {esc(op)} {esc(raw)} ({esc(unit)}). "
-        "Checked after each NYSE close; fires once per crossing."
+        f"🔔 Alert {rule.id} set: {esc(pair)} {esc(metric)} {esc(op)} "
+        f"{esc(format_metric(value, unit))}. "
+        "Checked after each NYSE close; fires once per crossing (at once if already true)."
     )
 
 

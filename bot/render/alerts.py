@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from bot.render.format import asof_line, esc, pct, pp, ratio, share, signed
+from bot.render.format import asof_line, esc, metric, pct, pp, ratio, share, signed
 
 _SPREAD_HORIZONS = ("1w", "1m", "3m")
 _TRACK_HORIZON = "20"
@@ -106,24 +106,17 @@ def stretch_html(payload: Mapping[str, Any]) -> str:
     )
 
 
-def _metric(value: float | None, unit: str) -> str:
-    if unit == "pp":
-        return pp(value)
-    if unit == "fraction":
-        return pct(value)
-    return signed(value)
-
-
 def threshold_html(payload: Mapping[str, Any]) -> str:
     """A user rule crossed its threshold."""
     unit = str(payload.get("unit", ""))
     rule = f"{payload.get('pair')} {payload.get('metric')} {payload.get('op')}"
+    margin = metric(payload.get("hysteresis"), unit).lstrip("+")
     return "\n".join(
         [
-            f"🔔 <b>Your alert: {esc(rule)} {esc(payload.get('threshold'))}</b>",
-            f"Now {esc(_metric(payload.get('value'), unit))} ({esc(unit)}).",
+            f"🔔 <b>Your alert: {esc(rule)} {esc(metric(payload.get('threshold'), unit))}</b>",
+            f"Now {esc(metric(payload.get('value'), unit))}.",
             f"<i>Rule {esc(payload.get('rule_id'))}; it re-arms once the value is back "
-            f"past the threshold by {esc(payload.get('hysteresis'))}.</i>",
+            f"past the threshold by {esc(margin)}.</i>",
             "",
             asof_line(_session(payload)),
         ]
@@ -194,9 +187,10 @@ def alert_line(session: dt.date, pair: str, kind: str, payload: Mapping[str, Any
         verb = "stretched" if payload.get("entered") else "no longer stretched"
         return f"{head}: {verb}, z {signed(payload.get('stretch_z'))}"
     if kind == "threshold":
+        unit = str(payload.get("unit", ""))
         return (
-            f"{head}: {payload.get('metric')} {payload.get('op')} {payload.get('threshold')} "
-            f"(now {_metric(payload.get('value'), str(payload.get('unit', '')))})"
+            f"{head}: {payload.get('metric')} {payload.get('op')} "
+            f"{metric(payload.get('threshold'), unit)} (now {metric(payload.get('value'), unit)})"
         )
     return head
 

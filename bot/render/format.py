@@ -59,6 +59,15 @@ def signed(value: float | None, digits: int = 2) -> str:
     return _signed(value, digits)
 
 
+def metric(value: float | None, unit: str) -> str:
+    """A rule metric in its unit: pp, fractions as %, anything else a signed number."""
+    if unit == "pp":
+        return pp(value)
+    if unit == "fraction":
+        return pct(value)
+    return signed(value)
+
+
 def price(value: float | None) -> str:
     """A price or index level: thousands separated, 2 decimals (4 below 1)."""
     if value is None or _missing(value):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.render.format import esc
+from analytics.rules import METRICS
+from bot.render.format import esc, metric
 from storage.chats import Chat
 from storage.rules import UserRule
 from storage.subscriptions import Subscription
@@ -25,8 +26,11 @@ def alerts_html(rules: Sequence[UserRule]) -> str:
     if not rules:
         return "No alerts set. Example: /alert IWM/SPY spread_1m > 3"
     lines = ["<b>Your alerts</b>"]
-    lines += [f"{r.id}. {esc(r.pair)} {esc(r.metric)} {esc(r.op)} {esc(f'{r.value:g}')}"
-              for r in rules]  # fmt: skip
+    lines += [
+        f"{r.id}. {esc(r.pair)} {esc(r.metric)} {esc(r.op)} "
+        f"{esc(metric(r.value, METRICS.get(r.metric, '')))}"
+        for r in rules
+    ]
     lines.append("Delete one with /alert del ID")
     return "\n".join(lines)
 

@@ -11,6 +11,7 @@ from bot.scheduler import CLOCK_KEY, PROVIDER_KEY, RETRY_BASE_KEY, DailyJobData,
 from storage.chats import get_chat
 from storage.jobruns import last_run
 from storage.outbox import counts
+from storage.rules import chat_rules
 from storage.subscriptions import chat_subscriptions
 from tests.fake_prices import FakeProvider
 from tests.fakes import channel_chat, group_chat, make_user
@@ -145,9 +146,16 @@ async def test_alert_rules_and_settings_round_trip(app, services, fake_botapi):
     await fake_botapi.send_command(None, user, "/alert IWM/SPY spread_1m > 3")
     assert "Alert 1 set" in await _reply(fake_botapi, user.id, 2)
     await fake_botapi.send_command(None, user, "/alerts")
-    assert "1. IWM/SPY spread_1m > 3" in await _reply(fake_botapi, user.id, 3)
+    assert "1. IWM/SPY spread_1m > +3.00 pp" in await _reply(fake_botapi, user.id, 3)
     await fake_botapi.send_command(None, user, "/settings quiet 22:00-07:00")
     assert "22:00-07:00" in await _reply(fake_botapi, user.id, 4)
     await fake_botapi.send_command(None, user, "/alert del 1")
     assert "Deleted alert 1" in await _reply(fake_botapi, user.id, 5)
+    # Ratio metrics are fractions inside; users type percent.
+    await fake_botapi.send_command(None, user, "/alert IWM/SPY ratio_vs_sma50 >= 2")
+    assert "ratio_vs_sma50 >= +2.00 %" in await _reply(fake_botapi, user.id, 6)
+    assert [r.value for r in chat_rules(services.db, user.id)] == [0.02]
+    await fake_botapi.send_command(None, user, "/alert IWM/SPY spread_1m > nan")
+    assert "not a usable threshold" in await _reply(fake_botapi, user.id, 7)
+    assert len(chat_rules(services.db, user.id)) == 1
     await asyncio.sleep(0)
