@@ -17,8 +17,16 @@ from tests.reliability.conftest import FLIP_DAY, OPERATOR, TOKEN, add_subscriber
 from tests.reliability.crash import ROOT, env_for
 
 SECRET = TOKEN.split(":", 1)[1]
-COMMANDS = ("/rotation", "/ticker IWM", "/subscribe", "/settings quiet 22:00-07:00",
-            "/alert IWM/SPY spread_1m > 3", "/alerts", "/subscriptions", "/pair IWM QQQ")  # fmt: skip
+COMMANDS = (
+    "/rotation",
+    "/ticker IWM",
+    "/subscribe",
+    "/settings quiet 22:00-07:00",
+    "/alert IWM/SPY spread_1m > 3",
+    "/alerts",
+    "/subscriptions",
+    "/pair IWM QQQ",
+)
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Exception ignored in.*SpooledTemporaryFile:pytest.PytestUnraisableExceptionWarning"
