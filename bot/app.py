@@ -162,7 +162,7 @@ def _deliver_later(
         if request.bot is None:
             return
         if failures:
-            lines = [not_found_text(request.services, s) for s in failures]
+            lines = [not_found_text(request.services, s, why) for s, why in failures.items()]
             reply = Reply(error_html(" ".join(lines)))
         else:
             try:

@@ -67,6 +67,25 @@ async def fetch_now(
     return {s: why for s, why in failures.items() if s not in stored}
 
 
+# Causes that say nothing about the symbol itself: the source was unreachable, refused or
+# broke. Such symbols are not remembered as missing, and the user is told to try later.
+_TRANSIENT_MARKERS = (
+    "rate limited",
+    "network",
+    "dnserror",
+    "timeout",
+    "timed out",
+    "connection",
+    "the price source failed",
+)
+
+
+def is_transient(reason: str) -> bool:
+    """True when a fetch failure reason points at the source, not at the symbol."""
+    text = reason.lower()
+    return any(marker in text for marker in _TRANSIENT_MARKERS)
+
+
 def close_matches(services: Services, text: str, limit: int = 4) -> list[str]:
     """Universe symbols, baskets and stored symbols that look like ``text``."""
     names = set(services.universe.all_symbols()) | {b.name for b in services.universe.baskets}
@@ -88,11 +107,13 @@ class Fetcher:
         seen = self._missing.get(symbol)
         return seen is not None and self.clock() - seen < MISSING_TTL_SECONDS
 
-    def note_missing(self, symbols: Iterable[str]) -> None:
-        """Remember that these symbols were not found (answered from memory for a while)."""
+    def note_missing(self, failures: dict[str, str]) -> None:
+        """Remember symbols the source does not have (answered from memory for a while);
+        failures caused by the source being unreachable are not remembered."""
         now = self.clock()
-        for symbol in symbols:
-            self._missing[symbol] = now
+        for symbol, reason in failures.items():
+            if not is_transient(reason):
+                self._missing[symbol] = now
 
     def busy(self) -> bool:
         """True when too many fetches are already running (refuse new ones)."""

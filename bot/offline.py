@@ -57,7 +57,8 @@ async def answer(
         failures = await fetch_now(services, missing.symbols, asof=asof)
         if failures:
             fetcher_of(services).note_missing(failures)
-            raise UserError(" ".join(not_found_text(services, s) for s in failures)) from None
+            lines = (not_found_text(services, s, why) for s, why in failures.items())
+            raise UserError(" ".join(lines)) from None
         return await run_command(command, request)
 
 

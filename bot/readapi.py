@@ -24,7 +24,7 @@ from analytics.types import (
     UnknownSymbol,
 )
 from bot.context import runtime
-from bot.fetcher import NotStored, close_matches, fetcher_of
+from bot.fetcher import NotStored, close_matches, fetcher_of, is_transient
 from bot.registry import UserError
 from bot.services import Services
 from market.symbols import SYMBOL_HELP, InvalidSymbol, normalize_symbol
@@ -157,8 +157,13 @@ def _alias(services: Services, name: str) -> str:
     return target if last_dates(services.db, [target]) else name
 
 
-def not_found_text(services: Services, name: str) -> str:
-    """ "XYZ was not found at the price source" plus close matches from the universe."""
+def not_found_text(services: Services, name: str, reason: str = "") -> str:
+    """Why ``name`` could not be fetched: a source outage (try later), or "not found" with
+    close matches from the universe."""
+    if is_transient(reason):
+        return (
+            f"{name} could not be fetched right now (the price source did not answer); try later."
+        )
     matches = [m for m in close_matches(services, name) if m != name]
     hint = f" Did you mean {', '.join(matches)}?" if matches else ""
     return f"{name} was not found at the price source.{hint}"
