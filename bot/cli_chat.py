@@ -11,21 +11,12 @@ from typing import Annotated
 
 import typer
 
+from bot.cli_common import date_option, fail, load
 from bot.offline import answer, reply_to_plain
 from bot.registry import Reply, UserError
 from bot.services import Services
-from bot.settings import parse_date
 
 USER_ERROR_EXIT = 2
-
-
-def _asof(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return parse_date(value)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
 
 
 def _chart_name(text: str, session_hint: str) -> str:
@@ -74,9 +65,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Answer one chat command in plain text (charts go to --chart-dir)."""
-        from bot.cli import fail, load
 
-        day = _asof(asof)
+        day = date_option(asof)
         _, services = load()
         try:
             typer.echo(asyncio.run(_ask(services, text, day, chart_dir)))
@@ -92,9 +82,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """An interactive chat with the bot in the terminal (also reads piped stdin)."""
-        from bot.cli import load
 
-        day = _asof(asof)
+        day = date_option(asof)
         _, services = load()
         asyncio.run(_console(services, day, chart_dir))
 
@@ -102,7 +91,6 @@ def register(app: typer.Typer) -> None:
     def run() -> None:
         """Run the Telegram bot (long polling; TELEGRAM_API_URL picks the Bot API server)."""
         from bot.app import run_polling
-        from bot.cli import fail, load
         from bot.settings import SettingsError
 
         settings, services = load()

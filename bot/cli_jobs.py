@@ -12,21 +12,12 @@ from typing import Annotated
 
 import typer
 
+from bot.cli_common import date_option, fail, load
 from bot.offline import html_to_plain
 from bot.render.alerts import alert_html, alert_line
-from bot.settings import parse_date
 from jobs.replay import ReplaySummary, alert_pair, crosses_between, load_range, replay_dry
 
 DELIVERY_WAIT_SECONDS = 120.0
-
-
-def _date(value: str | None, name: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return parse_date(value)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint=name) from None
 
 
 def daily(
@@ -35,11 +26,10 @@ def daily(
     ] = None,
 ) -> None:
     """Run the daily pipeline once (refresh, guard, snapshot, rules, outbox), deliver, exit."""
-    from bot.cli import fail, load
     from bot.scheduler import run_daily_cli
     from bot.settings import SettingsError
 
-    day = _date(asof, "--asof")
+    day = date_option(asof, "--asof")
     _, services = load()
     try:
         outcome = asyncio.run(run_daily_cli(services, asof=day))
@@ -59,11 +49,10 @@ def replay(
     verbose: Annotated[bool, typer.Option("--verbose", help="Print each full message.")] = False,
 ) -> None:
     """Replay the rules session by session over a range; one line per alert, then a summary."""
-    from bot.cli import fail, load
     from jobs.daily import StaleData
     from jobs.replay import replay_live
 
-    first, last = _date(start, "--start"), _date(end, "--end")
+    first, last = date_option(start, "--start"), date_option(end, "--end")
     assert first is not None
     assert last is not None
     if first > last:

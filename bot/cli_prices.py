@@ -8,21 +8,12 @@ from typing import Annotated
 
 import typer
 
-from bot.settings import parse_date
+from bot.cli_common import date_option, fail, load
 from jobs.refresh import refresh_prices
 from market.symbols import InvalidSymbol, normalize_symbol
 from storage.prices import load_bars
 
 prices = typer.Typer(help="Refresh and inspect stored daily prices.", no_args_is_help=True)
-
-
-def _date_option(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return parse_date(value)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
 
 
 @prices.command("update")
@@ -35,9 +26,8 @@ def update(
     ] = None,
 ) -> None:
     """Fetch new sessions from the configured source and store them."""
-    from bot.cli import fail, load
 
-    day = _date_option(asof)
+    day = date_option(asof)
     try:
         wanted = [normalize_symbol(s) for s in symbols] if symbols else None
     except InvalidSymbol as exc:
@@ -78,7 +68,6 @@ def show(
     last: Annotated[int, typer.Option(min=1, max=5000, help="How many sessions to show.")] = 10,
 ) -> None:
     """Print the last stored sessions of SYMBOL."""
-    from bot.cli import fail, load
 
     try:
         name = normalize_symbol(symbol)
