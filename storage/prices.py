@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
+from storage.db import transaction
+
 _UPSERT_SQL = (
     "INSERT INTO prices (symbol, date, open, high, low, close, volume, source, fetched_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -50,29 +52,17 @@ def upsert_prices(db: sqlite_utils.Database, rows: Iterable[PriceRow]) -> int:
     ordered = sorted(rows, key=_row_key)
     if not ordered:
         return 0
-    conn = db.conn
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(db) as conn:
         conn.executemany(_UPSERT_SQL, ordered)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return len(ordered)
 
 
 def replace_symbol_history(db: sqlite_utils.Database, symbol: str, rows: Sequence[PriceRow]) -> int:
     """Replace every stored bar of ``symbol`` with ``rows`` atomically (after a re-adjustment)."""
-    conn = db.conn
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    ordered: list[PriceRow] = sorted(rows, key=_row_key)
+    with transaction(db) as conn:
         conn.execute("DELETE FROM prices WHERE symbol = ?", [symbol])
-        ordered: list[PriceRow] = sorted(rows, key=_row_key)
         conn.executemany(_UPSERT_SQL, ordered)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return len(rows)
 
 
