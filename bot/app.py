@@ -73,6 +73,9 @@ def build_application(services: Services, builder: ApplicationBuilder | None = N
     app = (
         chosen.defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=TIMEZONE))
         .rate_limiter(rate_limiter())
+        # Handle up to 8 updates at once: a slow chart does not hold everyone up, and replies
+        # still reach the rate limiter in roughly arrival order when it is the bottleneck.
+        .concurrent_updates(8)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()

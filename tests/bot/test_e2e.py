@@ -71,7 +71,9 @@ async def test_photo_with_caption_under_1024_and_bad_input(live) -> None:
     await fake.send_command(None, user, "/ticker IWM")
     await fake.send_command(None, user, "/ticker ;DROP TABLE prices")
     await fake.wait_for_message(user.id, count=2)
-    photo, error = fake.messages_to(user.id)[:2]
+    sent = fake.messages_to(user.id)[:2]  # updates are handled concurrently: any order
+    [photo] = [c for c in sent if c.method == "sendPhoto"]
+    [error] = [c for c in sent if c.method == "sendMessage"]
     assert photo.method == "sendPhoto"
     assert photo.photo_bytes
     assert len(photo.rendered or "") < 1024
