@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -161,12 +162,18 @@ def next_due(db: sqlite_utils.Database) -> dt.datetime | None:
     return None if row is None or row[0] is None else dt.datetime.fromisoformat(row[0])
 
 
+#: A claim older than this is requeued even if its process still exists (hung, or a reused
+#: pid). A send gives up long before: PTB's timeouts are seconds.
+CLAIM_LEASE_SECONDS = 900
+
+
 def claim(db: sqlite_utils.Database, row_id: int) -> bool:
-    """Mark a pending row 'sending' (before the Bot API call); False if another sender won."""
+    """Mark a pending row 'sending' (before the Bot API call), held by this process since now
+    (wall clock); False if another sender won."""
     cur = db.conn.execute(
-        "UPDATE outbox SET status = 'sending', attempts = attempts + 1 "
-        "WHERE id = ? AND status = 'pending'",
-        [row_id],
+        "UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_by = ?, "
+        "claimed_at = strftime('%Y-%m-%dT%H:%M:%S', 'now') WHERE id = ? AND status = 'pending'",
+        [os.getpid(), row_id],
     )
     return cur.rowcount == 1
 
@@ -212,9 +219,36 @@ def retarget(db: sqlite_utils.Database, row_id: int, chat_id: int) -> None:
 
 
 def requeue_inflight(db: sqlite_utils.Database) -> int:
-    """Rows left 'sending' by a process that died: back to 'pending'. Call once at start."""
-    cur = db.conn.execute("UPDATE outbox SET status = 'pending' WHERE status = 'sending'")
+    """Rows left 'sending' by a sender that is gone: back to 'pending'. Call at start.
+
+    A row held by a live process (another `rotation-bot` on the same database, or this one)
+    is left alone unless its claim is older than CLAIM_LEASE_SECONDS (a hung or recycled pid).
+    """
+    holders = [r[0] for r in db.execute(
+        "SELECT DISTINCT claimed_by FROM outbox WHERE status = 'sending'"
+    )]  # fmt: skip
+    gone = [int(pid) for pid in holders if pid is not None and not _alive(int(pid))]
+    marks = ",".join("?" * len(gone)) or "NULL"
+    cur = db.conn.execute(
+        "UPDATE outbox SET status = 'pending', claimed_by = NULL WHERE status = 'sending' AND ("
+        f"claimed_by IS NULL OR claimed_by IN ({marks}) OR claimed_at IS NULL "
+        "OR claimed_at < strftime('%Y-%m-%dT%H:%M:%S', 'now', ?))",
+        [*gone, f"-{CLAIM_LEASE_SECONDS} seconds"],
+    )
     return int(cur.rowcount)
+
+
+def _alive(pid: int) -> bool:
+    """True when a process with this id runs on this machine (the database is a local file)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def skip_chat(db: sqlite_utils.Database, chat_id: int, reason: str) -> int:

@@ -1,0 +1,54 @@
+"""requeue_inflight: a row held by a live sender stays put; a dead sender's row goes back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+
+import sqlite_utils
+
+from storage.outbox import NewMessage, claim, enqueue, idem_key, requeue_inflight
+
+NOW = dt.datetime(2026, 3, 10, 21, 30, tzinfo=dt.UTC)
+
+
+def _row(db: sqlite_utils.Database, chat_id: int) -> int:
+    event = f"flip:flip:IWM/SPY:{chat_id}"
+    message = NewMessage(idem_key(event, chat_id), event, chat_id, "flip",
+                         dt.date(2026, 3, 10), True, {"pair": "IWM/SPY"}, NOW)  # fmt: skip
+    enqueue(db.conn, [message], now=NOW)
+    return int(db.execute("SELECT id FROM outbox WHERE chat_id = ?", [chat_id]).fetchone()[0])
+
+
+def _status(db: sqlite_utils.Database, row_id: int) -> str:
+    return str(db.execute("SELECT status FROM outbox WHERE id = ?", [row_id]).fetchone()[0])
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_live_senders_row_is_left_alone(db: sqlite_utils.Database) -> None:
+    row = _row(db, 1)
+    assert claim(db, row)
+    assert requeue_inflight(db) == 0  # this process is alive and may be sending it
+    assert _status(db, row) == "sending"
+
+
+def test_a_dead_senders_row_goes_back_to_pending(db: sqlite_utils.Database) -> None:
+    row = _row(db, 2)
+    assert claim(db, row)
+    db.conn.execute("UPDATE outbox SET claimed_by = ? WHERE id = ?", [_dead_pid(), row])
+    assert requeue_inflight(db) == 1
+    assert _status(db, row) == "pending"
+
+
+def test_an_expired_claim_goes_back_even_if_the_pid_lives(db: sqlite_utils.Database) -> None:
+    row = _row(db, 3)
+    assert claim(db, row)
+    db.conn.execute("UPDATE outbox SET claimed_at = '2020-01-01T00:00:00' WHERE id = ?", [row])
+    assert requeue_inflight(db) == 1
+    assert _status(db, row) == "pending"
