@@ -56,8 +56,13 @@ def quadrant_tails(
     ]
     if benchmark not in cut.columns or not names:
         return {}
-    levels = leg_levels(cut, names, universe, asof)
-    present = [s for s in names if levels[s].notna().any()]
+    baskets = [s for s in names if universe is not None and universe.basket(s) is not None]
+    plain = [s for s in names if s not in baskets]
+    levels = cut[plain]
+    if baskets:  # basket levels are built; plain symbols are a cheap column slice
+        levels = pd.concat([levels, leg_levels(cut, baskets, universe, asof)], axis=1)
+    has_data = levels.notna().any()
+    present = [s for s in names if bool(has_data[s])]
     ratio = levels[present].div(cut[benchmark], axis=0)
     trails = quadrant_trails(ratio, [benchmark] * len(present), params)
     return {k: v for k, v in trails.items() if v.current is not None}
