@@ -112,6 +112,8 @@ class Sender:
         # an outage are not the message's fault: they do not count towards max_attempts.
         self._down_since: dt.datetime | None = None
         self._charts: dict[tuple[str, dt.date], bytes | None] = {}
+        # While Telegram fails, the next moment one row may probe it again.
+        self._probe_at = dt.datetime.min.replace(tzinfo=dt.UTC)
 
     async def drain(self, *, wait: float = 0.0) -> DrainReport:
         """Send every due row, batch by batch; wait up to ``wait`` s for rows retried later."""
@@ -119,9 +121,17 @@ class Sender:
         async with self._lock:
             limit = self.clock() + dt.timedelta(seconds=wait)
             while True:
+                if self._down_since is not None and self._probe_at > self.clock():
+                    # Telegram is failing: wait for the next probe instead of trying (and
+                    # failing) every pending row in turn.
+                    if self._probe_at > limit:
+                        return report
+                    await self.sleep((self._probe_at - self.clock()).total_seconds())
                 rows = due_rows(self.services.db, self.clock(), self.batch)
                 for row in rows:
                     await self._deliver(row, report)
+                    if self._down_since is not None:
+                        break  # that call failed: the rest wait for the next probe
                 if rows:
                     continue
                 upcoming = next_due(self.services.db)
@@ -189,9 +199,11 @@ class Sender:
             # as long as the outage has lasted so far (capped), and do not count the attempt.
             wait = min(max(now - self._down_since, BACKOFF_BASE), BACKOFF_CAP)
             release(db, row.id, not_before=now + wait, error=error, refund=True)
+            self._probe_at = now + wait
             report.retried += 1
             return
         self._down_since = now
+        self._probe_at = now + backoff(attempts)
         if attempts >= self.max_attempts:
             log.error("row %s: giving up after %d attempts: %s", row.id, attempts, error)
             mark_dead(db, row.id, f"network: gave up after {attempts} attempts: {error}")
