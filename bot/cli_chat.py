@@ -17,6 +17,10 @@ from bot.registry import Reply, UserError
 from bot.services import Services
 
 USER_ERROR_EXIT = 2
+AsofOption = Annotated[str | None, typer.Option(help="Answer as of DATE (YYYY-MM-DD).")]
+ChartDirOption = Annotated[
+    Path | None, typer.Option("--chart-dir", help="Write charts into this folder.")
+]
 
 
 def _chart_name(text: str, session_hint: str) -> str:
@@ -59,13 +63,10 @@ def register(app: typer.Typer) -> None:
         text: Annotated[
             str, typer.Argument(help='A command as typed in Telegram, e.g. "/ticker IWM".')
         ],
-        asof: Annotated[str | None, typer.Option(help="Answer as of DATE (YYYY-MM-DD).")] = None,
-        chart_dir: Annotated[
-            Path | None, typer.Option("--chart-dir", help="Write charts into this folder.")
-        ] = None,
+        asof: AsofOption = None,
+        chart_dir: ChartDirOption = None,
     ) -> None:
         """Answer one chat command in plain text (charts go to --chart-dir)."""
-
         day = date_option(asof)
         _, services = load()
         try:
@@ -76,13 +77,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command("console")
     def console(
-        asof: Annotated[str | None, typer.Option(help="Answer as of DATE (YYYY-MM-DD).")] = None,
-        chart_dir: Annotated[
-            Path | None, typer.Option("--chart-dir", help="Write charts into this folder.")
-        ] = None,
+        asof: AsofOption = None,
+        chart_dir: ChartDirOption = None,
     ) -> None:
         """An interactive chat with the bot in the terminal (also reads piped stdin)."""
-
         day = date_option(asof)
         _, services = load()
         asyncio.run(_console(services, day, chart_dir))

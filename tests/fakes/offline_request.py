@@ -43,15 +43,8 @@ class NetworkCallAttempted(RuntimeError):
     """Raised by ``OfflineRequest``: the code under test tried to reach Telegram."""
 
 
-class OfflineRequest(BaseRequest):
-    """A request layer that refuses every call; ``attempts`` lists ``(method, params)``.
-
-    python-telegram-bot wraps the error in ``NetworkError``, and a handler error may be
-    swallowed by the application, so assert ``attempts == []`` where it matters.
-    """
-
-    def __init__(self) -> None:
-        self.attempts: list[tuple[str, dict[str, Any]]] = []
+class _LocalRequest(BaseRequest):
+    """A request layer with nothing to open or close and no read timeout (no network)."""
 
     @property
     def read_timeout(self) -> float | None:
@@ -63,6 +56,17 @@ class OfflineRequest(BaseRequest):
 
     async def shutdown(self) -> None:
         """Nothing to release."""
+
+
+class OfflineRequest(_LocalRequest):
+    """A request layer that refuses every call; ``attempts`` lists ``(method, params)``.
+
+    python-telegram-bot wraps the error in ``NetworkError``, and a handler error may be
+    swallowed by the application, so assert ``attempts == []`` where it matters.
+    """
+
+    def __init__(self) -> None:
+        self.attempts: list[tuple[str, dict[str, Any]]] = []
 
     async def do_request(
         self,
@@ -80,22 +84,11 @@ class OfflineRequest(BaseRequest):
         raise NetworkCallAttempted(f"offline test tried to call {api_method}")
 
 
-class FakeRequest(BaseRequest):
+class FakeRequest(_LocalRequest):
     """A request layer answered by ``fake.answer`` in-process (the fake need not be started)."""
 
     def __init__(self, fake: FakeBotApi) -> None:
         self.fake = fake
-
-    @property
-    def read_timeout(self) -> float | None:
-        """No read timeout: nothing is read from a network."""
-        return None
-
-    async def initialize(self) -> None:
-        """Nothing to set up."""
-
-    async def shutdown(self) -> None:
-        """Nothing to release."""
 
     async def do_request(
         self,
