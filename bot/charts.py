@@ -196,6 +196,7 @@ def quadrant_chart(trails: list[QuadrantTrail], benchmark: str, subtitle: str) -
             alpha=0.85,
             fontweight="bold",
         )
+    labels: list[tuple[str, float, float]] = []
     for trail in trails:
         points = [p for p in (*trail.tail, trail.current) if p is not None]
         color = QUADRANT_COLORS[points[-1].quadrant]
@@ -216,20 +217,70 @@ def quadrant_chart(trails: list[QuadrantTrail], benchmark: str, subtitle: str) -
             edgecolors=TEXT,
             zorder=5,
         )
-        ax.annotate(
-            trail.key,
-            (points[-1].strength, points[-1].momentum),
-            xytext=(6, 4),
-            textcoords="offset points",
-            color=TEXT,
-            fontsize=11,
-            fontweight="bold",
-        )
+        labels.append((trail.key, points[-1].strength, points[-1].momentum))
+    _place_labels(ax, labels)
     ax.set_xlabel("relative strength (100 = in line)", color=MUTED, fontsize=11)
     ax.set_ylabel("momentum", color=MUTED, fontsize=11)
     _titles(fig, f"Strength quadrant vs {benchmark}", subtitle)
     fig.subplots_adjust(left=0.1, right=0.975, top=0.82, bottom=0.13)
     return _png(fig)
+
+
+def _place_labels(ax: Axes, labels: list[tuple[str, float, float]], size: float = 11) -> None:
+    """Label points without overlaps: try spots around each point, nearest first, and keep the
+    first whose box touches no marker and no label placed before; a label pushed further out
+    gets a thin leader line to its point."""
+    ax.autoscale_view()
+    scale = DPI / 72.0  # pixels per point
+    height = size * 1.2 * scale
+    marker = 8.0 * scale
+    centres = [tuple(ax.transData.transform((x, y))) for _, x, y in labels]
+    placed = [(cx - marker, cy - marker, cx + marker, cy + marker) for cx, cy in centres]
+    extent = ax.get_window_extent()
+    frame = (extent.x0, extent.y0, extent.x1, extent.y1)
+    for (key, x, y), (px, py) in sorted(zip(labels, centres, strict=True), key=lambda i: -i[0][2]):
+        width = len(key) * size * 0.66 * scale
+        chosen, far = _spot(px, py, width, height, marker, placed, frame)
+        dx, dy = chosen
+        placed.append((px + dx, py + dy, px + dx + width, py + dy + height))
+        ax.annotate(
+            key,
+            (x, y),
+            xytext=(dx / scale, dy / scale),
+            textcoords="offset points",
+            color=TEXT,
+            fontsize=size,
+            fontweight="bold",
+            arrowprops={"arrowstyle": "-", "color": MUTED, "lw": 0.8} if far else None,
+        )
+
+
+def _spot(
+    px: float,
+    py: float,
+    width: float,
+    height: float,
+    gap: float,
+    placed: list[tuple[float, float, float, float]],
+    frame: tuple[float, float, float, float],
+) -> tuple[tuple[float, float], bool]:
+    """The first free offset for a label box around (px, py) inside ``frame`` (the axes, in
+    pixels), and whether it is far out."""
+    for ring, far in ((1.0, False), (2.6, True), (4.2, True)):
+        g = gap * ring
+        spots = [(g, -height / 2), (-width - g, -height / 2), (-width / 2, g),
+                 (-width / 2, -height - g), (g, g), (g, -height - g), (-width - g, g),
+                 (-width - g, -height - g)]  # fmt: skip
+        for dx, dy in spots:
+            box = (px + dx, py + dy, px + dx + width, py + dy + height)
+            inside = frame[0] <= box[0] and box[2] <= frame[2] and frame[1] <= box[1] <= frame[3]
+            if inside and not any(_overlap(box, other) for other in placed):
+                return (dx, dy), far
+    return (gap, -height / 2), False
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 async def cached_chart(
