@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from bot.settings import BUNDLED_DATA_DIR
+from bot.access import forget_admin_cache
+from bot.services import Services, build_services
+from bot.settings import BUNDLED_DATA_DIR, Settings
 from storage.db import open_db
 
 # python-telegram-bot 22 warns when RetryAfter.retry_after is an int; timedelta is the future
@@ -47,3 +49,17 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+def csv_services(database: Path, *, token: str, operators: frozenset[int]) -> Services:
+    """Services over the bundled csv sample and ``database``, with a test token and operators
+    (the group-admin cache is cleared, so no test sees another's admins)."""
+    forget_admin_cache()
+    settings = Settings(
+        telegram_bot_token=token,
+        database_path=database,
+        market_data_source="csv",
+        market_data_dir=BUNDLED_DATA_DIR,
+        operator_ids=operators,
+    )
+    return build_services(settings)

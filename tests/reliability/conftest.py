@@ -17,10 +17,9 @@ import sqlite_utils
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
-from bot.access import forget_admin_cache
 from bot.app import TIMEZONE, build_application, install_handlers
-from bot.services import Services, build_services
-from bot.settings import BUNDLED_DATA_DIR, load_settings
+from bot.services import Services
+from bot.settings import BUNDLED_DATA_DIR
 from jobs.refresh import refresh_prices
 from market.calendar import nyse
 from market.csv_provider import CsvProvider
@@ -28,6 +27,7 @@ from market.universe import load_universe
 from storage.chats import get_chat, update_settings, upsert_chat
 from storage.db import open_db
 from storage.subscriptions import subscribe
+from tests.conftest import csv_services
 from tests.fakes.botapi import FakeBotApi
 from tests.fakes.fixtures import builder_for, fake_botapi, polling  # noqa: F401
 from tests.fakes.offline_request import FakeRequest, OfflineBot
@@ -69,20 +69,9 @@ def db_path(prior_db_file: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def services(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+def services(db_path: Path) -> Iterator[Services]:
     """csv source over the bundled sample, one operator, a token-shaped token."""
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-    forget_admin_cache()
-    base = load_settings(environ={}, env_file=None)
-    settings = dataclasses.replace(
-        base,
-        telegram_bot_token=TOKEN,
-        database_path=db_path,
-        market_data_source="csv",
-        market_data_dir=BUNDLED_DATA_DIR,
-        operator_ids=frozenset({OPERATOR}),
-    )
-    built = build_services(settings)
+    built = csv_services(db_path, token=TOKEN, operators=frozenset({OPERATOR}))
     yield built
     built.db.conn.close()
 

@@ -3,18 +3,16 @@ Application against the Bot API fake, and a helper to run the daily pipeline."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
 
-from bot.access import forget_admin_cache
 from bot.app import build_application
 from bot.scheduler import run_pipeline
-from bot.services import Services, build_services
-from bot.settings import load_settings
+from bot.services import Services
+from tests.conftest import csv_services
 from tests.fake_prices import FakeProvider
 from tests.fakes.botapi import FakeBotApi
 from tests.fakes.fixtures import builder_for, fake_botapi, polling  # noqa: F401
@@ -25,19 +23,8 @@ OPERATOR = 999
 
 
 @pytest.fixture
-def services(tmp_path, sample_dir, monkeypatch) -> Services:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-    forget_admin_cache()
-    base = load_settings(environ={}, env_file=None)
-    settings = dataclasses.replace(
-        base,
-        telegram_bot_token="123:TEST",
-        database_path=tmp_path / "bot.db",
-        market_data_source="csv",
-        market_data_dir=sample_dir,
-        operator_ids=frozenset({OPERATOR}),
-    )
-    built = build_services(settings)
+def services(tmp_path) -> Services:
+    built = csv_services(tmp_path / "bot.db", token="123:TEST", operators=frozenset({OPERATOR}))
     yield built
     built.db.conn.close()
 
