@@ -4,20 +4,16 @@ at most twice). A real `python -m bot daily` process against the Bot API fake.""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import datetime as dt
-import os
 import signal
-import sys
 from pathlib import Path
 
 import pytest
 
-from storage.chats import get_chat, update_settings, upsert_chat
 from storage.db import open_db
 from storage.outbox import counts
-from storage.subscriptions import subscribe
-from tests.subscriptions.conftest import FLIP_DAY, flip_messages
+from tests.reliability.conftest import add_subscriber
+from tests.reliability.crash import env_for, start_daily
+from tests.subscriptions.conftest import flip_messages
 
 CHATS = (801, 802, 803, 804, 805)
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,21 +21,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _prepare(path: Path) -> None:
     db = open_db(path)
-    now = dt.datetime.now(dt.UTC)
     for chat_id in CHATS:
-        upsert_chat(db, chat_id, "private", now=now)
-        subscribe(db, chat_id, "IWM/SPY", "pair", now=now)
-        chat = get_chat(db, chat_id)
-        update_settings(db, dataclasses.replace(chat, digest=False), now=now)
+        add_subscriber(db, chat_id)
     db.conn.close()
-
-
-async def _daily(env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "daily", "--asof", FLIP_DAY.isoformat(),
-        env=env, cwd=env["HOME"],
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
 
 
 @pytest.mark.timeout(120)
@@ -54,21 +38,10 @@ async def test_sigkill_mid_batch_repeats_at_most_the_in_flight_message(
     fake = fake_botapi
     database = tmp_path / "crash.db"
     _prepare(database)
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path),
-        "PYTHONPATH": str(ROOT),
-        "PTB_TIMEDELTA": "true",
-        "TELEGRAM_BOT_TOKEN": fake.token,
-        "TELEGRAM_API_URL": fake.base_url,
-        "DATABASE_PATH": str(database),
-        "MARKET_DATA_SOURCE": "csv",
-        "MARKET_DATA_DIR": str(sample_dir),
-        "LOG_LEVEL": "WARNING",
-    }
+    env = env_for(fake, database, tmp_path)
     fake.delay = 2.0
     fake.delay_after_delivery = True  # delivered, but the answer is slow: a kill leaves doubt
-    first = await _daily(env)
+    first = await start_daily(env)
     await fake.wait_for(lambda: len(fake.delivered) >= 2, timeout=60)
     first.send_signal(signal.SIGKILL)
     await first.wait()
@@ -77,7 +50,7 @@ async def test_sigkill_mid_batch_repeats_at_most_the_in_flight_message(
     assert before < len(CHATS)
 
     fake.delay = 0.0
-    second = await _daily(env)
+    second = await start_daily(env)
     _out, err = await asyncio.wait_for(second.communicate(), timeout=60)
     assert second.returncode == 0, err.decode()
     per_chat = {c: len(flip_messages(fake, c)) for c in CHATS}
