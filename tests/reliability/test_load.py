@@ -64,16 +64,16 @@ async def test_hundred_users_short(app, fake, capsys):
 
 @pytest.fixture
 def no_overall_cap(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Lift the bot's overall 29 msg/s send limit (Telegram's) before the app is built."""
+    """Lift the bot's overall 28 msg/s send limit (Telegram's ~30) before the app is built."""
     monkeypatch.setattr("bot.app.OVERALL_RATE", 1_000_000)
 
 
 @pytest.mark.timeout(300)
 async def test_hundred_users_without_the_telegram_cap(no_overall_cap, app, fake, capsys):
-    """The same load with the 29 msg/s cap lifted: what the bot itself adds per reply. With
+    """The same load with the 28 msg/s cap lifted: what the bot itself adds per reply. With
     the cap, 100 users who never pause ask for more than Telegram lets a bot send, so replies
     queue in the rate limiter (the figure above)."""
-    await _load(app, fake, 8.0, capsys, label="load without the 29 msg/s cap")
+    await _load(app, fake, 8.0, capsys, label="load without the 28 msg/s cap")
 
 
 @pytest.mark.slow
