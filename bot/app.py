@@ -8,7 +8,7 @@ and ``set_my_commands`` at start-up.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,7 +29,7 @@ from telegram.ext import (
 from bot.context import SERVICES_KEY, services_of
 from bot.dispatch import run_command
 from bot.errors import on_error
-from bot.fetcher import NotStored, fetcher_of
+from bot.fetcher import Done, FetchFailure, NotStored, fetcher_of
 from bot.handlers import HANDLER_MODULES
 from bot.readapi import not_found_text
 from bot.registry import Command, Reply, Request, UserError, load_commands, load_modules
@@ -161,14 +161,12 @@ async def answer_or_fetch(command: Command, request: Request) -> Reply:
         return Reply(fetching_html(missing.symbols))
 
 
-def _deliver_later(
-    command: Command, request: Request
-) -> Callable[[dict[str, str]], Awaitable[None]]:
-    async def done(failures: dict[str, str]) -> None:
+def _deliver_later(command: Command, request: Request) -> Done:
+    async def done(failures: dict[str, FetchFailure]) -> None:
         if request.bot is None:
             return
         if failures:
-            lines = [not_found_text(request.services, s, why) for s, why in failures.items()]
+            lines = [not_found_text(request.services, s, f) for s, f in failures.items()]
             reply = Reply(error_html(" ".join(lines)))
         else:
             try:

@@ -13,7 +13,8 @@ import difflib
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from bot.context import runtime
 from bot.services import Services
@@ -27,7 +28,16 @@ MISSING_TTL_SECONDS = 600.0
 MAX_PENDING = 20
 PROVIDER_KEY = "provider"  # services.extras override (tests, demos)
 
-Done = Callable[[dict[str, str]], Awaitable[None]]
+
+@dataclass(frozen=True)
+class FetchFailure:
+    """Why a symbol could not be fetched; ``unreachable``: the source failed, not the symbol."""
+
+    reason: str
+    unreachable: bool = False
+
+
+Done = Callable[[dict[str, FetchFailure]], Awaitable[None]]
 
 
 class NotStored(Exception):
@@ -46,8 +56,8 @@ def provider_for(services: Services, asof: dt.date | None) -> PriceProvider:
 
 async def fetch_now(
     services: Services, symbols: Sequence[str], *, asof: dt.date | None = None
-) -> dict[str, str]:
-    """Fetch and store ``symbols`` now; return failures (symbol -> reason)."""
+) -> dict[str, FetchFailure]:
+    """Fetch and store ``symbols`` now; return the failures."""
     now = dt.datetime.now(dt.UTC)
     expected = services.expected_session(now, asof)
     try:
@@ -61,29 +71,12 @@ async def fetch_now(
         )
     except Exception as exc:  # a broken source must not kill the fetcher
         log.warning("fetch of %s failed: %s", ",".join(symbols), exc)
-        return {s: "the price source failed" for s in symbols}
-    stored = set(report.latest)
-    failures = {s: report.failures.get(s, "no data at the source") for s in symbols}
-    return {s: why for s, why in failures.items() if s not in stored}
-
-
-# Causes that say nothing about the symbol itself: the source was unreachable, refused or
-# broke. Such symbols are not remembered as missing, and the user is told to try later.
-_TRANSIENT_MARKERS = (
-    "rate limited",
-    "network",
-    "dnserror",
-    "timeout",
-    "timed out",
-    "connection",
-    "the price source failed",
-)
-
-
-def is_transient(reason: str) -> bool:
-    """True when a fetch failure reason points at the source, not at the symbol."""
-    text = reason.lower()
-    return any(marker in text for marker in _TRANSIENT_MARKERS)
+        return {s: FetchFailure("the price source failed", unreachable=True) for s in symbols}
+    return {
+        s: FetchFailure(report.failures.get(s, "no data at the source"), s in report.unreachable)
+        for s in symbols
+        if s not in report.latest
+    }
 
 
 def close_matches(services: Services, text: str, limit: int = 4) -> list[str]:
@@ -98,7 +91,7 @@ class Fetcher:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self._tasks: dict[str, asyncio.Task[dict[str, str]]] = {}
+        self._tasks: dict[str, asyncio.Task[dict[str, FetchFailure]]] = {}
         self._missing: dict[str, float] = {}
         self._waiters: set[asyncio.Task[None]] = set()
 
@@ -107,12 +100,12 @@ class Fetcher:
         seen = self._missing.get(symbol)
         return seen is not None and self.clock() - seen < MISSING_TTL_SECONDS
 
-    def note_missing(self, failures: dict[str, str]) -> None:
+    def note_missing(self, failures: Mapping[str, FetchFailure]) -> None:
         """Remember symbols the source does not have (answered from memory for a while);
         failures caused by the source being unreachable are not remembered."""
         now = self.clock()
-        for symbol, reason in failures.items():
-            if not is_transient(reason):
+        for symbol, failure in failures.items():
+            if not failure.unreachable:
                 self._missing[symbol] = now
 
     def busy(self) -> bool:
@@ -139,7 +132,7 @@ class Fetcher:
 
     def _task_for(
         self, services: Services, symbol: str, asof: dt.date | None
-    ) -> asyncio.Task[dict[str, str]]:
+    ) -> asyncio.Task[dict[str, FetchFailure]]:
         task = self._tasks.get(symbol)
         if task is None:
             task = asyncio.get_running_loop().create_task(fetch_now(services, [symbol], asof=asof))
@@ -151,13 +144,14 @@ class Fetcher:
         self._tasks.pop(symbol, None)
 
     async def _wait(
-        self, tasks: list[asyncio.Task[dict[str, str]]], symbols: Sequence[str], done: Done
+        self, tasks: list[asyncio.Task[dict[str, FetchFailure]]], symbols: Sequence[str], done: Done
     ) -> None:
-        failures: dict[str, str] = {}
+        failures: dict[str, FetchFailure] = {}
         for result in await asyncio.gather(*tasks, return_exceptions=True):
             if isinstance(result, BaseException):
                 log.warning("background fetch crashed: %r", result)
-                failures.update({s: "the price source failed" for s in symbols})
+                broke = FetchFailure("the price source failed", unreachable=True)
+                failures.update(dict.fromkeys(symbols, broke))
             else:
                 failures.update(result)
         self.note_missing(failures)

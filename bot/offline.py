@@ -57,7 +57,7 @@ async def answer(
         failures = await fetch_now(services, missing.symbols, asof=asof)
         if failures:
             fetcher_of(services).note_missing(failures)
-            lines = (not_found_text(services, s, why) for s, why in failures.items())
+            lines = (not_found_text(services, s, f) for s, f in failures.items())
             raise UserError(" ".join(lines)) from None
         return await run_command(command, request)
 

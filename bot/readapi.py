@@ -24,7 +24,7 @@ from analytics.types import (
     UnknownSymbol,
 )
 from bot.context import runtime
-from bot.fetcher import NotStored, close_matches, fetcher_of, is_transient
+from bot.fetcher import FetchFailure, NotStored, close_matches, fetcher_of
 from bot.registry import UserError
 from bot.services import Services
 from market.symbols import SYMBOL_HELP, InvalidSymbol, normalize_symbol
@@ -157,10 +157,10 @@ def _alias(services: Services, name: str) -> str:
     return target if last_dates(services.db, [target]) else name
 
 
-def not_found_text(services: Services, name: str, reason: str = "") -> str:
+def not_found_text(services: Services, name: str, failure: FetchFailure | None = None) -> str:
     """Why ``name`` could not be fetched: a source outage (try later), or "not found" with
     close matches from the universe."""
-    if is_transient(reason):
+    if failure is not None and failure.unreachable:
         return (
             f"{name} could not be fetched right now (the price source did not answer); try later."
         )

@@ -39,6 +39,7 @@ class RefreshReport:
     failures: dict[str, str] = field(default_factory=dict)
     readjusted: tuple[str, ...] = ()
     rate_limited: bool = False
+    unreachable: frozenset[str] = frozenset()
 
     @property
     def ok(self) -> bool:
@@ -70,6 +71,7 @@ async def refresh_prices(
     fresh = [s for s in symbols if s not in before]
     failures: dict[str, str] = {}
     rate_limited = False
+    unreachable: set[str] = set()
     added: dict[str, int] = {s: 0 for s in symbols}
     readjusted: list[str] = []
 
@@ -77,6 +79,7 @@ async def refresh_prices(
         start = calendar.shift(min(before[s] for s in stored), -OVERLAP_SESSIONS)
         result = await provider.fetch(stored, start, expected, expected_last=expected)
         rate_limited |= result.rate_limited
+        unreachable |= result.unreachable
         failures.update(result.failures)
         stale = _readjusted(db, result)
         good = {s: b for s, b in result.bars.items() if s not in stale}
@@ -84,6 +87,7 @@ async def refresh_prices(
         if stale:
             full = await provider.fetch(stale, history_start, expected, expected_last=expected)
             rate_limited |= full.rate_limited
+            unreachable |= full.unreachable
             failures.update(full.failures)
             for symbol, bars in full.bars.items():
                 rows = bars_to_rows(symbol, bars, full.source, fetched_at)
@@ -94,6 +98,7 @@ async def refresh_prices(
     if fresh:
         result = await provider.fetch(fresh, history_start, expected, expected_last=expected)
         rate_limited |= result.rate_limited
+        unreachable |= result.unreachable
         failures.update(result.failures)
         _store(db, dict(result.bars), result.source, fetched_at, before, added)
 
@@ -105,6 +110,7 @@ async def refresh_prices(
         failures=failures,
         readjusted=tuple(sorted(readjusted)),
         rate_limited=rate_limited,
+        unreachable=frozenset(unreachable & set(failures)),
     )
 
 

@@ -21,12 +21,16 @@ class FetchResult:
 
     A symbol is in exactly one of ``bars`` or ``failures``. ``bars`` frames follow the
     contract above and cover ``start`` .. ``end`` (inclusive) as far as the source has data.
+    ``unreachable`` names the failed symbols whose failure says nothing about the symbol
+    itself (the source was down, refused or broke): ask again later rather than call them
+    unknown.
     """
 
     bars: Mapping[str, pd.DataFrame]
     failures: Mapping[str, str] = field(default_factory=dict)
     source: str = ""
     rate_limited: bool = False
+    unreachable: frozenset[str] = frozenset()
 
     @property
     def ok(self) -> bool:

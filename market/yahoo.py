@@ -89,12 +89,17 @@ class _Attempt:
     bars: dict[str, pd.DataFrame] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
     rate_limited: set[str] = field(default_factory=set)
+    unreachable: set[str] = field(default_factory=set)
     network: str | None = None
 
-    def fail(self, symbol: str, cause: str, *, rate_limited: bool = False) -> None:
+    def fail(
+        self, symbol: str, cause: str, *, rate_limited: bool = False, unreachable: bool = False
+    ) -> None:
         self.failures[symbol] = RATE_LIMITED if rate_limited else cause
         if rate_limited:
             self.rate_limited.add(symbol)
+        if rate_limited or unreachable:
+            self.unreachable.add(symbol)
 
 
 class YahooProvider:
@@ -154,7 +159,11 @@ class YahooProvider:
                 break
         failures = {**invalid, **last.failures}
         return FetchResult(
-            bars=bars, failures=failures, source=SOURCE, rate_limited=bool(last.rate_limited)
+            bars=bars,
+            failures=failures,
+            source=SOURCE,
+            rate_limited=bool(last.rate_limited),
+            unreachable=frozenset(last.unreachable),
         )
 
     def _attempt(
@@ -181,7 +190,8 @@ class YahooProvider:
         except YFRateLimitError:
             return _all_failed(symbols, RATE_LIMITED, rate_limited=True)
         except Exception as exc:
-            return _all_failed(symbols, f"{type(exc).__name__}: {short_cause(str(exc))}")
+            cause = f"{type(exc).__name__}: {short_cause(str(exc))}"
+            return _all_failed(symbols, cause, unreachable=True)
         for message in capture.messages:
             log.debug("yfinance: %s", short_cause(message))
         errors = capture.symbol_errors()
@@ -258,15 +268,18 @@ def _fail_with_detail(result: _Attempt, symbol: str, cause: str, detail: str | N
     parts = [cause]
     if detail:
         parts.append(f"yfinance: {short_cause(detail)}")
-    if result.network and not (detail and _NETWORK_RE.search(detail)):
+    network_in_detail = bool(detail and _NETWORK_RE.search(detail))
+    if result.network and not network_in_detail:
         parts.append(f"network: {short_cause(result.network)}")
-    result.fail(symbol, "; ".join(parts))
+    result.fail(symbol, "; ".join(parts), unreachable=network_in_detail or bool(result.network))
 
 
-def _all_failed(symbols: Sequence[str], cause: str, *, rate_limited: bool = False) -> _Attempt:
+def _all_failed(
+    symbols: Sequence[str], cause: str, *, rate_limited: bool = False, unreachable: bool = False
+) -> _Attempt:
     result = _Attempt()
     for symbol in symbols:
-        result.fail(symbol, cause, rate_limited=rate_limited)
+        result.fail(symbol, cause, rate_limited=rate_limited, unreachable=unreachable)
     return result
 
 

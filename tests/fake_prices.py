@@ -46,6 +46,7 @@ class FakeProvider:
                 failures={s: "rate limited by Yahoo" for s in symbols},
                 source=self.name,
                 rate_limited=True,
+                unreachable=frozenset(symbols),
             )
         inner = CsvProvider(self.folder, asof=self.asof)
         result = await inner.fetch(symbols, start, end)

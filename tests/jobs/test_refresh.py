@@ -77,6 +77,7 @@ async def test_rate_limit_is_reported_as_such(db: sqlite_utils.Database, sample_
     report = await _refresh(db, provider, dt.date(2026, 4, 1))
     assert report.rate_limited
     assert set(report.failures) == set(SYMS)
+    assert report.unreachable == set(SYMS)
     assert last_dates(db) == {}
 
 

@@ -250,6 +250,7 @@ async def test_rate_limit_raised_is_reported_and_backs_off_longer(
 
     assert result.rate_limited
     assert result.failures == {"IWM": RATE_LIMITED, "SPY": RATE_LIMITED}
+    assert result.unreachable == {"IWM", "SPY"}
     assert delays == [4.0, 8.0]  # four times the ordinary 1 s, 2 s
 
 
@@ -267,6 +268,7 @@ async def test_exception_inside_yfinance_fails_every_symbol_without_url(
     cause = "RuntimeError: curl: (6) Could not resolve host for <url> more detail"
     assert result.failures == {"IWM": cause, "SPY": cause}
     assert not result.rate_limited
+    assert result.unreachable == {"IWM", "SPY"}  # the source broke, not the symbols
 
 
 async def test_retry_then_success(
@@ -402,6 +404,7 @@ async def test_unknown_symbol_404_is_named_in_failures(
     assert list(result.failures) == ["QQQ"]
     assert "no timezone found" in result.failures["QQQ"]
     assert not result.rate_limited
+    assert result.unreachable == frozenset()  # Yahoo answered: QQQ is really unknown
     assert result.bars["IWM"]["close"].tolist() == sample("IWM")["close"].tolist()
     assert fake_yahoo.unexpected == []
 
@@ -450,6 +453,7 @@ async def test_unreachable_yahoo_names_every_symbol(
         assert cause.startswith(NO_DATA)
         assert "DNSError" in cause
         assert "http" not in cause
+    assert result.unreachable == {"IWM", "SPY"}
     assert fake_yahoo.unexpected == []
 
 
