@@ -18,7 +18,7 @@ import sqlite_utils
 
 from analytics.rules import evaluate_rules
 from analytics.snapshot import build_snapshot
-from analytics.types import Event, Rule, Snapshot, Universe
+from analytics.types import Event, Snapshot, Universe
 from jobs.fanout import DEFAULT_RULES, fan_out, user_rule
 from jobs.refresh import refresh_prices
 from market.calendar import NyseCalendar
@@ -107,11 +107,6 @@ def load_history(
     """Stored closes of every universe symbol up to ``session`` (bounded history)."""
     start = calendar.shift(session, -HISTORY_SESSIONS)
     return load_closes(db, list(universe.all_symbols()), start=start, end=session)
-
-
-def current_rules(db: sqlite_utils.Database) -> list[Rule]:
-    """Default rules plus the user rules of every active chat."""
-    return [*DEFAULT_RULES, *(user_rule(r) for r in active_rules(db))]
 
 
 def process_session(

@@ -47,15 +47,6 @@ def mark_session_done(
     )
 
 
-def session_done(db: sqlite_utils.Database, session: dt.date, universe_hash: str) -> bool:
-    """True once the pipeline committed ``session`` for this universe."""
-    row = db.execute(
-        "SELECT 1 FROM sessions_done WHERE session = ? AND universe_hash = ?",
-        [session.isoformat(), universe_hash],
-    ).fetchone()
-    return row is not None
-
-
 def last_done_session(db: sqlite_utils.Database) -> dt.date | None:
     """The newest session the pipeline finished (any universe)."""
     row = db.execute("SELECT MAX(session) FROM sessions_done").fetchone()

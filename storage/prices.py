@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -150,17 +150,3 @@ def load_bars(db: sqlite_utils.Database, symbol: str, last: int | None = None) -
     )
     frame["date"] = pd.to_datetime(frame["date"])
     return frame.set_index("date").sort_index()
-
-
-def closes_on(
-    db: sqlite_utils.Database, symbol: str, dates: Sequence[dt.date]
-) -> Mapping[dt.date, float]:
-    """Stored closes of ``symbol`` on the given dates (missing dates are absent)."""
-    if not dates:
-        return {}
-    marks = ",".join("?" * len(dates))
-    rows = db.execute(
-        f"SELECT date, close FROM prices WHERE symbol = ? AND date IN ({marks})",
-        [symbol, *(d.isoformat() for d in dates)],
-    ).fetchall()
-    return {dt.date.fromisoformat(d): float(c) for d, c in rows}

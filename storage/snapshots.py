@@ -34,11 +34,3 @@ def load_snapshot(
         [session.isoformat(), universe_hash],
     ).fetchone()
     return None if row is None else dict(json.loads(row[0]))
-
-
-def latest_snapshot_session(db: sqlite_utils.Database, universe_hash: str) -> dt.date | None:
-    """The newest session with a stored snapshot for this universe."""
-    row = db.execute(
-        "SELECT MAX(session) FROM snapshots WHERE universe_hash = ?", [universe_hash]
-    ).fetchone()
-    return None if row is None or row[0] is None else dt.date.fromisoformat(row[0])
