@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo run test lint bench soak clean
+.PHONY: install demo run test lint bench bench-save soak clean
 
 install: $(STAMP)
 
@@ -28,8 +28,13 @@ demo: install
 run: install
 	$(BIN)/rotation-bot run
 
+# Writes bench/out/results.json (untracked); bench-save copies that run into the committed
+# record bench/results.json.
 bench: install
 	$(BIN)/python -m bench
+
+bench-save: install
+	$(BIN)/python -m bench.save
 
 soak: install
 	$(BIN)/pytest -q -m slow --timeout 1800

@@ -10,6 +10,8 @@ Monday-Sunday week, so a holiday Friday anchors on the Thursday, never on a futu
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 
@@ -44,11 +46,16 @@ def quadrant_codes(strength: np.ndarray, momentum: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(strength) | np.isnan(momentum), -1, codes)
 
 
+def week_numbers(index: pd.Index) -> np.ndarray:
+    """The Monday-Sunday week of each row, as comparable integers."""
+    return np.asarray(pd.DatetimeIndex(index).to_period("W-SUN").asi8)
+
+
 def week_end_rows(index: pd.Index) -> np.ndarray:
     """Rows that are the last session of their Monday-Sunday week (the last row included)."""
     if len(index) == 0:
         return np.array([], dtype="int64")
-    weeks = pd.DatetimeIndex(index).to_period("W-SUN").asi8
+    weeks = week_numbers(index)
     is_end = np.append(weeks[1:] != weeks[:-1], True)
     return np.flatnonzero(is_end)
 
@@ -72,45 +79,52 @@ def quadrant_trails(
     cols = np.arange(codes.shape[1])
     held = counted[np.clip(last, 0, None), cols] - counted[start, cols] + 1
     weekly = week_end_rows(ratio.index)
+    # Dates and weeks of every row, once per call (not once per column: 2000 members).
+    calendar = (_dates(ratio.index), week_numbers(ratio.index), weekly)
     out: dict[str, QuadrantTrail] = {}
     for j, key in enumerate(ratio.columns):
         out[str(key)] = _trail(
-            str(key), benchmarks[j], ratio.index, s_arr[:, j], m_arr[:, j], codes[:, j],
-            (int(last[j]), int(prev_row[j]), int(start[j]), int(held[j])),
-            weekly, params.tail_weeks,
+            str(key), benchmarks[j], calendar, s_arr[:, j], m_arr[:, j], codes[:, j],
+            (int(last[j]), int(prev_row[j]), int(start[j]), int(held[j])), params.tail_weeks,
         )  # fmt: skip
     return out
 
 
-def _point(index: pd.Index, s: np.ndarray, m: np.ndarray, c: np.ndarray, row: int) -> QuadrantPoint:
+def _dates(index: pd.Index) -> list[dt.date]:
+    return [to_date(ts) for ts in pd.DatetimeIndex(index)]
+
+
+def _point(
+    dates: list[dt.date], s: np.ndarray, m: np.ndarray, c: np.ndarray, row: int
+) -> QuadrantPoint:
     name = QUADRANTS[int(c[row])]
-    return QuadrantPoint(to_date(index[row]), float(s[row]), float(m[row]), name)  # type: ignore[arg-type]
+    return QuadrantPoint(dates[row], float(s[row]), float(m[row]), name)  # type: ignore[arg-type]
 
 
 def _trail(
     key: str,
     benchmark: str,
-    index: pd.Index,
+    calendar: tuple[list[dt.date], np.ndarray, np.ndarray],
     s: np.ndarray,
     m: np.ndarray,
     c: np.ndarray,
     rows: tuple[int, int, int, int],
-    weekly: np.ndarray,
     tail_weeks: int,
 ) -> QuadrantTrail:
     last, prev_row, start, held = rows
     if last < 0:
         return QuadrantTrail(key, benchmark, None, (), None, None)
+    dates, weeks, weekly = calendar
     ends = weekly[(weekly < last) & (c[weekly] >= 0)]
     # the current (possibly partial) week ends at the last close itself
-    ends = ends[index[ends].to_period("W-SUN") != index[last].to_period("W-SUN")]
+    ends = ends[weeks[ends] != weeks[last]]
     tail_rows = [*ends[-(tail_weeks - 1) :].tolist(), last] if tail_weeks > 1 else [last]
     return QuadrantTrail(
         key=key,
         benchmark=benchmark,
-        current=_point(index, s, m, c, last),
-        tail=tuple(_point(index, s, m, c, r) for r in tail_rows),
+        current=_point(dates, s, m, c, last),
+        tail=tuple(_point(dates, s, m, c, r) for r in tail_rows),
         previous=QUADRANTS[int(c[prev_row])] if prev_row >= 0 else None,
-        since=to_date(index[start]),
+        since=dates[start],
         sessions=held,
     )

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
-import telegram
-from telegram.constants import ChatMemberStatus
-from telegram.error import TelegramError
+if TYPE_CHECKING:  # telegram is imported where it is used: offline faces never load it
+    import telegram
 
-from bot.settings import Settings
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 ADMIN_CACHE_SECONDS = 60.0
-_ADMIN_STATUSES = frozenset({ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})
+# ChatMemberStatus.ADMINISTRATOR and .OWNER (a StrEnum: equal to these strings)
+ADMINISTRATOR = "administrator"
+OWNER = "creator"
+_ADMIN_STATUSES = frozenset({ADMINISTRATOR, OWNER})
 # (chat_id, user_id) -> (is_admin, monotonic time of the lookup)
 _admin_cache: dict[tuple[int, int], tuple[bool, float]] = {}
 
@@ -40,6 +43,8 @@ async def is_chat_admin(
     cached = _admin_cache.get(key)
     if cached is not None and time.monotonic() - cached[1] < ADMIN_CACHE_SECONDS:
         return cached[0]
+    from telegram.error import TelegramError
+
     try:
         member = await bot.get_chat_member(chat_id, user_id)
     except TelegramError as exc:
@@ -52,14 +57,16 @@ async def is_chat_admin(
 
 async def can_post(bot: telegram.Bot, channel_id: int) -> bool:
     """True when the bot's own membership in ``channel_id`` lets it post messages."""
+    from telegram.error import TelegramError
+
     try:
         member = await bot.get_chat_member(channel_id, bot.id)
     except TelegramError as exc:
         log.warning("cannot read own membership in %s: %s", channel_id, exc)
         return False
-    if member.status == ChatMemberStatus.OWNER:
+    if member.status == OWNER:
         return True
-    if member.status == ChatMemberStatus.ADMINISTRATOR:
+    if member.status == ADMINISTRATOR:
         return bool(getattr(member, "can_post_messages", True) is not False)
     return False
 

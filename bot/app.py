@@ -36,6 +36,7 @@ from bot.registry import Command, Reply, Request, UserError, load_commands, load
 from bot.render.common import error_html, fetching_html, unknown_command_html
 from bot.reply import request_from_update, send_reply
 from bot.services import Services
+from bot.warm import warm_up
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,10 @@ async def publish_commands(app: Application) -> None:
 
 async def _post_init(app: Application) -> None:
     await publish_commands(app)
+    services = app.bot_data.get(SERVICES_KEY)
+    if isinstance(services, Services):
+        # Before polling starts: the first user meets a built snapshot and a drawn chart.
+        await warm_up(services)
 
 
 async def _post_shutdown(app: Application) -> None:

@@ -7,14 +7,16 @@ import datetime as dt
 import re
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot.cli_common import date_option, fail, load
 from bot.offline import answer, reply_to_plain
-from bot.registry import Reply, UserError
-from bot.services import Services
+from bot.registry import Reply, UserError, all_commands, find, parse_command
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 USER_ERROR_EXIT = 2
 AsofOption = Annotated[str | None, typer.Option(help="Answer as of DATE (YYYY-MM-DD).")]
@@ -44,14 +46,22 @@ def _progress(message: str) -> None:
     typer.echo(message, err=True)
 
 
+def _draws_chart(text: str) -> bool:
+    parsed = parse_command(text)
+    command = find(all_commands(), parsed[0]) if parsed is not None else None
+    return command is not None and command.chart
+
+
 async def _ask(services: Services, text: str, asof: dt.date | None, chart_dir: Path | None) -> str:
-    reply = await answer(services, text, asof=asof, progress=_progress)
+    # Without --chart-dir no chart is drawn (nor matplotlib imported): text answers stay fast.
+    wanted = chart_dir is not None
+    reply = await answer(services, text, asof=asof, progress=_progress, charts=wanted)
     out = reply_to_plain(reply)
     path = write_chart(reply, chart_dir, text, asof)
     if path is not None:
         out += f"\nchart: {path}"
-    elif reply.photo is not None:
-        out += "\n(chart not written; pass --chart-dir DIR)"
+    elif not wanted and _draws_chart(text):
+        out += "\n(chart not drawn; pass --chart-dir DIR)"
     return out
 
 

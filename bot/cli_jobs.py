@@ -8,14 +8,16 @@ import datetime as dt
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot.cli_common import date_option, fail, load
 from bot.offline import html_to_plain
 from bot.render.alerts import alert_html, alert_line
-from jobs.replay import ReplaySummary, alert_pair, crosses_between, load_range, replay_dry
+
+if TYPE_CHECKING:  # imported by the commands that need them: `ask` loads none of this
+    from jobs.replay import ReplaySummary
 
 DELIVERY_WAIT_SECONDS = 120.0
 
@@ -50,7 +52,14 @@ def replay(
 ) -> None:
     """Replay the rules session by session over a range; one line per alert, then a summary."""
     from jobs.daily import StaleData
-    from jobs.replay import replay_live
+    from jobs.replay import (
+        ReplaySummary,
+        alert_pair,
+        crosses_between,
+        load_range,
+        replay_dry,
+        replay_live,
+    )
 
     first, last = date_option(start, "--start"), date_option(end, "--end")
     assert first is not None
@@ -135,7 +144,7 @@ async def run_demo(folder: Path, *, months: int, echo: Callable[[str], None]) ->
     from bot.sender import flip_chart, flip_closes
     from bot.services import build_services
     from bot.settings import load_settings
-    from jobs.replay import replay_live
+    from jobs.replay import load_range, replay_live
     from storage.chats import upsert_chat
     from storage.outbox import rows_for
     from storage.subscriptions import subscribe

@@ -21,12 +21,14 @@ async def answer(
     chat_id: int = 0,
     user_id: int = 0,
     progress: Callable[[str], None] | None = None,
+    charts: bool = True,
 ) -> Reply:
     """Run ``text`` ("/rotation 1m") through the registry as a console chat and return the reply.
 
     Raise UserError for anything the user typed wrong (not a command, unknown command, bad
     arguments). A symbol that is not stored yet is fetched right here (there is no reply path
-    to protect offline); ``progress`` is told about it first.
+    to protect offline); ``progress`` is told about it first. ``charts=False``: no chart
+    is drawn (the reply has no photo).
     """
     from bot.dispatch import run_command
     from bot.fetcher import NotStored, fetch_now, fetcher_of
@@ -48,6 +50,7 @@ async def answer(
         chat_type="console",
         user_id=user_id,
         asof=asof,
+        charts=charts,
     )
     try:
         return await run_command(command, request)

@@ -39,6 +39,8 @@ class Request:
     thread_id: int | None = None
     asof: dt.date | None = None
     bot: telegram.Bot | None = None
+    # False: the caller shows no chart (a text-only ``ask``), so none is drawn.
+    charts: bool = True
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from bot.context import services_of
 from bot.render.alerts import stale_html
 from bot.sender import DrainReport, Sender, utc_now
 from bot.services import Services
+from bot.warm import warm_up
 from jobs.daily import DailyResult, run_daily
 from jobs.schedule import missed_session, next_run, retry_at
 from market.provider import PriceProvider
@@ -180,6 +181,8 @@ async def job_daily(context: ContextTypes.DEFAULT_TYPE) -> None:
         await _handle_stale(context, services, data, outcome.result, now)
         return
     schedule_next(context.application, services, now)
+    if outcome.result.status == "done":
+        await warm_up(services)  # the new session's snapshot and chart, before anyone asks
 
 
 async def _handle_stale(

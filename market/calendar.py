@@ -8,9 +8,6 @@ import functools
 import warnings
 from zoneinfo import ZoneInfo
 
-import exchange_calendars as xcals
-import pandas as pd
-
 NEW_YORK = ZoneInfo("America/New_York")
 UTC = dt.UTC
 # exchange-calendars built without bounds covers about a year ahead only (MARKET-DATA.md):
@@ -20,19 +17,41 @@ _END_YEARS_AHEAD = 3
 
 
 class NyseCalendar:
-    """Session arithmetic over the XNYS calendar. All datetimes are timezone-aware."""
+    """Session arithmetic over the XNYS calendar. All datetimes are timezone-aware.
+
+    The schedule is built on first use: a command that needs no session arithmetic (a text
+    ``ask``) never imports exchange-calendars.
+    """
 
     def __init__(self, today: dt.date | None = None) -> None:
-        end_year = (today or dt.date.today()).year + _END_YEARS_AHEAD
+        self._end_year = (today or dt.date.today()).year + _END_YEARS_AHEAD
+
+    @functools.cached_property
+    def _schedule(self) -> tuple[list[dt.date], list[dt.datetime], dict[dt.date, int]]:
+        import exchange_calendars as xcals
+        import pandas as pd
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pandas deprecation noise from the library
-            self._cal = xcals.get_calendar("XNYS", start=_START, end=f"{end_year}-12-31")
-        schedule = self._cal.schedule
-        self._sessions: list[dt.date] = [ts.date() for ts in pd.DatetimeIndex(schedule.index)]
-        self._closes: list[dt.datetime] = [
+            cal = xcals.get_calendar("XNYS", start=_START, end=f"{self._end_year}-12-31")
+        schedule = cal.schedule
+        sessions: list[dt.date] = [ts.date() for ts in pd.DatetimeIndex(schedule.index)]
+        closes: list[dt.datetime] = [
             ts.to_pydatetime() for ts in pd.DatetimeIndex(schedule["close"]).tz_convert(UTC)
         ]
-        self._session_pos = {d: i for i, d in enumerate(self._sessions)}
+        return sessions, closes, {d: i for i, d in enumerate(sessions)}
+
+    @property
+    def _sessions(self) -> list[dt.date]:
+        return self._schedule[0]
+
+    @property
+    def _closes(self) -> list[dt.datetime]:
+        return self._schedule[1]
+
+    @property
+    def _session_pos(self) -> dict[dt.date, int]:
+        return self._schedule[2]
 
     def is_session(self, day: dt.date) -> bool:
         """True when NYSE trades on ``day``."""

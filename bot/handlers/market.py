@@ -5,15 +5,14 @@ Thin handlers: parse the arguments, read through bot.readapi, render, return a R
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import re
-from collections.abc import Awaitable, Callable
-
-from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes
+from collections.abc import Awaitable, Callable, Hashable
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from analytics.types import HORIZONS
-from bot.charts import cached_chart, price_chart, quadrant_chart, ratio_chart
 from bot.context import services_of
 from bot.readapi import (
     pair_view,
@@ -29,6 +28,10 @@ from bot.render.history import history_html, quadrant_html
 from bot.render.market import pair_html, ticker_html
 from bot.render.rotation import HORIZON_LABELS, rotation_caption, rotation_html
 from bot.services import Services
+
+if TYPE_CHECKING:  # telegram is imported where it is used: offline faces never load it
+    from telegram import Update
+    from telegram.ext import Application, ContextTypes
 
 MAX_ARGS_CHARS = 64
 DEFAULT_HORIZON = "1m"
@@ -87,6 +90,21 @@ def rotation_keyboard(horizon: str) -> Keyboard:
     return (switch, (("🔄 Refresh", f"rot:{horizon}:r"),))
 
 
+async def chart(
+    request: Request,
+    key: tuple[Hashable, ...],
+    session: dt.date,
+    draw: Callable[[ModuleType], bytes],
+) -> bytes | None:
+    """The PNG of ``draw(bot.charts)`` for ``key`` on ``session`` (cached), or None when the
+    request wants no chart (a text-only ``ask``): matplotlib is then never imported."""
+    if not request.charts:
+        return None
+    from bot import charts
+
+    return await charts.cached_chart(request.services, key, session, lambda: draw(charts))
+
+
 async def rotation_text(request: Request, horizon: str) -> Reply:
     """The scoreboard without the chart (button edits)."""
     snap = await snapshot_for(request.services, request.asof)
@@ -103,11 +121,11 @@ async def cmd_rotation(request: Request) -> Reply:
     lead = services.universe.pair(snap.lead_pair)
     view = await pair_view(services, lead.a, lead.b, request.asof)
     subtitle = f"ratio, 50-session average and ±1 % band · as of {snap.session} close"
-    photo = await cached_chart(
-        services,
+    photo = await chart(
+        request,
         ("ratio", lead.key),
         snap.session,
-        lambda: ratio_chart(view.series, lead.a, lead.b, subtitle),
+        lambda c: c.ratio_chart(view.series, lead.a, lead.b, subtitle),
     )
     html = rotation_html(snap, services.universe.headline, horizon)
     return Reply(
@@ -128,8 +146,8 @@ async def cmd_ticker(request: Request) -> Reply:
     [name] = require_stored(services, [name], TICKER_USAGE)
     view = await ticker_view(services, name, request.asof)
     subtitle = f"a year of closes, 50-session average · as of {view.session} close"
-    photo = await cached_chart(
-        services, ("price", name), view.session, lambda: price_chart(view.series, name, subtitle)
+    photo = await chart(
+        request, ("price", name), view.session, lambda c: c.price_chart(view.series, name, subtitle)
     )
     caption = f"<b>{esc(name)}</b>: a year of closes\n{asof_line(view.session)}"
     return Reply(ticker_html(view), photo=photo, caption=caption)
@@ -143,11 +161,11 @@ async def cmd_pair(request: Request) -> Reply:
     a, b = require_stored(services, [a, b], PAIR_USAGE)
     view = await pair_view(services, a, b, request.asof)
     subtitle = f"ratio, regime average and band · as of {view.session} close"
-    photo = await cached_chart(
-        services,
+    photo = await chart(
+        request,
         ("ratio", f"{a}/{b}"),
         view.session,
-        lambda: ratio_chart(view.series, a, b, subtitle),
+        lambda c: c.ratio_chart(view.series, a, b, subtitle),
     )
     caption = f"<b>{esc(a)} / {esc(b)}</b> ratio\n{asof_line(view.session)}"
     return Reply(pair_html(view, horizon), photo=photo, caption=caption)
@@ -163,8 +181,8 @@ async def cmd_quadrant(request: Request) -> Reply:
         raise UserError("Not enough history for the strength quadrant yet.", "/quadrant")
     bench = services.universe.benchmark
     subtitle = f"weekly tails, {snap.quadrant_params.tail_weeks} weeks · as of {snap.session} close"
-    photo = await cached_chart(
-        services, ("quadrant",), snap.session, lambda: quadrant_chart(trails, bench, subtitle)
+    photo = await chart(
+        request, ("quadrant",), snap.session, lambda c: c.quadrant_chart(trails, bench, subtitle)
     )
     params = snap.quadrant_params
     html = quadrant_html(snap.quadrants, bench, snap.session, params.ema, params.momentum_shift)
@@ -263,4 +281,6 @@ async def btn_rotation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 def install(app: Application) -> None:
     """Register the button handler (the catch-all for stale buttons is added by bot.app)."""
+    from telegram.ext import CallbackQueryHandler
+
     app.add_handler(CallbackQueryHandler(btn_rotation, pattern=r"^(rot:|help$)"))

@@ -11,28 +11,26 @@ import datetime as dt
 import logging
 import math
 from dataclasses import replace
-from typing import Any
-
-from telegram import Update
-from telegram.constants import ChatMemberStatus
-from telegram.error import TelegramError
-from telegram.ext import Application, ChatMemberHandler, ContextTypes, MessageHandler, filters
+from typing import TYPE_CHECKING, Any
 
 from analytics.rules import METRICS
-from bot.access import can_post, is_chat_admin
+from bot.access import ADMINISTRATOR, OWNER, can_post, is_chat_admin
 from bot.context import services_of
 from bot.registry import Command, Reply, Request, UserError
 from bot.render.alerts import digest_html, why_html
 from bot.render.format import esc
 from bot.render.format import metric as format_metric
 from bot.render.subscriptions import alerts_html, settings_html, subscriptions_html
-from bot.sender import utc_now
 from jobs.fanout import chat_pairs, digest_payload, zone
 from storage.chats import Chat, get_chat, migrate_chat, set_active, update_settings, upsert_chat
 from storage.db import transaction
 from storage.outbox import last_sent, rows_for
 from storage.rules import add_rule, chat_rules, delete_rule
 from storage.subscriptions import chat_subscriptions, subscribe, unsubscribe
+
+if TYPE_CHECKING:  # telegram is imported where it is used: offline faces never load it
+    from telegram import Update
+    from telegram.ext import Application, ContextTypes
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +44,13 @@ ALERT_USAGE = (
 SETTINGS_USAGE = (
     "/settings digest on|off|HH:MM · quiet HH:MM-HH:MM|off · tz Area/City · topic here|off"
 )
-_ACTIVE = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+# ChatMemberStatus.MEMBER, .ADMINISTRATOR and .OWNER (a StrEnum: equal to these strings)
+_ACTIVE = ("member", ADMINISTRATOR, OWNER)
+
+
+def utc_now() -> dt.datetime:
+    """The wall clock, timezone-aware."""
+    return dt.datetime.now(dt.UTC)
 
 
 def _targets_text(request: Request) -> str:
@@ -100,6 +104,8 @@ async def subscribe_channel(request: Request) -> Reply:
         raise UserError("Subscribe a channel from a private chat with me.", SUBSCRIBE_USAGE)
     name = request.args[0]
     target, kind = parse_target(request, request.args[1] if len(request.args) > 1 else None)
+    from telegram.error import TelegramError
+
     try:
         channel = await request.bot.get_chat(name)
     except TelegramError:
@@ -339,6 +345,8 @@ async def on_channel_post(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 def install(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Membership tracking, migrations, channel commands and the daily scheduler."""
+    from telegram.ext import ChatMemberHandler, MessageHandler, filters
+
     from bot.scheduler import install as install_scheduler
     from bot.services import Services
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -52,3 +55,45 @@ def test_console_reads_piped_stdin(env: Path) -> None:
     assert "Commands" in result.stdout
     assert "Flip history" in result.stdout
     assert "Which symbol?" in result.stderr
+
+
+LEAN_SCRIPT = """
+import json, sys
+from bot.cli import app
+try:
+    app(sys.argv[1:], prog_name="rotation-bot")
+except SystemExit:
+    pass
+heavy = ("telegram", "matplotlib", "yfinance", "exchange_calendars")
+heavy = [m for m in heavy if m in sys.modules]
+print("LOADED " + json.dumps(heavy))
+"""
+
+
+def _loaded_after(env: Path, *args: str) -> tuple[list[str], str]:
+    """Run the CLI in a fresh interpreter; which heavy libraries it imported, and its output."""
+    done = subprocess.run(
+        [sys.executable, "-c", LEAN_SCRIPT, *args],
+        cwd=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.startswith("LOADED "), done.stdout + done.stderr
+    return json.loads(last.removeprefix("LOADED ")), done.stdout
+
+
+def test_text_ask_imports_no_telegram_charts_or_yahoo(env: Path) -> None:
+    loaded, out = _loaded_after(env, "ask", "/ticker IWM")
+    assert "Last close" in out
+    assert "(chart not drawn; pass --chart-dir DIR)" in out
+    assert loaded == []
+
+
+def test_ask_with_a_chart_dir_does_draw(env: Path) -> None:
+    loaded, out = _loaded_after(env, "ask", "/ticker IWM", "--chart-dir", str(env / "c"))
+    assert "chart: " in out
+    assert "matplotlib" in loaded
+    assert "telegram" not in loaded
