@@ -13,7 +13,6 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from analytics.types import HORIZONS
-from bot.context import services_of
 from bot.readapi import (
     pair_view,
     parse_symbol,
@@ -31,7 +30,9 @@ from bot.services import Services
 
 if TYPE_CHECKING:  # telegram is imported where it is used: offline faces never load it
     from telegram import Update
-    from telegram.ext import Application, ContextTypes
+    from telegram.ext import Application
+
+    from bot.context import BotContext
 
 MAX_ARGS_CHARS = 64
 DEFAULT_HORIZON = "1m"
@@ -259,15 +260,14 @@ COMMANDS: tuple[Command, ...] = (
 # -- buttons -----------------------------------------------------------------------------
 
 
-async def btn_rotation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def btn_rotation(update: Update, context: BotContext) -> None:
     """Horizon switch / Refresh / Help buttons: edit the same message."""
     from bot.reply import edit_with, request_from_query
 
     query = update.callback_query
     if query is None or query.data is None:
         return
-    services = services_of(context)
-    request = request_from_query(services, update, context)
+    request = request_from_query(context.services, update, context)
     if query.data == "help":
         await edit_with(query, await cmd_help(request), "")
         return
