@@ -21,7 +21,7 @@ COMMANDS: tuple[Command, ...] = unique_commands(
 )
 
 #: What each module adds beside its commands (buttons, membership, migrations, channels).
-INSTALLS: tuple[Callable[[Application[Any, Any, Any, Any, Any, Any]], None], ...] = (  # noqa: F821
+INSTALLS: tuple[Callable[[Application[Any, Any, Any, Any, Any, Any]], None], ...] = (
     market.install,
     subscriptions.install,
 )
