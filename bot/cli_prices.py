@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from bot.cli_common import date_option, fail, load
+from bot.render.table import text_table
 from jobs.refresh import refresh_prices
 from market.symbols import InvalidSymbol, normalize_symbol
 from storage.prices import load_bars
@@ -78,17 +79,15 @@ def show(
     if bars.empty:
         raise fail(f"no prices stored for {name}; run: rotation-bot prices update {name}", 1)
     typer.echo(f"{name}: {len(bars)} sessions, last {bars.index[-1].date()}")
-    typer.echo(
-        f"{'date':<10} {'open':>12} {'high':>12} {'low':>12} {'close':>12} {'volume':>14}  source"
-    )
+    rows = []
     for day, row in zip(bars.index, bars.to_dict("records"), strict=True):
         cells = [_cell(row[c]) for c in ("open", "high", "low", "close")]
-        volume = "" if row["volume"] != row["volume"] else f"{row['volume']:,.0f}"
-        typer.echo(
-            f"{day.date()!s:<10} {cells[0]:>12} {cells[1]:>12} {cells[2]:>12} {cells[3]:>12} "
-            f"{volume:>14}  {row['source']}"
-        )
+        volume = row["volume"]
+        shown = "" if volume is None or volume != volume else f"{volume:,.0f}"
+        rows.append([str(day.date()), *cells, shown, str(row["source"])])
+    header = ["date", "open", "high", "low", "close", "volume", "source"]
+    typer.echo(text_table(header, rows, "lrrrrrl"))
 
 
-def _cell(value: float) -> str:
-    return "" if value != value else f"{value:,.4f}"
+def _cell(value: float | None) -> str:
+    return "" if value is None or value != value else f"{value:,.4f}"

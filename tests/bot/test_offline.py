@@ -135,3 +135,26 @@ async def test_no_data_before_history_starts(services: Services) -> None:
 
     with pytest.raises(UserError, match="No prices stored on or before 2020-01-01"):
         await answer(services, "/rotation", asof=dt.date(2020, 1, 1))
+
+
+async def test_pair_horizon_changes_what_the_answer_leads_with(services: Services) -> None:
+    plain = reply_to_plain(await answer(services, "/pair IWM/SPY 3m", asof=ASOF))
+    default = reply_to_plain(await answer(services, "/pair IWM SPY", asof=ASOF))
+    assert plain != default
+    second = plain.splitlines()[1]
+    assert re.fullmatch(
+        r"3M: (IWM ahead of SPY|SPY ahead of IWM) by \d+\.\d\d pp \(ratio .+\)", second
+    )
+    assert default.splitlines()[1].startswith("SPY leads since")
+    spreads = next(line for line in plain.splitlines() if " · 1D " in line)
+    assert spreads.startswith("3M ")
+
+
+async def test_rotation_score_says_which_pairs_and_horizons(services: Services) -> None:
+    plain = reply_to_plain(await answer(services, "/rotation", asof=ASOF))
+    line = next(line for line in plain.splitlines() if line.startswith("Spreads:"))
+    assert re.fullmatch(
+        r"Spreads: the challenger is ahead in most of these pairs over \d of 6 horizons"
+        r"( \((1D|1W|1M|3M|YTD|1Y)(, (1D|1W|1M|3M|YTD|1Y))*\))?\.",
+        line,
+    )
