@@ -158,3 +158,55 @@ async def test_rotation_score_says_which_pairs_and_horizons(services: Services) 
         r"( \((1D|1W|1M|3M|YTD|1Y)(, (1D|1W|1M|3M|YTD|1Y))*\))?\.",
         line,
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/pair IWM/SPY/QQQ", "A pair is two symbols, not three (IWM, SPY, QQQ)"),
+        ("/pair IWM SPY QQQ", "A pair is two symbols, not three"),
+        ("/history IWM", "Give two symbols, e.g. /history IWM/SPY."),
+        ("/pair IWM", "Give two symbols, e.g. /pair IWM/SPY."),
+        ("/pair IWM SPY 6m", "Unknown horizon “6m”"),
+    ],
+)
+async def test_pair_refusals_name_the_problem_and_the_command(
+    services: Services, text: str, expected: str
+) -> None:
+    with pytest.raises(UserError) as caught:
+        await answer(services, text, asof=ASOF)
+    assert expected in caught.value.message
+    assert caught.value.usage is not None
+    assert caught.value.usage.startswith(text.split()[0])
+
+
+@pytest.mark.parametrize("text", ["/ticker RUT", "/pair RUT SPX", "/history RUT/GSPC"])
+async def test_index_aliases_work_in_every_command(services: Services, text: str) -> None:
+    plain = reply_to_plain(await answer(services, text, asof=ASOF))
+    assert "^RUT" in plain
+
+
+async def test_class_shares_are_asked_for_in_yahoo_spelling(services: Services) -> None:
+    told: list[str] = []
+    with pytest.raises(UserError) as caught:
+        await answer(services, "/ticker brk.b", asof=ASOF, progress=told.append)
+    assert told == ["fetching BRK-B from the price source…"]
+    assert caught.value.message.startswith("BRK-B ")
+
+
+def test_subscribe_and_alert_pairs_take_aliases_and_share_classes() -> None:
+    from bot.handlers.subscriptions import pair_key
+    from market.universe import load_universe
+
+    universe = load_universe()
+    assert pair_key(universe, "rut/gspc") == "^RUT/^GSPC"
+    assert pair_key(universe, "RUT/SPX") == "^RUT/^GSPC"
+    assert pair_key(universe, "brk.b/spy") == "BRK-B/SPY"
+    assert pair_key(universe, "iwm/spy") == "IWM/SPY"
+    assert pair_key(universe, "<b>") == "<B>"
+
+
+async def test_start_lists_commands_once_and_points_to_help(services: Services) -> None:
+    plain = reply_to_plain(await answer(services, "/start"))
+    assert plain.count("/help") == 1
+    assert plain.rstrip().endswith("Every command with its arguments: /help")
