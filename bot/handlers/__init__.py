@@ -4,4 +4,5 @@ HANDLER_MODULES: tuple[str, ...] = (
     "bot.handlers.market",
     "bot.handlers.admin",
     "bot.handlers.subscriptions",
+    "bot.handlers.export",
 )
