@@ -17,6 +17,7 @@ SUBCOMMANDS = [
     ["daily"],
     ["replay"],
     ["demo"],
+    ["export"],
     ["prices"],
     ["prices", "update"],
     ["prices", "show"],
