@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine
+from http import HTTPStatus
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,10 +26,11 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest, RequestData
 
 from bot.context import SERVICES_KEY, services_of
 from bot.dispatch import run_command
-from bot.errors import on_error
+from bot.errors import TokenRefused, on_error
 from bot.fetcher import Done, FetchFailure, NotStored, fetcher_of
 from bot.handlers import HANDLER_MODULES
 from bot.readapi import not_found_text
@@ -70,11 +72,41 @@ def rate_limiter() -> AIORateLimiter:
     )
 
 
+class PollingRequest(HTTPXRequest):
+    """The getUpdates connection. PTB ends polling for good on a 401 (a revoked token) and the
+    bot goes deaf while the process lives; as a network error it is retried until the token
+    works again, and the error handler (bot.errors) says so once per window."""
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        code, payload = await super().do_request(
+            url,
+            method,
+            request_data,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+        )
+        if code == HTTPStatus.UNAUTHORIZED:
+            raise TokenRefused("Telegram refused the bot token (401 Unauthorized)")
+        return code, payload
+
+
 def build_application(services: Services, builder: ApplicationBuilder | None = None) -> Application:
     """The Application with Defaults, AIORateLimiter, every handler and start-up hooks."""
     chosen = builder if builder is not None else builder_for(services)
     app = (
         chosen.defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=TIMEZONE))
+        .get_updates_request(PollingRequest(connection_pool_size=1))
         .rate_limiter(rate_limiter())
         # Handle up to 8 updates at once: a slow chart does not hold everyone up, and replies
         # still reach the rate limiter in roughly arrival order when it is the bottleneck.

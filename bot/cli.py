@@ -7,6 +7,7 @@ import os
 import typer
 
 from bot import cli_chat, cli_jobs, cli_prices
+from bot.logs import install_excepthook
 
 # python-telegram-bot 22: RetryAfter.retry_after as a timedelta (the int form is deprecated).
 os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -27,6 +28,7 @@ cli_jobs.register(app)
 
 def main() -> None:
     """Console-script entry point."""
+    install_excepthook()
     app(prog_name="rotation-bot")
 
 
