@@ -16,9 +16,8 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import ContextTypes
 
-from bot.context import services_of
+from bot.context import BotContext
 from bot.logs import one_line, redact
 from bot.render.common import internal_error_html
 from bot.throttle import Throttle
@@ -75,7 +74,7 @@ def report_html(update: object, error: BaseException | None) -> str:
     )
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     """Log the error, report it to the operators, and tell the user it was logged."""
     error = context.error
     transient = isinstance(error, NetworkError) and not isinstance(error, BadRequest)
@@ -85,7 +84,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         telegram_trouble(error)  # type: ignore[arg-type]
         return
     log.error("update caused an error", exc_info=error)
-    services = services_of(context)
+    services = context.services
     report = report_html(update, error)
     for operator in sorted(services.settings.operator_ids):
         try:

@@ -14,8 +14,8 @@ from telegram import (
     Update,
 )
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext
 from bot.offline import html_to_plain
 from bot.registry import Keyboard, Reply, Request, split_args
 from bot.render.format import CAPTION_LIMIT, split_message, utf16_len
@@ -103,7 +103,7 @@ async def edit_with(query: CallbackQuery, reply: Reply, notice: str) -> None:
 def request_from_update(
     services: Services,
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     command: str,
     raw_args: str,
 ) -> Request:
@@ -127,8 +127,6 @@ def request_from_update(
     )
 
 
-def request_from_query(
-    services: Services, update: Update, context: ContextTypes.DEFAULT_TYPE
-) -> Request:
+def request_from_query(services: Services, update: Update, context: BotContext) -> Request:
     """A Request for a button press (no arguments; the data is parsed by the caller)."""
     return request_from_update(services, update, context, "button", "")
