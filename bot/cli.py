@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from bot import cli_chat, cli_jobs, cli_prices
+from bot import cli_chat, cli_export, cli_jobs, cli_prices
 from bot.logs import install_excepthook
 
 # python-telegram-bot 22: RetryAfter.retry_after as a timedelta (the int form is deprecated).
@@ -24,6 +24,7 @@ app = typer.Typer(
 app.add_typer(cli_prices.prices, name="prices")
 cli_chat.register(app)
 cli_jobs.register(app)
+cli_export.register(app)
 
 
 def main() -> None:
