@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli_common import date_option, fail, load
+from bot.cli_common import date_option, fail, load, telegram_errors
 from bot.offline import answer, reply_to_plain
 from bot.registry import Reply, UserError
 from bot.services import Services
@@ -114,7 +114,8 @@ def register(app: typer.Typer) -> None:
             settings.require_token()
         except SettingsError as exc:
             raise fail(str(exc)) from None
-        run_polling(services)
+        with telegram_errors():
+            run_polling(services)
 
 
 async def _console(services: Services, asof: dt.date | None, chart_dir: Path | None) -> None:

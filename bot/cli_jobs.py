@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli_common import date_option, fail, load
+from bot.cli_common import date_option, fail, load, telegram_errors
 from bot.offline import html_to_plain
 from bot.render.alerts import alert_html, alert_line
 from jobs.replay import ReplaySummary, alert_pair, crosses_between, load_range, replay_dry
@@ -34,7 +34,8 @@ def daily(
     day = date_option(asof, "--asof")
     settings, services = load()
     try:
-        outcome = asyncio.run(run_daily_cli(services, delivery_bot(settings), asof=day))
+        with telegram_errors():
+            outcome = asyncio.run(run_daily_cli(services, delivery_bot(settings), asof=day))
     except SettingsError as exc:
         raise fail(str(exc)) from None
     typer.echo(outcome.summary())
