@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import pandas as pd
@@ -23,55 +22,20 @@ from analytics.types import (
     SymbolStats,
     UnknownSymbol,
 )
-from bot.context import runtime
-from bot.fetcher import FetchFailure, NotStored, close_matches, fetcher_of
+from bot.fetcher import FetchFailure, NotStored, close_matches
 from bot.registry import UserError
 from bot.services import Services
-from market.symbols import SYMBOL_HELP, InvalidSymbol, normalize_symbol
+from market.symbols import SYMBOL_HELP, InvalidSymbol, normalize_symbol, resolve_alias
 from market.universe import universe_hash
 from storage.prices import last_dates, load_closes
 from storage.snapshots import load_snapshot
 
 CHART_SESSIONS = 252
 AVERAGE_SESSIONS = 50  # extra history so the chart's average starts on its first day
-CACHE_SIZE = 8
-# Common names for indexes whose Yahoo symbol has a caret.
-ALIASES = {
-    "RUT": "^RUT",
-    "SPX": "^GSPC",
-    "GSPC": "^GSPC",
-    "IXIC": "^IXIC",
-    "COMP": "^IXIC",
-    "VIX": "^VIX",
-    "TNX": "^TNX",
-    "IRX": "^IRX",
-}
 
 
 class NoData(UserError):
     """No prices stored at all (or none on or before ``asof``)."""
-
-
-class LruCache(OrderedDict[tuple[object, ...], object]):
-    """A small in-memory least-recently-used cache."""
-
-    def get_or_none(self, key: tuple[object, ...]) -> object | None:
-        """The cached value (marked recently used) or None."""
-        if key not in self:
-            return None
-        self.move_to_end(key)
-        return self[key]
-
-    def put(self, key: tuple[object, ...], value: object) -> None:
-        """Store ``value``, evicting the oldest entries past CACHE_SIZE."""
-        self[key] = value
-        self.move_to_end(key)
-        while len(self) > CACHE_SIZE:
-            self.popitem(last=False)
-
-
-def _cache(services: Services) -> LruCache:
-    return runtime(services, "readapi.cache", LruCache)
 
 
 def latest_session(services: Services, asof: dt.date | None) -> dt.date:
@@ -93,11 +57,11 @@ def latest_session(services: Services, asof: dt.date | None) -> dt.date:
 def universe_closes(services: Services, session: dt.date) -> pd.DataFrame:
     """Closes of every universe symbol up to ``session`` (cached; callers must not mutate)."""
     key = ("closes", session)
-    found = _cache(services).get_or_none(key)
+    found = services.snapshots.get_or_none(key)
     if isinstance(found, pd.DataFrame):
         return found
     frame = load_closes(services.db, list(services.universe.all_symbols()), end=session)
-    _cache(services).put(key, frame)
+    services.snapshots.put(key, frame)
     return frame
 
 
@@ -106,7 +70,7 @@ async def snapshot_for(services: Services, asof: dt.date | None) -> Snapshot:
     session = latest_session(services, asof)
     fingerprint = universe_hash(services.universe)
     key = ("snapshot", session, fingerprint)
-    found = _cache(services).get_or_none(key)
+    found = services.snapshots.get_or_none(key)
     if isinstance(found, Snapshot):
         return found
     stored = load_snapshot(services.db, session, fingerprint)
@@ -115,7 +79,7 @@ async def snapshot_for(services: Services, asof: dt.date | None) -> Snapshot:
     else:
         closes = universe_closes(services, session)
         snap = await asyncio.to_thread(build_snapshot, closes, services.universe, session)
-    _cache(services).put(key, snap)
+    services.snapshots.put(key, snap)
     return snap
 
 
@@ -141,7 +105,7 @@ def require_stored(services: Services, names: list[str], usage: str) -> list[str
     plain = [n for n in resolved if services.universe.basket(n) is None]
     stored = last_dates(services.db, plain)
     absent = [n for n in plain if n not in stored]
-    fetcher = fetcher_of(services)
+    fetcher = services.fetcher
     for name in absent:
         if fetcher.recently_missing(name):
             raise UserError(not_found_text(services, name), usage)
@@ -151,10 +115,9 @@ def require_stored(services: Services, names: list[str], usage: str) -> list[str
 
 
 def _alias(services: Services, name: str) -> str:
-    target = ALIASES.get(name)
-    if target is None or last_dates(services.db, [name]):
+    if services.universe.basket(name) is not None:
         return name
-    return target if last_dates(services.db, [target]) else name
+    return resolve_alias(name, lambda plain: bool(last_dates(services.db, [plain])))
 
 
 def not_found_text(services: Services, name: str, failure: FetchFailure | None = None) -> str:

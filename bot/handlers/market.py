@@ -10,11 +10,11 @@ import re
 from collections.abc import Awaitable, Callable
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler
 
 from analytics.types import HORIZONS
 from bot.charts import cached_chart, price_chart, quadrant_chart, ratio_chart
-from bot.context import services_of
+from bot.context import BotContext
 from bot.readapi import (
     pair_view,
     parse_symbol,
@@ -43,6 +43,8 @@ PAIR_USAGE = "/pair A B [1d|1w|1m|3m|ytd|1y]"
 HISTORY_USAGE = "/history [A/B]"
 CALLBACK_RE = re.compile(r"^rot:(1d|1w|1m|3m|ytd|1y)(:r)?$")
 _PAIR_WORDS = frozenset({"VS", "V", "VS.", "AGAINST"})
+# Something meant as a horizon (2y, 6m, 10d, mtd), told apart from a third symbol.
+_HORIZON_LIKE = re.compile(r"\d{1,3}[a-z]{1,6}|[a-z]td", re.IGNORECASE)
 
 
 def check_args(request: Request, usage: str, most: int) -> tuple[str, ...]:
@@ -69,11 +71,21 @@ def parse_horizon(text: str, usage: str) -> str:
 def parse_pair(services: Services, raw: str, usage: str) -> tuple[str, str, str | None]:
     """(A, B, horizon or None) from "A B", "A/B", "A vs B", optionally followed by a horizon."""
     words = [w for w in raw.replace("/", " ").split() if w.upper() not in _PAIR_WORDS]
+    command = usage.split()[0]
     horizon = None
     if len(words) == 3:
-        horizon = parse_horizon(words.pop(), usage)
+        last = words[-1]
+        if last.lower() in HORIZONS or _HORIZON_LIKE.fullmatch(last):
+            horizon = parse_horizon(words.pop(), usage)
+        else:
+            shown = ", ".join(w[:12] for w in words)
+            raise UserError(
+                f"A pair is two symbols, not three ({shown}); "
+                f"a horizon after them is one of {', '.join(HORIZONS)}.",
+                usage,
+            )
     if len(words) != 2:
-        raise UserError("Give two symbols, e.g. /pair IWM SPY.", usage)
+        raise UserError(f"Give two symbols, e.g. {command} IWM/SPY.", usage)
     a, b = (parse_symbol(services, w, usage) for w in words)
     if a == b:
         raise UserError(f"A pair needs two different symbols, not {a} twice.", usage)
@@ -246,15 +258,14 @@ COMMANDS: tuple[Command, ...] = (
 # -- buttons -----------------------------------------------------------------------------
 
 
-async def btn_rotation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def btn_rotation(update: Update, context: BotContext) -> None:
     """Horizon switch / Refresh / Help buttons: edit the same message."""
     from bot.reply import edit_with, request_from_query
 
     query = update.callback_query
     if query is None or query.data is None:
         return
-    services = services_of(context)
-    request = request_from_query(services, update, context)
+    request = request_from_query(context.services, update, context)
     if query.data == "help":
         await edit_with(query, await cmd_help(request), "")
         return

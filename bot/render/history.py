@@ -6,6 +6,7 @@ import datetime as dt
 
 from analytics.types import TRACK_MIN_SAMPLE, PairStats, QuadrantTrail, TrackRecord
 from bot.render.format import asof_line, esc, pct, plural, share, signed
+from bot.render.table import pre_table
 
 MAX_FLIPS = 24
 QUADRANT_ORDER = ("leading", "improving", "weakening", "lagging")
@@ -44,7 +45,7 @@ def history_html(stats: PairStats, session: dt.date) -> str:
         lines.append(asof_line(session))
         return "\n".join(lines)
     outcomes = {o.date: o for o in stats.track.outcomes}
-    rows = [f"{'date':<11}{'leader':<7}{'lasted':>7}{'+5':>9}{'+20':>9}{'+60':>9}"]
+    rows = []
     shown = flips[-MAX_FLIPS:]
     for flip in shown:
         who = stats.a if flip.direction == "A" else stats.b
@@ -54,12 +55,13 @@ def history_html(stats: PairStats, session: dt.date) -> str:
         outcome = outcomes.get(flip.date)
         fwd = outcome.forward if outcome else ()
         over = outcome.overlaps if outcome else ()
-        cells = "".join(
-            f"{_short(v) + (OVERLAP_MARK if i < len(over) and over[i] else ''):>9}"
+        cells = [
+            _short(v) + (OVERLAP_MARK if i < len(over) and over[i] else "")
             for i, v in enumerate((*fwd, None, None, None)[:3])
-        )
-        rows.append(f"{flip.date.isoformat():<11}{who[:6]:<7}{str(lasted) + mark:>7}{cells}")
-    lines.append("<pre>" + esc("\n".join(rows)) + "</pre>")
+        ]
+        rows.append([flip.date.isoformat(), who, f"{lasted}{mark}", *cells])
+    header = ["date", "leader", "lasted", "+5", "+20", "+60"]
+    lines.append(pre_table(header, rows, "llrrrr"))
     lines.append(
         "+5/+20/+60: how the new leader did against the old one that many sessions after the "
         f"flip (positive = it extended its lead); {OVERLAP_MARK} = the window ran past the next "
