@@ -11,7 +11,17 @@ from typing import TextIO
 # it appears (URLs logged by httpx, PTB debug output, exception texts, our own messages).
 TOKEN_RE = re.compile(r"(?<!\d)\d{5,12}:[A-Za-z0-9_-]{20,}")
 REDACTED = "<redacted-token>"
-_QUIET = ("httpx", "httpcore", "apscheduler", "yfinance", "peewee", "matplotlib", "telegram.ext")
+_QUIET = (
+    "httpx",
+    "httpcore",
+    "apscheduler",
+    "yfinance",
+    "peewee",
+    "matplotlib",
+    "telegram.ext",
+    # one INFO line per webhook request; refusals (4xx) stay visible at WARNING
+    "tornado.access",
+)
 
 
 def redact(text: str) -> str:
