@@ -7,6 +7,7 @@ import os
 import typer
 
 from bot import cli_chat, cli_export, cli_jobs, cli_prices
+from bot.logs import install_excepthook
 
 # python-telegram-bot 22: RetryAfter.retry_after as a timedelta (the int form is deprecated).
 os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -17,6 +18,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help: flags shown as flags (rich mode prints "--dry-run <bool>").
+    rich_markup_mode=None,
 )
 
 
@@ -28,6 +31,7 @@ cli_export.register(app)
 
 def main() -> None:
     """Console-script entry point."""
+    install_excepthook()
     app(prog_name="rotation-bot")
 
 
