@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli_common import date_option, fail, load
+from bot.cli_common import date_option, fail, load, telegram_errors
 from bot.offline import answer, reply_to_plain
 from bot.registry import Reply, UserError, all_commands, find, parse_command
 
@@ -19,9 +19,12 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 USER_ERROR_EXIT = 2
-AsofOption = Annotated[str | None, typer.Option(help="Answer as of DATE (YYYY-MM-DD).")]
+AsofOption = Annotated[
+    str | None, typer.Option(metavar="DATE", help="Answer as of DATE (YYYY-MM-DD).")
+]
 ChartDirOption = Annotated[
-    Path | None, typer.Option("--chart-dir", help="Write charts into this folder.")
+    Path | None,
+    typer.Option("--chart-dir", metavar="DIR", help="Write charts and files into this folder."),
 ]
 
 
@@ -42,6 +45,16 @@ def write_chart(
     return path
 
 
+def write_document(reply: Reply, folder: Path | None) -> Path | None:
+    """Write the reply's document (if any) into ``folder`` under its own name."""
+    if reply.document is None or folder is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / reply.document.filename
+    path.write_bytes(reply.document.data)
+    return path
+
+
 def _progress(message: str) -> None:
     typer.echo(message, err=True)
 
@@ -57,6 +70,11 @@ async def _ask(services: Services, text: str, asof: dt.date | None, chart_dir: P
     wanted = chart_dir is not None
     reply = await answer(services, text, asof=asof, progress=_progress, charts=wanted)
     out = reply_to_plain(reply)
+    if reply.document is not None:
+        target = write_document(reply, chart_dir)
+        if target is None:
+            return out + "\n(file not written; pass --chart-dir DIR, or use rotation-bot export)"
+        return out + f"\nfile: {target}"
     path = write_chart(reply, chart_dir, text, asof)
     if path is not None:
         out += f"\nchart: {path}"
@@ -96,17 +114,33 @@ def register(app: typer.Typer) -> None:
         asyncio.run(_console(services, day, chart_dir))
 
     @app.command("run")
-    def run() -> None:
-        """Run the Telegram bot (long polling; TELEGRAM_API_URL picks the Bot API server)."""
-        from bot.app import run_polling
+    def run(
+        webhook: Annotated[
+            bool | None,
+            typer.Option(
+                "--webhook/--polling",
+                help="Receive updates by webhook (WEBHOOK_* settings) or by long polling. "
+                "Default: webhook when WEBHOOK_URL is set.",
+            ),
+        ] = None,
+    ) -> None:
+        """Run the Telegram bot (long polling, or webhook behind a reverse proxy)."""
+        from bot.app import run_polling, run_webhook
         from bot.settings import SettingsError
+        from bot.webhook import webhook_config
 
         settings, services = load()
+        use_webhook = bool(settings.webhook_url) if webhook is None else webhook
         try:
             settings.require_token()
+            config = webhook_config(settings) if use_webhook else None
         except SettingsError as exc:
             raise fail(str(exc)) from None
-        run_polling(services)
+        with telegram_errors():
+            if config is not None:
+                run_webhook(services, config)
+            else:
+                run_polling(services)
 
 
 async def _console(services: Services, asof: dt.date | None, chart_dir: Path | None) -> None:

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli_common import date_option, fail, load
+from bot.cli_common import date_option, fail, load, telegram_errors
 from bot.offline import html_to_plain
 from bot.render.alerts import alert_html, alert_line
+from bot.render.format import plural
 
 if TYPE_CHECKING:  # imported by the commands that need them: `ask` loads none of this
     from jobs.replay import ReplaySummary
@@ -22,7 +23,10 @@ if TYPE_CHECKING:  # imported by the commands that need them: `ask` loads none o
 
 def daily(
     asof: Annotated[
-        str | None, typer.Option(help="Run for the last session on or before DATE (YYYY-MM-DD).")
+        str | None,
+        typer.Option(
+            metavar="DATE", help="Run for the last session on or before DATE (YYYY-MM-DD)."
+        ),
     ] = None,
 ) -> None:
     """Run the daily pipeline once (refresh, guard, snapshot, rules, outbox), deliver, exit."""
@@ -33,7 +37,8 @@ def daily(
     day = date_option(asof, "--asof")
     settings, services = load()
     try:
-        outcome = asyncio.run(run_daily_cli(services, delivery_bot(settings), asof=day))
+        with telegram_errors():
+            outcome = asyncio.run(run_daily_cli(services, delivery_bot(settings), asof=day))
     except SettingsError as exc:
         raise fail(str(exc)) from None
     typer.echo(outcome.summary())
@@ -42,8 +47,8 @@ def daily(
 
 
 def replay(
-    start: Annotated[str, typer.Option(help="First session (YYYY-MM-DD).")],
-    end: Annotated[str, typer.Option(help="Last session (YYYY-MM-DD).")],
+    start: Annotated[str, typer.Option(metavar="DATE", help="First session (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option(metavar="DATE", help="Last session (YYYY-MM-DD).")],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Queue nothing: every preset's default rules.")
     ] = False,
@@ -112,14 +117,18 @@ def summary_text(summary: ReplaySummary, lead_pair: str, *, dry_run: bool) -> st
     lines = [f"{summary.sessions} sessions, {summary.alerts} alerts ({kinds})"]
     for pair in sorted(summary.flips, key=lambda p: (p != lead_pair, p)):
         raw = summary.raw_crosses.get(pair)
-        crosses = f" vs {raw} raw 50-session crosses" if raw is not None else ""
-        lines.append(f"  {pair}: {summary.flips[pair]} confirmed flips{crosses}")
+        crosses = (
+            f" vs {plural(raw, 'raw trend cross', 'raw trend crosses')}" if raw is not None else ""
+        )
+        lines.append(f"  {pair}: {plural(summary.flips[pair], 'confirmed flip')}{crosses}")
     lines.append("dry run: nothing queued or sent" if dry_run else "messages queued in the outbox")
     return "\n".join(lines)
 
 
 def demo(
-    months: Annotated[int, typer.Option(min=1, max=24, help="How many months to replay.")] = 4,
+    months: Annotated[
+        int, typer.Option(min=1, max=24, metavar="N", help="How many months to replay.")
+    ] = 4,
 ) -> None:
     """Offline demo on the bundled data in a temporary database: alerts, answers, charts."""
     folder = Path(tempfile.mkdtemp(prefix="rotation-demo-"))

@@ -25,7 +25,12 @@ from bot.render.common import help_html, start_html
 from bot.render.format import asof_line, esc
 from bot.render.history import history_html, quadrant_html
 from bot.render.market import pair_html, ticker_html
-from bot.render.rotation import HORIZON_LABELS, rotation_caption, rotation_html
+from bot.render.rotation import (
+    HORIZON_LABELS,
+    ratio_subtitle,
+    rotation_caption,
+    rotation_html,
+)
 from bot.services import Services
 
 if TYPE_CHECKING:  # telegram is imported where it is used: offline faces never load it
@@ -42,6 +47,8 @@ PAIR_USAGE = "/pair A B [1d|1w|1m|3m|ytd|1y]"
 HISTORY_USAGE = "/history [A/B]"
 CALLBACK_RE = re.compile(r"^rot:(1d|1w|1m|3m|ytd|1y)(:r)?$")
 _PAIR_WORDS = frozenset({"VS", "V", "VS.", "AGAINST"})
+# Something meant as a horizon (2y, 6m, 10d, mtd), told apart from a third symbol.
+_HORIZON_LIKE = re.compile(r"\d{1,3}[a-z]{1,6}|[a-z]td", re.IGNORECASE)
 
 
 def check_args(request: Request, usage: str, most: int) -> tuple[str, ...]:
@@ -68,11 +75,21 @@ def parse_horizon(text: str, usage: str) -> str:
 def parse_pair(services: Services, raw: str, usage: str) -> tuple[str, str, str | None]:
     """(A, B, horizon or None) from "A B", "A/B", "A vs B", optionally followed by a horizon."""
     words = [w for w in raw.replace("/", " ").split() if w.upper() not in _PAIR_WORDS]
+    command = usage.split()[0]
     horizon = None
     if len(words) == 3:
-        horizon = parse_horizon(words.pop(), usage)
+        last = words[-1]
+        if last.lower() in HORIZONS or _HORIZON_LIKE.fullmatch(last):
+            horizon = parse_horizon(words.pop(), usage)
+        else:
+            shown = ", ".join(w[:12] for w in words)
+            raise UserError(
+                f"A pair is two symbols, not three ({shown}); "
+                f"a horizon after them is one of {', '.join(HORIZONS)}.",
+                usage,
+            )
     if len(words) != 2:
-        raise UserError("Give two symbols, e.g. /pair IWM SPY.", usage)
+        raise UserError(f"Give two symbols, e.g. {command} IWM/SPY.", usage)
     a, b = (parse_symbol(services, w, usage) for w in words)
     if a == b:
         raise UserError(f"A pair needs two different symbols, not {a} twice.", usage)
@@ -121,7 +138,7 @@ async def cmd_rotation(request: Request) -> Reply:
     snap = await snapshot_for(services, request.asof)
     lead = services.universe.pair(snap.lead_pair)
     view = await pair_view(services, lead.a, lead.b, request.asof)
-    subtitle = f"ratio, 50-session average and ±1 % band · as of {snap.session} close"
+    subtitle = f"{ratio_subtitle(view.stats)} · as of {snap.session} close"
     photo = await chart(
         request,
         ("ratio", lead.key),
@@ -161,7 +178,7 @@ async def cmd_pair(request: Request) -> Reply:
     a, b, horizon = parse_pair(services, request.raw_args, PAIR_USAGE)
     a, b = require_stored(services, [a, b], PAIR_USAGE)
     view = await pair_view(services, a, b, request.asof)
-    subtitle = f"ratio, regime average and band · as of {view.session} close"
+    subtitle = f"{ratio_subtitle(view.stats)} · as of {view.session} close"
     photo = await chart(
         request,
         ("ratio", f"{a}/{b}"),

@@ -13,7 +13,8 @@ import math
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from analytics.rules import METRICS
+from analytics.rules import METRICS, metric_name
+from analytics.types import Universe
 from bot.access import ADMINISTRATOR, OWNER, can_post, is_chat_admin
 from bot.registry import Command, Reply, Request, UserError
 from bot.render.alerts import digest_html, why_html
@@ -22,6 +23,7 @@ from bot.render.format import metric as format_metric
 from bot.render.subscriptions import alerts_html, settings_html, subscriptions_html
 from bot.services import utc_now
 from jobs.fanout import chat_pairs, digest_payload, zone
+from market.symbols import InvalidSymbol, normalize_symbol, resolve_alias
 from storage.chats import Chat, get_chat, migrate_chat, set_active, update_settings, upsert_chat
 from storage.db import transaction
 from storage.outbox import last_sent, rows_for
@@ -55,6 +57,18 @@ def _targets_text(request: Request) -> str:
     return f"presets: {', '.join(uni.presets)}; pairs: {', '.join(p.key for p in uni.pairs)}"
 
 
+def pair_key(universe: Universe, text: str) -> str:
+    """A typed pair as a universe key: upper case, aliases and share classes as in /pair
+    (RUT/GSPC -> ^RUT/^GSPC). Text that is not two symbols comes back upper-cased."""
+    known = set(universe.all_symbols())
+    sides = text.upper().split("/")
+    try:
+        names = [normalize_symbol(side) for side in sides]
+    except InvalidSymbol:
+        return text.upper()
+    return "/".join(resolve_alias(n, known.__contains__) for n in names)
+
+
 def parse_target(request: Request, text: str | None) -> tuple[str, str]:
     """(target, kind) for a preset name or a pair key; UserError listing the valid ones."""
     uni = request.services.universe
@@ -62,7 +76,7 @@ def parse_target(request: Request, text: str | None) -> tuple[str, str]:
         return DEFAULT_PRESET, "preset"
     if text.lower() in uni.presets:
         return text.lower(), "preset"
-    key = text.upper()
+    key = pair_key(uni, text)
     if any(p.key == key for p in uni.pairs):
         return key, "pair"
     raise UserError(
@@ -156,12 +170,19 @@ async def cmd_alert(request: Request) -> Reply:
         raise UserError(f"No alert {args[1][:12]} in this chat; see /alerts.", ALERT_USAGE)
     if len(args) != 4:
         raise UserError("Four arguments are needed.", ALERT_USAGE)
-    pair, metric, op, raw = args[0].upper(), args[1].lower(), args[2], args[3]
+    pair, metric, op, raw = (
+        pair_key(request.services.universe, args[0]),
+        args[1].lower(),
+        args[2],
+        args[3],
+    )
     pairs = [p.key for p in request.services.universe.pairs]
     if pair not in pairs:
         raise UserError(f"Unknown pair {pair[:40]}; valid: {', '.join(pairs)}.", ALERT_USAGE)
-    if metric not in METRICS:
+    known = metric_name(metric)
+    if known is None:
         raise UserError(f"Unknown metric {metric[:40]}; valid: {', '.join(METRICS)}.", ALERT_USAGE)
+    metric = known
     if op not in OPS:
         raise UserError(f"Unknown operator {op[:8]}; valid: {' '.join(OPS)}.", ALERT_USAGE)
     try:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from analytics.types import HORIZONS, PairStats, Snapshot
+from analytics.types import HORIZONS, PairStats, Regime, Snapshot
 from bot.render.format import asof_line, esc, pct, pp, signed
+from bot.render.table import pre_table
 
 HORIZON_LABELS = {"1d": "1D", "1w": "1W", "1m": "1M", "3m": "3M", "ytd": "YTD", "1y": "1Y"}
 HEADLINE_NAMES = {"^RUT": "Russell 2000", "^GSPC": "S&P 500", "^IXIC": "Nasdaq Comp."}
@@ -28,6 +29,22 @@ def regime_line(stats: PairStats) -> str:
     return text
 
 
+def band_text(regime: Regime) -> str:
+    """The band in force: "1 % band" or "1.47 % band (scaled to the pair's volatility)"."""
+    if regime.band is None:
+        return "band (not enough history yet)"
+    digits = 0 if not regime.scaled and round(regime.band * 100, 0) == regime.band * 100 else 2
+    size = pct(regime.band, digits).lstrip("+")
+    return f"{size} band" + (" (scaled to the pair's volatility)" if regime.scaled else "")
+
+
+def ratio_subtitle(stats: PairStats) -> str:
+    """Chart subtitle: "ratio, 50-session trend and ±1 % band"."""
+    regime = stats.regime
+    size = "" if regime.band is None else "±" + pct(regime.band, 2).lstrip("+") + " "
+    return f"ratio, {regime.window}-session trend and {size}band"
+
+
 def tags(stats: PairStats) -> list[str]:
     """Short tags: stretched, mixed basis."""
     out = []
@@ -39,9 +56,10 @@ def tags(stats: PairStats) -> list[str]:
 
 
 def spreads_line(stats: PairStats, selected: str) -> str:
-    """Every horizon's spread (pp), the selected one bold."""
+    """Every horizon's spread (pp): the selected one first and bold, then the others in order."""
+    order = [selected, *(h for h in HORIZONS if h != selected)]
     parts = []
-    for h in HORIZONS:
+    for h in order:
         value = pp(stats.spreads_pp.get(h))
         label = HORIZON_LABELS[h]
         parts.append(f"<b>{label} {value}</b>" if h == selected else f"{label} {value}")
@@ -49,32 +67,29 @@ def spreads_line(stats: PairStats, selected: str) -> str:
 
 
 def _headline(snap: Snapshot, headline: tuple[str, ...], horizon: str) -> list[str]:
-    rows = []
     columns = ["ytd"] if horizon == "ytd" else [horizon, "ytd"]
-    head = "".join(f"{HORIZON_LABELS[h]:>10}" for h in columns)
-    rows.append(f"{'':<14}{head}")
+    rows = []
     for symbol in headline:
         stats = snap.symbols.get(symbol)
-        name = HEADLINE_NAMES.get(symbol, symbol)[:13]
-        cells = "".join(f"{pct(stats.returns.get(h) if stats else None):>10}" for h in columns)
-        rows.append(f"{name:<14}{cells}")
+        name = HEADLINE_NAMES.get(symbol, symbol)
+        rows.append([name, *(pct(stats.returns.get(h) if stats else None) for h in columns)])
     if len(headline) >= 2:
         a, b = (snap.symbols.get(s) for s in headline[:2])
-        cells = ""
+        cells = []
         for h in columns:
             ra = a.returns.get(h) if a else None
             rb = b.returns.get(h) if b else None
-            spread = None if ra is None or rb is None else 100.0 * (ra - rb)
-            cells += f"{pp(spread):>10}"
-        rows.append(f"{'Small − large':<14}{cells}")
-    return ["<pre>" + esc("\n".join(rows)) + "</pre>"]
+            cells.append(pp(None if ra is None or rb is None else 100.0 * (ra - rb)))
+        rows.append(["Small − large", *cells])
+    header = ["", *(HORIZON_LABELS[h] for h in columns)]
+    return [pre_table(header, rows, "l" + "r" * len(columns))]
 
 
 def _pair_block(stats: PairStats, horizon: str) -> list[str]:
     lines = ["", f"<b>{esc(stats.label)}</b> <code>{esc(stats.key)}</code>"]
     lines.append(f"  {regime_line(stats)}")
     lines.append(f"  {spreads_line(stats, horizon)}")
-    extra = f"  ratio {pct(stats.ratio_vs_sma50)} vs its 50-session average"
+    extra = f"  ratio {pct(stats.ratio_vs_trend)} vs its {stats.regime.window}-session trend"
     extra += "".join(f" · {esc(t)}" for t in tags(stats))
     lines.append(extra)
     return lines
@@ -91,9 +106,20 @@ def _verdict(snap: Snapshot) -> list[str]:
     lines = [
         "",
         f"<b>Score</b>: {board.pairs_favouring_challenger} of {board.pairs_total} pairs led by "
-        f"the challenger; {board.horizons_favouring} of {board.horizons_total} horizons "
-        "favour challengers.",
+        f"the challenger (the first symbol of each pair above).",
     ]
+    if board.horizons_total:
+        favoured = [
+            HORIZON_LABELS[h]
+            for h in HORIZONS
+            if board.per_horizon_total.get(h, 0) > 0
+            and board.per_horizon.get(h, 0) * 2 > board.per_horizon_total[h]
+        ]
+        which = f" ({', '.join(favoured)})" if favoured else ""
+        lines.append(
+            f"Spreads: the challenger is ahead in most of these pairs over "
+            f"{board.horizons_favouring} of {board.horizons_total} horizons{which}."
+        )
     if board.prev_pairs_favouring_challenger is not None:
         delta = board.pairs_favouring_challenger - board.prev_pairs_favouring_challenger
         if delta:
@@ -101,9 +127,20 @@ def _verdict(snap: Snapshot) -> list[str]:
     if board.changed_pairs:
         lines.append("Flipped today: " + esc(", ".join(board.changed_pairs)))
     breadth = snap.breadth
-    if breadth.state is not None:
-        detail = ", ".join(f"{k}: {_side_name(k, v)}" for k, v in breadth.detail.items())
-        lines.append(f"<b>Breadth</b>: {esc(breadth.state)} ({esc(detail)})")
+    if breadth.state is not None and breadth.participation_pair is not None:
+        key = breadth.participation_pair
+        lines.append(
+            f"<b>Breadth</b>: {esc(breadth.state)} ({esc(key)}: "
+            f"{esc(_side_name(key, breadth.detail.get(key)))})"
+        )
+    if breadth.confirmation is not None and breadth.lead_state is not None:
+        others = [k for k in breadth.confirm_pairs if k != breadth.lead_pair]
+        detail = ", ".join(f"{k}: {_side_name(k, breadth.detail.get(k))}" for k in others)
+        lead = _side_name(breadth.lead_pair, breadth.lead_state).removesuffix(" leads")
+        lines.append(
+            f"{esc(lead)}'s lead in {esc(breadth.lead_pair)} is "
+            f"{esc(breadth.confirmation)} by breadth ({esc(detail)})"
+        )
     return lines
 
 
@@ -133,6 +170,6 @@ def rotation_caption(snap: Snapshot) -> str:
     if lead is None:
         return asof_line(snap.session)
     return (
-        f"<b>{esc(lead.key)}</b> ratio, 50-session average and regimes\n"
+        f"<b>{esc(lead.key)}</b> ratio, {lead.regime.window}-session trend and regimes\n"
         f"{regime_line(lead)}\n{asof_line(snap.session)}"
     )

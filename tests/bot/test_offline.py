@@ -24,7 +24,9 @@ async def test_rotation_full_answer_with_chart_and_buttons(services: Services) -
     assert "KRE/SPY" in plain
     assert "SMALLCAP_WINNERS/MAG7" in plain
     assert "SPY leads since 2026-03-10" in plain
-    assert re.search(r"Breadth: narrow", plain)
+    # RSP has led SPY since 2025-12-16: equal weight ahead of cap weight is broad participation
+    assert re.search(r"Breadth: broad \(RSP/SPY: RSP leads\)", plain)
+    assert "SPY's lead in IWM/SPY is not confirmed by breadth" in plain
     assert reply.photo is not None
     assert reply.photo.startswith(PNG)
     assert reply.keyboard is not None
@@ -84,7 +86,7 @@ async def test_pair_mixed_basis_says_so(services: Services) -> None:
 async def test_history_and_quadrant_and_help(services: Services) -> None:
     history = reply_to_plain(await answer(services, "/history", asof=ASOF))
     assert "2026-03-10" in history
-    assert "Hit rate" in history
+    assert "The new leader gained over the next 20 sessions" in history
     assert "as of 2026-03-31 close" in history
     other = reply_to_plain(await answer(services, "/history KRE/SPY", asof=ASOF))
     assert "KRE/SPY" in other
@@ -135,3 +137,78 @@ async def test_no_data_before_history_starts(services: Services) -> None:
 
     with pytest.raises(UserError, match="No prices stored on or before 2020-01-01"):
         await answer(services, "/rotation", asof=dt.date(2020, 1, 1))
+
+
+async def test_pair_horizon_changes_what_the_answer_leads_with(services: Services) -> None:
+    plain = reply_to_plain(await answer(services, "/pair IWM/SPY 3m", asof=ASOF))
+    default = reply_to_plain(await answer(services, "/pair IWM SPY", asof=ASOF))
+    assert plain != default
+    second = plain.splitlines()[1]
+    assert re.fullmatch(
+        r"3M: (IWM ahead of SPY|SPY ahead of IWM) by \d+\.\d\d pp \(ratio .+\)", second
+    )
+    assert default.splitlines()[1].startswith("SPY leads since")
+    spreads = next(line for line in plain.splitlines() if " · 1D " in line)
+    assert spreads.startswith("3M ")
+
+
+async def test_rotation_score_says_which_pairs_and_horizons(services: Services) -> None:
+    plain = reply_to_plain(await answer(services, "/rotation", asof=ASOF))
+    line = next(line for line in plain.splitlines() if line.startswith("Spreads:"))
+    assert re.fullmatch(
+        r"Spreads: the challenger is ahead in most of these pairs over \d of 6 horizons"
+        r"( \((1D|1W|1M|3M|YTD|1Y)(, (1D|1W|1M|3M|YTD|1Y))*\))?\.",
+        line,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/pair IWM/SPY/QQQ", "A pair is two symbols, not three (IWM, SPY, QQQ)"),
+        ("/pair IWM SPY QQQ", "A pair is two symbols, not three"),
+        ("/history IWM", "Give two symbols, e.g. /history IWM/SPY."),
+        ("/pair IWM", "Give two symbols, e.g. /pair IWM/SPY."),
+        ("/pair IWM SPY 6m", "Unknown horizon “6m”"),
+    ],
+)
+async def test_pair_refusals_name_the_problem_and_the_command(
+    services: Services, text: str, expected: str
+) -> None:
+    with pytest.raises(UserError) as caught:
+        await answer(services, text, asof=ASOF)
+    assert expected in caught.value.message
+    assert caught.value.usage is not None
+    assert caught.value.usage.startswith(text.split()[0])
+
+
+@pytest.mark.parametrize("text", ["/ticker RUT", "/pair RUT SPX", "/history RUT/GSPC"])
+async def test_index_aliases_work_in_every_command(services: Services, text: str) -> None:
+    plain = reply_to_plain(await answer(services, text, asof=ASOF))
+    assert "^RUT" in plain
+
+
+async def test_class_shares_are_asked_for_in_yahoo_spelling(services: Services) -> None:
+    told: list[str] = []
+    with pytest.raises(UserError) as caught:
+        await answer(services, "/ticker brk.b", asof=ASOF, progress=told.append)
+    assert told == ["fetching BRK-B from the price source…"]
+    assert caught.value.message.startswith("BRK-B ")
+
+
+def test_subscribe_and_alert_pairs_take_aliases_and_share_classes() -> None:
+    from bot.handlers.subscriptions import pair_key
+    from market.universe import load_universe
+
+    universe = load_universe()
+    assert pair_key(universe, "rut/gspc") == "^RUT/^GSPC"
+    assert pair_key(universe, "RUT/SPX") == "^RUT/^GSPC"
+    assert pair_key(universe, "brk.b/spy") == "BRK-B/SPY"
+    assert pair_key(universe, "iwm/spy") == "IWM/SPY"
+    assert pair_key(universe, "<b>") == "<B>"
+
+
+async def test_start_lists_commands_once_and_points_to_help(services: Services) -> None:
+    plain = reply_to_plain(await answer(services, "/start"))
+    assert plain.count("/help") == 1
+    assert plain.rstrip().endswith("Every command with its arguments: /help")
