@@ -29,6 +29,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest, RequestData
 
+from bot import charts as _charts  # noqa: F401 - the Telegram face draws: import it up front
 from bot import scheduler
 from bot.context import CONTEXT_TYPES, BotApplication, BotContext, BotData
 from bot.dispatch import run_command
