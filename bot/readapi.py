@@ -27,7 +27,7 @@ from bot.registry import UserError
 from bot.services import Services
 from market.symbols import SYMBOL_HELP, InvalidSymbol, normalize_symbol
 from market.universe import universe_hash
-from storage.prices import last_dates, load_closes
+from storage.prices import last_dates, latest_date, load_closes
 from storage.snapshots import load_snapshot
 
 CHART_SESSIONS = 252
@@ -51,18 +51,11 @@ class NoData(UserError):
 
 def latest_session(services: Services, asof: dt.date | None) -> dt.date:
     """The newest stored session (universe symbols) on or before ``asof``."""
-    symbols = list(services.universe.all_symbols())
-    marks = ",".join("?" * len(symbols))
-    sql = f"SELECT MAX(date) FROM prices WHERE symbol IN ({marks})"
-    params: list[str] = list(symbols)
-    if asof is not None:
-        sql += " AND date <= ?"
-        params.append(asof.isoformat())
-    row = services.db.execute(sql, params).fetchone()
-    if row is None or row[0] is None:
+    latest = latest_date(services.db, list(services.universe.all_symbols()), asof)
+    if latest is None:
         when = f" on or before {asof.isoformat()}" if asof else ""
         raise NoData(f"No prices stored{when} yet. Run: rotation-bot prices update")
-    return dt.date.fromisoformat(row[0])
+    return latest
 
 
 def universe_closes(services: Services, session: dt.date) -> pd.DataFrame:

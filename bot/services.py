@@ -10,8 +10,6 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import sqlite_utils
-
 from analytics.types import Universe
 from bot.access import AdminCache
 from bot.cache import LruCache
@@ -22,7 +20,7 @@ from market.calendar import NyseCalendar, nyse
 from market.csv_provider import CsvProvider
 from market.provider import PriceProvider
 from market.universe import load_universe
-from storage.db import open_db
+from storage.db import Database, open_db
 
 #: A price source for ``asof`` (None: the latest); ``asof`` hides csv rows after it.
 ProviderFactory = Callable[[dt.date | None], PriceProvider]
@@ -44,7 +42,7 @@ class Services:
     """
 
     settings: Settings
-    db: sqlite_utils.Database
+    db: Database
     calendar: NyseCalendar
     universe: Universe
     prices: ProviderFactory | None = None

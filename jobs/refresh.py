@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
-import sqlite_utils
 
 from market.calendar import NyseCalendar
 from market.provider import FetchResult, PriceProvider
+from storage.db import Database
 from storage.prices import (
     bars_to_rows,
     last_dates,
@@ -51,7 +51,7 @@ class RefreshReport:
 
 
 async def refresh_prices(
-    db: sqlite_utils.Database,
+    db: Database,
     provider: PriceProvider,
     calendar: NyseCalendar,
     symbols: Sequence[str],
@@ -115,7 +115,7 @@ async def refresh_prices(
 
 
 def _store(
-    db: sqlite_utils.Database,
+    db: Database,
     bars: dict[str, pd.DataFrame],
     source: str,
     fetched_at: dt.datetime,
@@ -130,7 +130,7 @@ def _store(
     upsert_prices(db, rows)
 
 
-def _readjusted(db: sqlite_utils.Database, result: FetchResult) -> list[str]:
+def _readjusted(db: Database, result: FetchResult) -> list[str]:
     """Symbols whose fetched closes disagree with stored closes on overlapping sessions."""
     if not result.bars:
         return []
