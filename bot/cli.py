@@ -6,7 +6,8 @@ import os
 
 import typer
 
-from bot import cli_chat, cli_jobs, cli_prices
+from bot import cli_chat, cli_export, cli_jobs, cli_prices
+from bot.logs import install_excepthook
 
 # python-telegram-bot 22: RetryAfter.retry_after as a timedelta (the int form is deprecated).
 os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -17,16 +18,20 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help: flags shown as flags (rich mode prints "--dry-run <bool>").
+    rich_markup_mode=None,
 )
 
 
 app.add_typer(cli_prices.prices, name="prices")
 cli_chat.register(app)
 cli_jobs.register(app)
+cli_export.register(app)
 
 
 def main() -> None:
     """Console-script entry point."""
+    install_excepthook()
     app(prog_name="rotation-bot")
 
 

@@ -11,15 +11,18 @@ from typing import Annotated
 
 import typer
 
-from bot.cli_common import date_option, fail, load
+from bot.cli_common import date_option, fail, load, telegram_errors
 from bot.offline import answer, reply_to_plain
 from bot.registry import Reply, UserError
 from bot.services import Services
 
 USER_ERROR_EXIT = 2
-AsofOption = Annotated[str | None, typer.Option(help="Answer as of DATE (YYYY-MM-DD).")]
+AsofOption = Annotated[
+    str | None, typer.Option(metavar="DATE", help="Answer as of DATE (YYYY-MM-DD).")
+]
 ChartDirOption = Annotated[
-    Path | None, typer.Option("--chart-dir", help="Write charts into this folder.")
+    Path | None,
+    typer.Option("--chart-dir", metavar="DIR", help="Write charts and files into this folder."),
 ]
 
 
@@ -40,6 +43,16 @@ def write_chart(
     return path
 
 
+def write_document(reply: Reply, folder: Path | None) -> Path | None:
+    """Write the reply's document (if any) into ``folder`` under its own name."""
+    if reply.document is None or folder is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / reply.document.filename
+    path.write_bytes(reply.document.data)
+    return path
+
+
 def _progress(message: str) -> None:
     typer.echo(message, err=True)
 
@@ -47,6 +60,11 @@ def _progress(message: str) -> None:
 async def _ask(services: Services, text: str, asof: dt.date | None, chart_dir: Path | None) -> str:
     reply = await answer(services, text, asof=asof, progress=_progress)
     out = reply_to_plain(reply)
+    if reply.document is not None:
+        target = write_document(reply, chart_dir)
+        if target is None:
+            return out + "\n(file not written; pass --chart-dir DIR, or use rotation-bot export)"
+        return out + f"\nfile: {target}"
     path = write_chart(reply, chart_dir, text, asof)
     if path is not None:
         out += f"\nchart: {path}"
@@ -96,7 +114,8 @@ def register(app: typer.Typer) -> None:
             settings.require_token()
         except SettingsError as exc:
             raise fail(str(exc)) from None
-        run_polling(services)
+        with telegram_errors():
+            run_polling(services)
 
 
 async def _console(services: Services, asof: dt.date | None, chart_dir: Path | None) -> None:

@@ -38,11 +38,20 @@ class Request:
 
 
 @dataclass(frozen=True)
+class Document:
+    """A file a command answers with (``sendDocument``): its name and bytes."""
+
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Reply:
     """What a command answers: HTML text, optionally a PNG photo and inline buttons.
 
     With a photo, ``html`` is its caption when it fits (1024); otherwise the photo goes out
-    with ``caption`` (a short HTML line, optional) and ``html`` follows as text.
+    with ``caption`` (a short HTML line, optional) and ``html`` follows as text. With a
+    ``document``, ``html`` is the document's caption (keep it under 1024).
     """
 
     html: str
@@ -50,6 +59,7 @@ class Reply:
     keyboard: Keyboard | None = None
     silent: bool = False
     caption: str | None = None
+    document: Document | None = None
 
 
 class UserError(Exception):

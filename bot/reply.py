@@ -10,6 +10,7 @@ from telegram import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     Message,
     Update,
 )
@@ -48,6 +49,17 @@ async def send_reply(
     sent: list[Message] = []
     keys = markup(reply.keyboard)
     silent = reply.silent
+    if reply.document is not None:
+        doc = reply.document
+        message = await bot.send_document(
+            chat_id,
+            InputFile(doc.data, filename=doc.filename),
+            caption=reply.html if fits_caption(reply.html) else None,
+            reply_markup=keys,
+            message_thread_id=thread_id,
+            disable_notification=silent,
+        )
+        return [message]
     if reply.photo is not None:
         if fits_caption(reply.html):
             message = await bot.send_photo(
