@@ -107,13 +107,8 @@ def register(app: typer.Typer) -> None:
     def run() -> None:
         """Run the Telegram bot (long polling; TELEGRAM_API_URL picks the Bot API server)."""
         from bot.app import run_polling
-        from bot.settings import SettingsError
 
-        settings, services = load()
-        try:
-            settings.require_token()
-        except SettingsError as exc:
-            raise fail(str(exc)) from None
+        _, services = load(need_token=True, announce=True)
         with telegram_errors():
             run_polling(services)
 

@@ -32,7 +32,7 @@ def daily(
     from bot.settings import SettingsError
 
     day = date_option(asof, "--asof")
-    settings, services = load()
+    settings, services = load(need_token=True, announce=True)
     try:
         with telegram_errors():
             outcome = asyncio.run(run_daily_cli(services, delivery_bot(settings), asof=day))
