@@ -15,6 +15,7 @@ from bot.cli_common import date_option, fail, load, telegram_errors
 from bot.offline import answer, reply_to_plain
 from bot.registry import Reply, UserError
 from bot.services import Services
+from bot.settings import Settings
 
 USER_ERROR_EXIT = 2
 AsofOption = Annotated[
@@ -104,13 +105,32 @@ def register(app: typer.Typer) -> None:
         asyncio.run(_console(services, day, chart_dir))
 
     @app.command("run")
-    def run() -> None:
-        """Run the Telegram bot (long polling; TELEGRAM_API_URL picks the Bot API server)."""
-        from bot.app import run_polling
+    def run(
+        webhook: Annotated[
+            bool | None,
+            typer.Option(
+                "--webhook/--polling",
+                help="Receive updates by webhook (WEBHOOK_* settings) or by long polling. "
+                "Default: webhook when WEBHOOK_URL is set.",
+            ),
+        ] = None,
+    ) -> None:
+        """Run the Telegram bot (long polling, or webhook behind a reverse proxy)."""
+        from bot.app import run_polling, run_webhook
+        from bot.webhook import WebhookConfig, webhook_config
 
-        _, services = load(need_token=True, announce=True)
+        def receiving(settings: Settings) -> WebhookConfig | None:
+            use_webhook = bool(settings.webhook_url) if webhook is None else webhook
+            return webhook_config(settings) if use_webhook else None
+
+        # Token and webhook settings are checked before the database is created.
+        settings, services = load(need_token=True, announce=True, validate=receiving)
+        config = receiving(settings)
         with telegram_errors():
-            run_polling(services)
+            if config is not None:
+                run_webhook(services, config)
+            else:
+                run_polling(services)
 
 
 async def _console(services: Services, asof: dt.date | None, chart_dir: Path | None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -51,10 +51,16 @@ def set_env_file_option(path: Path | None) -> None:
     _CommandLine.env_file = path
 
 
-def load(*, need_token: bool = False, announce: bool = False) -> tuple[Settings, Services]:
+def load(
+    *,
+    need_token: bool = False,
+    announce: bool = False,
+    validate: Callable[[Settings], object] | None = None,
+) -> tuple[Settings, Services]:
     """Settings and services for a subcommand; configuration problems end the process cleanly.
 
-    Everything is validated (with ``need_token``, the bot token too) before the database, its
+    Everything is validated (with ``need_token``, the bot token too; ``validate`` may raise
+    SettingsError for more) before the database, its
     folder or any cache is created. ``announce`` logs which `.env` was used at INFO (bot and
     daily start-up); other subcommands log it at DEBUG.
     """
@@ -63,9 +69,12 @@ def load(*, need_token: bool = False, announce: bool = False) -> tuple[Settings,
         settings = load_settings(env_file=env.path, env_source=env.describe())
         if need_token:
             settings.require_token()
+        if validate is not None:
+            validate(settings)  # raises SettingsError
     except SettingsError as exc:
         raise fail(str(exc)) from None
     register_secret(settings.telegram_bot_token)
+    register_secret(settings.webhook_secret)
     setup_logging(settings.log_level)
     log.log(logging.INFO if announce else logging.DEBUG, "settings: %s", settings.env_source)
     if settings.env_file_warning:
