@@ -18,6 +18,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help: flags shown as flags (rich mode prints "--dry-run <bool>").
+    rich_markup_mode=None,
 )
 
 

@@ -17,9 +17,12 @@ from bot.registry import Reply, UserError
 from bot.services import Services
 
 USER_ERROR_EXIT = 2
-AsofOption = Annotated[str | None, typer.Option(help="Answer as of DATE (YYYY-MM-DD).")]
+AsofOption = Annotated[
+    str | None, typer.Option(metavar="DATE", help="Answer as of DATE (YYYY-MM-DD).")
+]
 ChartDirOption = Annotated[
-    Path | None, typer.Option("--chart-dir", help="Write charts and files into this folder.")
+    Path | None,
+    typer.Option("--chart-dir", metavar="DIR", help="Write charts and files into this folder."),
 ]
 
 
