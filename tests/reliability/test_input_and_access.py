@@ -61,17 +61,19 @@ async def test_usage_before_the_flood_guard_and_flooded_charts_answer_in_text(ap
     def photos() -> int:
         return sum(c.method == "sendPhoto" for c in fake.messages_to(user.id))
 
+    def answers() -> int:  # the quadrant's text, as a caption or after the photo
+        return sum("against SPY" in (c.rendered or "") for c in fake.messages_to(user.id))
+
     for n in range(1, 6):  # the chart allowance
         await fake.send_command(None, user, "/quadrant")
-        await fake.wait_for(lambda n=n: photos() >= n, timeout=60)
-    await fake.wait_for(lambda: len(fake.messages_to(user.id)) >= 10, timeout=60)
+        await fake.wait_for(lambda n=n: photos() >= n and answers() >= n, timeout=120)
     sent = len(fake.messages_to(user.id))
     await fake.send_command(None, user, "/ticker")
     usage = await _answer(fake, user.id, sent + 1)
     assert "Which symbol" in usage
     assert "Too many" not in usage
     await fake.send_command(None, user, "/quadrant")
-    flooded = await fake.wait_for_message(user.id, count=sent + 2, timeout=60)
+    flooded = await fake.wait_for_message(user.id, count=sent + 2, timeout=120)
     assert photos() == 5
     assert flooded.method == "sendMessage"  # the text, without the chart
     assert "Strength quadrant" in (flooded.rendered or "")
