@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 
 import typer
 
@@ -26,8 +28,13 @@ cli_jobs.register(app)
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app(prog_name="rotation-bot")
+    """Console-script entry point: a bug ends in one line on stderr, never a traceback."""
+    try:
+        app(prog_name="rotation-bot")
+    except Exception as exc:  # the last line of defence; causes are fixed where they arise
+        logging.getLogger("bot.cli").debug("unexpected %r", exc)
+        print(f"rotation-bot: internal error ({type(exc).__name__}: {exc})", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -101,14 +101,16 @@ async def cmd_rotation(request: Request) -> Reply:
     services = request.services
     snap = await snapshot_for(services, request.asof)
     lead = services.universe.pair(snap.lead_pair)
-    view = await pair_view(services, lead.a, lead.b, request.asof)
-    subtitle = f"ratio, 50-session average and ±1 % band · as of {snap.session} close"
-    photo = await cached_chart(
-        services,
-        ("ratio", lead.key),
-        snap.session,
-        lambda: ratio_chart(view.series, lead.a, lead.b, subtitle),
-    )
+    photo = None
+    if lead.key in snap.pairs:  # no chart (but the scoreboard) while the lead pair has no data
+        view = await pair_view(services, lead.a, lead.b, request.asof)
+        subtitle = f"ratio, 50-session average and ±1 % band · as of {snap.session} close"
+        photo = await cached_chart(
+            services,
+            ("ratio", lead.key),
+            snap.session,
+            lambda: ratio_chart(view.series, lead.a, lead.b, subtitle),
+        )
     html = rotation_html(snap, services.universe.headline, horizon)
     return Reply(
         html, photo=photo, keyboard=rotation_keyboard(horizon), caption=rotation_caption(snap)
