@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import telegram
 from telegram.constants import ChatMemberStatus
@@ -15,8 +16,33 @@ log = logging.getLogger(__name__)
 
 ADMIN_CACHE_SECONDS = 60.0
 _ADMIN_STATUSES = frozenset({ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})
-# (chat_id, user_id) -> (is_admin, monotonic time of the lookup)
-_admin_cache: dict[tuple[int, int], tuple[bool, float]] = {}
+
+
+class AdminCache:
+    """Recent group-admin lookups, kept for ``ttl`` seconds (one per Services)."""
+
+    def __init__(
+        self, ttl: float = ADMIN_CACHE_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.ttl = ttl
+        self.clock = clock
+        # (chat_id, user_id) -> (is_admin, clock time of the lookup)
+        self._seen: dict[tuple[int, int], tuple[bool, float]] = {}
+
+    def get(self, chat_id: int, user_id: int) -> bool | None:
+        """The remembered answer, or None when unknown or older than ``ttl``."""
+        found = self._seen.get((chat_id, user_id))
+        if found is None or self.clock() - found[1] >= self.ttl:
+            return None
+        return found[0]
+
+    def put(self, chat_id: int, user_id: int, is_admin: bool) -> None:
+        """Remember one lookup."""
+        self._seen[(chat_id, user_id)] = (is_admin, self.clock())
+
+    def clear(self) -> None:
+        """Forget every lookup (after a chat migration, say)."""
+        self._seen.clear()
 
 
 def is_operator(settings: Settings, user_id: int | None) -> bool:
@@ -25,28 +51,32 @@ def is_operator(settings: Settings, user_id: int | None) -> bool:
 
 
 async def is_chat_admin(
-    bot: telegram.Bot, chat_id: int, user_id: int | None, sender_chat_id: int | None = None
+    bot: telegram.Bot,
+    chat_id: int,
+    user_id: int | None,
+    sender_chat_id: int | None = None,
+    *,
+    cache: AdminCache,
 ) -> bool:
     """True when the sender administers ``chat_id`` (anonymous admins included).
 
     A message whose sender_chat is the chat itself comes from an anonymous admin. Lookups are
-    cached for ADMIN_CACHE_SECONDS; a failed lookup counts as "not an admin".
+    remembered in ``cache``; a failed lookup counts as "not an admin".
     """
     if sender_chat_id is not None and sender_chat_id == chat_id:
         return True
     if user_id is None:
         return False
-    key = (chat_id, user_id)
-    cached = _admin_cache.get(key)
-    if cached is not None and time.monotonic() - cached[1] < ADMIN_CACHE_SECONDS:
-        return cached[0]
+    cached = cache.get(chat_id, user_id)
+    if cached is not None:
+        return cached
     try:
         member = await bot.get_chat_member(chat_id, user_id)
     except TelegramError as exc:
         log.warning("admin check failed in chat %s: %s", chat_id, exc)
         return False
     result = member.status in _ADMIN_STATUSES
-    _admin_cache[key] = (result, time.monotonic())
+    cache.put(chat_id, user_id, result)
     return result
 
 
@@ -62,8 +92,3 @@ async def can_post(bot: telegram.Bot, channel_id: int) -> bool:
     if member.status == ChatMemberStatus.ADMINISTRATOR:
         return bool(getattr(member, "can_post_messages", True) is not False)
     return False
-
-
-def forget_admin_cache() -> None:
-    """Drop cached admin lookups (tests, or after a chat migration)."""
-    _admin_cache.clear()

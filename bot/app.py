@@ -1,8 +1,10 @@
-"""The composition root of the Telegram face: build the Application from the registry.
+"""The composition root of the Telegram face: every bot of the project is built here.
 
-Defaults (HTML, America/New_York), AIORateLimiter, one CommandHandler per registry entry,
+``configured`` gives a builder the project's Defaults (HTML, America/New_York), rate limiter
+and typed context; ``build_application`` adds one CommandHandler per registry entry, the
 handler modules' own ``install``, unknown commands, stale buttons, the global error handler,
-and ``set_my_commands`` at start-up.
+the outbox sender, the daily scheduler and ``set_my_commands`` at start-up; ``delivery_bot``
+is the same bot without polling, for `rotation-bot daily`.
 """
 
 from __future__ import annotations
@@ -16,37 +18,38 @@ from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     AIORateLimiter,
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     Defaults,
+    ExtBot,
     MessageHandler,
     filters,
 )
 
-from bot.context import SERVICES_KEY, services_of
+from bot import scheduler
+from bot.context import CONTEXT_TYPES, BotApplication, BotContext, BotData
 from bot.dispatch import run_command
 from bot.errors import on_error
-from bot.fetcher import Done, FetchFailure, NotStored, fetcher_of
-from bot.handlers import HANDLER_MODULES
+from bot.fetcher import Done, FetchFailure, NotStored
+from bot.handlers import COMMANDS, INSTALLS
 from bot.readapi import not_found_text
-from bot.registry import Command, Reply, Request, UserError, load_commands, load_modules
+from bot.registry import Command, Reply, Request, UserError
 from bot.render.common import error_html, fetching_html, unknown_command_html
 from bot.reply import request_from_update, send_reply
+from bot.sender import Sender
 from bot.services import Services
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 TIMEZONE = ZoneInfo("America/New_York")
 UNKNOWN_GROUP = 90  # after every handler module's group 0
-Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+Callback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
 
-def builder_for(services: Services) -> ApplicationBuilder:
-    """The real builder: token, TELEGRAM_API_URL (base and file URL), long-poll timeouts."""
-    settings = services.settings
+def builder_for(settings: Settings) -> ApplicationBuilder:
+    """The real connection: token, TELEGRAM_API_URL (base and file URL)."""
     return (
         ApplicationBuilder()
         .token(settings.require_token())
@@ -70,12 +73,24 @@ def rate_limiter() -> AIORateLimiter:
     )
 
 
-def build_application(services: Services, builder: ApplicationBuilder | None = None) -> Application:
-    """The Application with Defaults, AIORateLimiter, every handler and start-up hooks."""
-    chosen = builder if builder is not None else builder_for(services)
-    app = (
-        chosen.defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=TIMEZONE))
+def configured(builder: ApplicationBuilder) -> ApplicationBuilder:
+    """``builder`` with what every bot of the project has: Defaults, the rate limiter above
+    and the typed context."""
+    return (
+        builder.defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=TIMEZONE))
         .rate_limiter(rate_limiter())
+        .context_types(CONTEXT_TYPES)
+    )
+
+
+def build_application(
+    services: Services, builder: ApplicationBuilder | None = None
+) -> BotApplication:
+    """The bot: configured, every handler, the outbox sender, the daily scheduler, and the
+    start-up hooks. ``builder`` carries the connection (tests: the Bot API fake)."""
+    chosen = builder if builder is not None else builder_for(services.settings)
+    app: BotApplication = (
+        configured(chosen)
         # Handle up to 8 updates at once: a slow chart does not hold everyone up, and replies
         # still reach the rate limiter in roughly arrival order when it is the bottleneck.
         .concurrent_updates(8)
@@ -84,32 +99,40 @@ def build_application(services: Services, builder: ApplicationBuilder | None = N
         .build()
     )
     install_handlers(app, services)
+    scheduler.install(app, services)
     return app
 
 
-def install_handlers(app: Application, services: Services) -> tuple[Command, ...]:
-    """Register commands, module installs, fallbacks and the error handler on ``app``."""
-    app.bot_data[SERVICES_KEY] = services
-    modules = load_modules(HANDLER_MODULES)
-    commands = load_commands(HANDLER_MODULES)
-    for command in commands:
+def delivery_bot(settings: Settings) -> ExtBot[None]:
+    """The bot `rotation-bot daily` delivers through: built like the bot's (same connection,
+    Defaults and rate limiter), without polling or a job queue."""
+    app = configured(builder_for(settings)).updater(None).job_queue(None).build()
+    return app.bot
+
+
+def install_handlers(app: BotApplication, services: Services) -> tuple[Command, ...]:
+    """Fill the typed bot data, register commands, module installs, fallbacks and the error
+    handler on ``app`` (built with ``CONTEXT_TYPES``)."""
+    if not isinstance(app.bot_data, BotData):
+        raise TypeError("build the Application with bot.context.CONTEXT_TYPES")
+    app.bot_data.services = services
+    app.bot_data.sender = Sender(app.bot, services)
+    app.bot_data.commands = COMMANDS
+    for command in COMMANDS:
         app.add_handler(CommandHandler(command.name, command_callback(command)))
-    for module in modules:
-        install = getattr(module, "install", None)
-        if install is not None:
-            install(app)
-    names = frozenset(c.name for c in commands)
+    for install in INSTALLS:
+        install(app)
+    names = frozenset(c.name for c in COMMANDS)
     app.add_handler(MessageHandler(filters.COMMAND, unknown_callback(names)), group=UNKNOWN_GROUP)
     # Same group as the modules' button handlers, added last: it only sees unclaimed presses.
     app.add_handler(CallbackQueryHandler(stale_button))
     app.add_error_handler(on_error)
-    app.bot_data["commands"] = commands
-    return commands
+    return COMMANDS
 
 
-async def publish_commands(app: Application) -> None:
+async def publish_commands(app: BotApplication) -> None:
     """set_my_commands from the registry (hidden and operator commands left out)."""
-    commands: tuple[Command, ...] = app.bot_data.get("commands", ())
+    commands = app.bot_data.commands
     visible = [
         BotCommand(c.name, c.summary[:256])
         for c in commands
@@ -118,27 +141,24 @@ async def publish_commands(app: Application) -> None:
     await app.bot.set_my_commands(visible)
 
 
-async def _post_init(app: Application) -> None:
+async def _post_init(app: BotApplication) -> None:
     await publish_commands(app)
 
 
-async def _post_shutdown(app: Application) -> None:
-    services = app.bot_data.get(SERVICES_KEY)
-    if isinstance(services, Services):
-        await fetcher_of(services).drain()
+async def _post_shutdown(app: BotApplication) -> None:
+    await app.bot_data.services.fetcher.drain()
 
 
 def command_callback(command: Command) -> Callback:
     """The PTB callback of one registry command."""
 
-    async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def callback(update: Update, context: BotContext) -> None:
         message = update.effective_message
         if message is None or update.effective_chat is None:
             return
         parts = (message.text or message.caption or "").split(None, 1)
         raw = parts[1].strip() if len(parts) > 1 else ""
-        services = services_of(context)
-        request = request_from_update(services, update, context, command.name, raw)
+        request = request_from_update(context.services, update, context, command.name, raw)
         reply = await answer_or_fetch(command, request)
         await send_reply(context.bot, request.chat_id, reply, thread_id=request.thread_id)
 
@@ -152,7 +172,7 @@ async def answer_or_fetch(command: Command, request: Request) -> Reply:
     except UserError as exc:
         return Reply(error_html(exc.message, exc.usage))
     except NotStored as missing:
-        fetcher = fetcher_of(request.services)
+        fetcher = request.services.fetcher
         if fetcher.busy():
             return Reply(error_html("Too many symbols are being fetched; try again in a minute."))
         fetcher.start(
@@ -183,7 +203,7 @@ def _deliver_later(command: Command, request: Request) -> Done:
 def unknown_callback(known: frozenset[str]) -> Callback:
     """Answer "/something" the registry does not know, where the user meant this bot."""
 
-    async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def callback(update: Update, context: BotContext) -> None:
         message = update.effective_message
         chat = update.effective_chat
         if message is None or chat is None or not message.text:
@@ -200,7 +220,7 @@ def unknown_callback(known: frozenset[str]) -> Callback:
     return callback
 
 
-async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stale_button(update: Update, context: BotContext) -> None:
     """A button no handler claimed (old message, forged data): a polite notice."""
     query = update.callback_query
     if query is not None:

@@ -20,8 +20,6 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from analytics.types import QuadrantTrail
-from bot.context import runtime
-from bot.readapi import LruCache
 from bot.services import Services
 
 BG = "#1f2530"
@@ -287,7 +285,7 @@ async def cached_chart(
     services: Services, key: tuple[Hashable, ...], session: dt.date, draw: Callable[[], bytes]
 ) -> bytes:
     """The PNG for ``key`` on ``session``: from the cache, or drawn in a worker thread."""
-    cache = runtime(services, "charts.cache", LruCache)
+    cache = services.charts
     full = ("chart", *key, session)
     found = cache.get_or_none(full)
     if isinstance(found, bytes):

@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from bot import cli_chat, cli_jobs, cli_prices
+from bot import cli_chat, cli_export, cli_jobs, cli_prices
 
 # python-telegram-bot 22: RetryAfter.retry_after as a timedelta (the int form is deprecated).
 os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -25,6 +25,7 @@ app = typer.Typer(
 app.add_typer(cli_prices.prices, name="prices")
 cli_chat.register(app)
 cli_jobs.register(app)
+cli_export.register(app)
 
 
 def main() -> None:

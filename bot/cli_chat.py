@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 USER_ERROR_EXIT = 2
 AsofOption = Annotated[str | None, typer.Option(help="Answer as of DATE (YYYY-MM-DD).")]
 ChartDirOption = Annotated[
-    Path | None, typer.Option("--chart-dir", help="Write charts into this folder.")
+    Path | None, typer.Option("--chart-dir", help="Write charts and files into this folder.")
 ]
 
 
@@ -42,6 +42,16 @@ def write_chart(
     return path
 
 
+def write_document(reply: Reply, folder: Path | None) -> Path | None:
+    """Write the reply's document (if any) into ``folder`` under its own name."""
+    if reply.document is None or folder is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / reply.document.filename
+    path.write_bytes(reply.document.data)
+    return path
+
+
 def _progress(message: str) -> None:
     typer.echo(message, err=True)
 
@@ -49,6 +59,11 @@ def _progress(message: str) -> None:
 async def _ask(services: Services, text: str, asof: dt.date | None, chart_dir: Path | None) -> str:
     reply = await answer(services, text, asof=asof, progress=_progress)
     out = reply_to_plain(reply)
+    if reply.document is not None:
+        target = write_document(reply, chart_dir)
+        if target is None:
+            return out + "\n(file not written; pass --chart-dir DIR, or use rotation-bot export)"
+        return out + f"\nfile: {target}"
     path = write_chart(reply, chart_dir, text, asof)
     if path is not None:
         out += f"\nchart: {path}"

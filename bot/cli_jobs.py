@@ -17,8 +17,6 @@ from bot.offline import html_to_plain
 from bot.render.alerts import alert_html, alert_line
 from jobs.replay import ReplaySummary, alert_pair, crosses_between, load_range, replay_dry
 
-DELIVERY_WAIT_SECONDS = 120.0
-
 
 def daily(
     asof: Annotated[
@@ -26,13 +24,14 @@ def daily(
     ] = None,
 ) -> None:
     """Run the daily pipeline once (refresh, guard, snapshot, rules, outbox), deliver, exit."""
+    from bot.app import delivery_bot
     from bot.scheduler import run_daily_cli
     from bot.settings import SettingsError
 
     day = date_option(asof, "--asof")
-    _, services = load()
+    settings, services = load()
     try:
-        outcome = asyncio.run(run_daily_cli(services, asof=day))
+        outcome = asyncio.run(run_daily_cli(services, delivery_bot(settings), asof=day))
     except SettingsError as exc:
         raise fail(str(exc)) from None
     typer.echo(outcome.summary())

@@ -1,27 +1,49 @@
-"""Typed access to shared state: the Services in bot_data and per-process runtime caches."""
+"""Typed state of the Application: what its callbacks share, and the context that exposes it.
+
+The composition root (``bot.app.build_application``) builds the Application with
+``CONTEXT_TYPES`` and fills ``BotData`` once, before any update or job runs; callbacks read
+``context.services`` and ``context.bot_data.sender``, typed, never by a string key.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 if TYPE_CHECKING:
-    from telegram.ext import CallbackContext
-
+    from bot.registry import Command
+    from bot.sender import Sender
     from bot.services import Services
 
-SERVICES_KEY = "services"
-T = TypeVar("T")
+
+class BotData:
+    """What every callback of one Application shares (set by the root at build time)."""
+
+    services: Services
+    #: Delivers the outbox through this Application's bot (one per bot: one rate limiter).
+    sender: Sender
+    #: The registry's commands, for ``set_my_commands`` at start-up.
+    commands: tuple[Command, ...]
+
+    def __init__(self) -> None:
+        #: Sessions whose stale data the operators were already told about.
+        self.stale_told: set[dt.date] = set()
 
 
-def services_of(context: CallbackContext[Any, Any, Any, Any]) -> Services:
-    """The Services the application was built with (``bot_data["services"]``)."""
-    return cast("Services", context.bot_data[SERVICES_KEY])
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    """PTB's callback context with typed access to the shared services."""
+
+    @property
+    def services(self) -> Services:
+        """The Services the Application was built with."""
+        return self.bot_data.services
 
 
-def runtime(services: Services, key: str, factory: type[T]) -> T:
-    """A per-Services runtime object (cache, limiter, fetcher) created on first use."""
-    found = services.extras.get(key)
-    if found is None:
-        found = factory()
-        services.extras[key] = found
-    return cast(T, found)
+CONTEXT_TYPES: ContextTypes[BotContext, dict[Any, Any], dict[Any, Any], BotData] = ContextTypes(
+    context=BotContext, bot_data=BotData
+)
+
+#: The Application as built by the root.
+BotApplication = Application[ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]

@@ -6,8 +6,6 @@ Shared by Telegram (bot.app) and the offline faces (bot.offline), so both behave
 from __future__ import annotations
 
 from bot.access import is_chat_admin, is_operator
-from bot.context import runtime
-from bot.flood import FloodGuard
 from bot.registry import Command, Reply, Request, UserError
 
 GROUP_TYPES = frozenset({"group", "supergroup"})
@@ -27,7 +25,7 @@ async def run_command(command: Command, request: Request) -> Reply:
     if online and command.admins_only_in_groups and request.chat_type in GROUP_TYPES:
         await _require_admin(command, request)
     if online and command.chart and request.user_id is not None:
-        wait = runtime(request.services, "flood", FloodGuard).check(request.user_id)
+        wait = request.services.flood.check(request.user_id)
         if wait:
             raise UserError(f"Too many charts at once; try again in {wait} s.")
     return await command.handler(request)
@@ -37,6 +35,10 @@ async def _require_admin(command: Command, request: Request) -> None:
     if request.bot is None:
         return
     if not await is_chat_admin(
-        request.bot, request.chat_id, request.user_id, request.sender_chat_id
+        request.bot,
+        request.chat_id,
+        request.user_id,
+        request.sender_chat_id,
+        cache=request.services.admins,
     ):
         raise UserError(f"In groups, only chat admins can use /{command.name}.")

@@ -8,9 +8,8 @@ import traceback
 
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import ContextTypes
 
-from bot.context import services_of
+from bot.context import BotContext
 from bot.logs import redact
 from bot.render.common import internal_error_html
 
@@ -40,7 +39,7 @@ def report_html(update: object, error: BaseException | None) -> str:
     )
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     """Log the error, report it to the operators, and tell the user it was logged."""
     error = context.error
     transient = isinstance(error, NetworkError) and not isinstance(error, BadRequest)
@@ -49,7 +48,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.warning("Telegram call failed: %s", error)
         return
     log.error("update caused an error", exc_info=error)
-    services = services_of(context)
+    services = context.services
     report = report_html(update, error)
     for operator in sorted(services.settings.operator_ids):
         try:

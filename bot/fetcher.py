@@ -15,18 +15,18 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bot.context import runtime
-from bot.services import Services
 from jobs.refresh import refresh_prices
-from market.provider import PriceProvider
 from storage.prices import stored_symbols
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
 MISSING_TTL_SECONDS = 600.0
 MAX_PENDING = 20
-PROVIDER_KEY = "provider"  # services.extras override (tests, demos)
 
 
 @dataclass(frozen=True)
@@ -48,12 +48,6 @@ class NotStored(Exception):
         super().__init__(", ".join(self.symbols))
 
 
-def provider_for(services: Services, asof: dt.date | None) -> PriceProvider:
-    """The provider to fetch from: a test override in ``services.extras``, else the setting."""
-    override = services.extras.get(PROVIDER_KEY)
-    return override if override is not None else services.provider(asof)
-
-
 async def fetch_now(
     services: Services, symbols: Sequence[str], *, asof: dt.date | None = None
 ) -> dict[str, FetchFailure]:
@@ -63,7 +57,7 @@ async def fetch_now(
     try:
         report = await refresh_prices(
             services.db,
-            provider_for(services, asof),
+            services.provider(asof),
             services.calendar,
             list(symbols),
             expected,
@@ -159,8 +153,3 @@ class Fetcher:
             await done(failures)
         except Exception:
             log.exception("delivering the answer after a fetch of %s failed", ",".join(symbols))
-
-
-def fetcher_of(services: Services) -> Fetcher:
-    """The process's Fetcher for these services."""
-    return runtime(services, "fetcher", Fetcher)

@@ -29,7 +29,7 @@ async def answer(
     to protect offline); ``progress`` is told about it first.
     """
     from bot.dispatch import run_command
-    from bot.fetcher import NotStored, fetch_now, fetcher_of
+    from bot.fetcher import NotStored, fetch_now
     from bot.readapi import not_found_text
 
     parsed = parse_command(text)
@@ -56,7 +56,7 @@ async def answer(
             progress(f"fetching {', '.join(missing.symbols)} from the price source…")
         failures = await fetch_now(services, missing.symbols, asof=asof)
         if failures:
-            fetcher_of(services).note_missing(failures)
+            services.fetcher.note_missing(failures)
             lines = (not_found_text(services, s, f) for s, f in failures.items())
             raise UserError(" ".join(lines)) from None
         return await run_command(command, request)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import pandas as pd
@@ -23,8 +22,7 @@ from analytics.types import (
     SymbolStats,
     UnknownSymbol,
 )
-from bot.context import runtime
-from bot.fetcher import FetchFailure, NotStored, close_matches, fetcher_of
+from bot.fetcher import FetchFailure, NotStored, close_matches
 from bot.registry import UserError
 from bot.services import Services
 from market.symbols import SYMBOL_HELP, InvalidSymbol, normalize_symbol
@@ -34,7 +32,6 @@ from storage.snapshots import load_snapshot
 
 CHART_SESSIONS = 252
 AVERAGE_SESSIONS = 50  # extra history so the chart's average starts on its first day
-CACHE_SIZE = 8
 # Common names for indexes whose Yahoo symbol has a caret.
 ALIASES = {
     "RUT": "^RUT",
@@ -50,28 +47,6 @@ ALIASES = {
 
 class NoData(UserError):
     """No prices stored at all (or none on or before ``asof``)."""
-
-
-class LruCache(OrderedDict[tuple[object, ...], object]):
-    """A small in-memory least-recently-used cache."""
-
-    def get_or_none(self, key: tuple[object, ...]) -> object | None:
-        """The cached value (marked recently used) or None."""
-        if key not in self:
-            return None
-        self.move_to_end(key)
-        return self[key]
-
-    def put(self, key: tuple[object, ...], value: object) -> None:
-        """Store ``value``, evicting the oldest entries past CACHE_SIZE."""
-        self[key] = value
-        self.move_to_end(key)
-        while len(self) > CACHE_SIZE:
-            self.popitem(last=False)
-
-
-def _cache(services: Services) -> LruCache:
-    return runtime(services, "readapi.cache", LruCache)
 
 
 def latest_session(services: Services, asof: dt.date | None) -> dt.date:
@@ -93,11 +68,11 @@ def latest_session(services: Services, asof: dt.date | None) -> dt.date:
 def universe_closes(services: Services, session: dt.date) -> pd.DataFrame:
     """Closes of every universe symbol up to ``session`` (cached; callers must not mutate)."""
     key = ("closes", session)
-    found = _cache(services).get_or_none(key)
+    found = services.snapshots.get_or_none(key)
     if isinstance(found, pd.DataFrame):
         return found
     frame = load_closes(services.db, list(services.universe.all_symbols()), end=session)
-    _cache(services).put(key, frame)
+    services.snapshots.put(key, frame)
     return frame
 
 
@@ -106,7 +81,7 @@ async def snapshot_for(services: Services, asof: dt.date | None) -> Snapshot:
     session = latest_session(services, asof)
     fingerprint = universe_hash(services.universe)
     key = ("snapshot", session, fingerprint)
-    found = _cache(services).get_or_none(key)
+    found = services.snapshots.get_or_none(key)
     if isinstance(found, Snapshot):
         return found
     stored = load_snapshot(services.db, session, fingerprint)
@@ -115,7 +90,7 @@ async def snapshot_for(services: Services, asof: dt.date | None) -> Snapshot:
     else:
         closes = universe_closes(services, session)
         snap = await asyncio.to_thread(build_snapshot, closes, services.universe, session)
-    _cache(services).put(key, snap)
+    services.snapshots.put(key, snap)
     return snap
 
 
@@ -141,7 +116,7 @@ def require_stored(services: Services, names: list[str], usage: str) -> list[str
     plain = [n for n in resolved if services.universe.basket(n) is None]
     stored = last_dates(services.db, plain)
     absent = [n for n in plain if n not in stored]
-    fetcher = fetcher_of(services)
+    fetcher = services.fetcher
     for name in absent:
         if fetcher.recently_missing(name):
             raise UserError(not_found_text(services, name), usage)

@@ -7,8 +7,6 @@ the same ``Command`` objects, so a command is declared exactly once.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,8 +15,6 @@ if TYPE_CHECKING:
     import telegram
 
     from bot.services import Services
-
-log = logging.getLogger(__name__)
 
 #: Rows of inline buttons, each button a (label, callback_data) pair.
 Keyboard = tuple[tuple[tuple[str, str], ...], ...]
@@ -42,11 +38,20 @@ class Request:
 
 
 @dataclass(frozen=True)
+class Document:
+    """A file a command answers with (``sendDocument``): its name and bytes."""
+
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Reply:
     """What a command answers: HTML text, optionally a PNG photo and inline buttons.
 
     With a photo, ``html`` is its caption when it fits (1024); otherwise the photo goes out
-    with ``caption`` (a short HTML line, optional) and ``html`` follows as text.
+    with ``caption`` (a short HTML line, optional) and ``html`` follows as text. With a
+    ``document``, ``html`` is the document's caption (keep it under 1024).
     """
 
     html: str
@@ -54,6 +59,7 @@ class Reply:
     keyboard: Keyboard | None = None
     silent: bool = False
     caption: str | None = None
+    document: Document | None = None
 
 
 class UserError(Exception):
@@ -103,41 +109,23 @@ def split_args(raw: str) -> tuple[str, ...]:
     return tuple(raw.split())
 
 
-def load_commands(modules: Iterable[str]) -> tuple[Command, ...]:
-    """Every ``COMMANDS`` entry of the handler modules that exist, in module order.
-
-    A module that does not exist yet is skipped; a second command with an existing name is
-    an error (one registry, one meaning per name).
-    """
-    commands: list[Command] = []
+def unique_commands(commands: Iterable[Command]) -> tuple[Command, ...]:
+    """``commands`` as a tuple; a second command with an existing name is an error (one
+    registry, one meaning per name)."""
+    found = tuple(commands)
     seen: set[str] = set()
-    for module in load_modules(modules):
-        for command in getattr(module, "COMMANDS", ()):
-            if command.name in seen:
-                raise ValueError(f"command /{command.name} is declared twice")
-            seen.add(command.name)
-            commands.append(command)
-    return tuple(commands)
-
-
-def load_modules(names: Iterable[str]) -> list[object]:
-    """Import the named handler modules, skipping those that do not exist."""
-    modules: list[object] = []
-    for name in names:
-        try:
-            modules.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            log.debug("handler module %s not present; skipped", name)
-    return modules
+    for command in found:
+        if command.name in seen:
+            raise ValueError(f"command /{command.name} is declared twice")
+        seen.add(command.name)
+    return found
 
 
 def all_commands() -> tuple[Command, ...]:
-    """The commands of every module in ``bot.handlers.HANDLER_MODULES``."""
-    from bot.handlers import HANDLER_MODULES
+    """Every chat command (``bot.handlers.COMMANDS``)."""
+    from bot.handlers import COMMANDS
 
-    return load_commands(HANDLER_MODULES)
+    return COMMANDS
 
 
 def find(commands: Iterable[Command], name: str) -> Command | None:

@@ -10,12 +10,13 @@ from telegram import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     Message,
     Update,
 )
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext
 from bot.offline import html_to_plain
 from bot.registry import Keyboard, Reply, Request, split_args
 from bot.render.format import CAPTION_LIMIT, split_message, utf16_len
@@ -48,6 +49,17 @@ async def send_reply(
     sent: list[Message] = []
     keys = markup(reply.keyboard)
     silent = reply.silent
+    if reply.document is not None:
+        doc = reply.document
+        message = await bot.send_document(
+            chat_id,
+            InputFile(doc.data, filename=doc.filename),
+            caption=reply.html if fits_caption(reply.html) else None,
+            reply_markup=keys,
+            message_thread_id=thread_id,
+            disable_notification=silent,
+        )
+        return [message]
     if reply.photo is not None:
         if fits_caption(reply.html):
             message = await bot.send_photo(
@@ -103,7 +115,7 @@ async def edit_with(query: CallbackQuery, reply: Reply, notice: str) -> None:
 def request_from_update(
     services: Services,
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     command: str,
     raw_args: str,
 ) -> Request:
@@ -127,8 +139,6 @@ def request_from_update(
     )
 
 
-def request_from_query(
-    services: Services, update: Update, context: ContextTypes.DEFAULT_TYPE
-) -> Request:
+def request_from_query(services: Services, update: Update, context: BotContext) -> Request:
     """A Request for a button press (no arguments; the data is parsed by the caller)."""
     return request_from_update(services, update, context, "button", "")

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import telegram
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ContextTypes, ExtBot
+from telegram.ext import Application
 
-from bot.context import services_of
+from bot.context import BotContext
 from bot.render.alerts import stale_html
-from bot.sender import DrainReport, Sender, utc_now
+from bot.sender import DrainReport, Sender
 from bot.services import Services
 from jobs.daily import DailyResult, run_daily
 from jobs.schedule import missed_session, next_run, retry_at
@@ -33,14 +32,8 @@ log = logging.getLogger(__name__)
 JOB_DAILY = "daily"
 JOB_DRAIN = "outbox-drain"
 DRAIN_INTERVAL = dt.timedelta(seconds=60)
-#: bot_data keys a test (or an operator tool) may set: provider factory, clock, retry base.
-PROVIDER_KEY = "scheduler.provider"
-CLOCK_KEY = "scheduler.clock"
-RETRY_BASE_KEY = "scheduler.retry_base"
-_NOTIFIED_KEY = "scheduler.notified"
-_SENDER_KEY = "scheduler.sender"
-
-ProviderFactory = Callable[[dt.date | None], PriceProvider]
+#: How long `rotation-bot daily` waits for rows retried later (network errors) before exiting.
+DELIVERY_WAIT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -57,17 +50,6 @@ class DailyOutcome:
             return f"{r.session}: stale data for {', '.join(r.stale)}; no alerts"
         head = f"{r.session}: {r.status}, {len(r.events)} events, {r.queued} messages queued"
         return f"{head}; delivered {d.sent}, dead {d.dead}, retrying {d.retried}"
-
-
-def delivery_bot(services: Services) -> ExtBot[None]:
-    """A bot for the configured Bot API server, behind PTB's AIORateLimiter."""
-    settings = services.settings
-    return ExtBot(
-        settings.require_token(),
-        base_url=settings.telegram_api_url,
-        base_file_url=settings.telegram_file_url,
-        rate_limiter=AIORateLimiter(),  # type: ignore[arg-type]
-    )
 
 
 async def notify_operators(bot: telegram.Bot, services: Services, html: str) -> int:
@@ -102,23 +84,26 @@ async def run_pipeline(
     return DailyOutcome(result, report)
 
 
-async def run_daily_cli(services: Services, *, asof: dt.date | None) -> DailyOutcome:
-    """`rotation-bot daily`: requeue a row left in flight, run once, deliver, tell operators."""
-    now = utc_now()
+async def run_daily_cli(
+    services: Services, bot: telegram.Bot, *, asof: dt.date | None
+) -> DailyOutcome:
+    """`rotation-bot daily`: requeue a row left in flight, run once, deliver through ``bot``
+    (the root's ``delivery_bot``), tell operators."""
+    now = services.clock()
     session = services.expected_session(now, asof)
     requeued = requeue_inflight(services.db)
     if requeued:
         log.warning(
             "%d message(s) were in flight when the last sender stopped; resending", requeued
         )
-    async with delivery_bot(services) as bot:
+    async with bot:
         outcome = await run_pipeline(
             bot,
             services,
             session,
             provider=services.provider(asof),
             now=now,
-            wait=60.0,
+            wait=DELIVERY_WAIT_SECONDS,
         )
         if outcome.result.status == "stale":
             await notify_operators(
@@ -138,42 +123,24 @@ class DailyJobData:
     attempt: int = 1
 
 
-def _clock(context: ContextTypes.DEFAULT_TYPE) -> dt.datetime:
-    clock: Callable[[], dt.datetime] = context.bot_data.get(CLOCK_KEY, utc_now)
-    return clock()
-
-
-def _provider(context: ContextTypes.DEFAULT_TYPE, services: Services) -> PriceProvider:
-    factory: ProviderFactory | None = context.bot_data.get(PROVIDER_KEY)
-    return factory(None) if factory is not None else services.provider()
-
-
-def _sender(context: ContextTypes.DEFAULT_TYPE, services: Services) -> Sender:
-    sender = context.bot_data.get(_SENDER_KEY)
-    if not isinstance(sender, Sender):
-        sender = Sender(context.bot, services)
-        context.bot_data[_SENDER_KEY] = sender
-    return sender
-
-
 def _offset(services: Services) -> dt.timedelta:
     return dt.timedelta(minutes=services.settings.daily_offset_minutes)
 
 
-async def job_daily(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def job_daily(context: BotContext) -> None:
     """Run the pipeline for the job's session; on stale data retry or give up; reschedule."""
-    services = services_of(context)
+    services = context.services
     data = context.job.data if context.job else None
     if not isinstance(data, DailyJobData):
         return
-    now = _clock(context)
+    now = services.clock()
     outcome = await run_pipeline(
         context.bot,
         services,
         data.session,
-        provider=_provider(context, services),
+        provider=services.provider(),
         now=now,
-        sender=_sender(context, services),
+        sender=context.bot_data.sender,
     )
     log.info("daily job: %s", outcome.summary())
     if outcome.result.status == "stale":
@@ -183,16 +150,16 @@ async def job_daily(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _handle_stale(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     services: Services,
     data: DailyJobData,
     result: DailyResult,
     now: dt.datetime,
 ) -> None:
     deadline = dt.timedelta(minutes=services.settings.daily_deadline_minutes)
-    base = context.bot_data.get(RETRY_BASE_KEY)
+    base = services.stale_retry_base
     again = retry_at(services.calendar, data.session, now, data.attempt, deadline, base=base)
-    notified: set[dt.date] = context.bot_data.setdefault(_NOTIFIED_KEY, set())
+    notified = context.bot_data.stale_told
     if data.session not in notified:
         notified.add(data.session)
         html = stale_html(data.session, result.stale, final=again is None)
@@ -203,9 +170,9 @@ async def _handle_stale(
         return
     retry = DailyJobData(data.session, data.attempt + 1)
     delay = max(dt.timedelta(0), again - now)
-    context.application.job_queue.run_once(  # type: ignore[union-attr]
-        job_daily, when=delay, data=retry, name=JOB_DAILY
-    )
+    app: Application[Any, Any, Any, Any, Any, Any] = context.application
+    assert app.job_queue is not None
+    app.job_queue.run_once(job_daily, when=delay, data=retry, name=JOB_DAILY)
 
 
 def schedule_next(
@@ -221,10 +188,9 @@ def schedule_next(
     return planned.at
 
 
-async def job_drain(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def job_drain(context: BotContext) -> None:
     """Deliver rows that became due (quiet hours over, digest time, network retries)."""
-    services = services_of(context)
-    await _sender(context, services).drain()
+    await context.bot_data.sender.drain()
 
 
 def due_catch_up(services: Services, now: dt.datetime) -> dt.date | None:
@@ -244,7 +210,7 @@ def install(app: Application[Any, Any, Any, Any, Any, Any], services: Services) 
     drain the outbox every minute."""
     assert app.job_queue is not None, "install python-telegram-bot[job-queue]"
     requeue_inflight(services.db)
-    now = utc_now()
+    now = services.clock()
     missed = due_catch_up(services, now)
     if missed is not None:
         log.info("catching up on session %s", missed)

@@ -24,7 +24,7 @@ from analytics.pairs import pair_series
 from bot.charts import ratio_chart
 from bot.render.alerts import alert_html, legs
 from bot.render.format import CAPTION_LIMIT, split_message, utf16_len
-from bot.services import Services
+from bot.services import Services, utc_now
 from jobs.fanout import in_quiet_hours
 from storage.chats import get_chat, migrate_chat, set_active
 from storage.outbox import (
@@ -55,11 +55,6 @@ CHART_CACHE_SIZE = 32
 
 Clock = Callable[[], dt.datetime]
 Sleep = Callable[[float], Awaitable[None]]
-
-
-def utc_now() -> dt.datetime:
-    """The wall clock, timezone-aware."""
-    return dt.datetime.now(dt.UTC)
 
 
 def retry_seconds(exc: RetryAfter) -> float:

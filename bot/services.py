@@ -1,14 +1,22 @@
-"""The composition root's services: settings, database, calendar, universe, price provider."""
+"""The shared services, typed: settings, database, calendar, universe, price source, caches.
+
+``build_services`` is the one place they are made (the CLI, the bot and the tests all call it,
+or the ``Services`` constructor with fakes in place of the network edges).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import sqlite_utils
 
 from analytics.types import Universe
+from bot.access import AdminCache
+from bot.cache import LruCache
+from bot.fetcher import Fetcher
+from bot.flood import FloodGuard
 from bot.settings import Settings
 from market.calendar import NyseCalendar, nyse
 from market.csv_provider import CsvProvider
@@ -16,21 +24,42 @@ from market.provider import PriceProvider
 from market.universe import load_universe
 from storage.db import open_db
 
+#: A price source for ``asof`` (None: the latest); ``asof`` hides csv rows after it.
+ProviderFactory = Callable[[dt.date | None], PriceProvider]
+Clock = Callable[[], dt.datetime]
 
-@dataclass
+
+def utc_now() -> dt.datetime:
+    """The wall clock, timezone-aware."""
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(eq=False)
 class Services:
-    """Shared services built once at the entry point and handed to handlers and jobs."""
+    """Shared services built once at the entry point and handed to handlers and jobs.
+
+    ``prices`` replaces the configured price source (tests, demos), ``clock`` the wall clock
+    of the daily job, ``stale_retry_base`` the first retry delay after stale data. The caches,
+    flood guard, fetcher and admin lookups live as long as the process.
+    """
 
     settings: Settings
     db: sqlite_utils.Database
     calendar: NyseCalendar
     universe: Universe
-    # Runtime caches and helpers keyed by owner (bot.context.runtime): snapshots, charts,
-    # flood limiter, background fetcher. Not configuration; never compared or printed.
-    extras: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    prices: ProviderFactory | None = None
+    clock: Clock = utc_now
+    stale_retry_base: dt.timedelta | None = None
+    snapshots: LruCache = field(default_factory=LruCache, repr=False)
+    charts: LruCache = field(default_factory=LruCache, repr=False)
+    flood: FloodGuard = field(default_factory=FloodGuard, repr=False)
+    fetcher: Fetcher = field(default_factory=Fetcher, repr=False)
+    admins: AdminCache = field(default_factory=AdminCache, repr=False)
 
     def provider(self, asof: dt.date | None = None) -> PriceProvider:
-        """The configured price source; ``asof`` hides csv rows after it (replays)."""
+        """The price source (``prices`` when given, else the configured one)."""
+        if self.prices is not None:
+            return self.prices(asof)
         if self.settings.market_data_source == "csv":
             return CsvProvider(self.settings.market_data_dir, asof=asof)
         from market.yahoo import RetryPolicy, YahooProvider  # lazily: yfinance is slow to import
@@ -58,11 +87,20 @@ class Services:
         return latest
 
 
-def build_services(settings: Settings) -> Services:
+def build_services(
+    settings: Settings,
+    *,
+    prices: ProviderFactory | None = None,
+    clock: Clock = utc_now,
+    stale_retry_base: dt.timedelta | None = None,
+) -> Services:
     """Open the database (migrating it) and load the universe and the calendar."""
     return Services(
         settings=settings,
         db=open_db(settings.database_path),
         calendar=nyse(),
         universe=load_universe(settings.universe_file),
+        prices=prices,
+        clock=clock,
+        stale_retry_base=stale_retry_base,
     )

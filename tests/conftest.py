@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from bot.access import forget_admin_cache
 from bot.services import Services, build_services
 from bot.settings import BUNDLED_DATA_DIR, Settings
 from storage.db import open_db
@@ -53,8 +52,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 def csv_services(database: Path, *, token: str, operators: frozenset[int]) -> Services:
     """Services over the bundled csv sample and ``database``, with a test token and operators
-    (the group-admin cache is cleared, so no test sees another's admins)."""
-    forget_admin_cache()
+    (each with its own caches: no test sees another's group admins)."""
     settings = Settings(
         telegram_bot_token=token,
         database_path=database,

@@ -1,7 +1,26 @@
-"""Chat command handlers; each module exports ``COMMANDS`` and may export ``install(app)``."""
+"""Chat command handlers: every module's ``COMMANDS`` and ``install`` in one registry.
 
-HANDLER_MODULES: tuple[str, ...] = (
-    "bot.handlers.market",
-    "bot.handlers.admin",
-    "bot.handlers.subscriptions",
+The modules are imported, not named: a module that fails to import stops the bot at start
+instead of silently removing its commands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from telegram.ext import Application
+
+from bot.handlers import admin, export, market, subscriptions
+from bot.registry import Command, unique_commands
+
+#: Every chat command, in the order /help lists them.
+COMMANDS: tuple[Command, ...] = unique_commands(
+    market.COMMANDS + admin.COMMANDS + subscriptions.COMMANDS + export.COMMANDS
+)
+
+#: What each module adds beside its commands (buttons, membership, migrations, channels).
+INSTALLS: tuple[Callable[[Application[Any, Any, Any, Any, Any, Any]], None], ...] = (
+    market.install,
+    subscriptions.install,
 )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from bot.fetcher import fetcher_of
 from bot.registry import Command, Reply, Request, UserError
 from bot.render.admin import StatusData, status_html
 from storage.prices import last_dates
@@ -52,7 +51,7 @@ def collect_status(request: Request) -> StatusData:
         jobs=jobs,
         outbox=_table_counts(db, "outbox", ("status", "state")),
         chats=_table_counts(db, "chats", ("active", "status", "kind", "type")),
-        fetching=fetcher_of(services).pending(),
+        fetching=services.fetcher.pending(),
     )
 
 

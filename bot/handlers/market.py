@@ -10,11 +10,11 @@ import re
 from collections.abc import Awaitable, Callable
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler
 
 from analytics.types import HORIZONS
 from bot.charts import cached_chart, price_chart, quadrant_chart, ratio_chart
-from bot.context import services_of
+from bot.context import BotContext
 from bot.readapi import (
     pair_view,
     parse_symbol,
@@ -243,15 +243,14 @@ COMMANDS: tuple[Command, ...] = (
 # -- buttons -----------------------------------------------------------------------------
 
 
-async def btn_rotation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def btn_rotation(update: Update, context: BotContext) -> None:
     """Horizon switch / Refresh / Help buttons: edit the same message."""
     from bot.reply import edit_with, request_from_query
 
     query = update.callback_query
     if query is None or query.data is None:
         return
-    services = services_of(context)
-    request = request_from_query(services, update, context)
+    request = request_from_query(context.services, update, context)
     if query.data == "help":
         await edit_with(query, await cmd_help(request), "")
         return

@@ -2,7 +2,7 @@
 
 Commands: /subscribe /unsubscribe /subscriptions /alert /alerts /settings /why /preview, and
 the ``/start sub_<preset>`` deep link. ``install`` adds my_chat_member tracking, the migrate
-service message, /subscribe posted in a channel, and the daily scheduler.
+service message and /subscribe posted in a channel.
 """
 
 from __future__ import annotations
@@ -16,17 +16,17 @@ from typing import Any
 from telegram import Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
-from telegram.ext import Application, ChatMemberHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import Application, ChatMemberHandler, MessageHandler, filters
 
 from analytics.rules import METRICS
 from bot.access import can_post, is_chat_admin
-from bot.context import services_of
+from bot.context import BotContext
 from bot.registry import Command, Reply, Request, UserError
 from bot.render.alerts import digest_html, why_html
 from bot.render.format import esc
 from bot.render.format import metric as format_metric
 from bot.render.subscriptions import alerts_html, settings_html, subscriptions_html
-from bot.sender import utc_now
+from bot.services import utc_now
 from jobs.fanout import chat_pairs, digest_payload, zone
 from storage.chats import Chat, get_chat, migrate_chat, set_active, update_settings, upsert_chat
 from storage.db import transaction
@@ -106,7 +106,9 @@ async def subscribe_channel(request: Request) -> Reply:
         raise UserError(f"I cannot see {name[:40]}; add me to it as an admin first.") from None
     if channel.type != "channel":
         raise UserError(f"{name[:40]} is not a channel.", SUBSCRIBE_USAGE)
-    if not await is_chat_admin(request.bot, channel.id, request.user_id):
+    if not await is_chat_admin(
+        request.bot, channel.id, request.user_id, cache=request.services.admins
+    ):
         raise UserError(f"Only admins of {name[:40]} can subscribe it.")
     if not await can_post(request.bot, channel.id):
         raise UserError(f"I cannot post in {name[:40]}: make me an admin allowed to post.")
@@ -258,7 +260,11 @@ async def start_payload(request: Request, payload: str) -> Reply:
         and request.bot is not None
         and not (
             await is_chat_admin(
-                request.bot, request.chat_id, request.user_id, request.sender_chat_id
+                request.bot,
+                request.chat_id,
+                request.user_id,
+                request.sender_chat_id,
+                cache=request.services.admins,
             )
         )
     ):
@@ -289,12 +295,12 @@ COMMANDS: tuple[Command, ...] = (
 # -- membership, migrations, channel posts ------------------------------------------------
 
 
-async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_my_chat_member(update: Update, context: BotContext) -> None:
     """The bot was added, removed, promoted or blocked: keep the chat's active flag."""
     change = update.my_chat_member
     if change is None:
         return
-    db, chat, now = services_of(context).db, change.chat, utc_now()
+    db, chat, now = context.services.db, change.chat, utc_now()
     status = change.new_chat_member.status
     if status in _ACTIVE:
         upsert_chat(db, chat.id, chat.type, now=now, title=chat.title, username=chat.username)
@@ -303,7 +309,7 @@ async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     log.info("chat %s (%s): bot is now %s", chat.id, chat.type, status)
 
 
-async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_migrate(update: Update, context: BotContext) -> None:
     """Group upgraded to a supergroup: move the chat's subscriptions to the new id."""
     message = update.effective_message
     if message is None:
@@ -314,15 +320,15 @@ async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         old, new = message.migrate_from_chat_id, message.chat.id
     else:
         return
-    migrate_chat(services_of(context).db, old, new, now=utc_now())
+    migrate_chat(context.services.db, old, new, now=utc_now())
 
 
-async def on_channel_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_channel_post(update: Update, context: BotContext) -> None:
     """/subscribe or /unsubscribe posted in a channel (only its admins can post there)."""
     post = update.channel_post
     if post is None or not post.text:
         return
-    services = services_of(context)
+    services = context.services
     head, _, rest = post.text.partition(" ")
     name = head[1:].split("@", 1)[0].lower()
     request = Request(services=services, command=name, args=tuple(rest.split()), raw_args=rest,
@@ -338,14 +344,8 @@ async def on_channel_post(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 def install(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Membership tracking, migrations, channel commands and the daily scheduler."""
-    from bot.scheduler import install as install_scheduler
-    from bot.services import Services
-
+    """Membership tracking, migrations and channel commands."""
     app.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     channel_cmd = filters.UpdateType.CHANNEL_POST & filters.Regex(r"^/(un)?subscribe(@\w+)?\b")
     app.add_handler(MessageHandler(channel_cmd, on_channel_post))
-    services = app.bot_data.get("services")
-    if isinstance(services, Services) and app.job_queue is not None:
-        install_scheduler(app, services)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -15,6 +16,7 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from bot.app import TIMEZONE, install_handlers
+from bot.context import CONTEXT_TYPES
 from bot.services import Services
 from bot.settings import BUNDLED_DATA_DIR, Settings
 from jobs.refresh import refresh_prices
@@ -80,20 +82,27 @@ def prices_fingerprint(services: Services) -> tuple:
     )
 
 
-@pytest_asyncio.fixture
-async def inproc(services: Services) -> AsyncIterator[tuple[Application, FakeBotApi]]:
+@contextlib.asynccontextmanager
+async def inproc_app(services: Services) -> AsyncIterator[tuple[Application, FakeBotApi]]:
     """In-process Application (HTML defaults) whose calls are answered by an unstarted fake."""
     fake = FakeBotApi()
     layer = FakeRequest(fake)
     defaults = Defaults(parse_mode=ParseMode.HTML, tzinfo=TIMEZONE)
     bot = OfflineBot("123:TEST", request=layer, get_updates_request=layer, defaults=defaults)
-    app = ApplicationBuilder().bot(bot).updater(None).build()
+    app = ApplicationBuilder().bot(bot).updater(None).context_types(CONTEXT_TYPES).build()
     install_handlers(app, services)
     await app.initialize()
     try:
         yield app, fake
     finally:
         await app.shutdown()
+
+
+@pytest_asyncio.fixture
+async def inproc(services: Services) -> AsyncIterator[tuple[Application, FakeBotApi]]:
+    """In-process Application over ``services`` (see ``inproc_app``)."""
+    async with inproc_app(services) as pair:
+        yield pair
 
 
 async def process(app: Application, update: Update) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from bot.fetcher import Fetcher, FetchFailure, fetch_now
@@ -35,6 +36,6 @@ async def test_fetch_now_carries_the_providers_unreachable_flag(
     services: Services, sample_dir
 ) -> None:
     provider = FakeProvider(sample_dir, asof=dt.date(2026, 3, 31), rate_limited=True)
-    services.extras["provider"] = provider
+    services = dataclasses.replace(services, prices=lambda asof: provider)
     failures = await fetch_now(services, ["ZZZZ"], asof=dt.date(2026, 3, 31))
     assert failures["ZZZZ"].unreachable

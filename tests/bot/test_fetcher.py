@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from bot.offline import answer, reply_to_plain
 from bot.registry import UserError
 from bot.services import Services
-from tests.bot.conftest import ASOF
+from tests.bot.conftest import ASOF, inproc_app
 from tests.fake_prices import FakeProvider
 from tests.fakes.objects import make_user
 from tests.fakes.offline_request import command_update
@@ -20,8 +21,6 @@ def drop(services: Services, symbol: str) -> None:
 
 
 async def test_telegram_path_answers_fetching_then_the_answer(inproc, services: Services) -> None:
-    from bot.fetcher import fetcher_of
-
     app, fake = inproc
     drop(services, "XLF")
     user = make_user()
@@ -29,7 +28,7 @@ async def test_telegram_path_answers_fetching_then_the_answer(inproc, services: 
     first = fake.messages_to(user.id)
     assert len(first) == 1
     assert "fetching it now" in (first[0].rendered or "")
-    await fetcher_of(services).drain()
+    await services.fetcher.drain()
     later = fake.messages_to(user.id)
     assert len(later) == 2
     assert later[1].method == "sendPhoto"
@@ -38,17 +37,15 @@ async def test_telegram_path_answers_fetching_then_the_answer(inproc, services: 
 
 
 async def test_not_found_names_close_matches_and_is_remembered(
-    inproc, services: Services, sample_dir: Path
+    services: Services, sample_dir: Path
 ) -> None:
-    from bot.fetcher import PROVIDER_KEY, fetcher_of
-
-    app, fake = inproc
     provider = FakeProvider(sample_dir, asof=ASOF)
-    services.extras[PROVIDER_KEY] = provider
+    services = dataclasses.replace(services, prices=lambda asof: provider)
     user = make_user()
-    await app.process_update(command_update(app.bot, "/ticker IWMM", user=user))
-    await fetcher_of(services).drain()
-    await app.process_update(command_update(app.bot, "/ticker IWMM", user=user))
+    async with inproc_app(services) as (app, fake):
+        await app.process_update(command_update(app.bot, "/ticker IWMM", user=user))
+        await services.fetcher.drain()
+        await app.process_update(command_update(app.bot, "/ticker IWMM", user=user))
     got = [c.rendered or "" for c in fake.messages_to(user.id)]
     assert "fetching" in got[0]
     assert "IWMM was not found at the price source. Did you mean IWM" in got[1]
@@ -59,10 +56,9 @@ async def test_not_found_names_close_matches_and_is_remembered(
 async def test_offline_face_fetches_inline_then_answers(
     services: Services, sample_dir: Path
 ) -> None:
-    from bot.fetcher import PROVIDER_KEY
-
     drop(services, "KRE")
-    services.extras[PROVIDER_KEY] = FakeProvider(sample_dir, asof=ASOF)
+    provider = FakeProvider(sample_dir, asof=ASOF)
+    services = dataclasses.replace(services, prices=lambda asof: provider)
     notes: list[str] = []
     reply = await answer(services, "/pair KRE SPY", asof=ASOF, progress=notes.append)
     assert notes == ["fetching KRE from the price source…"]
@@ -72,9 +68,8 @@ async def test_offline_face_fetches_inline_then_answers(
 async def test_offline_face_source_failure_is_a_user_error(
     services: Services, sample_dir: Path
 ) -> None:
-    from bot.fetcher import PROVIDER_KEY
-
     drop(services, "KRE")
-    services.extras[PROVIDER_KEY] = FakeProvider(sample_dir, asof=ASOF, fail={"KRE": "boom"})
+    provider = FakeProvider(sample_dir, asof=ASOF, fail={"KRE": "boom"})
+    services = dataclasses.replace(services, prices=lambda asof: provider)
     with pytest.raises(UserError, match="KRE was not found"):
         await answer(services, "/ticker KRE", asof=ASOF)

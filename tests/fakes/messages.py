@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from telegram import Chat, InlineKeyboardMarkup, Message, MessageEntity, PhotoSize
+from telegram import Chat, Document, InlineKeyboardMarkup, Message, MessageEntity, PhotoSize
 from telegram.constants import MessageLimit
 
 from tests.fakes.faults import bad_request
@@ -23,6 +23,7 @@ _NOT_MODIFIED = (
     "the same as a current content and reply markup of message"
 )
 _MAX_PHOTO_BYTES = 10 * 1024 * 1024
+_MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 _file_numbers = itertools.count(1)
 
 
@@ -127,6 +128,49 @@ class MessageMethods(FakeState):
             **fields,
         )
         return message.to_dict()
+
+    async def m_sendDocument(self, params: dict[str, Any]) -> Any:
+        chat = self._writable_chat(params.get("chat_id"))
+        caption, entities = render(
+            str(params.get("caption") or ""), params.get("parse_mode"), caption=True
+        )
+        document = self._document(params.get("document"))
+        fields = self._send_fields(chat, params)
+        message_id = self._new_message_id(chat.id)
+        message = self._compose(
+            chat,
+            message_id,
+            document=document,
+            caption=caption or None,
+            caption_entities=entities,
+            **fields,
+        )
+        return message.to_dict()
+
+    def _document(self, raw: Any) -> Document:
+        """A Document for an uploaded file (kept for getFile) or a file_id issued earlier."""
+        if isinstance(raw, str):
+            if raw not in self._files:
+                raise bad_request("wrong file identifier/HTTP URL specified")
+            data, name = self._files[raw][0], raw
+        elif isinstance(raw, bytes):
+            data, name = raw, getattr(raw, "filename", "") or "file"
+        else:
+            raise bad_request("there is no document in the request")
+        if not data:
+            raise bad_request("file must be non-empty")
+        if len(data) > _MAX_DOCUMENT_BYTES:
+            raise bad_request("file is too big")
+        number = next(_file_numbers)
+        file_id = f"BQACAgIAAxkBAAI{number:06d}"
+        path = f"documents/file_{number}_{name}"
+        self._files[file_id] = (bytes(data), path)
+        self._file_paths[path] = bytes(data)
+        return Document(file_id, f"AgAD{number:06d}", file_name=name, file_size=len(data))
+
+    def document_bytes(self, file_id: str) -> bytes:
+        """The bytes of a file the bot uploaded (tests)."""
+        return self._files[file_id][0]
 
     def _photo(self, raw: Any) -> list[PhotoSize]:
         """PhotoSizes for an uploaded photo or a file_id the fake issued earlier."""

@@ -33,7 +33,7 @@ from tests.fakes.objects import (
     now,
     private_chat,
 )
-from tests.fakes.wire import decode_params
+from tests.fakes.wire import Upload, decode_params
 
 TOKEN = "123:TEST"
 _update_ids = iter(range(1, 1_000_000_000))
@@ -133,8 +133,9 @@ def _fields(request_data: RequestData | None) -> dict[str, Any]:
     if request_data is None:
         return {}
     fields: dict[str, Any] = dict(request_data.json_parameters)
-    for name, (_filename, content, _mimetype) in request_data.multipart_data.items():
-        fields[name] = content if isinstance(content, bytes) else content.read()
+    for name, (filename, content, _mimetype) in request_data.multipart_data.items():
+        data = content if isinstance(content, bytes) else content.read()
+        fields[name] = Upload(data, filename)
     return fields
 
 

@@ -47,8 +47,22 @@ async def read_params(request: web.Request) -> dict[str, Any]:
     fields: dict[str, str | bytes] = dict(request.query)
     form = await request.post()
     for key, value in form.items():
-        fields[key] = value.file.read() if isinstance(value, web.FileField) else str(value)
+        if isinstance(value, web.FileField):
+            fields[key] = Upload(value.file.read(), value.filename)
+        else:
+            fields[key] = str(value)
     return decode_params(fields)
+
+
+class Upload(bytes):
+    """An uploaded file's bytes with the file name the client gave it."""
+
+    filename: str
+
+    def __new__(cls, data: bytes, filename: str | None) -> Upload:
+        made = super().__new__(cls, data)
+        made.filename = filename or ""
+        return made
 
 
 def decode_params(fields: Mapping[str, str | bytes]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ API fake, subscribers, and helpers to compare database contents."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import shutil
@@ -18,6 +19,7 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from bot.app import TIMEZONE, build_application, install_handlers
+from bot.context import CONTEXT_TYPES
 from bot.services import Services
 from bot.settings import BUNDLED_DATA_DIR
 from jobs.refresh import refresh_prices
@@ -83,14 +85,21 @@ async def fake() -> AsyncIterator[FakeBotApi]:
         yield server
 
 
-@pytest_asyncio.fixture
-async def app(services: Services, fake: FakeBotApi) -> AsyncIterator:
+@contextlib.asynccontextmanager
+async def running_app(services: Services, fake: FakeBotApi) -> AsyncIterator:
     """The real Application polling the fake; scheduled jobs removed (tests drive them)."""
     application = build_application(services, builder_for(fake))
     assert application.job_queue is not None
     async with polling(application):
         for job in application.job_queue.jobs():
             job.schedule_removal()
+        yield application
+
+
+@pytest_asyncio.fixture
+async def app(services: Services, fake: FakeBotApi) -> AsyncIterator:
+    """``running_app`` over the suite's services."""
+    async with running_app(services, fake) as application:
         yield application
 
 
@@ -131,7 +140,7 @@ async def make_inproc(services: Services):
     layer = FakeRequest(server)
     defaults = Defaults(parse_mode=ParseMode.HTML, tzinfo=TIMEZONE)
     bot = OfflineBot(TOKEN, request=layer, get_updates_request=layer, defaults=defaults)
-    application = ApplicationBuilder().bot(bot).updater(None).build()
+    application = ApplicationBuilder().bot(bot).updater(None).context_types(CONTEXT_TYPES).build()
     install_handlers(application, services)
     for job in application.job_queue.jobs() if application.job_queue else ():
         job.schedule_removal()

@@ -7,6 +7,7 @@ message for the session (not one per attempt), and a retry scheduled on the JobQ
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 
@@ -15,21 +16,20 @@ import pandas as pd
 import pytest
 from telegram.ext import Application
 
-from bot.scheduler import (
-    CLOCK_KEY,
-    JOB_DAILY,
-    PROVIDER_KEY,
-    RETRY_BASE_KEY,
-    DailyJobData,
-    job_daily,
-)
+from bot.scheduler import JOB_DAILY, DailyJobData, job_daily
 from bot.services import Services
 from market.yahoo import RetryPolicy, YahooProvider
 from storage.jobruns import last_run
 from storage.outbox import counts
 from tests.fakes.botapi import FakeBotApi
 from tests.fakes.yahoo_chart import FakeYahoo, load_bundled_bars, patch_curl_cffi
-from tests.reliability.conftest import FLIP_DAY, OPERATOR, PRIOR_DAY, add_subscriber
+from tests.reliability.conftest import (
+    FLIP_DAY,
+    OPERATOR,
+    PRIOR_DAY,
+    add_subscriber,
+    running_app,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:yfinance.*")
 
@@ -113,7 +113,7 @@ def _retries(app: Application) -> list[DailyJobData]:
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("fault", list(FAULTS))
 async def test_yahoo_fault_fails_the_run_safely(
-    fault, app, services, fake, monkeypatch, tmp_path
+    fault, services, fake, monkeypatch, tmp_path
 ) -> None:
     symbols = services.universe.all_symbols()
     fy = patch_curl_cffi(monkeypatch, _served(symbols))
@@ -122,13 +122,24 @@ async def test_yahoo_fault_fails_the_run_safely(
         add_subscriber(services.db, chat, digest=True)
     prior = _stored(services, failing)
     state = services.db.execute("SELECT * FROM alert_state ORDER BY slot").fetchall()
-    close = services.calendar.close_time(FLIP_DAY)
-    app.bot_data[PROVIDER_KEY] = lambda asof: YahooProvider(
-        tmp_path / "yf-cache", retry=RetryPolicy(attempts=2, base_delay=0.0), threads=False
-    )
-    app.bot_data[CLOCK_KEY] = lambda: close + dt.timedelta(minutes=30)
-    app.bot_data[RETRY_BASE_KEY] = dt.timedelta(hours=1)  # scheduled, not run, in this test
+    yahoo = _yahoo_services(services, RetryPolicy(attempts=2, base_delay=0.0), tmp_path)
+    async with running_app(yahoo, fake) as app:
+        await _fails_safely(app, services, fake, fy, failing, prior, state)
 
+
+def _yahoo_services(services: Services, retry: RetryPolicy, tmp_path) -> Services:
+    """The suite's services with real yfinance as the source, the clock half an hour after
+    the flip day's close, and retries an hour apart (scheduled, not run, in these tests)."""
+    close = services.calendar.close_time(FLIP_DAY)
+    return dataclasses.replace(
+        services,
+        prices=lambda asof: YahooProvider(tmp_path / "yf-cache", retry=retry, threads=False),
+        clock=lambda: close + dt.timedelta(minutes=30),
+        stale_retry_base=dt.timedelta(hours=1),
+    )
+
+
+async def _fails_safely(app, services, fake, fy, failing, prior, state) -> None:
     await _run_job(app, services, fake, attempt=1)
 
     status, session, detail = last_run(services.db, "daily")
@@ -158,7 +169,7 @@ async def test_yahoo_fault_fails_the_run_safely(
 
 
 async def test_exception_inside_yfinance_is_a_failed_fetch(
-    app, services, fake, monkeypatch, tmp_path
+    services, fake, monkeypatch, tmp_path
 ) -> None:
     """yfinance itself raising (a parser bug, a new Yahoo shape) fails every symbol."""
     import yfinance.multi
@@ -172,13 +183,10 @@ async def test_exception_inside_yfinance_is_a_failed_fetch(
     monkeypatch.setattr(yfinance.multi, "_download_one", broken)
     add_subscriber(services.db, 7101)
     prior = _stored(services, symbols)
-    close = services.calendar.close_time(FLIP_DAY)
-    app.bot_data[PROVIDER_KEY] = lambda asof: YahooProvider(
-        tmp_path / "yf-cache", retry=RetryPolicy(attempts=1), threads=False
-    )
-    app.bot_data[CLOCK_KEY] = lambda: close + dt.timedelta(minutes=30)
-    app.bot_data[RETRY_BASE_KEY] = dt.timedelta(hours=1)
-    await _run_job(app, services, fake, attempt=1)
+    yahoo = _yahoo_services(services, RetryPolicy(attempts=1), tmp_path)
+    async with running_app(yahoo, fake) as app:
+        await _run_job(app, services, fake, attempt=1)
+        retries = [d.attempt for d in _retries(app)]
     status, _, detail = last_run(services.db, "daily")
     assert status == "stale"
     assert all(s in detail for s in symbols)
@@ -186,7 +194,7 @@ async def test_exception_inside_yfinance_is_a_failed_fetch(
     assert counts(services.db) == {}
     assert fake.messages_to(7101) == []
     assert len(fake.messages_to(OPERATOR)) == 1
-    assert [d.attempt for d in _retries(app)] == [2]
+    assert retries == [2]
 
 
 def test_bundled_bars_cover_the_flip_day() -> None:

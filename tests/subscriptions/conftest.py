@@ -3,6 +3,7 @@ Application against the Bot API fake, and a helper to run the daily pipeline."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
 
@@ -29,13 +30,20 @@ def services(tmp_path) -> Services:
     built.db.conn.close()
 
 
-@pytest_asyncio.fixture
-async def app(services, fake_botapi: FakeBotApi) -> AsyncIterator:  # noqa: F811
-    application = build_application(services, builder_for(fake_botapi))
+@contextlib.asynccontextmanager
+async def running_app(services: Services, fake: FakeBotApi) -> AsyncIterator:
+    """The real Application polling ``fake``, its scheduled jobs removed."""
+    application = build_application(services, builder_for(fake))
     assert application.job_queue is not None
     async with polling(application):
         for job in application.job_queue.jobs():
             job.schedule_removal()  # tests drive the pipeline themselves
+        yield application
+
+
+@pytest_asyncio.fixture
+async def app(services, fake_botapi: FakeBotApi) -> AsyncIterator:  # noqa: F811
+    async with running_app(services, fake_botapi) as application:
         yield application
 
 

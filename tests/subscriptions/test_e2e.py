@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 
 from telegram import ChatMember
 
-from bot.scheduler import CLOCK_KEY, PROVIDER_KEY, RETRY_BASE_KEY, DailyJobData, job_daily
+from bot.scheduler import DailyJobData, job_daily
 from storage.chats import get_chat
 from storage.jobruns import last_run
 from storage.outbox import counts
@@ -15,7 +16,7 @@ from storage.rules import chat_rules
 from storage.subscriptions import chat_subscriptions
 from tests.fake_prices import FakeProvider
 from tests.fakes import channel_chat, group_chat, make_user
-from tests.subscriptions.conftest import FLIP_DAY, OPERATOR, daily, flip_messages
+from tests.subscriptions.conftest import FLIP_DAY, OPERATOR, daily, flip_messages, running_app
 
 
 async def _reply(fake, chat_id, count):
@@ -98,17 +99,21 @@ async def test_flood_429_is_retried_after_retry_after(app, services, fake_botapi
     assert len(flip_messages(fake_botapi, 601)) == 1
 
 
-async def test_stale_symbol_sends_no_alert_and_tells_operators_once(app, services, fake_botapi):
+async def test_stale_symbol_sends_no_alert_and_tells_operators_once(services, fake_botapi):
     await _subscribe_direct(services, 701)
     close = services.calendar.close_time(FLIP_DAY)
-    app.bot_data[PROVIDER_KEY] = lambda asof: FakeProvider(
-        services.settings.market_data_dir, asof=FLIP_DAY, stale={"IWM"}
+    stale = dataclasses.replace(
+        services,
+        prices=lambda asof: FakeProvider(
+            services.settings.market_data_dir, asof=FLIP_DAY, stale={"IWM"}
+        ),
+        clock=lambda: close + dt.timedelta(minutes=30),
+        stale_retry_base=dt.timedelta(seconds=0.05),
     )
-    app.bot_data[CLOCK_KEY] = lambda: close + dt.timedelta(minutes=30)
-    app.bot_data[RETRY_BASE_KEY] = dt.timedelta(seconds=0.05)
-    app.job_queue.run_once(job_daily, when=0, data=DailyJobData(FLIP_DAY))
     rows = "SELECT COUNT(*) FROM job_runs WHERE job = 'daily' AND status = 'stale'"
-    await fake_botapi.wait_for(lambda: services.db.execute(rows).fetchone()[0] >= 3, timeout=10)
+    async with running_app(stale, fake_botapi) as app:
+        app.job_queue.run_once(job_daily, when=0, data=DailyJobData(FLIP_DAY))
+        await fake_botapi.wait_for(lambda: services.db.execute(rows).fetchone()[0] >= 3, timeout=10)
     assert len(fake_botapi.messages_to(OPERATOR)) == 1
     assert "IWM" in fake_botapi.messages_to(OPERATOR)[0].text
     assert fake_botapi.messages_to(701) == []

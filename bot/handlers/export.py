@@ -1,0 +1,21 @@
+"""/export: a CSV document of a pair or a symbol, from stored closes (sendDocument)."""
+
+from __future__ import annotations
+
+from bot.export import EXPORT_USAGE, describe, export_file, parse_export
+from bot.registry import Command, Document, Reply, Request
+from bot.render.format import esc
+
+
+async def cmd_export(request: Request) -> Reply:
+    """/export A/B [1y|all] or /export SYMBOL [1y|all]: the data behind the numbers, as CSV."""
+    services = request.services
+    wanted = parse_export(services, request.raw_args)
+    export = await export_file(services, wanted, request.asof)
+    caption = f"📄 {esc(describe(export, wanted.span))}"
+    return Reply(caption, document=Document(export.filename, export.data))
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("export", "CSV of a pair or a symbol", EXPORT_USAGE, cmd_export, chart=True),
+)
