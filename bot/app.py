@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine
+from http import HTTPStatus
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,11 +27,12 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest, RequestData
 
 from bot import scheduler
 from bot.context import CONTEXT_TYPES, BotApplication, BotContext, BotData
 from bot.dispatch import run_command
-from bot.errors import on_error
+from bot.errors import TokenRefused, on_error
 from bot.fetcher import Done, FetchFailure, NotStored
 from bot.handlers import COMMANDS, INSTALLS
 from bot.readapi import not_found_text
@@ -73,6 +75,35 @@ def rate_limiter() -> AIORateLimiter:
     )
 
 
+class PollingRequest(HTTPXRequest):
+    """The getUpdates connection. PTB ends polling for good on a 401 (a revoked token) and the
+    bot goes deaf while the process lives; as a network error it is retried until the token
+    works again, and the error handler (bot.errors) says so once per window."""
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        code, payload = await super().do_request(
+            url,
+            method,
+            request_data,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+        )
+        if code == HTTPStatus.UNAUTHORIZED:
+            raise TokenRefused("Telegram refused the bot token (401 Unauthorized)")
+        return code, payload
+
+
 def configured(builder: ApplicationBuilder) -> ApplicationBuilder:
     """``builder`` with what every bot of the project has: Defaults, the rate limiter above
     and the typed context."""
@@ -91,6 +122,7 @@ def build_application(
     chosen = builder if builder is not None else builder_for(services.settings)
     app: BotApplication = (
         configured(chosen)
+        .get_updates_request(PollingRequest(connection_pool_size=1))
         # Handle up to 8 updates at once: a slow chart does not hold everyone up, and replies
         # still reach the rate limiter in roughly arrival order when it is the bottleneck.
         .concurrent_updates(8)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import os
-import sys
 
 import typer
 
 from bot import cli_chat, cli_export, cli_jobs, cli_prices
+from bot.logs import install_excepthook
 
 # python-telegram-bot 22: RetryAfter.retry_after as a timedelta (the int form is deprecated).
 os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -19,6 +18,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help: flags shown as flags (rich mode prints "--dry-run <bool>").
+    rich_markup_mode=None,
 )
 
 
@@ -29,13 +30,9 @@ cli_export.register(app)
 
 
 def main() -> None:
-    """Console-script entry point: a bug ends in one line on stderr, never a traceback."""
-    try:
-        app(prog_name="rotation-bot")
-    except Exception as exc:  # the last line of defence; causes are fixed where they arise
-        logging.getLogger("bot.cli").debug("unexpected %r", exc)
-        print(f"rotation-bot: internal error ({type(exc).__name__}: {exc})", file=sys.stderr)
-        sys.exit(1)
+    """Console-script entry point."""
+    install_excepthook()
+    app(prog_name="rotation-bot")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,16 +12,19 @@ from typing import Annotated
 
 import typer
 
-from bot.cli_common import date_option, fail, load
+from bot.cli_common import date_option, fail, load, telegram_errors
 from bot.offline import answer, reply_to_plain
 from bot.registry import Reply, UserError
 from bot.services import Services
 
 log = logging.getLogger(__name__)
 USER_ERROR_EXIT = 2
-AsofOption = Annotated[str | None, typer.Option(help="Answer as of DATE (YYYY-MM-DD).")]
+AsofOption = Annotated[
+    str | None, typer.Option(metavar="DATE", help="Answer as of DATE (YYYY-MM-DD).")
+]
 ChartDirOption = Annotated[
-    Path | None, typer.Option("--chart-dir", help="Write charts and files into this folder.")
+    Path | None,
+    typer.Option("--chart-dir", metavar="DIR", help="Write charts and files into this folder."),
 ]
 
 
@@ -113,7 +116,8 @@ def register(app: typer.Typer) -> None:
             settings.require_token()
         except SettingsError as exc:
             raise fail(str(exc)) from None
-        run_polling(services)
+        with telegram_errors():
+            run_polling(services)
 
 
 async def _console(services: Services, asof: dt.date | None, chart_dir: Path | None) -> None:

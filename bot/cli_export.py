@@ -17,17 +17,23 @@ USER_ERROR_EXIT = 2
 
 
 def export(
-    target: Annotated[str, typer.Argument(help="A pair (IWM/SPY) or a symbol or basket (IWM).")],
+    target: Annotated[
+        str, typer.Argument(metavar="TARGET", help="A pair (IWM/SPY) or a symbol or basket (IWM).")
+    ],
     out: Annotated[
         Path | None,
         typer.Option(
             "--out",
+            metavar="FILE",
             help="File to write ('-' for stdout). Default: <PAIR>_<as-of date>.csv here.",
         ),
     ] = None,
-    span: Annotated[str, typer.Option("--range", help="1y (the last 252 sessions) or all.")] = "1y",
+    span: Annotated[
+        str, typer.Option("--range", metavar="1y|all", help="1y (the last 252 sessions) or all.")
+    ] = "1y",
     asof: Annotated[
-        str | None, typer.Option(help="Export as of DATE (YYYY-MM-DD); default the latest.")
+        str | None,
+        typer.Option(metavar="DATE", help="Export as of DATE (YYYY-MM-DD); default the latest."),
     ] = None,
 ) -> None:
     """Write a pair's or a symbol's stored history as CSV (same file as /export in Telegram)."""

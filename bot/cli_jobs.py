@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli_common import date_option, fail, load
+from bot.cli_common import date_option, fail, load, telegram_errors
 from bot.offline import html_to_plain
 from bot.render.alerts import alert_html, alert_line
 from jobs.replay import ReplaySummary, alert_pair, crosses_between, load_range, replay_dry
@@ -20,7 +20,10 @@ from jobs.replay import ReplaySummary, alert_pair, crosses_between, load_range, 
 
 def daily(
     asof: Annotated[
-        str | None, typer.Option(help="Run for the last session on or before DATE (YYYY-MM-DD).")
+        str | None,
+        typer.Option(
+            metavar="DATE", help="Run for the last session on or before DATE (YYYY-MM-DD)."
+        ),
     ] = None,
 ) -> None:
     """Run the daily pipeline once (refresh, guard, snapshot, rules, outbox), deliver, exit."""
@@ -31,7 +34,8 @@ def daily(
     day = date_option(asof, "--asof")
     settings, services = load()
     try:
-        outcome = asyncio.run(run_daily_cli(services, delivery_bot(settings), asof=day))
+        with telegram_errors():
+            outcome = asyncio.run(run_daily_cli(services, delivery_bot(settings), asof=day))
     except SettingsError as exc:
         raise fail(str(exc)) from None
     typer.echo(outcome.summary())
@@ -40,8 +44,8 @@ def daily(
 
 
 def replay(
-    start: Annotated[str, typer.Option(help="First session (YYYY-MM-DD).")],
-    end: Annotated[str, typer.Option(help="Last session (YYYY-MM-DD).")],
+    start: Annotated[str, typer.Option(metavar="DATE", help="First session (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option(metavar="DATE", help="Last session (YYYY-MM-DD).")],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Queue nothing: every preset's default rules.")
     ] = False,
@@ -116,7 +120,9 @@ def summary_text(summary: ReplaySummary, lead_pair: str, *, dry_run: bool) -> st
 
 
 def demo(
-    months: Annotated[int, typer.Option(min=1, max=24, help="How many months to replay.")] = 4,
+    months: Annotated[
+        int, typer.Option(min=1, max=24, metavar="N", help="How many months to replay.")
+    ] = 4,
 ) -> None:
     """Offline demo on the bundled data in a temporary database: alerts, answers, charts."""
     folder = Path(tempfile.mkdtemp(prefix="rotation-demo-"))

@@ -9,20 +9,25 @@ from typing import Annotated
 import typer
 
 from bot.cli_common import date_option, fail, load
+from bot.render.table import text_table
+from bot.services import Services
 from jobs.refresh import RefreshReport, refresh_prices
-from market.symbols import InvalidSymbol, normalize_symbol
-from storage.prices import load_bars
+from market.symbols import InvalidSymbol, normalize_symbol, resolve_alias
+from storage.prices import last_dates, load_bars
 
-prices = typer.Typer(help="Refresh and inspect stored daily prices.", no_args_is_help=True)
+prices = typer.Typer(
+    help="Refresh and inspect stored daily prices.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 @prices.command("update")
 def update(
     symbols: Annotated[
-        list[str] | None, typer.Argument(help="Symbols to refresh (default: the universe).")
+        list[str] | None,
+        typer.Argument(metavar="SYMBOL", help="Symbols to refresh (default: the universe)."),
     ] = None,
     asof: Annotated[
-        str | None, typer.Option(help="Refresh as if today were DATE (YYYY-MM-DD).")
+        str | None, typer.Option(metavar="DATE", help="Refresh as if today were DATE (YYYY-MM-DD).")
     ] = None,
 ) -> None:
     """Fetch new sessions from the configured source and store them."""
@@ -33,6 +38,8 @@ def update(
     except InvalidSymbol as exc:
         raise fail(str(exc), 2) from None
     settings, services = load()
+    if wanted is not None:
+        wanted = list(dict.fromkeys(_resolve(services, s) for s in wanted))
     targets = wanted or list(services.universe.all_symbols())
     now = dt.datetime.now(dt.UTC)
     expected = services.expected_session(now, day)
@@ -83,8 +90,12 @@ def problem_lines(report: RefreshReport) -> list[str]:
 
 @prices.command("show")
 def show(
-    symbol: Annotated[str, typer.Argument(help="The symbol, e.g. IWM or ^RUT.")],
-    last: Annotated[int, typer.Option(min=1, max=5000, help="How many sessions to show.")] = 10,
+    symbol: Annotated[
+        str, typer.Argument(metavar="SYMBOL", help="The symbol, e.g. IWM, ^RUT or RUT.")
+    ],
+    last: Annotated[
+        int, typer.Option(min=1, max=5000, metavar="N", help="How many sessions to show.")
+    ] = 10,
 ) -> None:
     """Print the last stored sessions of SYMBOL."""
 
@@ -93,21 +104,27 @@ def show(
     except InvalidSymbol as exc:
         raise fail(str(exc), 2) from None
     _, services = load()
+    name = _resolve(services, name)
     bars = load_bars(services.db, name, last=last)
     if bars.empty:
         raise fail(f"no prices stored for {name}; run: rotation-bot prices update {name}", 1)
-    typer.echo(f"{name}: {len(bars)} sessions, last {bars.index[-1].date()}")
-    typer.echo(
-        f"{'date':<10} {'open':>12} {'high':>12} {'low':>12} {'close':>12} {'volume':>14}  source"
-    )
+    count = f"{len(bars)} session" + ("" if len(bars) == 1 else "s")
+    typer.echo(f"{name}: {count}, last {bars.index[-1].date()}")
+    rows = []
     for day, row in zip(bars.index, bars.to_dict("records"), strict=True):
         cells = [_cell(row[c]) for c in ("open", "high", "low", "close")]
-        volume = "" if row["volume"] != row["volume"] else f"{row['volume']:,.0f}"
-        typer.echo(
-            f"{day.date()!s:<10} {cells[0]:>12} {cells[1]:>12} {cells[2]:>12} {cells[3]:>12} "
-            f"{volume:>14}  {row['source']}"
-        )
+        volume = row["volume"]
+        shown = "" if volume is None or volume != volume else f"{volume:,.0f}"
+        rows.append([str(day.date()), *cells, shown, str(row["source"])])
+    header = ["date", "open", "high", "low", "close", "volume", "source"]
+    typer.echo(text_table(header, rows, "lrrrrrl"))
 
 
-def _cell(value: float) -> str:
-    return "" if value != value else f"{value:,.4f}"
+def _resolve(services: Services, symbol: str) -> str:
+    """Aliases as in chat (RUT -> ^RUT) unless the plain name is stored or in the universe."""
+    universe = set(services.universe.all_symbols())
+    return resolve_alias(symbol, lambda n: n in universe or bool(last_dates(services.db, [n])))
+
+
+def _cell(value: float | None) -> str:
+    return "" if value is None or value != value else f"{value:,.4f}"

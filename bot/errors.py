@@ -7,15 +7,50 @@ import logging
 import traceback
 
 from telegram import Update
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot.context import BotContext
-from bot.logs import redact
+from bot.logs import one_line, redact
 from bot.render.common import internal_error_html
+from bot.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
 REPORT_LIMIT = 3500  # leaves room for the header inside Telegram's 4096
+#: A failing connection to Telegram is logged once per kind per this many seconds.
+TELEGRAM_TROUBLE_SECONDS = 600.0
+_trouble = Throttle(TELEGRAM_TROUBLE_SECONDS)
+
+
+class TokenRefused(NetworkError):
+    """getUpdates answered 401: polling retries it (bot.app.PollingRequest) instead of dying."""
+
+
+def telegram_trouble(error: TelegramError) -> None:
+    """One log line per kind of Telegram failure per window (no traceback, no token)."""
+    refused = isinstance(error, TokenRefused | InvalidToken)
+    held = _trouble.admit("token refused" if refused else type(error).__name__)
+    if held is None:
+        return
+    again = f" ({held} more since the last report)" if held else ""
+    if refused:
+        log.error(
+            "Telegram refused the bot token (401 Unauthorized); polling and delivery retry "
+            "until it works again (SECURITY.md: rotating the token)%s",
+            again,
+        )
+    elif isinstance(error, Conflict):
+        log.error("Telegram: %s (is a second copy of the bot polling?)%s", one_line(error), again)
+    else:
+        log.warning("Telegram call failed: %s%s", one_line(error), again)
 
 
 def report_html(update: object, error: BaseException | None) -> str:
@@ -43,9 +78,10 @@ async def on_error(update: object, context: BotContext) -> None:
     """Log the error, report it to the operators, and tell the user it was logged."""
     error = context.error
     transient = isinstance(error, NetworkError) and not isinstance(error, BadRequest)
-    if transient or isinstance(error, RetryAfter | Forbidden):
-        # The connection or the chat is the problem; telling anyone would fail the same way.
-        log.warning("Telegram call failed: %s", error)
+    if transient or isinstance(error, RetryAfter | Forbidden | InvalidToken | Conflict):
+        # The connection, the token or the chat is the problem; telling anyone would fail the
+        # same way. Polling errors arrive here too (update None), once per failed poll.
+        telegram_trouble(error)  # type: ignore[arg-type]
         return
     log.error("update caused an error", exc_info=error)
     services = context.services

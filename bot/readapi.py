@@ -25,24 +25,13 @@ from analytics.types import (
 from bot.fetcher import FetchFailure, NotStored, close_matches
 from bot.registry import UserError
 from bot.services import Services
-from market.symbols import SYMBOL_HELP, InvalidSymbol, normalize_symbol
+from market.symbols import SYMBOL_HELP, InvalidSymbol, normalize_symbol, resolve_alias
 from market.universe import universe_hash
 from storage.prices import last_dates, load_closes
 from storage.snapshots import load_snapshot
 
 CHART_SESSIONS = 252
 AVERAGE_SESSIONS = 50  # extra history so the chart's average starts on its first day
-# Common names for indexes whose Yahoo symbol has a caret.
-ALIASES = {
-    "RUT": "^RUT",
-    "SPX": "^GSPC",
-    "GSPC": "^GSPC",
-    "IXIC": "^IXIC",
-    "COMP": "^IXIC",
-    "VIX": "^VIX",
-    "TNX": "^TNX",
-    "IRX": "^IRX",
-}
 
 
 class NoData(UserError):
@@ -126,10 +115,9 @@ def require_stored(services: Services, names: list[str], usage: str) -> list[str
 
 
 def _alias(services: Services, name: str) -> str:
-    target = ALIASES.get(name)
-    if target is None or last_dates(services.db, [name]):
+    if services.universe.basket(name) is not None:
         return name
-    return target if last_dates(services.db, [target]) else name
+    return resolve_alias(name, lambda plain: bool(last_dates(services.db, [plain])))
 
 
 def not_found_text(services: Services, name: str, failure: FetchFailure | None = None) -> str:

@@ -2,9 +2,14 @@
 
 A row is marked 'sending' (committed) before the Bot API call and 'sent' after it, so a
 process killed mid-batch leaves at most that one row in doubt; it is sent again on restart.
-``RetryAfter`` pauses (the rate limiter paused every request too), ``Forbidden`` deactivates
-the chat, ``ChatMigrated`` moves the chat to its new id and resends, ``BadRequest`` dead-letters
-the row with Telegram's reason, and network errors retry with backoff up to a cap.
+``RetryAfter`` defers that chat only (its row waits ``retry_after``; other chats go on),
+``Forbidden`` deactivates the chat, ``ChatMigrated`` moves the chat to its new id and resends,
+``BadRequest`` dead-letters the row with Telegram's reason, network errors retry with backoff up
+to a cap, ``InvalidToken`` (401: the token was revoked) pauses all delivery with one log line
+and probes until the token works again, and any other error (``Conflict``, an unknown code, a
+bug) releases the row with backoff. A row is never left 'sending': every failure puts it back,
+a send that hangs is cut after SEND_TIMEOUT_SECONDS, and each drain first requeues claims older
+than the outbox lease.
 """
 
 from __future__ import annotations
@@ -18,7 +23,15 @@ from dataclasses import dataclass, field
 import pandas as pd
 import telegram
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from analytics.pairs import pair_series
 from bot.charts import ratio_chart
@@ -35,6 +48,7 @@ from storage.outbox import (
     mark_sent,
     next_due,
     release,
+    requeue_inflight,
     retarget,
     skip_chat,
 )
@@ -46,8 +60,11 @@ BATCH_SIZE = 20
 MAX_ATTEMPTS = 5
 BACKOFF_BASE = dt.timedelta(seconds=2)
 BACKOFF_CAP = dt.timedelta(minutes=5)
-# How often one row may be paused by flood control or moved by a migration in one drain.
+# How often one row may be moved by a migration in one drain.
 MAX_HOPS = 5
+#: One Bot API call may take this long before it is abandoned (and treated as timed out);
+#: well inside the outbox lease, so a live sender's claim never expires under it.
+SEND_TIMEOUT_SECONDS = 120.0
 CHART_SESSIONS = 260
 # Sessions loaded before the chart window so its averages (up to 252 sessions) are defined.
 HISTORY_PAD = 260
@@ -79,6 +96,8 @@ class DrainReport:
     retried: int = 0
     deactivated: list[int] = field(default_factory=list)
     migrated: list[tuple[int, int]] = field(default_factory=list)
+    #: Telegram refused the bot token (401) during this drain: delivery is paused.
+    token_refused: bool = False
 
 
 class Sender:
@@ -109,11 +128,17 @@ class Sender:
         self._charts: dict[tuple[str, dt.date], bytes | None] = {}
         # While Telegram fails, the next moment one row may probe it again.
         self._probe_at = dt.datetime.min.replace(tzinfo=dt.UTC)
+        # Telegram answered 401 (token revoked or replaced) and no send went through since.
+        self.token_refused = False
 
     async def drain(self, *, wait: float = 0.0) -> DrainReport:
         """Send every due row, batch by batch; wait up to ``wait`` s for rows retried later."""
         report = DrainReport()
         async with self._lock:
+            # Rows a dead process left 'sending', or claims past the lease: back to pending.
+            requeued = requeue_inflight(self.services.db)
+            if requeued:
+                log.warning("%d message(s) left in flight were put back in the queue", requeued)
             limit = self.clock() + dt.timedelta(seconds=wait)
             while True:
                 if self._down_since is not None and self._probe_at > self.clock():
@@ -143,14 +168,14 @@ class Sender:
                 return  # another sender took it
             attempts += 1
             try:
-                message = await self._send(chat_id, row)
+                message = await asyncio.wait_for(self._send(chat_id, row), SEND_TIMEOUT_SECONDS)
             except RetryAfter as exc:
-                wait = retry_seconds(exc)
-                log.warning("flood control: pausing %.0f s before chat %s", wait, chat_id)
-                release(db, row.id, not_before=self.clock(), error=str(exc), refund=True)
-                attempts -= 1
-                await self.sleep(wait)
-                continue
+                # Flood control for this chat: its rows wait, every other chat goes on.
+                wait = dt.timedelta(seconds=retry_seconds(exc))
+                log.warning("flood control: chat %s waits %.0f s", chat_id, wait.total_seconds())
+                release(db, row.id, not_before=self.clock() + wait, error=str(exc), refund=True)
+                report.retried += 1
+                return
             except Forbidden as exc:
                 self._deactivate(chat_id, row, exc.message, report)
                 return
@@ -168,14 +193,59 @@ class Sender:
                 mark_dead(db, row.id, f"bad request: {exc.message}")
                 report.dead += 1
                 return
-            except NetworkError as exc:  # TimedOut included: it may or may not have arrived
-                self._retry_later(row, attempts, str(exc), report)
+            except (NetworkError, TimeoutError) as exc:  # it may or may not have arrived
+                self._retry_later(row, attempts, str(exc) or "timed out", report)
                 return
+            except InvalidToken:
+                self._token_refused(row, report)
+                return
+            except TelegramError as exc:  # Conflict, an unknown code: not mapped above
+                log.warning("row %s for chat %s: Telegram answered %s", row.id, chat_id, exc)
+                self._backoff(row, attempts, f"telegram: {exc}", report)
+                return
+            except Exception as exc:  # a bug while rendering: the row must not stay claimed
+                log.exception("row %s for chat %s could not be sent", row.id, chat_id)
+                self._backoff(row, attempts, f"{type(exc).__name__}: {exc}", report)
+                return
+            except BaseException:  # cancelled (shutdown): the row goes back as in doubt
+                release(db, row.id, not_before=self.clock(), error="interrupted", refund=True)
+                raise
             self._down_since = None
+            if self.token_refused:
+                self.token_refused = False
+                log.warning("Telegram accepts the bot token again: delivery resumed")
             mark_sent(db, row.id, now=self.clock(), message_id=message.message_id)
             report.sent += 1
             return
         release(db, row.id, not_before=self.clock() + BACKOFF_CAP, error="too many hops")
+
+    def _token_refused(self, row: OutboxRow, report: DrainReport) -> None:
+        """401: nothing can be delivered until the token works; pause, probe, log once."""
+        now = self.clock()
+        if not self.token_refused:
+            self.token_refused = True
+            log.error(
+                "Telegram refused the bot token (401 Unauthorized): delivery is paused and "
+                "resumes by itself once the token works again (SECURITY.md: rotating the token)"
+            )
+        if self._down_since is None:
+            self._down_since = now
+        wait = min(max(now - self._down_since, BACKOFF_BASE), BACKOFF_CAP)
+        release(self.services.db, row.id, not_before=now, error="token refused (401)", refund=True)
+        self._probe_at = now + wait
+        report.token_refused = True
+        report.retried += 1
+
+    def _backoff(self, row: OutboxRow, attempts: int, error: str, report: DrainReport) -> None:
+        """A failure of this row (not of Telegram as a whole): retry later, up to the cap."""
+        db = self.services.db
+        if attempts >= self.max_attempts:
+            log.error("row %s: giving up after %d attempts: %s", row.id, attempts, error)
+            mark_dead(db, row.id, f"gave up after {attempts} attempts: {error}")
+            report.dead += 1
+            return
+        release(db, row.id, not_before=self.clock() + backoff(attempts), error=error)
+        report.retried += 1
 
     def _deactivate(self, chat_id: int, row: OutboxRow, reason: str, report: DrainReport) -> None:
         db = self.services.db

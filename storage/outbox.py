@@ -163,8 +163,8 @@ def next_due(db: sqlite_utils.Database) -> dt.datetime | None:
 
 
 #: A claim older than this is requeued even if its process still exists (hung, or a reused
-#: pid). A send gives up long before: PTB's timeouts are seconds.
-CLAIM_LEASE_SECONDS = 900
+#: pid). Every drain checks it; a send gives up long before (bot.sender.SEND_TIMEOUT_SECONDS).
+CLAIM_LEASE_SECONDS = 300
 
 
 def claim(db: sqlite_utils.Database, row_id: int) -> bool:
@@ -219,7 +219,7 @@ def retarget(db: sqlite_utils.Database, row_id: int, chat_id: int) -> None:
 
 
 def requeue_inflight(db: sqlite_utils.Database) -> int:
-    """Rows left 'sending' by a sender that is gone: back to 'pending'. Call at start.
+    """Rows left 'sending' by a sender that is gone: back to 'pending'. Every drain calls it.
 
     A row held by a live process (another `rotation-bot` on the same database, or this one)
     is left alone unless its claim is older than CLAIM_LEASE_SECONDS (a hung or recycled pid).

@@ -98,3 +98,23 @@ def test_yahoo_unreachable_names_every_symbol_without_traceback(
     lines = [line for line in result.output.splitlines() if line.startswith(("SPY:", "IWM:"))]
     assert len(lines) == 2
     assert "Traceback" not in result.output
+
+
+def test_show_an_index_with_empty_volume_as_a_table(csv_env: Path) -> None:
+    assert runner.invoke(app, ["prices", "update", "^RUT", "RKLB"]).exit_code == 0
+    shown = runner.invoke(app, ["prices", "show", "^RUT", "--last", "2"])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    assert lines[1].split() == ["date", "open", "high", "low", "close", "volume", "source"]
+    assert "2,512.3700" in lines[-1]
+    assert lines[-1].endswith("csv")
+    assert "Traceback" not in shown.output
+
+
+def test_prices_take_the_same_aliases_as_the_chat(csv_env: Path) -> None:
+    updated = runner.invoke(app, ["prices", "update", "RUT"])
+    assert updated.exit_code == 0, updated.output
+    assert updated.output.startswith("^RUT ")
+    shown = runner.invoke(app, ["prices", "show", "rut", "--last", "1"])
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.startswith("^RUT: 1 session, last 2026-04-01")

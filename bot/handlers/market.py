@@ -38,6 +38,8 @@ PAIR_USAGE = "/pair A B [1d|1w|1m|3m|ytd|1y]"
 HISTORY_USAGE = "/history [A/B]"
 CALLBACK_RE = re.compile(r"^rot:(1d|1w|1m|3m|ytd|1y)(:r)?$")
 _PAIR_WORDS = frozenset({"VS", "V", "VS.", "AGAINST"})
+# Something meant as a horizon (2y, 6m, 10d, mtd), told apart from a third symbol.
+_HORIZON_LIKE = re.compile(r"\d{1,3}[a-z]{1,6}|[a-z]td", re.IGNORECASE)
 
 
 def check_args(request: Request, usage: str, most: int) -> tuple[str, ...]:
@@ -64,11 +66,21 @@ def parse_horizon(text: str, usage: str) -> str:
 def parse_pair(services: Services, raw: str, usage: str) -> tuple[str, str, str | None]:
     """(A, B, horizon or None) from "A B", "A/B", "A vs B", optionally followed by a horizon."""
     words = [w for w in raw.replace("/", " ").split() if w.upper() not in _PAIR_WORDS]
+    command = usage.split()[0]
     horizon = None
     if len(words) == 3:
-        horizon = parse_horizon(words.pop(), usage)
+        last = words[-1]
+        if last.lower() in HORIZONS or _HORIZON_LIKE.fullmatch(last):
+            horizon = parse_horizon(words.pop(), usage)
+        else:
+            shown = ", ".join(w[:12] for w in words)
+            raise UserError(
+                f"A pair is two symbols, not three ({shown}); "
+                f"a horizon after them is one of {', '.join(HORIZONS)}.",
+                usage,
+            )
     if len(words) != 2:
-        raise UserError("Give two symbols, e.g. /pair IWM SPY.", usage)
+        raise UserError(f"Give two symbols, e.g. {command} IWM/SPY.", usage)
     a, b = (parse_symbol(services, w, usage) for w in words)
     if a == b:
         raise UserError(f"A pair needs two different symbols, not {a} twice.", usage)

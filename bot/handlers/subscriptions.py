@@ -19,6 +19,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ChatMemberHandler, MessageHandler, filters
 
 from analytics.rules import METRICS
+from analytics.types import Universe
 from bot.access import can_post, is_chat_admin
 from bot.context import BotContext
 from bot.registry import Command, Reply, Request, UserError
@@ -28,6 +29,7 @@ from bot.render.format import metric as format_metric
 from bot.render.subscriptions import alerts_html, settings_html, subscriptions_html
 from bot.services import utc_now
 from jobs.fanout import chat_pairs, digest_payload, zone
+from market.symbols import InvalidSymbol, normalize_symbol, resolve_alias
 from storage.chats import Chat, get_chat, migrate_chat, set_active, update_settings, upsert_chat
 from storage.db import transaction
 from storage.outbox import last_sent, rows_for
@@ -54,6 +56,18 @@ def _targets_text(request: Request) -> str:
     return f"presets: {', '.join(uni.presets)}; pairs: {', '.join(p.key for p in uni.pairs)}"
 
 
+def pair_key(universe: Universe, text: str) -> str:
+    """A typed pair as a universe key: upper case, aliases and share classes as in /pair
+    (RUT/GSPC -> ^RUT/^GSPC). Text that is not two symbols comes back upper-cased."""
+    known = set(universe.all_symbols())
+    sides = text.upper().split("/")
+    try:
+        names = [normalize_symbol(side) for side in sides]
+    except InvalidSymbol:
+        return text.upper()
+    return "/".join(resolve_alias(n, known.__contains__) for n in names)
+
+
 def parse_target(request: Request, text: str | None) -> tuple[str, str]:
     """(target, kind) for a preset name or a pair key; UserError listing the valid ones."""
     uni = request.services.universe
@@ -61,7 +75,7 @@ def parse_target(request: Request, text: str | None) -> tuple[str, str]:
         return DEFAULT_PRESET, "preset"
     if text.lower() in uni.presets:
         return text.lower(), "preset"
-    key = text.upper()
+    key = pair_key(uni, text)
     if any(p.key == key for p in uni.pairs):
         return key, "pair"
     raise UserError(
@@ -153,7 +167,12 @@ async def cmd_alert(request: Request) -> Reply:
         raise UserError(f"No alert {args[1][:12]} in this chat; see /alerts.", ALERT_USAGE)
     if len(args) != 4:
         raise UserError("Four arguments are needed.", ALERT_USAGE)
-    pair, metric, op, raw = args[0].upper(), args[1].lower(), args[2], args[3]
+    pair, metric, op, raw = (
+        pair_key(request.services.universe, args[0]),
+        args[1].lower(),
+        args[2],
+        args[3],
+    )
     pairs = [p.key for p in request.services.universe.pairs]
     if pair not in pairs:
         raise UserError(f"Unknown pair {pair[:40]}; valid: {', '.join(pairs)}.", ALERT_USAGE)

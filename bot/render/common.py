@@ -58,6 +58,6 @@ def start_html(commands: Sequence[Command]) -> str:
         "by how much, since when, and whether the move is broad or narrow.",
         "",
     ]
-    lines += [f"{esc('/' + c.name)} — {esc(c.summary)}" for c in main]
-    lines.append("\nAll commands: /help")
+    lines += [f"{esc('/' + c.name)} — {esc(c.summary)}" for c in main if c.name != "help"]
+    lines.append("\nEvery command with its arguments: /help")
     return "\n".join(lines)

@@ -6,6 +6,7 @@ import datetime as dt
 
 from analytics.types import PairStats, QuadrantTrail
 from bot.render.format import asof_line, esc, pct, share, signed
+from bot.render.table import pre_table
 
 MAX_FLIPS = 12
 QUADRANT_ORDER = ("leading", "improving", "weakening", "lagging")
@@ -20,7 +21,7 @@ def history_html(stats: PairStats, session: dt.date) -> str:
         lines.append(asof_line(session))
         return "\n".join(lines)
     outcomes = {o.date: o for o in stats.track.outcomes}
-    rows = [f"{'date':<11}{'leader':<7}{'lasted':>7}{'+5':>8}{'+20':>8}{'+60':>8}"]
+    rows = []
     shown = flips[-MAX_FLIPS:]
     for flip in shown:
         who = stats.a if flip.direction == "A" else stats.b
@@ -29,9 +30,10 @@ def history_html(stats: PairStats, session: dt.date) -> str:
         mark = "" if nxt < len(flips) else "*"
         outcome = outcomes.get(flip.date)
         fwd = outcome.forward if outcome else ()
-        cells = "".join(f"{_short(v):>8}" for v in (*fwd, None, None, None)[:3])
-        rows.append(f"{flip.date.isoformat():<11}{who[:6]:<7}{str(lasted) + mark:>7}{cells}")
-    lines.append("<pre>" + esc("\n".join(rows)) + "</pre>")
+        cells = [_short(v) for v in (*fwd, None, None, None)[:3]]
+        rows.append([flip.date.isoformat(), who, f"{lasted}{mark}", *cells])
+    header = ["date", "leader", "lasted", "+5", "+20", "+60"]
+    lines.append(pre_table(header, rows, "llrrrr"))
     lines.append(
         "Forward columns: ratio return 5/20/60 sessions after the flip; lasted = sessions "
         "(* still running)."

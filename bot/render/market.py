@@ -6,19 +6,23 @@ from analytics.types import HORIZONS, PairStats
 from bot.readapi import PairView, TickerView
 from bot.render.format import asof_line, esc, pct, pp, price, ratio, signed
 from bot.render.rotation import HORIZON_LABELS, leader, regime_line, spreads_line, tags
+from bot.render.table import pre_table
 
 ROLE_NAMES = {"A": "challenger", "B": "benchmark"}
 
 
 def _returns_table(view: TickerView) -> str:
     refs = list(view.relative)
-    head = f"{'':<4}{'return':>10}" + "".join(f"{'vs ' + r:>10}" for r in refs)
-    rows = [head]
-    for h in HORIZONS:
-        cells = f"{pct(view.stats.returns.get(h)):>10}"
-        cells += "".join(f"{pp(view.relative[r].spreads_pp.get(h)):>10}" for r in refs)
-        rows.append(f"{HORIZON_LABELS[h]:<4}{cells}")
-    return "<pre>" + esc("\n".join(rows)) + "</pre>"
+    header = ["", "return", *(f"vs {r}" for r in refs)]
+    rows = [
+        [
+            HORIZON_LABELS[h],
+            pct(view.stats.returns.get(h)),
+            *(pp(view.relative[r].spreads_pp.get(h)) for r in refs),
+        ]
+        for h in HORIZONS
+    ]
+    return pre_table(header, rows, "l" + "r" * (1 + len(refs)))
 
 
 def _role_line(stats: PairStats, side: str, name: str) -> str:
@@ -75,17 +79,35 @@ def pp_bp(value: float | None) -> str:
     return "n/a" if value is None else signed(value, 0) + " bp"
 
 
+def horizon_lead(stats: PairStats, horizon: str) -> str:
+    """The chosen horizon in words: "3M: IWM ahead of SPY by 5.16 pp (ratio +5.40 %)"."""
+    label = HORIZON_LABELS[horizon]
+    spread = stats.spreads_pp.get(horizon)
+    if spread is None or pp(spread) == pp(None):
+        return f"<b>{label}</b>: not enough history for this horizon yet."
+    ratio_move = pct(stats.ratio_returns.get(horizon))
+    shown = pp(abs(spread)).lstrip("+")
+    if shown == pp(0.0):
+        return f"<b>{label}</b>: {esc(stats.a)} and {esc(stats.b)} level (ratio {ratio_move})"
+    ahead, behind = (stats.a, stats.b) if spread > 0 else (stats.b, stats.a)
+    return (
+        f"<b>{label}</b>: <b>{esc(ahead)}</b> ahead of {esc(behind)} by {shown} "
+        f"(ratio {ratio_move})"
+    )
+
+
 def pair_html(view: PairView, horizon: str | None = None) -> str:
     """Everything /pair says about A/B."""
     p = view.stats
-    lines = [f"<b>{esc(p.a)} / {esc(p.b)}</b> · {esc(p.label)}", regime_line(p)]
+    lines = [f"<b>{esc(p.a)} / {esc(p.b)}</b> · {esc(p.label)}"]
+    if horizon is not None:
+        lines.append(horizon_lead(p, horizon))
+    lines.append(regime_line(p))
     lines.append(spreads_line(p, horizon or "ytd"))
-    rows = [f"{'':<4}{'spread':>10}{'ratio':>10}"]
-    for h in HORIZONS:
-        rows.append(
-            f"{HORIZON_LABELS[h]:<4}{pp(p.spreads_pp.get(h)):>10}{pct(p.ratio_returns.get(h)):>10}"
-        )
-    lines.append("<pre>" + esc("\n".join(rows)) + "</pre>")
+    rows = [
+        [HORIZON_LABELS[h], pp(p.spreads_pp.get(h)), pct(p.ratio_returns.get(h))] for h in HORIZONS
+    ]
+    lines.append(pre_table(["", "spread", "ratio"], rows, "lrr"))
     lines.append(
         f"Ratio {ratio(p.ratio)} · {pct(p.ratio_vs_sma50)} vs 50-session average · "
         f"{pct(p.ratio_vs_sma200)} vs 200"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from analytics.types import HORIZONS, PairStats, Snapshot
 from bot.render.format import asof_line, esc, pct, pp, signed
+from bot.render.table import pre_table
 
 HORIZON_LABELS = {"1d": "1D", "1w": "1W", "1m": "1M", "3m": "3M", "ytd": "YTD", "1y": "1Y"}
 HEADLINE_NAMES = {"^RUT": "Russell 2000", "^GSPC": "S&P 500", "^IXIC": "Nasdaq Comp."}
@@ -39,9 +40,10 @@ def tags(stats: PairStats) -> list[str]:
 
 
 def spreads_line(stats: PairStats, selected: str) -> str:
-    """Every horizon's spread (pp), the selected one bold."""
+    """Every horizon's spread (pp): the selected one first and bold, then the others in order."""
+    order = [selected, *(h for h in HORIZONS if h != selected)]
     parts = []
-    for h in HORIZONS:
+    for h in order:
         value = pp(stats.spreads_pp.get(h))
         label = HORIZON_LABELS[h]
         parts.append(f"<b>{label} {value}</b>" if h == selected else f"{label} {value}")
@@ -49,25 +51,22 @@ def spreads_line(stats: PairStats, selected: str) -> str:
 
 
 def _headline(snap: Snapshot, headline: tuple[str, ...], horizon: str) -> list[str]:
-    rows = []
     columns = ["ytd"] if horizon == "ytd" else [horizon, "ytd"]
-    head = "".join(f"{HORIZON_LABELS[h]:>10}" for h in columns)
-    rows.append(f"{'':<14}{head}")
+    rows = []
     for symbol in headline:
         stats = snap.symbols.get(symbol)
-        name = HEADLINE_NAMES.get(symbol, symbol)[:13]
-        cells = "".join(f"{pct(stats.returns.get(h) if stats else None):>10}" for h in columns)
-        rows.append(f"{name:<14}{cells}")
+        name = HEADLINE_NAMES.get(symbol, symbol)
+        rows.append([name, *(pct(stats.returns.get(h) if stats else None) for h in columns)])
     if len(headline) >= 2:
         a, b = (snap.symbols.get(s) for s in headline[:2])
-        cells = ""
+        cells = []
         for h in columns:
             ra = a.returns.get(h) if a else None
             rb = b.returns.get(h) if b else None
-            spread = None if ra is None or rb is None else 100.0 * (ra - rb)
-            cells += f"{pp(spread):>10}"
-        rows.append(f"{'Small − large':<14}{cells}")
-    return ["<pre>" + esc("\n".join(rows)) + "</pre>"]
+            cells.append(pp(None if ra is None or rb is None else 100.0 * (ra - rb)))
+        rows.append(["Small − large", *cells])
+    header = ["", *(HORIZON_LABELS[h] for h in columns)]
+    return [pre_table(header, rows, "l" + "r" * len(columns))]
 
 
 def _pair_block(stats: PairStats, horizon: str) -> list[str]:
@@ -91,9 +90,20 @@ def _verdict(snap: Snapshot) -> list[str]:
     lines = [
         "",
         f"<b>Score</b>: {board.pairs_favouring_challenger} of {board.pairs_total} pairs led by "
-        f"the challenger; {board.horizons_favouring} of {board.horizons_total} horizons "
-        "favour challengers.",
+        f"the challenger (the first symbol of each pair above).",
     ]
+    if board.horizons_total:
+        favoured = [
+            HORIZON_LABELS[h]
+            for h in HORIZONS
+            if board.per_horizon_total.get(h, 0) > 0
+            and board.per_horizon.get(h, 0) * 2 > board.per_horizon_total[h]
+        ]
+        which = f" ({', '.join(favoured)})" if favoured else ""
+        lines.append(
+            f"Spreads: the challenger is ahead in most of these pairs over "
+            f"{board.horizons_favouring} of {board.horizons_total} horizons{which}."
+        )
     if board.prev_pairs_favouring_challenger is not None:
         delta = board.pairs_favouring_challenger - board.prev_pairs_favouring_challenger
         if delta:

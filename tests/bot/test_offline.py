@@ -135,3 +135,78 @@ async def test_no_data_before_history_starts(services: Services) -> None:
 
     with pytest.raises(UserError, match="No prices stored on or before 2020-01-01"):
         await answer(services, "/rotation", asof=dt.date(2020, 1, 1))
+
+
+async def test_pair_horizon_changes_what_the_answer_leads_with(services: Services) -> None:
+    plain = reply_to_plain(await answer(services, "/pair IWM/SPY 3m", asof=ASOF))
+    default = reply_to_plain(await answer(services, "/pair IWM SPY", asof=ASOF))
+    assert plain != default
+    second = plain.splitlines()[1]
+    assert re.fullmatch(
+        r"3M: (IWM ahead of SPY|SPY ahead of IWM) by \d+\.\d\d pp \(ratio .+\)", second
+    )
+    assert default.splitlines()[1].startswith("SPY leads since")
+    spreads = next(line for line in plain.splitlines() if " · 1D " in line)
+    assert spreads.startswith("3M ")
+
+
+async def test_rotation_score_says_which_pairs_and_horizons(services: Services) -> None:
+    plain = reply_to_plain(await answer(services, "/rotation", asof=ASOF))
+    line = next(line for line in plain.splitlines() if line.startswith("Spreads:"))
+    assert re.fullmatch(
+        r"Spreads: the challenger is ahead in most of these pairs over \d of 6 horizons"
+        r"( \((1D|1W|1M|3M|YTD|1Y)(, (1D|1W|1M|3M|YTD|1Y))*\))?\.",
+        line,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/pair IWM/SPY/QQQ", "A pair is two symbols, not three (IWM, SPY, QQQ)"),
+        ("/pair IWM SPY QQQ", "A pair is two symbols, not three"),
+        ("/history IWM", "Give two symbols, e.g. /history IWM/SPY."),
+        ("/pair IWM", "Give two symbols, e.g. /pair IWM/SPY."),
+        ("/pair IWM SPY 6m", "Unknown horizon “6m”"),
+    ],
+)
+async def test_pair_refusals_name_the_problem_and_the_command(
+    services: Services, text: str, expected: str
+) -> None:
+    with pytest.raises(UserError) as caught:
+        await answer(services, text, asof=ASOF)
+    assert expected in caught.value.message
+    assert caught.value.usage is not None
+    assert caught.value.usage.startswith(text.split()[0])
+
+
+@pytest.mark.parametrize("text", ["/ticker RUT", "/pair RUT SPX", "/history RUT/GSPC"])
+async def test_index_aliases_work_in_every_command(services: Services, text: str) -> None:
+    plain = reply_to_plain(await answer(services, text, asof=ASOF))
+    assert "^RUT" in plain
+
+
+async def test_class_shares_are_asked_for_in_yahoo_spelling(services: Services) -> None:
+    told: list[str] = []
+    with pytest.raises(UserError) as caught:
+        await answer(services, "/ticker brk.b", asof=ASOF, progress=told.append)
+    assert told == ["fetching BRK-B from the price source…"]
+    assert caught.value.message.startswith("BRK-B ")
+
+
+def test_subscribe_and_alert_pairs_take_aliases_and_share_classes() -> None:
+    from bot.handlers.subscriptions import pair_key
+    from market.universe import load_universe
+
+    universe = load_universe()
+    assert pair_key(universe, "rut/gspc") == "^RUT/^GSPC"
+    assert pair_key(universe, "RUT/SPX") == "^RUT/^GSPC"
+    assert pair_key(universe, "brk.b/spy") == "BRK-B/SPY"
+    assert pair_key(universe, "iwm/spy") == "IWM/SPY"
+    assert pair_key(universe, "<b>") == "<B>"
+
+
+async def test_start_lists_commands_once_and_points_to_help(services: Services) -> None:
+    plain = reply_to_plain(await answer(services, "/start"))
+    assert plain.count("/help") == 1
+    assert plain.rstrip().endswith("Every command with its arguments: /help")

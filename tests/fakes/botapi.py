@@ -184,7 +184,8 @@ class FakeBotApi(BotApiMethods, UpdateInjector):
 
         Kinds: forbidden (403 blocked by the user), kicked (403), migrated (400 with
         ``migrate_to_chat_id``), flood (429 with ``retry_after``), not_found (400 chat not
-        found), bad_gateway (502).
+        found), bad_gateway (502), unauthorized (401), gone (404), conflict (409),
+        server_error (500).
         """
         _check_kind(kind)
         self._faults.per_chat[chat_id] = Fault(kind, times, retry_after, new_chat_id)

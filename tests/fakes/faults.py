@@ -5,7 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-FAULT_KINDS = ("forbidden", "kicked", "migrated", "flood", "not_found", "bad_gateway")
+FAULT_KINDS = (
+    "forbidden",
+    "kicked",
+    "migrated",
+    "flood",
+    "not_found",
+    "bad_gateway",
+    "unauthorized",
+    "gone",
+    "conflict",
+    "server_error",
+)
 
 # Methods a test usually means by "the next call": everything that is not polling or start-up.
 _BACKGROUND_METHODS = frozenset({"getUpdates", "getMe", "deleteWebhook", "getWebhookInfo"})
@@ -69,6 +80,14 @@ def fault_error(
         return bad_request("chat not found")
     if kind == "bad_gateway":
         return ApiError(502, "Bad Gateway")
+    if kind == "unauthorized":  # the token was revoked
+        return ApiError(401, "Unauthorized")
+    if kind == "gone":  # what Telegram answers a malformed token (or an unknown method)
+        return ApiError(404, "Not Found")
+    if kind == "conflict":
+        return ApiError(409, "Conflict: terminated by other getUpdates request")
+    if kind == "server_error":
+        return ApiError(500, "Internal Server Error")
     raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
 
 

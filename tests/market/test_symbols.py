@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from market.csv_provider import filename_to_symbol
-from market.symbols import InvalidSymbol, is_valid_symbol, normalize_symbol, symbol_to_filename
+from market.symbols import (
+    InvalidSymbol,
+    is_valid_symbol,
+    normalize_symbol,
+    resolve_alias,
+    symbol_to_filename,
+)
 
 
 @pytest.mark.parametrize(
@@ -14,7 +20,12 @@ from market.symbols import InvalidSymbol, is_valid_symbol, normalize_symbol, sym
         ("iwm", "IWM"),
         (" ^rut ", "^RUT"),
         ("BRK-B", "BRK-B"),
-        ("bf.b", "BF.B"),
+        ("bf.b", "BF-B"),
+        ("brk.b", "BRK-B"),
+        ("BRK.A", "BRK-A"),
+        ("vod.l", "VOD.L"),
+        ("7203.T", "7203.T"),
+        ("SAP.DE", "SAP.DE"),
         ("EURUSD=X", "EURUSD=X"),
     ],
 )
@@ -54,3 +65,10 @@ def test_caret_maps_to_file_name_and_back() -> None:
     assert symbol_to_filename("iwm") == "IWM.csv"
     assert filename_to_symbol("RUT.csv") == "^RUT"
     assert filename_to_symbol("IWM.csv") == "IWM"
+
+
+def test_aliases_name_the_index_unless_the_plain_symbol_is_known() -> None:
+    assert resolve_alias("RUT", lambda _: False) == "^RUT"
+    assert resolve_alias("SPX", lambda _: False) == "^GSPC"
+    assert resolve_alias("COMP", lambda name: name == "COMP") == "COMP"
+    assert resolve_alias("IWM", lambda _: False) == "IWM"
