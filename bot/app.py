@@ -42,6 +42,7 @@ from bot.reply import request_from_update, send_reply
 from bot.sender import Sender
 from bot.services import Services
 from bot.settings import Settings
+from bot.webhook import WebhookConfig, log_refusals
 
 log = logging.getLogger(__name__)
 
@@ -260,7 +261,23 @@ async def stale_button(update: Update, context: BotContext) -> None:
 
 
 def run_polling(services: Services) -> None:
-    """Run the real bot with long polling until SIGINT/SIGTERM."""
+    """Run the real bot with long polling until SIGINT/SIGTERM (a webhook set earlier is
+    deleted first: PTB calls deleteWebhook before polling)."""
     app = build_application(services)
     log.info("starting long polling against %s", services.settings.telegram_api_url)
     app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+
+
+def run_webhook(services: Services, config: WebhookConfig) -> None:
+    """Run the real bot behind a reverse proxy until SIGINT/SIGTERM: PTB's webhook server on
+    ``config.listen:config.port``, setWebhook(url, secret_token, every update type)."""
+    app = build_application(services)
+    log_refusals()
+    log.info(
+        "starting the webhook server on %s:%s/%s for %s",
+        config.listen,
+        config.port,
+        config.path,
+        config.url,
+    )
+    app.run_webhook(**config.start_kwargs())

@@ -106,18 +106,33 @@ def register(app: typer.Typer) -> None:
         asyncio.run(_console(services, day, chart_dir))
 
     @app.command("run")
-    def run() -> None:
-        """Run the Telegram bot (long polling; TELEGRAM_API_URL picks the Bot API server)."""
-        from bot.app import run_polling
+    def run(
+        webhook: Annotated[
+            bool | None,
+            typer.Option(
+                "--webhook/--polling",
+                help="Receive updates by webhook (WEBHOOK_* settings) or by long polling. "
+                "Default: webhook when WEBHOOK_URL is set.",
+            ),
+        ] = None,
+    ) -> None:
+        """Run the Telegram bot (long polling, or webhook behind a reverse proxy)."""
+        from bot.app import run_polling, run_webhook
         from bot.settings import SettingsError
+        from bot.webhook import webhook_config
 
         settings, services = load()
+        use_webhook = bool(settings.webhook_url) if webhook is None else webhook
         try:
             settings.require_token()
+            config = webhook_config(settings) if use_webhook else None
         except SettingsError as exc:
             raise fail(str(exc)) from None
         with telegram_errors():
-            run_polling(services)
+            if config is not None:
+                run_webhook(services, config)
+            else:
+                run_polling(services)
 
 
 async def _console(services: Services, asof: dt.date | None, chart_dir: Path | None) -> None:

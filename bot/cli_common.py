@@ -30,6 +30,7 @@ def load() -> tuple[Settings, Services]:
     except SettingsError as exc:
         raise fail(str(exc)) from None
     register_secret(settings.telegram_bot_token)
+    register_secret(settings.webhook_secret)
     setup_logging(settings.log_level)
     if settings.env_file_warning:
         typer.echo(f"warning: {settings.env_file_warning}", err=True)

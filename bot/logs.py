@@ -13,7 +13,17 @@ from typing import TextIO
 # it appears (URLs logged by httpx, PTB debug output, exception texts, our own messages).
 TOKEN_RE = re.compile(r"(?<!\d)\d{5,12}:[A-Za-z0-9_-]{20,}")
 REDACTED = "<redacted-token>"
-_QUIET = ("httpx", "httpcore", "apscheduler", "yfinance", "peewee", "matplotlib", "telegram.ext")
+_QUIET = (
+    "httpx",
+    "httpcore",
+    "apscheduler",
+    "yfinance",
+    "peewee",
+    "matplotlib",
+    "telegram.ext",
+    # one INFO line per webhook request; refusals (4xx) stay visible at WARNING
+    "tornado.access",
+)
 #: Loggers whose records keep a (redacted) traceback: the project's own code, where a traceback
 #: points at a bug to fix. Libraries' records get a one-line summary of the exception instead.
 _OWN = ("bot", "jobs", "market", "storage", "analytics", "__main__")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ DEFAULT_API_URL = "https://api.telegram.org/bot"
 BUNDLED_DATA_DIR = Path(__file__).resolve().parent.parent / "market" / "data" / "prices"
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _SOURCES = ("yahoo", "csv")
+#: What Telegram accepts as a webhook secret_token.
+SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,10 @@ class Settings:
     daily_deadline_minutes: int = 240
     yahoo_cache_dir: Path = Path("data/yfinance-cache")
     yahoo_attempts: int = 3
+    webhook_url: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8080
+    webhook_secret: str = field(default="", repr=False)
     env_file_warning: str | None = None
 
     @property
@@ -130,6 +137,16 @@ def load_settings(
     if universe_file is not None and not universe_file.is_file():
         problems.append(f"UNIVERSE_FILE: {universe_file} does not exist")
 
+    webhook_url = values.get("WEBHOOK_URL", "").strip()
+    if webhook_url and not webhook_url.startswith("https://"):
+        problems.append(f"WEBHOOK_URL: {webhook_url!r} must start with https:// (Telegram's rule)")
+    webhook_secret = values.get("WEBHOOK_SECRET", "").strip()
+    if webhook_secret and not SECRET_RE.fullmatch(webhook_secret):
+        problems.append("WEBHOOK_SECRET: use 1-256 characters A-Z, a-z, 0-9, _ and - only")
+    webhook_port = _parse_int("WEBHOOK_PORT", values.get("WEBHOOK_PORT"), 8080, problems)
+    if not 0 < webhook_port < 65536:
+        problems.append(f"WEBHOOK_PORT: {webhook_port} is not a TCP port (1-65535)")
+
     settings = Settings(
         telegram_bot_token=token,
         telegram_api_url=api_url,
@@ -149,6 +166,10 @@ def load_settings(
         yahoo_attempts=max(
             1, _parse_int("YAHOO_ATTEMPTS", values.get("YAHOO_ATTEMPTS"), 3, problems)
         ),
+        webhook_url=webhook_url,
+        webhook_listen=values.get("WEBHOOK_LISTEN", "").strip() or "127.0.0.1",
+        webhook_port=webhook_port,
+        webhook_secret=webhook_secret,
         env_file_warning=_env_file_warning(env_file) if env_file is not None else None,
     )
     if problems:
