@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import re
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from bot.registry import Reply, UserError
 from bot.services import Services
 from bot.settings import Settings
 
+log = logging.getLogger(__name__)
 USER_ERROR_EXIT = 2
 AsofOption = Annotated[
     str | None, typer.Option(metavar="DATE", help="Answer as of DATE (YYYY-MM-DD).")
@@ -152,4 +154,7 @@ async def _console(services: Services, asof: dt.date | None, chart_dir: Path | N
             typer.echo(await _ask(services, text, asof, chart_dir))
         except UserError as exc:
             typer.echo(exc.message + (f"\nUsage: {exc.usage}" if exc.usage else ""), err=True)
+        except Exception as exc:  # one bad answer must not end the session
+            log.debug("console command %r failed: %r", text, exc)
+            typer.echo(f"internal error ({type(exc).__name__}); try another command", err=True)
         typer.echo("")

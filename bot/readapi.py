@@ -217,7 +217,7 @@ async def ticker_view(services: Services, name: str, asof: dt.date | None) -> Ti
         stats = await asyncio.to_thread(symbol_stats, levels, name, session)
     except UnknownSymbol:
         raise NoData(f"No prices for {name} on or before {session.isoformat()}.") from None
-    specs = [PairSpec(name, r, f"{name} vs {r}") for r in refs if r in closes.columns]
+    specs = [PairSpec(name, r, f"{name} vs {r}") for r in refs if _has_closes(closes, r)]
     relative = await asyncio.to_thread(compute_pairs, closes, specs, services.universe, session)
     basket = services.universe.basket(name)
     return TickerView(
@@ -230,6 +230,10 @@ async def ticker_view(services: Services, name: str, asof: dt.date | None) -> Ti
         in_baskets=tuple(b.name for b in services.universe.baskets if name in b.members),
         series=levels[name].dropna().iloc[-(CHART_SESSIONS + AVERAGE_SESSIONS) :],
     )
+
+
+def _has_closes(closes: pd.DataFrame, symbol: str) -> bool:
+    return symbol in closes.columns and bool(closes[symbol].notna().any())
 
 
 def _roles(services: Services, snap: Snapshot, name: str) -> tuple[tuple[PairStats, str], ...]:
