@@ -98,6 +98,60 @@ def last_dates(
     return {s: dt.date.fromisoformat(d) for s, d in db.execute(sql, params).fetchall()}
 
 
+def stored_dates(
+    db: sqlite_utils.Database, symbol: str, start: dt.date, end: dt.date
+) -> list[dt.date]:
+    """The sessions ``symbol`` has a stored bar on, from ``start`` to ``end`` inclusive."""
+    rows = db.execute(
+        "SELECT date FROM prices WHERE symbol = ? AND date >= ? AND date <= ? ORDER BY date",
+        [symbol, start.isoformat(), end.isoformat()],
+    ).fetchall()
+    return [dt.date.fromisoformat(r[0]) for r in rows]
+
+
+def stored_span(
+    db: sqlite_utils.Database, symbols: Sequence[str]
+) -> tuple[dt.date, dt.date] | None:
+    """(first, last) stored session over ``symbols``, or None when none has a row."""
+    if not symbols:
+        return None
+    marks = ",".join("?" * len(symbols))
+    row = db.execute(
+        f"SELECT MIN(date), MAX(date) FROM prices WHERE symbol IN ({marks})", list(symbols)
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return dt.date.fromisoformat(row[0]), dt.date.fromisoformat(row[1])
+
+
+def session_count(
+    db: sqlite_utils.Database, symbols: Sequence[str], end: dt.date
+) -> tuple[int, dt.date | None]:
+    """How many distinct sessions are stored over ``symbols`` up to ``end``, and the first."""
+    if not symbols:
+        return 0, None
+    marks = ",".join("?" * len(symbols))
+    count, first = db.execute(
+        f"SELECT COUNT(DISTINCT date), MIN(date) FROM prices "
+        f"WHERE symbol IN ({marks}) AND date <= ?",
+        [*symbols, end.isoformat()],
+    ).fetchone()
+    return int(count), None if first is None else dt.date.fromisoformat(first)
+
+
+def nth_session(db: sqlite_utils.Database, symbols: Sequence[str], n: int) -> dt.date | None:
+    """The ``n``-th (1-based) distinct stored session over ``symbols``, or None."""
+    if not symbols or n < 1:
+        return None
+    marks = ",".join("?" * len(symbols))
+    row = db.execute(
+        f"SELECT DISTINCT date FROM prices WHERE symbol IN ({marks}) "
+        "ORDER BY date LIMIT 1 OFFSET ?",
+        [*symbols, n - 1],
+    ).fetchone()
+    return None if row is None else dt.date.fromisoformat(row[0])
+
+
 def stored_symbols(db: sqlite_utils.Database) -> list[str]:
     """Every symbol with at least one stored bar, sorted."""
     return [r[0] for r in db.execute("SELECT DISTINCT symbol FROM prices ORDER BY symbol")]
