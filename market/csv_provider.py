@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import math
@@ -88,10 +89,18 @@ class CsvProvider:
 
     name = "csv"
 
-    def __init__(self, folder: Path, asof: dt.date | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        asof: dt.date | None = None,
+        *,
+        cache: dict[Path, tuple[float, pd.DataFrame]] | None = None,
+    ) -> None:
+        """``cache``: parsed files by path (with their mtime), shared between providers so a
+        request never parses a file again that an earlier one read (bot.services)."""
         self.folder = Path(folder)
         self.asof = asof
-        self._cache: dict[Path, tuple[float, pd.DataFrame]] = {}
+        self._cache: dict[Path, tuple[float, pd.DataFrame]] = {} if cache is None else cache
 
     def available_symbols(self) -> list[str]:
         """Symbols with a file in the folder, with the caret restored for known indexes."""
@@ -127,6 +136,10 @@ class CsvProvider:
         self._cache[path] = (mtime, frame)
         return frame
 
+    async def _load_async(self, path: Path) -> pd.DataFrame:
+        """``_load`` in a worker thread: a parse never holds the event loop."""
+        return await asyncio.to_thread(self._load, path)
+
     async def fetch(
         self,
         symbols: Sequence[str],
@@ -145,7 +158,7 @@ class CsvProvider:
                 failures[symbol] = f"no file {path.name} in {self.folder}"
                 continue
             try:
-                frame = self._load(path)
+                frame = await self._load_async(path)
             except CsvFormatError as exc:
                 failures[symbol] = str(exc)
                 continue
