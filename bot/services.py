@@ -9,9 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import pandas as pd
 import sqlite_utils
 
 from analytics.types import Universe
@@ -23,7 +21,7 @@ from bot.reports import OperatorReports
 from bot.settings import Settings
 from bot.throttle import Throttle
 from market.calendar import NyseCalendar, nyse
-from market.csv_provider import CsvProvider
+from market.csv_provider import CsvCache, CsvProvider
 from market.provider import PriceProvider
 from market.universe import load_universe
 from storage.db import open_db
@@ -68,7 +66,7 @@ class Services:
     rate_notices: Throttle = field(default_factory=lambda: Throttle(USER_WINDOW), repr=False)
     reports: OperatorReports = field(default_factory=OperatorReports, repr=False)
     #: Parsed csv files shared by every CsvProvider of these services (by path and mtime).
-    csv_frames: dict[Path, tuple[float, pd.DataFrame]] = field(default_factory=dict, repr=False)
+    csv_frames: CsvCache = field(default_factory=dict, repr=False)
 
     def provider(self, asof: dt.date | None = None) -> PriceProvider:
         """The price source (``prices`` when given, else the configured one)."""
@@ -108,12 +106,14 @@ def build_services(
     clock: Clock = utc_now,
     stale_retry_base: dt.timedelta | None = None,
 ) -> Services:
-    """Open the database (migrating it) and load the universe and the calendar."""
+    """Load the universe (a bad file is refused before anything is created), then open the
+    database (migrating it) and the calendar."""
+    universe = load_universe(settings.universe_file)
     return Services(
         settings=settings,
         db=open_db(settings.database_path),
         calendar=nyse(),
-        universe=load_universe(settings.universe_file),
+        universe=universe,
         prices=prices,
         clock=clock,
         stale_retry_base=stale_retry_base,

@@ -118,14 +118,16 @@ async def cmd_rotation(request: Request) -> Reply:
     services = request.services
     snap = await snapshot_for(services, request.asof)
     lead = services.universe.pair(snap.lead_pair)
-    view = await pair_view(services, lead.a, lead.b, request.asof)
-    subtitle = f"{ratio_subtitle(view.stats)} · as of {snap.session} close"
-    photo = await chart_for(
-        request,
-        ("ratio", lead.key),
-        snap.session,
-        lambda: ratio_chart(view.series, lead.a, lead.b, subtitle),
-    )
+    photo = None
+    if lead.key in snap.pairs:  # no chart (but the scoreboard) while the lead pair has no data
+        view = await pair_view(services, lead.a, lead.b, request.asof)
+        subtitle = f"{ratio_subtitle(view.stats)} · as of {snap.session} close"
+        photo = await chart_for(
+            request,
+            ("ratio", lead.key),
+            snap.session,
+            lambda: ratio_chart(view.series, lead.a, lead.b, subtitle),
+        )
     html = rotation_html(snap, services.universe.headline, horizon)
     return Reply(
         html, photo=photo, keyboard=rotation_keyboard(horizon), caption=rotation_caption(snap)

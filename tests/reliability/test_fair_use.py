@@ -94,13 +94,13 @@ async def test_fetch_slots_are_shared_per_user_and_misses_are_remembered(app, se
 
 async def test_csv_source_is_parsed_once_and_off_the_event_loop(app, services, fake, monkeypatch):
     parsed: list[str] = []
-    real = csv_provider.read_price_csv
+    real = csv_provider.parse_price_csv
 
     def counting(path):
         parsed.append(threading.current_thread().name)
         return real(path)
 
-    monkeypatch.setattr(csv_provider, "read_price_csv", counting)
+    monkeypatch.setattr(csv_provider, "parse_price_csv", counting)
     services.csv_frames.clear()
     user = make_user()
     await fake.send_command(None, user, "/history ZZQA/SPY")
