@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -37,6 +37,8 @@ class Request:
     bot: telegram.Bot | None = None
     # False: the caller shows no chart (a text-only ``ask``), so none is drawn.
     charts: bool = True
+    #: Lines the dispatcher adds under the reply (e.g. why a chart was left out).
+    notes: list[str] = field(default_factory=list, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

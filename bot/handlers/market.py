@@ -114,13 +114,14 @@ async def chart(
     session: dt.date,
     draw: Callable[[ModuleType], bytes],
 ) -> bytes | None:
-    """The PNG of ``draw(bot.charts)`` for ``key`` on ``session`` (cached), or None when the
-    request wants no chart (a text-only ``ask``): matplotlib is then never imported."""
+    """The PNG of ``draw(bot.charts)`` for ``key`` on ``session`` (``bot.charts.chart_for``:
+    cached, flood-checked), or None when the request wants no chart (a text-only ``ask``):
+    matplotlib is then never imported."""
     if not request.charts:
         return None
     from bot import charts
 
-    return await charts.cached_chart(request.services, key, session, lambda: draw(charts))
+    return await charts.chart_for(request, key, session, lambda: draw(charts))
 
 
 async def rotation_text(request: Request, horizon: str) -> Reply:
@@ -137,14 +138,16 @@ async def cmd_rotation(request: Request) -> Reply:
     services = request.services
     snap = await snapshot_for(services, request.asof)
     lead = services.universe.pair(snap.lead_pair)
-    view = await pair_view(services, lead.a, lead.b, request.asof)
-    subtitle = f"{ratio_subtitle(view.stats)} · as of {snap.session} close"
-    photo = await chart(
-        request,
-        ("ratio", lead.key),
-        snap.session,
-        lambda c: c.ratio_chart(view.series, lead.a, lead.b, subtitle),
-    )
+    photo = None
+    if lead.key in snap.pairs:  # no chart (but the scoreboard) while the lead pair has no data
+        view = await pair_view(services, lead.a, lead.b, request.asof)
+        subtitle = f"{ratio_subtitle(view.stats)} · as of {snap.session} close"
+        photo = await chart(
+            request,
+            ("ratio", lead.key),
+            snap.session,
+            lambda c: c.ratio_chart(view.series, lead.a, lead.b, subtitle),
+        )
     html = rotation_html(snap, services.universe.headline, horizon)
     return Reply(
         html, photo=photo, keyboard=rotation_keyboard(horizon), caption=rotation_caption(snap)
@@ -253,8 +256,9 @@ async def cmd_help(request: Request) -> Reply:
     """/help: generated from the registry."""
     from bot.access import is_operator
 
-    operator = request.chat_type == "console" or is_operator(
-        request.services.settings, request.user_id
+    # Operator commands are listed to operators in private only, never to a group's members.
+    operator = request.chat_type == "console" or (
+        request.chat_type == "private" and is_operator(request.services.settings, request.user_id)
     )
     return Reply(help_html(all_commands(), operator=operator))
 
