@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-
-import telegram
-from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from typing import TYPE_CHECKING
 
 from bot.flood import FloodGuard
 from bot.throttle import Throttle
+
+if TYPE_CHECKING:  # telegram is imported where a report is sent: offline faces never load it
+    import telegram
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,9 @@ class OperatorReports:
         if footer is None:
             log.info("operator report %s held back (repeat or rate limit)", signature)
             return 0
+        from telegram.constants import ParseMode
+        from telegram.error import TelegramError
+
         told = 0
         for user_id in sorted(operators):
             try:
