@@ -125,6 +125,56 @@ def stretch(log_ratio: pd.DataFrame) -> pd.DataFrame:
     return (log_ratio - mean) / sd
 
 
+@dataclass(frozen=True)
+class PairHistory:
+    """Every per-session series of the pairs up to ``asof``: legs, ratio, rolling metrics
+    (T x P arrays) and the regime run. The PairStats of any pair on any row are read from it
+    (``stats_at``): a snapshot reads each pair's last valid row, a replay any row."""
+
+    specs: tuple[PairSpec, ...]
+    frames: PairFrames
+    metrics: dict[str, np.ndarray]
+    run: RegimeRun
+    universe: Universe | None
+
+
+def pair_history(
+    closes: pd.DataFrame,
+    specs: Sequence[PairSpec],
+    universe: Universe | None,
+    asof: dt.date,
+    quadrant: QuadrantParams = DEFAULT_QUADRANT,
+) -> PairHistory:
+    """The series of every spec (legs must have closes) on the sessions <= asof."""
+    frames = pair_frames(closes, specs, universe, asof)
+    logs = log_ratio(frames)
+    run = run_regimes(logs, [s.regime for s in specs])
+    metrics = _ratio_metrics(frames, logs, run, quadrant)
+    return PairHistory(tuple(specs), frames, metrics, run, universe)
+
+
+def stats_at(
+    history: PairHistory, columns: Sequence[int], rows: np.ndarray
+) -> dict[str, PairStats]:
+    """PairStats of the pairs at ``columns`` measured on ``rows`` (one row per column; a pair
+    whose row is negative has no close yet and is left out), keyed by pair key."""
+    frames = history.frames
+    cols = list(columns)
+    picked = np.asarray(rows, dtype="int64")
+    sub = PairFrames(frames.a.iloc[:, cols], frames.b.iloc[:, cols], frames.ratio.iloc[:, cols])
+    bases = (base_values(sub.a, picked), base_values(sub.b, picked), base_values(sub.ratio, picked))
+    out: dict[str, PairStats] = {}
+    for k, j in enumerate(cols):
+        if picked[k] < 0:
+            continue
+        spec = history.specs[j]
+        out[spec.key] = _one_pair(
+            spec, (j, k), int(picked[k]), frames, bases, history.metrics, history.run,
+            history.universe,
+        )  # fmt: skip
+    return out
+
+
 def compute_pairs(
     closes: pd.DataFrame,
     specs: Sequence[PairSpec],
@@ -133,22 +183,9 @@ def compute_pairs(
     quadrant: QuadrantParams = DEFAULT_QUADRANT,
 ) -> dict[str, PairStats]:
     """PairStats for every spec whose legs both have closes, keyed by pair key."""
-    frames = pair_frames(closes, specs, universe, asof)
-    ratio = frames.ratio
-    rows = last_valid_rows(ratio.to_numpy(dtype="float64"))
-    a_base = base_values(frames.a, rows)
-    b_base = base_values(frames.b, rows)
-    r_base = base_values(ratio, rows)
-    logs = log_ratio(frames)
-    run = run_regimes(logs, [s.regime for s in specs])
-    metrics = _ratio_metrics(frames, logs, run, quadrant)
-    out: dict[str, PairStats] = {}
-    for j, spec in enumerate(specs):
-        if rows[j] < 0:
-            continue
-        bases = (a_base, b_base, r_base)
-        out[spec.key] = _one_pair(spec, j, int(rows[j]), frames, bases, metrics, run, universe)
-    return out
+    history = pair_history(closes, specs, universe, asof, quadrant)
+    rows = last_valid_rows(history.frames.ratio.to_numpy(dtype="float64"))
+    return stats_at(history, range(len(specs)), rows)
 
 
 def _ratio_metrics(
@@ -189,7 +226,7 @@ def _prev_valid(values: np.ndarray, row: int) -> float:
 
 def _one_pair(
     spec: PairSpec,
-    j: int,
+    col: tuple[int, int],
     row: int,
     frames: PairFrames,
     bases: tuple[dict[str, np.ndarray], ...],
@@ -197,12 +234,14 @@ def _one_pair(
     run: RegimeRun,
     universe: Universe | None,
 ) -> PairStats:
+    """Pair column ``col[0]`` on ``row``; its horizon bases are column ``col[1]`` of ``bases``."""
+    j, k = col
     index = frames.ratio.index
     a_last = float(frames.a.to_numpy()[row, j])
     b_last = float(frames.b.to_numpy()[row, j])
     ratio = a_last / b_last
     a_base, b_base, r_base = bases
-    spreads = {h: opt(100.0 * (a_last / a_base[h][j] - b_last / b_base[h][j])) for h in HORIZONS}
+    spreads = {h: opt(100.0 * (a_last / a_base[h][k] - b_last / b_base[h][k])) for h in HORIZONS}
     flips = flips_of(run, j, index, row)
     stretch = opt(m["stretch"][row, j])
     prev_stretch = _prev_valid(m["stretch"][:, j], row)
@@ -218,7 +257,7 @@ def _one_pair(
         b_total_return=leg_total_return(spec.b, universe),
         ratio=float(ratio),
         spreads_pp=spreads,
-        ratio_returns={h: opt(ratio / r_base[h][j] - 1.0) for h in HORIZONS},
+        ratio_returns={h: opt(ratio / r_base[h][k] - 1.0) for h in HORIZONS},
         ratio_vs_trend=opt(m["vs_trend"][row, j]),
         ratio_vs_trend200=opt(m["vs_trend200"][row, j]),
         spread_change_1d_pp=opt(m["spread"][row, j]),

@@ -47,9 +47,11 @@ def base_values(levels: pd.DataFrame, rows: np.ndarray) -> dict[str, np.ndarray]
 
 def _ytd_rows(index: pd.Index, rows: np.ndarray) -> np.ndarray:
     """Row of the previous calendar year's last session for each measurement row."""
-    years = pd.DatetimeIndex(index).year.to_numpy()[np.clip(rows, 0, None)]
-    starts = pd.to_datetime([f"{y}-01-01" for y in years]) if len(years) else index[:0]
-    return index.searchsorted(starts, side="left") - 1
+    # The index is sorted: the first session on or after 1 January of a year is the first
+    # row whose year is that year or later (no dates parsed per call).
+    row_years = pd.DatetimeIndex(index).year.to_numpy()
+    years = row_years[np.clip(rows, 0, None)]
+    return np.searchsorted(row_years, years, side="left") - 1
 
 
 def horizon_returns(levels: pd.DataFrame, asof: dt.date) -> pd.DataFrame:

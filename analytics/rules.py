@@ -127,9 +127,13 @@ def _event(snapshot: Snapshot, rule: Rule, pair: str | None, payload: dict[str, 
     )
 
 
-def _evaluate(snapshot: Snapshot, rule: Rule, pair: str | None, prev: Any) -> Outcome:
+def evaluate_one(snapshot: Snapshot, rule: Rule, pair: str | None, prev: Any) -> Outcome:
+    """One rule on one target (a pair, or None for breadth): (event or None, next state)."""
     handler = _HANDLERS[rule.kind]
     return handler(snapshot, rule, pair, prev)
+
+
+_evaluate = evaluate_one
 
 
 def _flip(snapshot: Snapshot, rule: Rule, pair: str | None, prev: Any) -> Outcome:

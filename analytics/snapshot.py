@@ -28,6 +28,7 @@ from analytics.types import (
     QuadrantParams,
     QuadrantTrail,
     Scoreboard,
+    Side,
     Snapshot,
     Universe,
     UnknownSymbol,
@@ -110,19 +111,24 @@ def basket_stats(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> dic
 
 def breadth_of(pairs: Mapping[str, PairStats], universe: Universe) -> Breadth:
     """Participation from the equal-weight pair; confirmation of the lead pair's regime."""
-    lead = pairs.get(universe.lead_pair)
-    lead_state = lead.regime.state if lead is not None else None
+    return breadth_from({k: p.regime.state for k, p in pairs.items()}, universe)
+
+
+def breadth_from(states: Mapping[str, Side | None], universe: Universe) -> Breadth:
+    """``breadth_of`` from the regime state of each pair that has stats (keyed by pair key):
+    all the breadth reads."""
+    lead_state = states.get(universe.lead_pair)
     key = universe.participation_pair
-    participation = pairs.get(key) if key is not None else None
-    side = participation.regime.state if participation is not None else None
+    present = key is not None and key in states
+    side = states.get(key) if key is not None else None
     state: Literal["broad", "narrow"] | None = {"A": "broad", "B": "narrow"}.get(side or "")  # type: ignore[assignment]
     detail: dict[str, str | None] = {}
     for k in dict.fromkeys((*([key] if key else []), *universe.breadth_pairs, universe.lead_pair)):
-        detail[k] = pairs[k].regime.state if k in pairs else None
+        detail[k] = states.get(k)
     confirm = tuple(dict.fromkeys((*universe.breadth_pairs, universe.lead_pair)))
     breadth = Breadth(
         state=state,
-        participation_pair=key if participation is not None else None,
+        participation_pair=key if present else None,
         lead_pair=universe.lead_pair,
         lead_state=lead_state,
         confirmation=None,
@@ -184,7 +190,7 @@ def scoreboard_of(
     )
 
 
-def _usable_pairs(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> list[PairSpec]:
+def usable_pairs(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> list[PairSpec]:
     """Pair specs whose legs all have data (others are reported as missing symbols)."""
     usable = []
     for spec in universe.pairs:
@@ -205,7 +211,7 @@ def build_snapshot(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> S
     cut = upto(closes, asof)
     wanted = universe.all_symbols()
     symbols = all_symbol_stats(cut, wanted, session)
-    specs = _usable_pairs(cut, universe, session)
+    specs = usable_pairs(cut, universe, session)
     pairs = compute_pairs(cut, specs, universe, session, universe.quadrant)
     prev_session = cut.index[-2].date() if len(cut) > 1 else None
     prev = (

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections import Counter
 
 from tests.fakes.botapi import FakeBotApi
 
@@ -22,7 +23,14 @@ async def serve(max_per_second: float | None) -> None:
     await fake.start()
     print(fake.base_url, flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-    stats = {"calls": len(fake.calls), "delivered": len(fake.delivered), "floods": fake.floods}
+    copies = Counter(call.chat_id for call in fake.delivered)
+    stats = {
+        "calls": len(fake.calls),
+        "delivered": len(fake.delivered),
+        "floods": fake.floods,
+        "chats": len(copies),
+        "max_copies_per_chat": max(copies.values(), default=0),
+    }
     await fake.stop()
     print(json.dumps(stats), flush=True)
 

@@ -1,15 +1,26 @@
-"""fanout_overhead_ms_per_message, limited_send_rate_msgs_per_s and limited_send_429s.
+"""Fan-out: overhead and CPU per message, the free rate limit, and paid broadcasts.
 
 The real ``bot.sender.Sender`` drains a real outbox (storage.outbox, fresh database) through a
 python-telegram-bot ``ExtBot`` over HTTP to the Bot API fake (tests/fakes/botapi.py) running
 on loopback in its own process (bench.fake_server), so the fake's CPU is not counted as the
 bot's. Messages are daily digests (text, no chart) of the bundled universe's real snapshot,
 one per distinct private chat.
+
+* fanout_overhead_ms_per_message: 10,000 digests, no rate limiter, default settings (one
+  message in flight): wall time / 10,000.
+* limited_send_rate_msgs_per_s / limited_send_429s: 300 digests through the bot's own limiter
+  against a fake answering 429 above 30 sends in any second.
+* paid_broadcast_*: PAID_MESSAGES digests with ALLOW_PAID_BROADCAST (the bot's paid limiter,
+  PAID_PARALLEL in flight) against a fake answering 429 above 1000 sends in any second: the
+  achieved rate, the 429s, and exactly-once (every chat got exactly one message, every row
+  'sent'); fanout_cpu_ms_per_message is the bot process's CPU (time.process_time) per
+  message of that broadcast.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import subprocess
@@ -20,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from telegram.ext import AIORateLimiter, ExtBot
+from telegram.request import HTTPXRequest
 
 from analytics.snapshot import build_snapshot
 from bench.data import real_closes
@@ -34,7 +46,9 @@ from storage.outbox import NewMessage, counts, enqueue, idem_key
 
 FANOUT_MESSAGES = 10_000
 LIMITED_MESSAGES = 300
+PAID_MESSAGES = 5_000
 TELEGRAM_PER_SECOND = 30.0
+PAID_PER_SECOND = 1000.0
 NOW = dt.datetime(2026, 4, 1, 21, 0, tzinfo=dt.UTC)
 
 
@@ -85,12 +99,16 @@ def limiter_of(kind: str | None) -> AIORateLimiter | None:
         return None
     if kind == "bot":
         return rate_limiter()
+    if kind == "paid":
+        return rate_limiter(paid=True)
     return AIORateLimiter()
 
 
 async def drain(services: Any, base_url: str, limiter: str | None) -> tuple[float, float, Any]:
-    """Drain the outbox through an ExtBot on ``base_url``: (wall s, cpu s, report)."""
-    bot = ExtBot(TOKEN, base_url=base_url, rate_limiter=limiter_of(limiter))
+    """Drain the outbox through an ExtBot on ``base_url``: (wall s, cpu s, report). The
+    connection pool is as large as the Application's (PTB's default for a built bot)."""
+    request = HTTPXRequest(connection_pool_size=256)
+    bot = ExtBot(TOKEN, base_url=base_url, rate_limiter=limiter_of(limiter), request=request)
     await bot.initialize()
     sender = Sender(bot, services, charts=False, clock=lambda: NOW + dt.timedelta(hours=1))
     wall, cpu = time.perf_counter(), time.process_time()
@@ -100,11 +118,15 @@ async def drain(services: Any, base_url: str, limiter: str | None) -> tuple[floa
     return wall, cpu, report
 
 
-def one_run(count: int, max_per_second: float | None, limiter: str | None) -> dict[str, Any]:
+def one_run(
+    count: int, max_per_second: float | None, limiter: str | None, *, paid: bool = False
+) -> dict[str, Any]:
     """Queue ``count`` digests in a fresh database and drain them against a fresh fake."""
     with tempfile.TemporaryDirectory(prefix="rotation-bench-") as tmp:
         path = Path(tmp) / "bot.db"
         services = bot_services(path, load_universe())
+        if paid:
+            services.settings = dataclasses.replace(services.settings, allow_paid_broadcast=True)
         try:
             queue_digests(services, count, 1_000_000)
             with FakeProcess(max_per_second) as fake:
@@ -125,8 +147,16 @@ def run() -> dict[str, Any]:
     rate = limited["sent"] / limited["wall_s"]
     bare = one_run(LIMITED_MESSAGES, TELEGRAM_PER_SECOND, limiter="ptb_defaults")
     bare["rate_msgs_per_s"] = round(bare["sent"] / bare["wall_s"], 2)
+    paid = one_run(PAID_MESSAGES, PAID_PER_SECOND, limiter="paid", paid=True)
+    fake = paid["fake"]
+    once = (paid["sent"] == PAID_MESSAGES and paid["outbox"].get("sent") == PAID_MESSAGES
+            and fake["chats"] == PAID_MESSAGES and fake["max_copies_per_chat"] == 1)  # fmt: skip
     return {
         "fanout_overhead_ms_per_message": round(free["wall_s"] * 1000 / FANOUT_MESSAGES, 3),
+        "fanout_cpu_ms_per_message": round(paid["cpu_s"] * 1000 / PAID_MESSAGES, 3),
+        "paid_broadcast_rate_msgs_per_s": round(paid["sent"] / paid["wall_s"], 1),
+        "paid_broadcast_429s": fake["floods"],
+        "paid_broadcast_exactly_once": int(once),
         "limited_send_rate_msgs_per_s": round(rate, 2),
         "limited_send_429s": limited["fake"]["floods"],
         "details": {
@@ -135,5 +165,7 @@ def run() -> dict[str, Any]:
             "limited_300": limited,
             "limited_300_ptb_default_limiter": bare,
             "fake_max_per_second": TELEGRAM_PER_SECOND,
+            "paid_broadcast": paid,
+            "paid_fake_max_per_second": PAID_PER_SECOND,
         },
     }

@@ -53,16 +53,24 @@ def replay(
         bool, typer.Option("--dry-run", help="Queue nothing: every preset's default rules.")
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", help="Print each full message.")] = False,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv", metavar="FILE", help="Also write every event to FILE (payload as JSON)."
+        ),
+    ] = None,
 ) -> None:
-    """Replay the rules session by session over a range; one line per alert, then a summary."""
+    """Replay the rules over a range; one line per alert, then a summary."""
     from jobs.replay import (
         EmptyRange,
         ReplaySummary,
         alert_pair,
         crosses_between,
         load_range,
+        raw_crosses_over,
         replay_dry,
         replay_live,
+        write_events_csv,
     )
 
     first = date_option(start, "--start", future_ok=True)
@@ -94,25 +102,31 @@ def replay(
             f"outside it (asked {first} .. {last})",
             err=True,
         )
+    uni = services.universe
     if dry_run:
-        steps = replay_dry(sessions, closes, services.universe)
+        steps = replay_dry(sessions, closes, uni)  # every session at once
     else:
-        db, cal, uni = services.db, services.calendar, services.universe
-        steps = replay_live(db, cal, uni, sessions, closes, now=now)
+        steps = list(replay_live(services.db, services.calendar, uni, sessions, closes, now=now))
     summary = ReplaySummary()
-    first_snap = last_snap = None
     for step in steps:
-        first_snap = first_snap or step.snapshot
-        last_snap = step.snapshot
         summary.add(step)
         for event in step.events:
-            pair = alert_pair(event, step.snapshot)
+            pair = alert_pair(event, uni.lead_pair)
             typer.echo(alert_line(step.session, pair, event.kind, event.payload))
             if verbose:
                 typer.echo(_indent(html_to_plain(alert_html(event.kind, event.payload))))
-    if first_snap is not None and last_snap is not None:
-        summary.raw_crosses = crosses_between(first_snap, last_snap)
-    typer.echo(summary_text(summary, services.universe.lead_pair, dry_run=dry_run))
+    snaps = [s.snapshot for s in steps if s.snapshot is not None]
+    if snaps:
+        summary.raw_crosses = crosses_between(snaps[0], snaps[-1])
+    elif steps:
+        summary.raw_crosses = raw_crosses_over([s.session for s in steps], closes, uni)
+    typer.echo(summary_text(summary, uni.lead_pair, dry_run=dry_run))
+    if csv_file is not None:
+        try:
+            count = write_events_csv(csv_file, steps)
+        except OSError as exc:
+            raise fail(f"cannot write {csv_file}: {exc.strerror}") from None
+        typer.echo(f"{count} events written to {csv_file}")
 
 
 def _indent(text: str) -> str:

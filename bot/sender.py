@@ -10,6 +10,11 @@ and probes until the token works again, and any other error (``Conflict``, an un
 bug) releases the row with backoff. A row is never left 'sending': every failure puts it back,
 a send that hangs is cut after SEND_TIMEOUT_SECONDS, and each drain first requeues claims older
 than the outbox lease.
+
+With ALLOW_PAID_BROADCAST, up to ``PAID_PARALLEL`` rows (each of a different chat) are claimed
+in one transaction, sent at once and marked sent in one transaction: a process killed then
+leaves at most those in doubt. A row whose send failed goes through the mapping above alone.
+Each distinct (event, payload) is rendered once, not once per chat.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 import telegram
@@ -39,13 +45,15 @@ from bot.render.alerts import alert_html, legs
 from bot.render.format import CAPTION_LIMIT, split_message, utf16_len
 from bot.services import Services, utc_now
 from jobs.fanout import in_quiet_hours
-from storage.chats import get_chat, migrate_chat, set_active
+from storage.chats import Chat, chats_by_id, get_chat, migrate_chat, set_active
 from storage.outbox import (
     OutboxRow,
     claim,
+    claim_many,
     due_rows,
     mark_dead,
     mark_sent,
+    mark_sent_many,
     next_due,
     release,
     requeue_inflight,
@@ -69,6 +77,11 @@ CHART_SESSIONS = 260
 # Sessions loaded before the chart window so its averages (up to 252 sessions) are defined.
 HISTORY_PAD = 260
 CHART_CACHE_SIZE = 32
+# Paid broadcasts: messages in flight at once (each to a different chat).
+PAID_PARALLEL = 8
+# Rendered texts kept: events, and distinct payloads per event (chats' settings differ).
+RENDER_CACHE_SIZE = 64
+RENDER_VARIANTS = 16
 
 Clock = Callable[[], dt.datetime]
 Sleep = Callable[[float], Awaitable[None]]
@@ -113,10 +126,13 @@ class Sender:
         clock: Clock = utc_now,
         sleep: Sleep = asyncio.sleep,
         charts: bool = True,
+        parallel: int | None = None,
     ) -> None:
         self.bot = bot
         self.services = services
-        self.batch = batch
+        self.paid = services.settings.allow_paid_broadcast
+        self.parallel = parallel if parallel is not None else PAID_PARALLEL if self.paid else 1
+        self.batch = max(batch, self.parallel)
         self.max_attempts = max_attempts
         self.clock = clock
         self.sleep = sleep
@@ -126,6 +142,7 @@ class Sender:
         # an outage are not the message's fault: they do not count towards max_attempts.
         self._down_since: dt.datetime | None = None
         self._charts: dict[tuple[str, dt.date], bytes | None] = {}
+        self._rendered: dict[tuple[str, str], list[tuple[dict[str, Any], str, str]]] = {}
         # While Telegram fails, the next moment one row may probe it again.
         self._probe_at = dt.datetime.min.replace(tzinfo=dt.UTC)
         # Telegram answered 401 (token revoked or replaced) and no send went through since.
@@ -148,10 +165,13 @@ class Sender:
                         return report
                     await self.sleep((self._probe_at - self.clock()).total_seconds())
                 rows = due_rows(self.services.db, self.clock(), self.batch)
-                for row in rows:
-                    await self._deliver(row, report)
-                    if self._down_since is not None:
-                        break  # that call failed: the rest wait for the next probe
+                if self.parallel > 1 and len(rows) > 1:
+                    await self._deliver_many(rows, report)
+                else:
+                    for row in rows:
+                        await self._deliver(row, report)
+                        if self._down_since is not None:
+                            break  # that call failed: the rest wait for the next probe
                 if rows:
                     continue
                 upcoming = next_due(self.services.db)
@@ -214,10 +234,67 @@ class Sender:
             if self.token_refused:
                 self.token_refused = False
                 log.warning("Telegram accepts the bot token again: delivery resumed")
-            mark_sent(db, row.id, now=self.clock(), message_id=message.message_id)
+            mark_sent(db, row.id, now=self.clock(), message_id=message)
             report.sent += 1
             return
         release(db, row.id, not_before=self.clock() + BACKOFF_CAP, error="too many hops")
+
+    async def _deliver_many(self, rows: list[OutboxRow], report: DrainReport) -> None:
+        """Paid broadcasts: ``parallel`` rows at a time, claimed, sent and marked together."""
+        db = self.services.db
+        for start in range(0, len(rows), self.parallel):
+            chunk = rows[start : start + self.parallel]
+            won = claim_many(db, [r.id for r in chunk])
+            mine = [r for r in chunk if r.id in won]
+            chats = chats_by_id(db, [r.chat_id for r in mine])
+            sends = (asyncio.wait_for(self._send(r.chat_id, r, chats), SEND_TIMEOUT_SECONDS)
+                     for r in mine)  # fmt: skip
+            try:
+                results = await asyncio.gather(*sends, return_exceptions=True)
+            except BaseException:  # cancelled (shutdown): the rows go back as in doubt
+                for row in mine:
+                    release(db, row.id, not_before=self.clock(), error="interrupted", refund=True)
+                raise
+            sent: list[tuple[int, int | None]] = []
+            failed: list[tuple[OutboxRow, BaseException]] = []
+            for row, result in zip(mine, results, strict=True):
+                if isinstance(result, BaseException):
+                    failed.append((row, result))
+                else:
+                    sent.append((row.id, result))
+            if sent:
+                self._down_since = None
+                if self.token_refused:
+                    self.token_refused = False
+                    log.warning("Telegram accepts the bot token again: delivery resumed")
+                mark_sent_many(db, sent, now=self.clock())
+                report.sent += len(sent)
+            for row, exc in failed:
+                await self._after_failure(row, exc, report)
+            if self._down_since is not None:
+                return  # Telegram is failing: the rest wait for the next probe
+
+    async def _after_failure(self, row: OutboxRow, exc: BaseException, report: DrainReport) -> None:
+        """A row of a batch whose send failed, mapped as ``_deliver`` maps it: flood control
+        defers its chat, network errors retry later (it may have arrived), a refused token
+        pauses; anything else is released and delivered alone."""
+        db = self.services.db
+        attempts = row.attempts + 1
+        if isinstance(exc, RetryAfter):
+            wait = dt.timedelta(seconds=retry_seconds(exc))
+            log.warning("flood control: chat %s waits %.0f s", row.chat_id, wait.total_seconds())
+            release(db, row.id, not_before=self.clock() + wait, error=str(exc), refund=True)
+            report.retried += 1
+        elif isinstance(exc, NetworkError | TimeoutError) and not isinstance(exc, BadRequest):
+            self._retry_later(row, attempts, str(exc) or "timed out", report)
+        elif isinstance(exc, InvalidToken):
+            self._token_refused(row, report)
+        elif isinstance(exc, Exception):
+            release(db, row.id, not_before=self.clock(), error=str(exc), refund=True)
+            await self._deliver(row, report)
+        else:
+            release(db, row.id, not_before=self.clock(), error="interrupted", refund=True)
+            raise exc
 
     def _token_refused(self, row: OutboxRow, report: DrainReport) -> None:
         """401: nothing can be delivered until the token works; pause, probe, log once."""
@@ -277,30 +354,56 @@ class Sender:
         release(db, row.id, not_before=now + backoff(attempts), error=error)
         report.retried += 1
 
-    async def _send(self, chat_id: int, row: OutboxRow) -> telegram.Message:
-        chat = get_chat(self.services.db, chat_id)
+    async def _send(
+        self, chat_id: int, row: OutboxRow, chats: dict[int, Chat] | None = None
+    ) -> int | None:
+        """Send the row to ``chat_id``; the message id. ``chats``: the batch's chats."""
+        chat = chats.get(chat_id) if chats is not None else get_chat(self.services.db, chat_id)
         thread = chat.thread_id if chat is not None else None
         quiet = chat is not None and in_quiet_hours(chat, self.clock())
-        html = alert_html(row.kind, row.payload)
+        html, text = self._render(row)
+        paid = True if self.paid else None
         photo = await self._chart(row) if row.kind == "flip" else None
         if photo is not None and utf16_len(html) <= CAPTION_LIMIT:
-            return await self.bot.send_photo(
+            message = await self.bot.send_photo(
                 chat_id,
                 photo,
                 caption=html,
                 parse_mode=ParseMode.HTML,
                 message_thread_id=thread,
                 disable_notification=quiet,
+                allow_paid_broadcast=paid,
             )
+            return message.message_id
         # One row is one message: an over-long text is cut at the limit rather than split,
-        # so a crash can never leave half an alert delivered.
-        return await self.bot.send_message(
-            chat_id,
-            split_message(html)[0],
-            parse_mode=ParseMode.HTML,
-            message_thread_id=thread,
-            disable_notification=quiet,
-        )
+        # so a crash can never leave half an alert delivered. Posted as sendMessage through
+        # the bot's request layer and rate limiter; only the message id is read back (building
+        # a telegram.Message from the answer cost a third of a broadcast's CPU).
+        data = {
+            "chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML,
+            "message_thread_id": thread, "disable_notification": quiet,
+            "allow_paid_broadcast": paid,
+        }  # fmt: skip
+        result = await self.bot._post("sendMessage", data)
+        return int(result["message_id"]) if isinstance(result, dict) else None
+
+    def _render(self, row: OutboxRow) -> tuple[str, str]:
+        """The row's HTML and its text message (cut at the limit), rendered once per event
+        and distinct payload, not once per chat."""
+        key = (row.kind, row.event_key)
+        variants = self._rendered.get(key)
+        if variants is None:
+            if len(self._rendered) >= RENDER_CACHE_SIZE:
+                self._rendered.pop(next(iter(self._rendered)))
+            variants = self._rendered[key] = []
+        for payload, html, text in variants:
+            if payload == row.payload:
+                return html, text
+        html = alert_html(row.kind, row.payload)
+        text = split_message(html)[0]
+        if len(variants) < RENDER_VARIANTS:
+            variants.append((row.payload, html, text))
+        return html, text
 
     async def _chart(self, row: OutboxRow) -> bytes | None:
         """The flip's ratio chart, rendered once per (pair, session) for every chat."""

@@ -54,6 +54,7 @@ class Settings:
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8080
     webhook_secret: str = field(default="", repr=False)
+    allow_paid_broadcast: bool = False
     env_file_warning: str | None = None
     env_source: str = NO_ENV_FILE
 
@@ -70,6 +71,19 @@ class Settings:
         if not self.telegram_bot_token:
             raise SettingsError(["TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)"])
         return self.telegram_bot_token
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+def _parse_bool(name: str, raw: str | None, problems: list[str]) -> bool:
+    value = (raw or "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value not in _FALSE:
+        problems.append(f"{name}: {raw!r} is not true or false")
+    return False
 
 
 def _parse_ids(raw: str, problems: list[str]) -> frozenset[int]:
@@ -222,6 +236,9 @@ def load_settings(
         webhook_listen=values.get("WEBHOOK_LISTEN", "").strip() or "127.0.0.1",
         webhook_port=webhook_port,
         webhook_secret=webhook_secret,
+        allow_paid_broadcast=_parse_bool(
+            "ALLOW_PAID_BROADCAST", values.get("ALLOW_PAID_BROADCAST"), problems
+        ),
         env_file_warning=_env_file_warning(env_file) if env_file is not None else None,
         env_source=env_source or (str(env_file) if used_file else NO_ENV_FILE),
     )

@@ -1,21 +1,28 @@
-"""Replays: run the rules session by session over a date range, in order.
+"""Replays: run the rules over a date range, in order.
 
 ``replay_dry`` evaluates every preset's default rules in memory (nothing stored besides the
-prices); ``replay_live`` runs the real per-session pipeline step, queueing messages.
+prices) over all sessions at once (``analytics.backtest``); ``replay_per_session`` does the
+same one snapshot at a time, as the daily pipeline does (the reference the backtest is
+tested against); ``replay_live`` runs the real per-session pipeline step, queueing messages.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
-from collections.abc import Iterator
+import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from analytics.backtest import backtest
 from analytics.snapshot import build_snapshot
 from analytics.types import Event, Snapshot, Universe
 from jobs.daily import HISTORY_SESSIONS, evaluate_defaults, process_session
+from jobs.fanout import DEFAULT_RULES
 from jobs.refresh import refresh_prices
 from market.calendar import NyseCalendar
 from market.provider import PriceProvider
@@ -25,10 +32,10 @@ from storage.prices import load_closes, stored_span
 
 @dataclass(frozen=True)
 class ReplayStep:
-    """One session of a replay: its snapshot and the events it raised."""
+    """One session of a replay: the events it raised (and its snapshot, when built)."""
 
     session: dt.date
-    snapshot: Snapshot
+    snapshot: Snapshot | None
     events: tuple[Event, ...]
 
 
@@ -53,9 +60,9 @@ class ReplaySummary:
                 self.flips[event.pair] = self.flips.get(event.pair, 0) + 1
 
 
-def alert_pair(event: Event, snapshot: Snapshot) -> str:
+def alert_pair(event: Event, lead_pair: str) -> str:
     """The pair an alert line names (breadth alerts name the lead pair)."""
-    return event.pair or snapshot.lead_pair
+    return event.pair or lead_pair
 
 
 class EmptyRange(Exception):
@@ -102,8 +109,21 @@ async def load_range(
 
 def replay_dry(
     sessions: list[dt.date], closes: pd.DataFrame, universe: Universe
+) -> list[ReplayStep]:
+    """Default rules of every preset, as if one chat followed everything; nothing stored.
+
+    All sessions at once (a vectorised backtest): the same events as
+    ``replay_per_session``, without a snapshot per session (``snapshot`` is None)."""
+    return [
+        ReplayStep(step.session, None, step.events)
+        for step in backtest(closes, universe, sessions, DEFAULT_RULES)
+    ]
+
+
+def replay_per_session(
+    sessions: list[dt.date], closes: pd.DataFrame, universe: Universe
 ) -> Iterator[ReplayStep]:
-    """Default rules of every preset, as if one chat followed everything; nothing stored."""
+    """``replay_dry`` one snapshot at a time, as the daily pipeline evaluates a session."""
     state: dict[str, Any] = {}
     for session in sessions:
         snapshot = build_snapshot(closes, universe, session)
@@ -134,3 +154,34 @@ def crosses_between(first: Snapshot, last: Snapshot) -> dict[str, int]:
         for key, stats in last.pairs.items()
         if key in first.pairs
     }
+
+
+def raw_crosses_over(
+    sessions: list[dt.date], closes: pd.DataFrame, universe: Universe
+) -> dict[str, int]:
+    """Raw SMA crosses per pair from the first to the last session of a replay."""
+    if not sessions:
+        return {}
+    first = build_snapshot(closes, universe, sessions[0])
+    last = build_snapshot(closes, universe, sessions[-1])
+    return crosses_between(first, last)
+
+
+CSV_COLUMNS = ("session", "kind", "rule_id", "pair", "urgent", "key", "payload")
+
+
+def write_events_csv(path: Path, steps: Iterable[ReplayStep]) -> int:
+    """Write every event of ``steps`` as one CSV row (payload as JSON); return the count."""
+    count = 0
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CSV_COLUMNS)
+        for step in steps:
+            for event in step.events:
+                payload = json.dumps(event.payload, sort_keys=True, ensure_ascii=False)
+                writer.writerow(
+                    [event.session.isoformat(), event.kind, event.rule_id, event.pair or "",
+                     int(event.urgent), event.key, payload]
+                )  # fmt: skip
+                count += 1
+    return count

@@ -63,6 +63,15 @@ def get_chat(db: sqlite_utils.Database, chat_id: int) -> Chat | None:
     return next((_row_to_chat(r) for r in rows), None)
 
 
+def chats_by_id(db: sqlite_utils.Database, chat_ids: list[int]) -> dict[int, Chat]:
+    """The stored chats among ``chat_ids`` (one query), keyed by id."""
+    if not chat_ids:
+        return {}
+    marks = ",".join("?" * len(chat_ids))
+    rows = db.query(f"SELECT {_COLUMNS} FROM chats WHERE chat_id IN ({marks})", chat_ids)
+    return {chat.chat_id: chat for chat in map(_row_to_chat, rows)}
+
+
 def list_chats(db: sqlite_utils.Database, *, active_only: bool = True) -> list[Chat]:
     """Every stored chat (active ones only by default), by id."""
     where = " WHERE active = 1" if active_only else ""

@@ -18,6 +18,8 @@ from typing import Any
 
 import sqlite_utils
 
+from storage.db import transaction
+
 _COLUMNS = (
     "id, idem_key, event_key, chat_id, kind, session, urgent, payload, status, attempts, "
     "not_before, last_error, sent_at, message_id"
@@ -162,6 +164,36 @@ def claim(db: sqlite_utils.Database, row_id: int) -> bool:
         [os.getpid(), row_id],
     )
     return cur.rowcount == 1
+
+
+def claim_many(db: sqlite_utils.Database, row_ids: list[int]) -> set[int]:
+    """``claim`` several rows in one transaction; the ids this process now holds."""
+    pid = os.getpid()
+    won: set[int] = set()
+    with transaction(db) as conn:
+        for row_id in row_ids:
+            cur = conn.execute(
+                "UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_by = ?, "
+                "claimed_at = strftime('%Y-%m-%dT%H:%M:%S', 'now') "
+                "WHERE id = ? AND status = 'pending'",
+                [pid, row_id],
+            )
+            if cur.rowcount == 1:
+                won.add(row_id)
+    return won
+
+
+def mark_sent_many(
+    db: sqlite_utils.Database, sent: list[tuple[int, int | None]], *, now: dt.datetime
+) -> None:
+    """``mark_sent`` for (row id, message id) pairs in one transaction."""
+    stamp = _stamp(now)
+    with transaction(db) as conn:
+        conn.executemany(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, last_error = NULL "
+            "WHERE id = ?",
+            [(stamp, message_id, row_id) for row_id, message_id in sent],
+        )
 
 
 def mark_sent(

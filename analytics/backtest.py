@@ -1,0 +1,268 @@
+"""Replay alert rules over many sessions at once: a vectorised backtest (pure).
+
+The per-session pipeline builds the Snapshot of one session and lets each rule compare it
+with the state the rule left the session before. Here the series every snapshot reads are
+computed once over the whole history (``pair_history``, the same functions
+``build_snapshot`` uses, so a session's numbers are one row of them), what each rule reads
+is derived for every session with array operations, and a rule is consulted only on the
+sessions where that input changed (and on its first session): its own handler
+(``analytics.rules.evaluate_one``) then runs on a snapshot of that session holding exactly
+what the handler reads, with the state the rule left before. Event keys and payloads are
+therefore the rule's own; the handlers are quiet while their input and state are
+unchanged, which is what makes skipping the other sessions exact.
+
+``tests/analytics/test_backtest.py`` compares this with the per-session pipeline event by
+event on the bundled data. Rule kinds whose input is not derived here yet (threshold,
+spread_move, quadrant rules on a member) raise ``Unsupported``; callers then replay session
+by session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analytics.frames import to_date, upto
+from analytics.pairs import PairHistory, pair_history, stats_at
+from analytics.quadrant import quadrant_codes, quadrant_trails
+from analytics.regime import STATE_A
+from analytics.rules import QUADRANT_HOLD, evaluate_one
+from analytics.snapshot import breadth_from, usable_pairs
+from analytics.types import (
+    STRETCH_LIMIT,
+    Event,
+    PairStats,
+    QuadrantTrail,
+    Rule,
+    Scoreboard,
+    Side,
+    Snapshot,
+    Universe,
+    UnknownSymbol,
+)
+
+SUPPORTED = frozenset({"flip", "breadth", "stretch", "quadrant"})
+_ABSENT: tuple[Hashable, ...] = ("absent",)
+_EMPTY_SCOREBOARD = Scoreboard(0, 0, 0, 0, {}, {}, None, None, None, ())
+
+
+class Unsupported(ValueError):
+    """A rule this backtest cannot evaluate over all sessions at once."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One replayed session: the requested date, the snapshot's session and its events."""
+
+    session: dt.date
+    snapshot_session: dt.date
+    events: tuple[Event, ...]
+
+
+def check_supported(rules: Sequence[Rule], pair_keys: Sequence[str]) -> None:
+    """Raise Unsupported for a rule the backtest does not evaluate."""
+    for rule in rules:
+        if rule.kind not in SUPPORTED:
+            raise Unsupported(f"rule kind {rule.kind!r} ({rule.id})")
+        if rule.pair is not None and rule.kind != "breadth" and rule.pair not in pair_keys:
+            raise Unsupported(f"rule {rule.id} on {rule.pair}, which is not a pair")
+
+
+def backtest(
+    closes: pd.DataFrame, universe: Universe, sessions: Sequence[dt.date], rules: Sequence[Rule]
+) -> list[Step]:
+    """The events of ``rules`` on each of ``sessions`` (ascending), starting from no state,
+    exactly as evaluating each session's snapshot in turn would raise them."""
+    if not sessions:
+        return []
+    cut = upto(closes, sessions[-1])
+    index = pd.DatetimeIndex(cut.index)
+    positions = index.searchsorted(pd.DatetimeIndex(pd.to_datetime(list(sessions))), "right") - 1
+    if len(positions) and positions[0] < 0:
+        raise UnknownSymbol("*")
+    specs = usable_pairs(cut, universe, to_date(index[-1]))
+    check_supported(rules, [s.key for s in specs])
+    history = pair_history(cut, specs, universe, to_date(index[-1]), universe.quadrant)
+    view = _View(history, universe, index, positions)
+    calls: dict[int, list[tuple[int, Rule, int | None]]] = {}
+    for r, rule in enumerate(rules):
+        for j in _columns(rule, history):
+            signature = _signature(view, rule, j)
+            # Between the exit level and the limit the stretch rule keeps its state.
+            quiet = 1 if rule.kind == "stretch" else _ABSENT
+            for p in _changes(signature, quiet):
+                calls.setdefault(p, []).append((r, rule, j))
+    state: dict[tuple[int, int | None], Any] = {}
+    steps = []
+    for p, session in enumerate(sessions):
+        events: list[Event] = []
+        todo = sorted(calls.get(p, ()), key=lambda c: (c[0], -1 if c[2] is None else c[2]))
+        if todo:
+            columns = [j for _r, _rule, j in todo if j is not None]
+            trails = [j for _r, rule, j in todo if j is not None and rule.kind == "quadrant"]
+            snapshot = view.snapshot(p, session, columns, trails)
+            for r, rule, j in todo:
+                pair = None if j is None else history.specs[j].key
+                event, entry = evaluate_one(snapshot, rule, pair, state.get((r, j)))
+                state[(r, j)] = entry
+                if event is not None:
+                    events.append(event)
+        steps.append(Step(session, to_date(index[positions[p]]), tuple(events)))
+    return steps
+
+
+def _columns(rule: Rule, history: PairHistory) -> list[int | None]:
+    if rule.kind == "breadth":
+        return [None]
+    keys = [s.key for s in history.specs]
+    return [keys.index(rule.pair)] if rule.pair is not None else list(range(len(keys)))
+
+
+def _changes(signature: list[Hashable], quiet: Hashable = _ABSENT) -> list[int]:
+    """Positions where the rule must be consulted: its first session with input, and every
+    session whose input differs from the session before, unless it changed to ``quiet``
+    (an input the handler keeps its state on, once it has one)."""
+    out: list[int] = []
+    settled = False  # the handler has seen an input (not None) and holds a state
+    for p, sig in enumerate(signature):
+        if sig == _ABSENT:
+            continue
+        if not out or (sig != signature[p - 1] and not (settled and sig == quiet)):
+            out.append(p)
+            settled = settled or sig is not None
+    return out
+
+
+class _View:
+    """What the rules read on each replayed session, from the full-history series."""
+
+    def __init__(
+        self, history: PairHistory, universe: Universe, index: pd.DatetimeIndex, pos: np.ndarray
+    ) -> None:
+        self.history = history
+        self.universe = universe
+        self.index = index
+        self.pos = pos
+        ratio = history.frames.ratio.to_numpy(dtype="float64")
+        valid = ~np.isnan(ratio)
+        rows = np.where(valid, np.arange(len(index))[:, None], -1)
+        # Per session and pair: the pair's last row with a close on or before the session.
+        self.last_row = np.maximum.accumulate(rows, axis=0)[pos] if len(index) else rows
+        self.codes = quadrant_codes(history.metrics["strength"], history.metrics["momentum"])
+        state = history.run.state.astype("int64")
+        change = np.diff(state, axis=0, prepend=0) != 0
+        # Per row and pair: the row where the regime in force began (as current_regime).
+        self.regime_start = np.maximum.accumulate(
+            np.where(change, np.arange(len(index))[:, None], -1), axis=0
+        )
+        self.state = state
+
+    def row(self, p: int, j: int) -> int:
+        return int(self.last_row[p, j])
+
+    def regime(self, p: int, j: int) -> tuple[Side | None, int]:
+        """(state, first row of the current regime) of pair j on session p."""
+        row = self.row(p, j)
+        code = int(self.state[row, j]) if row >= 0 else 0
+        if code == 0:
+            return None, -1
+        side: Side = "A" if code == STATE_A else "B"
+        return side, int(self.regime_start[row, j])
+
+    def states(self, p: int) -> dict[str, Side | None]:
+        """Regime state of every pair present on session p."""
+        return {
+            spec.key: self.regime(p, j)[0]
+            for j, spec in enumerate(self.history.specs)
+            if self.row(p, j) >= 0
+        }
+
+    def snapshot(self, p: int, session: dt.date, columns: list[int], trails: list[int]) -> Snapshot:
+        """The snapshot of session p with what the rules read: the stats of ``columns``, the
+        quadrant trails of ``trails`` and the breadth."""
+        cols = sorted(set(columns))
+        rows = np.array([self.row(p, j) for j in cols], dtype="int64")
+        pairs: dict[str, PairStats] = stats_at(self.history, cols, rows) if cols else {}
+        quadrants = {}
+        for j in sorted(set(trails)):
+            trail = self.trail(p, j)
+            if trail is not None:
+                quadrants[self.history.specs[j].key] = trail
+        u = self.universe
+        return Snapshot(
+            asof=session, session=to_date(self.index[self.pos[p]]), symbols={}, pairs=pairs,
+            baskets={}, breadth=breadth_from(self.states(p), u), scoreboard=_EMPTY_SCOREBOARD,
+            quadrants=quadrants, quadrant_params=u.quadrant,
+            presets={k: tuple(v) for k, v in u.presets.items()}, lead_pair=u.lead_pair,
+            stale=(), missing=(),
+        )  # fmt: skip
+
+    def trail(self, p: int, j: int) -> QuadrantTrail | None:
+        """The pair's quadrant trail on session p, as the snapshot computes it."""
+        spec = self.history.specs[j]
+        ratio = self.history.frames.ratio.iloc[: int(self.pos[p]) + 1, [j]]
+        trail = quadrant_trails(ratio, [spec.b], self.universe.quadrant).get(spec.key)
+        return trail if trail is not None and trail.current is not None else None
+
+
+def _signature(view: _View, rule: Rule, j: int | None) -> list[Hashable]:
+    """Per replayed session, the input the rule's handler reads (``_ABSENT`` when the rule
+    has no target that session)."""
+    sessions = range(len(view.pos))
+    if rule.kind == "breadth":
+        return [breadth_from(view.states(p), view.universe).state for p in sessions]
+    assert j is not None
+    present = [view.row(p, j) >= 0 for p in sessions]
+    read: Callable[[int], Hashable] = _READERS[rule.kind](view, rule, j)
+    return [read(p) if present[p] else _ABSENT for p in sessions]
+
+
+def _flip_reader(view: _View, rule: Rule, j: int) -> Callable[[int], Hashable]:
+    return lambda p: view.regime(p, j)
+
+
+def _stretch_reader(view: _View, rule: Rule, j: int) -> Callable[[int], Hashable]:
+    """The zone of the stretch Z: beyond the limit, inside the exit level, or between."""
+    limit = rule.value if rule.value is not None else STRETCH_LIMIT
+    z = view.history.metrics["stretch"][:, j]
+
+    def read(p: int) -> Hashable:
+        value = z[view.row(p, j)]
+        if np.isnan(value):
+            return None
+        size = abs(float(value))
+        return 2 if size > limit else 0 if size < limit - rule.hysteresis else 1
+
+    return read
+
+
+def _quadrant_reader(view: _View, rule: Rule, j: int) -> Callable[[int], Hashable]:
+    """The current quadrant and whether it has held ``hold`` sessions (the first session
+    a trail appears the handler is consulted anyway)."""
+    hold = int(rule.value) if rule.value is not None else QUADRANT_HOLD
+    codes = view.codes[:, j]
+    valid = np.flatnonzero(codes >= 0)
+    held = np.zeros(len(valid), dtype="int64")
+    for k in range(len(valid)):  # run length of the quadrant over valid rows
+        same = k > 0 and codes[valid[k]] == codes[valid[k - 1]]
+        held[k] = held[k - 1] + 1 if same else 1
+
+    def read(p: int) -> Hashable:
+        k = int(np.searchsorted(valid, view.pos[p], side="right")) - 1
+        if k < 0:
+            return None
+        return int(codes[valid[k]]), bool(held[k] >= hold)
+
+    return read
+
+
+_READERS: dict[str, Callable[[_View, Rule, int], Callable[[int], Hashable]]] = {
+    "flip": _flip_reader,
+    "stretch": _stretch_reader,
+    "quadrant": _quadrant_reader,
+}
