@@ -41,7 +41,7 @@ def pair_table(
 ) -> pd.DataFrame:
     """Per session where both legs closed (<= asof), newest ``span`` rows, oldest first.
 
-    Columns: date, <A>, <B>, ratio, trend, upper, lower, regime (the leading symbol, empty
+    Columns: date, <A>, <B>, ratio, trend, band, upper, lower, regime (the leading symbol, empty
     before the first confirmed regime). The trend and bands are computed on the whole history,
     so the first exported row has the same values as in the bot's chart.
     """
@@ -54,7 +54,8 @@ def pair_table(
             spec.a: levels[spec.a].to_numpy(dtype="float64"),
             spec.b: levels[spec.b].to_numpy(dtype="float64"),
             "ratio": series["ratio"].to_numpy(dtype="float64"),
-            "trend": series["sma"].to_numpy(dtype="float64"),
+            "trend": series["trend"].to_numpy(dtype="float64"),
+            "band": series["band"].to_numpy(dtype="float64"),
             "upper": series["upper"].to_numpy(dtype="float64"),
             "lower": series["lower"].to_numpy(dtype="float64"),
             "regime": [names.get(int(s), "") for s in series["state"]],

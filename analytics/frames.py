@@ -71,18 +71,30 @@ def gappy_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c, m in zip(frame.columns, mask, strict=True) if m]
 
 
-def rolling_valid(frame: pd.DataFrame, window: int, how: str) -> pd.DataFrame:
+def rolling_valid(
+    frame: pd.DataFrame, window: int, how: str, min_periods: int | None = None
+) -> pd.DataFrame:
     """Rolling ``how`` ("mean" or "std", ddof 1) over the last ``window`` valid values.
 
     A row where a column is NaN stays NaN. Dense columns take the vectorised path; a column
     with interior gaps is rolled over its valid values only, so one missing close does not
-    blank out the next ``window`` sessions.
+    blank out the next ``window`` sessions. ``min_periods`` defaults to the full window.
     """
-    out = getattr(frame.rolling(window, min_periods=window), how)()
+    least = window if min_periods is None else min_periods
+    out = getattr(frame.rolling(window, min_periods=least), how)()
     for name in gappy_columns(frame):
         valid = frame[name].dropna()
-        rolled = getattr(valid.rolling(window, min_periods=window), how)()
+        rolled = getattr(valid.rolling(window, min_periods=least), how)()
         out[name] = rolled.reindex(frame.index)
+    return out.where(frame.notna())
+
+
+def shift_valid(frame: pd.DataFrame, periods: int) -> pd.DataFrame:
+    """Each column's value ``periods`` valid closes earlier (NaN where the column is NaN)."""
+    out = frame.shift(periods)
+    for name in gappy_columns(frame):
+        valid = frame[name].dropna()
+        out[name] = valid.shift(periods).reindex(frame.index)
     return out.where(frame.notna())
 
 

@@ -1,10 +1,13 @@
-"""Pair metrics for many pairs at once: spreads, ratio, averages, regime, stretch, quadrant.
+"""Pair metrics for many pairs at once: spreads, ratio, trend, regime, stretch, quadrant.
 
 A pair A/B is measured on the sessions where both legs have a close (a leg may be a basket
-index). Spreads are ret(A) - ret(B) in percentage points; ratio returns, distances from
-averages and the 20-session relative return are fractions of R = A / B. Stretch is
-Z = (R - SMA_252(R)) / SD_252(R) (sample SD), "stretched" when |Z| > 2. The 1-session
-spread z-score compares today's spread with the 252 spreads before it.
+index). Spreads are ret(A) - ret(B) in percentage points; ratio returns, distances from the
+trend and the 20-session relative return are fractions of R = A / B. Every per-session figure
+is a vectorised time series over all pairs (``ratio_series``); a snapshot is one row of them,
+and charts plot the same columns. The trend is the regime's (geometric mean of R, see
+``analytics.regime``). Stretch is Z = (log R - mean_252(log R)) / SD_252(log R) (sample SD),
+"stretched" when |Z| > 2. The 1-session spread z-score compares today's spread with the 252
+spreads before it.
 """
 
 from __future__ import annotations
@@ -17,23 +20,40 @@ import numpy as np
 import pandas as pd
 
 from analytics.baskets import basket_index, basket_total_return
-from analytics.frames import gappy_columns, last_valid_rows, opt, rolling_valid, to_date, upto
-from analytics.quadrant import QUADRANTS, quadrant_codes, shift_valid, strength_momentum
-from analytics.regime import RegimeRun, current_regime, flips_of, raw_crosses, run_regimes
+from analytics.frames import (
+    gappy_columns,
+    last_valid_rows,
+    opt,
+    rolling_valid,
+    shift_valid,
+    to_date,
+    upto,
+)
+from analytics.quadrant import QUADRANTS, quadrant_codes, strength_momentum
+from analytics.regime import (
+    RegimeRun,
+    current_regime,
+    flips_of,
+    log_trend,
+    raw_crosses,
+    run_regimes,
+)
 from analytics.returns import base_values, is_total_return
 from analytics.track import track_record
 from analytics.types import (
     HORIZONS,
+    STRETCH_LIMIT,
+    STRETCH_WINDOW,
     PairSpec,
     PairStats,
     QuadrantParams,
+    RegimeParams,
     Universe,
     UnknownSymbol,
 )
 
-STRETCH_WINDOW = 252
-STRETCH_LIMIT = 2.0
 YEAR = 252
+LONG_TREND = 200
 REL_WINDOW = 20
 DEFAULT_QUADRANT = QuadrantParams()
 
@@ -93,6 +113,18 @@ def log_ratio(frames: PairFrames) -> pd.DataFrame:
     return pd.DataFrame(values, index=frames.ratio.index, columns=frames.ratio.columns)
 
 
+def vs_trend(log_ratio: pd.DataFrame, trend: np.ndarray) -> np.ndarray:
+    """R / T - 1 per session and pair (fraction), T = exp(log trend)."""
+    return np.expm1(log_ratio.to_numpy(dtype="float64") - trend)
+
+
+def stretch(log_ratio: pd.DataFrame) -> pd.DataFrame:
+    """Z of log R against its STRETCH_WINDOW mean and sample SD (valid closes only)."""
+    mean = rolling_valid(log_ratio, STRETCH_WINDOW, "mean")
+    sd = rolling_valid(log_ratio, STRETCH_WINDOW, "std")
+    return (log_ratio - mean) / sd
+
+
 def compute_pairs(
     closes: pd.DataFrame,
     specs: Sequence[PairSpec],
@@ -107,8 +139,9 @@ def compute_pairs(
     a_base = base_values(frames.a, rows)
     b_base = base_values(frames.b, rows)
     r_base = base_values(ratio, rows)
-    metrics = _ratio_metrics(frames, quadrant)
-    run = run_regimes(log_ratio(frames), [s.regime for s in specs])
+    logs = log_ratio(frames)
+    run = run_regimes(logs, [s.regime for s in specs])
+    metrics = _ratio_metrics(frames, logs, run, quadrant)
     out: dict[str, PairStats] = {}
     for j, spec in enumerate(specs):
         if rows[j] < 0:
@@ -118,7 +151,9 @@ def compute_pairs(
     return out
 
 
-def _ratio_metrics(frames: PairFrames, quadrant: QuadrantParams) -> dict[str, np.ndarray]:
+def _ratio_metrics(
+    frames: PairFrames, logs: pd.DataFrame, run: RegimeRun, quadrant: QuadrantParams
+) -> dict[str, np.ndarray]:
     """Rolling per-session metrics of every pair as T x P arrays."""
     ratio = frames.ratio
     spread = 100.0 * (frames.a / shift_valid(frames.a, 1) - frames.b / shift_valid(frames.b, 1))
@@ -131,16 +166,15 @@ def _ratio_metrics(frames: PairFrames, quadrant: QuadrantParams) -> dict[str, np
         valid = rel20[name].dropna()
         rolled = valid.rolling(YEAR, min_periods=YEAR).rank(pct=True) * 100.0
         rel_pct[name] = rolled.reindex(rel20.index)
-    sma_w = rolling_valid(ratio, STRETCH_WINDOW, "mean")
-    sd_w = rolling_valid(ratio, STRETCH_WINDOW, "std")
     strength, momentum = strength_momentum(ratio, quadrant)
+    long = log_trend(logs, [RegimeParams(window=LONG_TREND)] * logs.shape[1])
     return {
-        "sma50": rolling_valid(ratio, 50, "mean").to_numpy(),
-        "sma200": rolling_valid(ratio, 200, "mean").to_numpy(),
+        "vs_trend": vs_trend(logs, run.log_trend),
+        "vs_trend200": vs_trend(logs, long),
         "spread": spread.to_numpy(),
         "spread_z": ((spread - spread_mean) / spread_sd).to_numpy(),
         "rel_pct": rel_pct.where(rel20.notna()).to_numpy(),
-        "stretch": ((ratio - sma_w) / sd_w).to_numpy(),
+        "stretch": stretch(logs).to_numpy(),
         "strength": strength.to_numpy(),
         "momentum": momentum.to_numpy(),
     }
@@ -185,8 +219,8 @@ def _one_pair(
         ratio=float(ratio),
         spreads_pp=spreads,
         ratio_returns={h: opt(ratio / r_base[h][j] - 1.0) for h in HORIZONS},
-        ratio_vs_sma50=opt(ratio / m["sma50"][row, j] - 1.0),
-        ratio_vs_sma200=opt(ratio / m["sma200"][row, j] - 1.0),
+        ratio_vs_trend=opt(m["vs_trend"][row, j]),
+        ratio_vs_trend200=opt(m["vs_trend200"][row, j]),
         spread_change_1d_pp=opt(m["spread"][row, j]),
         spread_change_z=opt(m["spread_z"][row, j]),
         rel20_percentile=opt(m["rel_pct"][row, j]),
@@ -220,29 +254,31 @@ def pair_series(
 ) -> pd.DataFrame:
     """Per-session chart data of one pair (<= asof), on sessions where both legs closed.
 
-    Columns: ratio (R), sma (regime trend, geometric SMA_window), upper (sma * (1 + band)),
-    lower (sma / (1 + band)), state (1 = A leads, -1 = B leads, 0 = none yet), flip (True
-    on a confirmed A <-> B change), stretch_z.
+    Columns: ratio (R), trend (the regime trend, geometric mean over ``window``), vs_trend
+    (R / trend - 1), band (fraction in force), upper (trend * (1 + band)), lower
+    (trend / (1 + band)), state (1 = A leads, -1 = B leads, 0 = none yet), flip (True on a
+    confirmed A <-> B change), stretch_z. The same functions as the snapshot's figures.
     """
     frames = pair_frames(closes, [spec], universe, asof)
-    run = run_regimes(log_ratio(frames), [spec.regime])
+    logs = log_ratio(frames)
+    run = run_regimes(logs, [spec.regime])
     ratio = frames.ratio.iloc[:, 0]
-    sma = np.exp(run.log_trend[:, 0])
+    trend = np.exp(run.log_trend[:, 0])
+    band = run.band[:, 0]
     state = run.state[:, 0].astype("int64")
     change = np.diff(state, prepend=0) != 0
     established = np.cumsum(change) > 1
-    stretch = (ratio - rolling_valid(frames.ratio, STRETCH_WINDOW, "mean").iloc[:, 0]) / (
-        rolling_valid(frames.ratio, STRETCH_WINDOW, "std").iloc[:, 0]
-    )
     out = pd.DataFrame(
         {
             "ratio": ratio,
-            "sma": sma,
-            "upper": sma * (1.0 + spec.regime.band),
-            "lower": sma / (1.0 + spec.regime.band),
+            "trend": trend,
+            "vs_trend": vs_trend(logs, run.log_trend)[:, 0],
+            "band": band,
+            "upper": trend * (1.0 + band),
+            "lower": trend / (1.0 + band),
             "state": state,
             "flip": change & established,
-            "stretch_z": stretch,
+            "stretch_z": stretch(logs).iloc[:, 0],
         },
         index=ratio.index,
     )

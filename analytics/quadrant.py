@@ -1,8 +1,12 @@
 """Strength quadrants (our documented formula, not "RRG"), vectorised across ratios.
 
-strength = 100 * R / EMA_n(R) and momentum = 100 * strength / strength k sessions earlier,
-both on daily sessions (valid closes only), EMA with span n (alpha = 2 / (n + 1), no
-bias adjustment, first n values required). Quadrants: leading (strength >= 100, momentum
+strength = 100 * R / G where G = exp(EMA_n(log R)) is the ratio's exponential trend taken
+in log space, and momentum = 100 * strength / strength k sessions earlier, both on daily
+sessions (valid closes only), EMA with span n (alpha = 2 / (n + 1), no bias adjustment,
+first n values required). Both are indexes around 100 (100 = in line with the trend,
+100 = unchanged over k sessions). The log form makes swapping A and B give exactly
+100^2 / strength and 100^2 / momentum, so every point lands in the mirrored quadrant
+(leading <-> lagging, weakening <-> improving). Quadrants: leading (strength >= 100, momentum
 >= 100), weakening (strength >= 100, momentum < 100), lagging (both < 100), improving
 (strength < 100, momentum >= 100). Weekly tails take the last real session of each
 Monday-Sunday week, so a holiday Friday anchors on the Thursday, never on a future date.
@@ -13,25 +17,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analytics.frames import gappy_columns, to_date
+from analytics.frames import shift_valid, to_date
 from analytics.types import QuadrantParams, QuadrantPoint, QuadrantTrail
 
 QUADRANTS: tuple[str, ...] = ("leading", "weakening", "lagging", "improving")
 
 
-def shift_valid(frame: pd.DataFrame, periods: int) -> pd.DataFrame:
-    """Each column's value ``periods`` valid closes earlier (NaN where the column is NaN)."""
-    out = frame.shift(periods)
-    for name in gappy_columns(frame):
-        valid = frame[name].dropna()
-        out[name] = valid.shift(periods).reindex(frame.index)
-    return out.where(frame.notna())
-
-
 def strength_momentum(ratio: pd.DataFrame, params: QuadrantParams) -> tuple[pd.DataFrame, ...]:
-    """(strength, momentum) frames, both around 100, NaN where undefined."""
-    ema = ratio.ewm(span=params.ema, adjust=False, ignore_na=True, min_periods=params.ema).mean()
-    strength = (100.0 * ratio / ema).where(ratio.notna())
+    """(strength, momentum) frames of ratio columns, both around 100, NaN where undefined."""
+    logs = pd.DataFrame(np.log(ratio.to_numpy(dtype="float64")), ratio.index, ratio.columns)
+    ema = logs.ewm(span=params.ema, adjust=False, ignore_na=True, min_periods=params.ema).mean()
+    strength = pd.DataFrame(
+        100.0 * np.exp((logs - ema).to_numpy()), ratio.index, ratio.columns
+    ).where(ratio.notna())
     momentum = 100.0 * strength / shift_valid(strength, params.momentum_shift)
     return strength, momentum
 

@@ -3,8 +3,15 @@
 For a ratio R = A / B the trend is T = exp(SMA_n(log R)), the geometric n-session mean of R
 (over valid closes). "A leads" begins after ``confirm`` consecutive closes with
 R > T * (1 + band); "B leads" after ``confirm`` consecutive closes with R < T / (1 + band);
-otherwise the state is kept. Working in log space makes the rule symmetric: swapping A and B
-mirrors every regime exactly (an arithmetic SMA of R is not the inverse of the SMA of 1/R).
+otherwise the state is kept.
+
+The band is either fixed per pair (``RegimeParams.band``) or scaled to the pair's own
+volatility: b = max(floor, k * sigma), sigma the standard deviation of the daily change of
+log R over the last 252 valid closes (at least 40), so a volatile pair needs a larger move to
+flip than a quiet one. Both are measured on that session's data only (no look-ahead).
+
+Working in log space makes the rule symmetric: swapping A and B mirrors every regime exactly
+(an arithmetic SMA of R is not the inverse of the SMA of 1/R), and sigma does not change.
 The lower band T / (1 + b) differs from T * (1 - b) by b^2 / (1 + b) (0.0099 % at b = 1 %).
 
 A session where R is undefined (a leg without a close) is skipped: it neither confirms nor
@@ -20,11 +27,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analytics.frames import rolling_valid, to_date
+from analytics.frames import rolling_valid, shift_valid, to_date
 from analytics.types import Flip, Regime, RegimeParams, Side
 
 STATE_A = 1
 STATE_B = -1
+#: Sessions of daily log-ratio changes behind a scaled band's sigma (at least BAND_MIN_PERIODS).
+BAND_WINDOW = 252
+BAND_MIN_PERIODS = 40
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,7 @@ class RegimeRun:
 
     log_ratio: np.ndarray
     log_trend: np.ndarray
+    band: np.ndarray
     state: np.ndarray
     count_up: np.ndarray
     count_down: np.ndarray
@@ -49,11 +60,34 @@ def log_trend(log_ratio: pd.DataFrame, params: Sequence[RegimeParams]) -> np.nda
     return out
 
 
+def daily_sigma(log_ratio: pd.DataFrame) -> pd.DataFrame:
+    """Standard deviation of the daily change of log R over the last BAND_WINDOW valid closes."""
+    change = log_ratio - shift_valid(log_ratio, 1)
+    return rolling_valid(change, BAND_WINDOW, "std", BAND_MIN_PERIODS)
+
+
+def bands(log_ratio: pd.DataFrame, params: Sequence[RegimeParams]) -> np.ndarray:
+    """The band (fraction) in force per session and pair, as a T x P array (NaN = none yet)."""
+    out = np.full(log_ratio.shape, np.nan)
+    scaled = [j for j, p in enumerate(params) if p.band is None]
+    for j, p in enumerate(params):
+        if p.band is not None:
+            out[:, j] = np.where(log_ratio.iloc[:, j].notna(), p.band, np.nan)
+    if scaled:
+        sigma = daily_sigma(log_ratio.iloc[:, scaled]).to_numpy(dtype="float64")
+        k = np.array([params[j].band_sigmas for j in scaled])
+        floor = np.array([params[j].band_floor for j in scaled])
+        with np.errstate(invalid="ignore"):
+            out[:, scaled] = np.where(np.isnan(sigma), np.nan, np.fmax(floor, k * sigma))
+    return out
+
+
 def run_regimes(log_ratio: pd.DataFrame, params: Sequence[RegimeParams]) -> RegimeRun:
     """Run the hysteresis state machine over every pair (column) at once."""
     x = log_ratio.to_numpy(dtype="float64")
     trend = log_trend(log_ratio, params)
-    band = np.log1p(np.array([p.band for p in params], dtype="float64"))
+    fraction = bands(log_ratio, params)
+    band = np.log1p(fraction)
     confirm = np.array([p.confirm for p in params], dtype="int64")
     with np.errstate(invalid="ignore"):
         dev = x - trend
@@ -74,7 +108,7 @@ def run_regimes(log_ratio: pd.DataFrame, params: Sequence[RegimeParams]) -> Regi
         state = np.where(ok & (state != STATE_A) & (up >= confirm), STATE_A, state)
         state = np.where(ok & (state != STATE_B) & (down >= confirm), STATE_B, state)
         state_hist[t], up_hist[t], down_hist[t] = state, up, down
-    return RegimeRun(x, trend, state_hist, up_hist, down_hist)
+    return RegimeRun(x, trend, fraction, state_hist, up_hist, down_hist)
 
 
 def _side(code: int) -> Side | None:
@@ -100,6 +134,7 @@ def flips_of(run: RegimeRun, col: int, index: pd.Index, last: int) -> tuple[Flip
                 direction=direction,
                 ratio=float(np.exp(run.log_ratio[row, col])),
                 trend=float(np.exp(run.log_trend[row, col])),
+                band=float(run.band[row, col]),
                 prev_sessions=int(counted[row] - counted[prev_row]),
             )
         )
@@ -118,6 +153,7 @@ def current_regime(
     up, down = int(run.count_up[last, col]), int(run.count_down[last, col])
     pending, pending_side = _pending(code, up, down)
     trend = run.log_trend[last, col]
+    band = run.band[last, col]
     return Regime(
         state=_side(code),
         since=to_date(index[start]) if start is not None else None,
@@ -125,7 +161,8 @@ def current_regime(
         pending=pending,
         pending_side=pending_side,
         trend=float(np.exp(trend)) if np.isfinite(trend) else None,
-        band=params.band,
+        band=float(band) if np.isfinite(band) else None,
+        scaled=params.band is None,
         confirm=params.confirm,
         window=params.window,
     )

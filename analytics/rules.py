@@ -14,14 +14,22 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from analytics.serde import to_jsonable
-from analytics.types import HORIZONS, Event, PairStats, Rule, Snapshot
+from analytics.types import (
+    HORIZONS,
+    STRETCH_LIMIT,
+    STRETCH_WINDOW,
+    Event,
+    PairStats,
+    Rule,
+    Snapshot,
+)
 
 #: Metric names usable in ``/alert PAIR METRIC OP VALUE`` and their units.
 METRICS: Mapping[str, str] = {
     **{f"spread_{h}": "pp" for h in HORIZONS},
     **{f"ratio_{h}": "fraction" for h in HORIZONS},
-    "ratio_vs_sma50": "fraction",
-    "ratio_vs_sma200": "fraction",
+    "ratio_vs_trend": "fraction",
+    "ratio_vs_trend200": "fraction",
     "spread_change_z": "z",
     "rel20_percentile": "percentile",
     "stretch_z": "z",
@@ -29,6 +37,19 @@ METRICS: Mapping[str, str] = {
     "momentum": "index (100 = flat)",
     "regime_sessions": "sessions",
 }
+
+#: Earlier names of metrics (rules stored under them keep working; new ones use the new name).
+METRIC_ALIASES: Mapping[str, str] = {
+    "ratio_vs_sma50": "ratio_vs_trend",
+    "ratio_vs_sma200": "ratio_vs_trend200",
+}
+
+
+def metric_name(text: str) -> str | None:
+    """The metric a user typed (aliases resolved), or None when there is no such metric."""
+    name = METRIC_ALIASES.get(text, text)
+    return name if name in METRICS else None
+
 
 _OPS: Mapping[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
@@ -39,8 +60,6 @@ _OPS: Mapping[str, Callable[[float, float], bool]] = {
 URGENT = {"flip": True, "threshold": True, "spread_move": True}
 Outcome = tuple[Event | None, Any]
 QUADRANT_HOLD = 5  # sessions; daily quadrants wobble, a week of holding is news
-STRETCH_LIMIT = 2.0
-STRETCH_WINDOW = 252
 
 
 def default_rules() -> tuple[Rule, ...]:
@@ -55,6 +74,7 @@ def default_rules() -> tuple[Rule, ...]:
 
 def metric_value(stats: PairStats, metric: str) -> float | None:
     """The value of a named metric for a pair (units in METRICS); KeyError if unknown."""
+    metric = METRIC_ALIASES.get(metric, metric)
     if metric not in METRICS:
         raise KeyError(metric)
     if metric.startswith("spread_") and metric[7:] in HORIZONS:
@@ -126,15 +146,27 @@ def _flip(snapshot: Snapshot, rule: Rule, pair: str | None, prev: Any) -> Outcom
         return None, entry
     payload = {
         "pair": stats.key, "label": stats.label, "direction": last.direction,
-        "ratio": last.ratio, "sma": last.trend, "band": regime.band, "confirm": regime.confirm,
+        "ratio": last.ratio, "trend": last.trend, "vs_trend": last.vs_trend,
+        "band": last.band, "confirm": regime.confirm,
         "window": regime.window, "prev_sessions": last.prev_sessions, "since": regime.since,
         "previous_state": prev.get("state") if prev else None,
         "a_total_return": stats.a_total_return, "b_total_return": stats.b_total_return,
-        "spreads_pp": stats.spreads_pp, "track_hit_rates": stats.track.hit_rates,
-        "track_mean_signed": stats.track.mean_signed, "track_counts": stats.track.counts,
+        "spreads_pp": stats.spreads_pp, "track_counts": stats.track.counts,
+        "track_hits": stats.track.hits, "track_means": stats.track.means,
+        "track_overlapping": stats.track.overlapping,
         "flips_total": len(stats.flips), "raw_crosses": stats.raw_crosses,
+        "breadth": snapshot.breadth.confirms(last.direction) if _small_cap(snapshot, stats.key)
+        else None,
     }  # fmt: skip
     return _event(snapshot, rule, pair, payload), entry
+
+
+def _small_cap(snapshot: Snapshot, key: str) -> bool:
+    """A pair of the lead pair's preset (small caps): its flips say whether breadth confirms."""
+    return (
+        any(key in keys and snapshot.lead_pair in keys for keys in snapshot.presets.values())
+        or key == snapshot.lead_pair
+    )
 
 
 def _breadth(snapshot: Snapshot, rule: Rule, pair: str | None, prev: Any) -> Outcome:
@@ -143,8 +175,10 @@ def _breadth(snapshot: Snapshot, rule: Rule, pair: str | None, prev: Any) -> Out
     if prev is None or prev.get("state") is None or breadth.state is None or prev == entry:
         return None, entry
     payload = {
-        "state": breadth.state, "previous": prev.get("state"), "lead_pair": breadth.lead_pair,
-        "lead_state": breadth.lead_state, "detail": breadth.detail,
+        "state": breadth.state, "previous": prev.get("state"),
+        "participation_pair": breadth.participation_pair, "lead_pair": breadth.lead_pair,
+        "lead_state": breadth.lead_state, "confirmation": breadth.confirmation,
+        "detail": breadth.detail,
     }  # fmt: skip
     return _event(snapshot, rule, None, payload), entry
 

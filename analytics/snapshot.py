@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Literal
 
 import pandas as pd
 
@@ -95,19 +97,27 @@ def basket_stats(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> dic
 
 
 def breadth_of(pairs: Mapping[str, PairStats], universe: Universe) -> Breadth:
-    """'broad' when every breadth pair shares the lead pair's regime, else 'narrow'."""
+    """Participation from the equal-weight pair; confirmation of the lead pair's regime."""
     lead = pairs.get(universe.lead_pair)
     lead_state = lead.regime.state if lead is not None else None
-    detail: dict[str, str | None] = {universe.lead_pair: lead_state}
-    for key in universe.breadth_pairs:
-        detail[key] = pairs[key].regime.state if key in pairs else None
-    if lead_state is None:
-        state = None
-    elif all(detail[k] == lead_state for k in universe.breadth_pairs):
-        state = "broad"
-    else:
-        state = "narrow"
-    return Breadth(state, universe.lead_pair, lead_state, detail)  # type: ignore[arg-type]
+    key = universe.participation_pair
+    participation = pairs.get(key) if key is not None else None
+    side = participation.regime.state if participation is not None else None
+    state: Literal["broad", "narrow"] | None = {"A": "broad", "B": "narrow"}.get(side or "")  # type: ignore[assignment]
+    detail: dict[str, str | None] = {}
+    for k in dict.fromkeys((*([key] if key else []), *universe.breadth_pairs, universe.lead_pair)):
+        detail[k] = pairs[k].regime.state if k in pairs else None
+    confirm = tuple(dict.fromkeys((*universe.breadth_pairs, universe.lead_pair)))
+    breadth = Breadth(
+        state=state,
+        participation_pair=key if participation is not None else None,
+        lead_pair=universe.lead_pair,
+        lead_state=lead_state,
+        confirmation=None,
+        detail=detail,
+        confirm_pairs=confirm if universe.breadth_pairs else (),
+    )
+    return replace(breadth, confirmation=breadth.confirms(lead_state))
 
 
 def _counts(pairs: Mapping[str, PairStats], keys: Sequence[str]) -> tuple[int, ...]:

@@ -27,6 +27,11 @@ HORIZON_SESSIONS: Mapping[str, int | None] = {
 }
 #: Forward windows (sessions) of the flip track record.
 TRACK_HORIZONS: tuple[int, ...] = (5, 20, 60)
+#: Fewer flips than this with a known outcome: the track record carries a small-sample caveat.
+TRACK_MIN_SAMPLE = 10
+#: Stretch: z-score of log R over this many sessions; |z| above the limit is "stretched".
+STRETCH_WINDOW = 252
+STRETCH_LIMIT = 2.0
 #: Yields quoted in percent: report changes in basis points, not returns.
 YIELD_SYMBOLS: frozenset[str] = frozenset({"^TNX", "^IRX", "^FVX", "^TYX"})
 
@@ -59,11 +64,18 @@ class UnknownPair(KeyError):
 
 @dataclass(frozen=True)
 class RegimeParams:
-    """Hysteresis regime settings: band (fraction), confirming closes, SMA window (sessions)."""
+    """Hysteresis regime settings: band, confirming closes, trend window (sessions).
 
-    band: float = 0.01
+    ``band`` is a fixed band (fraction, 0.01 = 1 %); ``None`` scales it to the pair's own
+    volatility: max(``band_floor``, ``band_sigmas`` x the daily standard deviation of log R
+    over the last 252 sessions). See ``analytics.regime``.
+    """
+
+    band: float | None = None
     confirm: int = 3
     window: int = 50
+    band_sigmas: float = 2.0
+    band_floor: float = 0.005
 
 
 @dataclass(frozen=True)
@@ -117,6 +129,7 @@ class Universe:
     benchmark: str = "SPY"
     lead_pair: str = "IWM/SPY"
     breadth_pairs: tuple[str, ...] = ("RSP/SPY", "IJR/SPY")
+    participation_pair: str | None = "RSP/SPY"
     presets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     quadrant: QuadrantParams = QuadrantParams()
 
@@ -183,8 +196,9 @@ class SymbolStats:
 class Flip:
     """A confirmed regime change: ``direction`` is the side that now leads.
 
-    ``ratio`` and ``trend`` are R and SMA_window(R) on the confirming close; ``prev_sessions``
-    is how many sessions the previous regime lasted (None when there was none).
+    ``ratio`` and ``trend`` are R and its regime trend (geometric ``window``-session mean) on
+    the confirming close, ``band`` the band in force then; ``prev_sessions`` is how many
+    sessions the previous regime lasted (None when there was none).
     """
 
     date: dt.date
@@ -192,6 +206,12 @@ class Flip:
     ratio: float
     trend: float
     prev_sessions: int | None
+    band: float | None = None
+
+    @property
+    def vs_trend(self) -> float:
+        """R / trend - 1 on the confirming close (fraction)."""
+        return self.ratio / self.trend - 1.0
 
 
 @dataclass(frozen=True)
@@ -200,7 +220,10 @@ class Regime:
 
     ``sessions`` counts valid ratio closes since the regime began (the flip close is 1).
     ``pending`` counts consecutive closes already beyond the opposite band (0..confirm-1);
-    ``pending_side`` is the side they point to. ``trend`` is SMA_window(R) on the last close.
+    ``pending_side`` is the side they point to. ``trend`` is the regime trend (geometric
+    ``window``-session mean of R) on the last close; ``band`` the band in force there (None
+    before a scaled band has enough history), ``scaled`` whether it follows the pair's
+    volatility rather than a fixed setting.
     """
 
     state: Side | None
@@ -209,34 +232,47 @@ class Regime:
     pending: int
     pending_side: Side | None
     trend: float | None
-    band: float
+    band: float | None
     confirm: int
     window: int
+    scaled: bool = False
 
 
 @dataclass(frozen=True)
 class FlipOutcome:
-    """Ratio returns (fractions) 5/20/60 sessions after one flip; None when not yet known."""
+    """How the new leader did after one flip: returns in its favour, fractions.
+
+    ``forward[i]`` is the return of new leader / old leader over ``TRACK_HORIZONS[i]``
+    sessions after the flip close (positive = it extended its lead; None = not yet known);
+    ``overlaps[i]`` is True when that window reaches past the next flip.
+    """
 
     date: dt.date
     direction: Side
     forward: tuple[float | None, ...]
+    overlaps: tuple[bool, ...] = ()
 
 
 @dataclass(frozen=True)
 class TrackRecord:
-    """How past flips played out: forward ratio return after each horizon, and hit rates.
+    """How past flips played out, per horizon ("5", "20", "60"), from the outcomes shown.
 
-    A hit is a forward ratio return with the flip's sign (> 0 after an "A" flip, < 0 after
-    a "B" flip). ``hit_rates`` / ``mean_signed`` / ``counts`` are keyed "5", "20", "60";
-    ``mean_signed`` is the mean forward return signed by direction (fraction).
+    ``counts``: flips with a known forward return; ``hits``: of those, how many were positive
+    (the new leader gained); ``means``: their mean (fraction); ``overlapping``: windows that
+    reach past the next flip. Every figure is computed from exactly ``outcomes``' numbers.
     """
 
     horizons: tuple[int, ...]
     outcomes: tuple[FlipOutcome, ...]
-    hit_rates: dict[str, float | None]
-    mean_signed: dict[str, float | None]
     counts: dict[str, int]
+    hits: dict[str, int]
+    means: dict[str, float | None]
+    overlapping: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def hit_rates(self) -> dict[str, float | None]:
+        """hits / counts per horizon (None without a known outcome)."""
+        return {h: (self.hits[h] / n if n else None) for h, n in self.counts.items()}
 
 
 @dataclass(frozen=True)
@@ -244,12 +280,15 @@ class PairStats:
     """Everything about one pair A/B as of its last common close.
 
     ``spreads_pp``: ret(A) - ret(B) in percentage points per horizon; ``ratio_returns``: return
-    of R = A/B per horizon (fraction). ``ratio_vs_sma50/200``: R / SMA - 1 (fraction).
+    of R = A/B per horizon (fraction). ``ratio_vs_trend``: R / T - 1 (fraction), T the regime
+    trend (the geometric ``regime.window``-session mean of R, the one the regime is decided
+    on); ``ratio_vs_trend200`` the same against the 200-session geometric mean.
     ``spread_change_1d_pp``: today's 1-session spread (pp) and ``spread_change_z`` its z-score
     against the last 252 daily spreads. ``rel20_percentile``: percentile (0..100) of today's
-    20-session ratio return within the last 252 values. ``stretch_z``: (R - SMA_252) / SD_252.
+    20-session ratio return within the last 252 values. ``stretch_z``: z-score of log R against
+    its 252-session mean and sample deviation (swapping A and B negates it exactly).
     ``strength`` / ``momentum`` / ``quadrant``: see QuadrantParams. ``raw_crosses``: how many
-    times R crossed SMA_window(R) without band or confirmation (for comparison with flips).
+    times R crossed its regime trend without band or confirmation (for comparison with flips).
     """
 
     key: str
@@ -262,8 +301,8 @@ class PairStats:
     ratio: float
     spreads_pp: dict[str, float | None]
     ratio_returns: dict[str, float | None]
-    ratio_vs_sma50: float | None
-    ratio_vs_sma200: float | None
+    ratio_vs_trend: float | None
+    ratio_vs_trend200: float | None
     spread_change_1d_pp: float | None
     spread_change_z: float | None
     rel20_percentile: float | None
@@ -301,17 +340,30 @@ class BasketStats:
 
 @dataclass(frozen=True)
 class Breadth:
-    """Whether the lead pair's regime is shared by the breadth pairs.
+    """Breadth as participation, and whether the lead pair's lead is confirmed by it.
 
-    ``state`` is "broad" when every breadth pair has the lead pair's regime, "narrow" when
-    at least one differs, None when the lead pair has no regime. ``detail`` maps pair key
-    -> regime state (lead pair included).
+    ``state`` comes from the participation pair (equal weight / cap weight, RSP/SPY): "broad"
+    while equal weight leads, "narrow" while cap weight leads, None without that pair or
+    before its first regime (then no breadth line is shown). ``confirmation`` says whether
+    the breadth pairs (RSP/SPY, IJR/SPY) lead the same way as the lead pair (IWM/SPY):
+    "confirmed" or "not confirmed", None when the lead pair has no regime or no breadth pair
+    is configured. ``detail`` maps each pair involved -> its regime state.
     """
 
     state: Literal["broad", "narrow"] | None
+    participation_pair: str | None
     lead_pair: str
     lead_state: Side | None
+    confirmation: Literal["confirmed", "not confirmed"] | None
     detail: dict[str, str | None]
+    confirm_pairs: tuple[str, ...] = ()
+
+    def confirms(self, side: Side | None) -> Literal["confirmed", "not confirmed"] | None:
+        """Whether every confirming pair (breadth pairs and lead pair) leads towards ``side``."""
+        if side is None or not self.confirm_pairs:
+            return None
+        agree = all(self.detail.get(k) == side for k in self.confirm_pairs)
+        return "confirmed" if agree else "not confirmed"
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from analytics.types import HORIZON_SESSIONS, HORIZONS, YIELD_SYMBOLS, Universe
+from analytics.types import HORIZON_SESSIONS, HORIZONS, YIELD_SYMBOLS, RegimeParams, Universe
 
 QUADRANT_NAMES = ("leading", "weakening", "lagging", "improving")
 STRETCH_WINDOW = 252
@@ -95,10 +95,13 @@ def _code(strength: float, momentum: float) -> int:
 
 
 def strength_momentum(ratio: pd.Series, ema: int, shift: int) -> tuple[pd.Series, pd.Series]:
-    """Strength and momentum over the ratio's valid closes (index = valid dates)."""
+    """Strength and momentum over the ratio's valid closes (index = valid dates).
+
+    strength = 100 * R / exp(EMA(log R)): the exponential trend taken in log space."""
     valid = ratio.dropna()
-    level = _ema([float(x) for x in valid], ema)
-    strength = pd.Series([100.0 * float(x) / e for x, e in zip(valid, level, strict=True)],
+    logs = [math.log(float(x)) for x in valid]
+    level = _ema(logs, ema)
+    strength = pd.Series([100.0 * math.exp(x - e) for x, e in zip(logs, level, strict=True)],
                          index=valid.index, dtype="float64")  # fmt: skip
     defined = strength.dropna()
     momentum = 100.0 * defined / defined.shift(shift)
@@ -170,14 +173,32 @@ def loop_basket(closes: pd.DataFrame, members: tuple[str, ...]) -> pd.Series:
     return pd.Series(levels, index=closes.index, dtype="float64")
 
 
-def _regime(log_ratio: pd.Series, window: int, band: float, confirm: int) -> dict[str, Any]:
+def _bands(valid: pd.Series, regime: RegimeParams) -> list[float]:
+    """The band per valid close: fixed, or max(floor, k * SD of the last 252 daily changes)."""
+    if regime.band is not None:
+        return [regime.band] * len(valid)
+    values = [float(x) for x in valid]
+    out: list[float] = []
+    for i in range(len(values)):
+        changes = [values[j] - values[j - 1] for j in range(max(1, i - 251), i + 1)]
+        if len(changes) < 40:
+            out.append(math.nan)
+            continue
+        mean = sum(changes) / len(changes)
+        sd = math.sqrt(sum((c - mean) ** 2 for c in changes) / (len(changes) - 1))
+        out.append(max(regime.band_floor, regime.band_sigmas * sd))
+    return out
+
+
+def _regime(log_ratio: pd.Series, regime: RegimeParams) -> dict[str, Any]:
     valid = log_ratio.dropna()
+    window, confirm = regime.window, regime.confirm
     trend = valid.rolling(window, min_periods=window).mean()
-    limit = math.log1p(band)
     state, up, down = 0, 0, 0
     states: list[int] = []
-    for x, t in zip(valid, trend, strict=True):
-        if not math.isnan(t):
+    for x, t, band in zip(valid, trend, _bands(valid, regime), strict=True):
+        limit = math.log1p(band)
+        if not math.isnan(t) and not math.isnan(band):
             up = up + 1 if x - t > limit else 0
             down = down + 1 if x - t < -limit else 0
             if state != 1 and up >= confirm:
@@ -202,9 +223,9 @@ def _regime(log_ratio: pd.Series, window: int, band: float, confirm: int) -> dic
 
 
 def loop_pair(
-    a: pd.Series, b: pd.Series, window: int, band: float, confirm: int, ema: int, shift: int
+    a: pd.Series, b: pd.Series, regime: RegimeParams, ema: int, shift: int
 ) -> dict[str, Any] | None:
-    """Spreads, ratio, averages, stretch, regime and quadrant of one pair A/B."""
+    """Spreads, ratio, trend distances, stretch, regime and quadrant of one pair A/B."""
     both = a.notna() & b.notna()
     a, b = a.where(both), b.where(both)
     ratio = a / b
@@ -221,10 +242,11 @@ def loop_pair(
         b_base = _close_on_or_before(b, base_row)
         spreads[horizon] = _opt(100.0 * (a_last / a_base - b_last / b_base))
         ratio_returns[horizon] = _opt(r_last / _close_on_or_before(ratio, base_row) - 1.0)
-    sma50 = float(valid.rolling(50, min_periods=50).mean().iloc[-1])
-    sma200 = valid.rolling(200, min_periods=200).mean().iloc[-1]
-    mean_w = valid.rolling(STRETCH_WINDOW, min_periods=STRETCH_WINDOW).mean().iloc[-1]
-    sd_w = valid.rolling(STRETCH_WINDOW, min_periods=STRETCH_WINDOW).std().iloc[-1]
+    logs = valid.apply(math.log)
+    trend = math.exp(logs.rolling(regime.window, min_periods=regime.window).mean().iloc[-1])
+    trend200 = math.exp(logs.rolling(200, min_periods=200).mean().iloc[-1])
+    mean_w = logs.rolling(STRETCH_WINDOW, min_periods=STRETCH_WINDOW).mean().iloc[-1]
+    sd_w = logs.rolling(STRETCH_WINDOW, min_periods=STRETCH_WINDOW).std().iloc[-1]
     strength, momentum = strength_momentum(ratio, ema, shift)
     s_last, m_last = float(strength.iloc[-1]), float(momentum.iloc[-1])
     quadrant = None
@@ -236,13 +258,13 @@ def loop_pair(
         "ratio": r_last,
         "spreads_pp": spreads,
         "ratio_returns": ratio_returns,
-        "ratio_vs_sma50": _opt(r_last / sma50 - 1.0),
-        "ratio_vs_sma200": _opt(r_last / sma200 - 1.0),
-        "stretch_z": _opt((r_last - mean_w) / sd_w),
+        "ratio_vs_trend": _opt(r_last / trend - 1.0),
+        "ratio_vs_trend200": _opt(r_last / trend200 - 1.0),
+        "stretch_z": _opt((math.log(r_last) - mean_w) / sd_w),
         "strength": _opt(s_last),
         "momentum": _opt(m_last),
         "quadrant": quadrant,
-        **_regime(log_ratio, window, band, confirm),
+        **_regime(log_ratio, regime),
     }
 
 
@@ -294,9 +316,7 @@ def _loop_pairs(
                 series.append(frame[leg])
         if len(series) != 2 or series[0].dropna().empty or series[1].dropna().empty:
             continue
-        r = spec.regime
-        stats = loop_pair(series[0], series[1], r.window, r.band, r.confirm,
-                          params.ema, params.momentum_shift)  # fmt: skip
+        stats = loop_pair(series[0], series[1], spec.regime, params.ema, params.momentum_shift)
         if stats is None:
             continue
         if not prev:

@@ -8,7 +8,7 @@ from typing import Any
 from analytics.types import QuadrantTrail, Snapshot
 
 SYMBOL_FIELDS = ("last_close", "high_52w", "low_52w", "off_high", "off_low", "max_drawdown_1y")
-PAIR_FIELDS = ("ratio", "ratio_vs_sma50", "ratio_vs_sma200", "stretch_z", "strength", "momentum",
+PAIR_FIELDS = ("ratio", "ratio_vs_trend", "ratio_vs_trend200", "stretch_z", "strength", "momentum",
                "quadrant")  # fmt: skip
 
 

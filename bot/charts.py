@@ -94,7 +94,7 @@ def _legend(ax: Axes, handles: list) -> None:
 
 
 def ratio_chart(series: pd.DataFrame, a: str, b: str, subtitle: str) -> bytes:
-    """Ratio A/B with its regime average and band, regimes shaded (green: A leads)."""
+    """Ratio A/B with its regime trend and band, regimes shaded (green: A leads)."""
     fig, ax = _figure()
     x = series.index
     top = float(series[["ratio", "upper"]].max().max())
@@ -110,7 +110,7 @@ def ratio_chart(series: pd.DataFrame, a: str, b: str, subtitle: str) -> bytes:
             lw=0,
         )
     ax.fill_between(x, series["lower"], series["upper"], color=TREND, alpha=0.14, linewidth=0)
-    ax.plot(x, series["sma"], color=TREND, linewidth=1.8, linestyle="--", label="regime average")
+    ax.plot(x, series["trend"], color=TREND, linewidth=1.8, linestyle="--", label="regime trend")
     ax.plot(x, series["ratio"], color=LINE, linewidth=2.4, label=f"{a}/{b}")
     flips = series[series["flip"]]
     colors = [UP if s == 1 else DOWN for s in flips["state"]]

@@ -15,6 +15,7 @@ import typer
 from bot.cli_common import date_option, fail, load, telegram_errors
 from bot.offline import html_to_plain
 from bot.render.alerts import alert_html, alert_line
+from bot.render.format import plural
 from jobs.replay import ReplaySummary, alert_pair, crosses_between, load_range, replay_dry
 
 
@@ -107,8 +108,10 @@ def summary_text(summary: ReplaySummary, lead_pair: str, *, dry_run: bool) -> st
     lines = [f"{summary.sessions} sessions, {summary.alerts} alerts ({kinds})"]
     for pair in sorted(summary.flips, key=lambda p: (p != lead_pair, p)):
         raw = summary.raw_crosses.get(pair)
-        crosses = f" vs {raw} raw 50-session crosses" if raw is not None else ""
-        lines.append(f"  {pair}: {summary.flips[pair]} confirmed flips{crosses}")
+        crosses = (
+            f" vs {plural(raw, 'raw trend cross', 'raw trend crosses')}" if raw is not None else ""
+        )
+        lines.append(f"  {pair}: {plural(summary.flips[pair], 'confirmed flip')}{crosses}")
     lines.append("dry run: nothing queued or sent" if dry_run else "messages queued in the outbox")
     return "\n".join(lines)
 

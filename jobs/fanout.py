@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from analytics.rules import METRICS, default_rules
+from analytics.rules import METRICS, default_rules, metric_name
 from analytics.serde import to_jsonable
 from analytics.types import Event, Rule, Snapshot, Universe
 from storage.chats import Chat
@@ -32,7 +32,7 @@ _DEFAULT_HYSTERESIS = 0.5
 
 def user_rule(rule: UserRule) -> Rule:
     """The analytics Rule of a stored /alert rule (edge-triggered threshold)."""
-    unit = METRICS.get(rule.metric, "")
+    unit = METRICS.get(metric_name(rule.metric) or "", "")
     return Rule(
         id=rule.rule_id,
         kind="threshold",
@@ -143,7 +143,11 @@ def digest_payload(snapshot: Snapshot, pairs: Iterable[str], alerts: Sequence[st
     payload = {
         "session": snapshot.session,
         "pairs": rows,
-        "breadth": {"state": snapshot.breadth.state, "detail": snapshot.breadth.detail},
+        "breadth": {
+            "state": snapshot.breadth.state,
+            "confirmation": snapshot.breadth.confirmation,
+            "detail": snapshot.breadth.detail,
+        },
         "alerts": list(alerts),
     }
     result: dict[str, Any] = to_jsonable(payload)

@@ -52,12 +52,22 @@ def _symbol(text: str, baskets: set[str]) -> str:
 
 
 def _regime(raw: dict[str, Any], base: RegimeParams) -> RegimeParams:
-    band = float(raw.get("band", base.band))
+    """Regime settings from a table; ``band = "scaled"`` (or no band) follows the volatility."""
+    given = raw.get("band", base.band)
+    band = None if given is None or given == "scaled" else float(given)
     confirm = int(raw.get("confirm", base.confirm))
     window = int(raw.get("window", base.window))
-    if not 0 <= band < 0.5 or confirm < 1 or window < 2:
-        raise ValueError(f"regime band={band} confirm={confirm} window={window} out of range")
-    return RegimeParams(band=band, confirm=confirm, window=window)
+    sigmas = float(raw.get("band_sigmas", base.band_sigmas))
+    floor = float(raw.get("band_floor", base.band_floor))
+    fixed_ok = band is None or 0 <= band < 0.5
+    if not fixed_ok or confirm < 1 or window < 2 or not 0 < sigmas <= 10 or not 0 <= floor < 0.5:
+        raise ValueError(
+            f"regime band={given} confirm={confirm} window={window} band_sigmas={sigmas} "
+            f"band_floor={floor} out of range"
+        )
+    return RegimeParams(
+        band=band, confirm=confirm, window=window, band_sigmas=sigmas, band_floor=floor
+    )
 
 
 def parse_universe(raw: dict[str, Any]) -> Universe:
@@ -97,6 +107,9 @@ def parse_universe(raw: dict[str, Any]) -> Universe:
     for key in breadth:
         if key not in keys:
             raise ValueError(f"breadth pair {key} is not a listed pair")
+    participation = raw.get("participation_pair", "RSP/SPY" if "RSP/SPY" in keys else None)
+    if participation is not None and participation not in keys:
+        raise ValueError(f"participation pair {participation} is not a listed pair")
     quadrant = QuadrantParams(**dict(raw.get("quadrant", {})))
     return Universe(
         pairs=tuple(pairs),
@@ -107,6 +120,7 @@ def parse_universe(raw: dict[str, Any]) -> Universe:
         benchmark=_symbol(raw.get("benchmark", "SPY"), names),
         lead_pair=str(raw.get("lead_pair", "IWM/SPY")),
         breadth_pairs=breadth,
+        participation_pair=participation,
         presets=presets,
         quadrant=quadrant,
     )

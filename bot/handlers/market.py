@@ -27,7 +27,12 @@ from bot.render.common import help_html, start_html
 from bot.render.format import asof_line, esc
 from bot.render.history import history_html, quadrant_html
 from bot.render.market import pair_html, ticker_html
-from bot.render.rotation import HORIZON_LABELS, rotation_caption, rotation_html
+from bot.render.rotation import (
+    HORIZON_LABELS,
+    ratio_subtitle,
+    rotation_caption,
+    rotation_html,
+)
 from bot.services import Services
 
 MAX_ARGS_CHARS = 64
@@ -114,7 +119,7 @@ async def cmd_rotation(request: Request) -> Reply:
     snap = await snapshot_for(services, request.asof)
     lead = services.universe.pair(snap.lead_pair)
     view = await pair_view(services, lead.a, lead.b, request.asof)
-    subtitle = f"ratio, 50-session average and ±1 % band · as of {snap.session} close"
+    subtitle = f"{ratio_subtitle(view.stats)} · as of {snap.session} close"
     photo = await cached_chart(
         services,
         ("ratio", lead.key),
@@ -154,7 +159,7 @@ async def cmd_pair(request: Request) -> Reply:
     a, b, horizon = parse_pair(services, request.raw_args, PAIR_USAGE)
     a, b = require_stored(services, [a, b], PAIR_USAGE)
     view = await pair_view(services, a, b, request.asof)
-    subtitle = f"ratio, regime average and band · as of {view.session} close"
+    subtitle = f"{ratio_subtitle(view.stats)} · as of {view.session} close"
     photo = await cached_chart(
         services,
         ("ratio", f"{a}/{b}"),

@@ -18,7 +18,7 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import Application, ChatMemberHandler, MessageHandler, filters
 
-from analytics.rules import METRICS
+from analytics.rules import METRICS, metric_name
 from analytics.types import Universe
 from bot.access import can_post, is_chat_admin
 from bot.context import BotContext
@@ -176,8 +176,10 @@ async def cmd_alert(request: Request) -> Reply:
     pairs = [p.key for p in request.services.universe.pairs]
     if pair not in pairs:
         raise UserError(f"Unknown pair {pair[:40]}; valid: {', '.join(pairs)}.", ALERT_USAGE)
-    if metric not in METRICS:
+    known = metric_name(metric)
+    if known is None:
         raise UserError(f"Unknown metric {metric[:40]}; valid: {', '.join(METRICS)}.", ALERT_USAGE)
+    metric = known
     if op not in OPS:
         raise UserError(f"Unknown operator {op[:8]}; valid: {' '.join(OPS)}.", ALERT_USAGE)
     try:

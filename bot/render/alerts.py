@@ -6,7 +6,9 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from bot.render.format import asof_line, esc, metric, pct, pp, ratio, share, signed
+from analytics.types import TrackRecord
+from bot.render.format import asof_line, esc, metric, pct, pp, ratio, signed
+from bot.render.history import track_summary
 
 _SPREAD_HORIZONS = ("1w", "1m", "3m")
 _TRACK_HORIZON = "20"
@@ -33,17 +35,16 @@ def _spreads(spreads: Mapping[str, float | None]) -> str:
 
 
 def track_line(payload: Mapping[str, Any]) -> str:
-    """How past flips of the pair played out over the next 20 sessions (hit rate, mean)."""
-    counts = payload.get("track_counts") or {}
-    n = int(counts.get(_TRACK_HORIZON) or 0)
-    if n == 0:
-        return "Track record: no earlier flip has 20 sessions of history yet."
-    hit = (payload.get("track_hit_rates") or {}).get(_TRACK_HORIZON)
-    mean = (payload.get("track_mean_signed") or {}).get(_TRACK_HORIZON)
-    return (
-        f"Track record: after {n} earlier flips the new leader kept the lead 20 sessions "
-        f"later {share(hit)} of the time (mean move in its favour {pct(mean)})."
+    """How earlier flips of the pair played out over the next 20 sessions, with the count."""
+    track = TrackRecord(
+        horizons=(),
+        outcomes=(),
+        counts=dict(payload.get("track_counts") or {}),
+        hits=dict(payload.get("track_hits") or {}),
+        means=dict(payload.get("track_means") or {}),
+        overlapping=dict(payload.get("track_overlapping") or {}),
     )
+    return "Track record: " + track_summary(track, _TRACK_HORIZON, earlier=True)
 
 
 def flip_html(payload: Mapping[str, Any]) -> str:
@@ -51,8 +52,8 @@ def flip_html(payload: Mapping[str, Any]) -> str:
     pair = str(payload["pair"])
     now = _leader(pair, payload.get("direction"))
     before = _leader(pair, "A" if payload.get("direction") == "B" else "B")
-    sma = payload.get("sma")
-    gap = None if not sma else float(payload["ratio"]) / float(sma) - 1.0
+    trend = payload.get("trend")
+    gap = payload.get("vs_trend")
     prev = payload.get("prev_sessions")
     lasted = f"{before} had led for {prev} sessions" if prev else "first regime on record"
     lines = [
@@ -60,12 +61,16 @@ def flip_html(payload: Mapping[str, Any]) -> str:
         esc(payload.get("label", pair)),
         "",
         f"Ratio {esc(ratio(payload.get('ratio')))} vs its {esc(payload.get('window'))}-session "
-        f"average {esc(ratio(sma))} ({esc(pct(gap))}).",
+        f"trend {esc(ratio(trend))} ({esc(pct(gap))}).",
         f"Confirmed: {esc(payload.get('confirm'))} closes in a row beyond the "
         f"{esc(pct(payload.get('band'), 0).lstrip('+'))} band ({esc(lasted)}).",
         f"Spreads {esc(_spreads(payload.get('spreads_pp') or {}))}",
         esc(track_line(payload)),
     ]
+    if payload.get("breadth") == "confirmed":
+        lines.append("Confirmed by breadth: every breadth pair leads the same way.")
+    elif payload.get("breadth") == "not confirmed":
+        lines.append("Not confirmed by breadth: the breadth pairs do not all lead this way.")
     if payload.get("a_total_return") != payload.get("b_total_return"):
         lines.append("<i>One leg is a price index, the other total return.</i>")
     lines += ["", asof_line(_session(payload))]
@@ -73,15 +78,15 @@ def flip_html(payload: Mapping[str, Any]) -> str:
 
 
 def breadth_html(payload: Mapping[str, Any]) -> str:
-    """Breadth turned broad or narrow: which pairs agree with the lead pair."""
+    """Breadth turned broad or narrow: equal weight against cap weight, and the other pairs."""
     state = str(payload.get("state"))
-    lead = str(payload.get("lead_pair"))
+    key = str(payload.get("participation_pair"))
     detail = payload.get("detail") or {}
     rows = [f"{esc(k)}: {esc(_leader(k, v))} leads" for k, v in detail.items()]
-    verdict = "every breadth pair agrees" if state == "broad" else "not every pair agrees"
     return "\n".join(
         [
-            f"📊 <b>Breadth turned {esc(state)}</b> ({esc(verdict)} with {esc(lead)})",
+            f"📊 <b>Breadth turned {esc(state)}</b>",
+            esc(participation_text(key, state)),
             *rows,
             "",
             asof_line(_session(payload)),
@@ -89,17 +94,36 @@ def breadth_html(payload: Mapping[str, Any]) -> str:
     )
 
 
+def participation_text(key: str, state: str | None) -> str:
+    """ "Equal weight (RSP) leads cap weight (SPY): broad participation." and the reverse."""
+    a, b = legs(key)
+    if state == "broad":
+        return f"Equal weight ({a}) leads cap weight ({b}): broad participation."
+    return f"Cap weight ({b}) leads equal weight ({a}): narrow, a few large stocks carry the index."
+
+
 def stretch_html(payload: Mapping[str, Any]) -> str:
     """A pair entered (or left) a stretch: |z| of the ratio against its 252-session mean."""
     pair = str(payload["pair"])
-    verb = "is stretched" if payload.get("entered") else "is no longer stretched"
+    z = esc(signed(payload.get("stretch_z")))
+    window = esc(payload.get("window"))
+    if payload.get("entered"):
+        head = f"📏 <b>{esc(pair)} is stretched</b>"
+        body = (
+            f"Ratio z-score {z} against its {window}-session mean of log R (limit "
+            f"±{esc(payload.get('limit'))}): a crowded trade, prone to snap back."
+        )
+    else:
+        head = f"📏 <b>{esc(pair)} is no longer stretched</b>"
+        body = (
+            f"Ratio z-score back to {z} against its {window}-session mean of log R (below "
+            f"±{esc(payload.get('exit_below'))}): the crowding has eased."
+        )
     return "\n".join(
         [
-            f"📏 <b>{esc(pair)} {verb}</b>",
+            head,
             esc(payload.get("label", pair)),
-            f"Ratio z-score {esc(signed(payload.get('stretch_z')))} against its "
-            f"{esc(payload.get('window'))}-session mean (limit ±{esc(payload.get('limit'))}): "
-            "a crowded trade, prone to snap back.",
+            body,
             "",
             asof_line(_session(payload)),
         ]
@@ -147,9 +171,12 @@ def digest_html(payload: Mapping[str, Any]) -> str:
             f"({esc(row.get('sessions'))} sessions{esc(pending)}){stretched}\n"
             f"  {esc(_spreads(row.get('spreads_pp') or {}))}"
         )
-    breadth = (payload.get("breadth") or {}).get("state")
-    if breadth:
-        lines.append(f"Breadth: {esc(breadth)}")
+    breadth = payload.get("breadth") or {}
+    if breadth.get("state"):
+        line = f"Breadth: {esc(breadth['state'])}"
+        if breadth.get("confirmation"):
+            line += f"; small caps' lead {esc(breadth['confirmation'])} by breadth"
+        lines.append(line)
     alerts = len(payload.get("alerts") or [])
     lines.append(f"Alerts today: {alerts}" if alerts else "No alert today.")
     lines += ["", asof_line(_session(payload))]
@@ -178,9 +205,9 @@ def alert_line(session: dt.date, pair: str, kind: str, payload: Mapping[str, Any
         now = _leader(pair, payload.get("direction"))
         prev = payload.get("prev_sessions")
         lasted = f", previous regime {prev} sessions" if prev else ""
-        sma = payload.get("sma")
-        gap = None if not sma else float(payload["ratio"]) / float(sma) - 1.0
-        return f"{head}: {now} now leads (ratio {pct(gap)} vs its average{lasted})"
+        gap = payload.get("vs_trend")
+        window = payload.get("window")
+        return f"{head}: {now} now leads (ratio {pct(gap)} vs its {window}-session trend{lasted})"
     if kind == "breadth":
         return f"{head}: breadth turned {payload.get('state')}"
     if kind == "stretch":
@@ -200,10 +227,13 @@ def why_html(kind: str, payload: Mapping[str, Any], sent_at: dt.datetime | None)
     reasons = {
         "flip": (
             "A flip needs {confirm} consecutive closes of the ratio beyond a {band} band "
-            "around its {window}-session average, so a single wiggle never triggers it."
+            "around its {window}-session trend, so a single wiggle never triggers it."
         ),
-        "breadth": "Breadth compares the lead pair's regime with the breadth pairs.",
-        "stretch": "Stretch is the ratio's z-score against its 252-session mean; |z| > 2.",
+        "breadth": (
+            "Breadth is participation: equal weight leading cap weight is broad, cap weight "
+            "leading is narrow. It alerts when that changes."
+        ),
+        "stretch": "Stretch is the z-score of log R against its 252-session mean; |z| > 2.",
         "threshold": "Your own rule: it fires once when crossed and re-arms after a margin.",
         "digest": "The digest summarises your pairs after each close.",
     }

@@ -87,7 +87,21 @@ def share(fraction: float | None) -> str:
     """An unsigned share: 0.5 -> "50 %" (hit rates, coverage)."""
     if fraction is None or _missing(fraction):
         return NA
-    return f"{100.0 * fraction:.0f} %"
+    return f"{math.floor(100.0 * fraction + 0.5):.0f} %"  # half up: 1 of 8 is 13 %
+
+
+def ordinal(number: int) -> str:
+    """1 -> "1st", 2 -> "2nd", 3 -> "3rd", 11 -> "11th", 23 -> "23rd", 100 -> "100th"."""
+    if 10 <= number % 100 <= 20:
+        suffix = "th"
+    else:
+        suffix = {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """ "1 confirmed flip", "2 confirmed flips" (``many`` for irregular plurals)."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
 
 
 def day(value: dt.date | None) -> str:

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from analytics.types import HORIZONS, PairStats
 from bot.readapi import PairView, TickerView
-from bot.render.format import asof_line, esc, pct, pp, price, ratio, signed
-from bot.render.rotation import HORIZON_LABELS, leader, regime_line, spreads_line, tags
+from bot.render.format import asof_line, esc, ordinal, pct, pp, price, ratio, signed
+from bot.render.rotation import (
+    HORIZON_LABELS,
+    band_text,
+    leader,
+    regime_line,
+    spreads_line,
+    tags,
+)
 from bot.render.table import pre_table
 
 ROLE_NAMES = {"A": "challenger", "B": "benchmark"}
@@ -109,8 +116,8 @@ def pair_html(view: PairView, horizon: str | None = None) -> str:
     ]
     lines.append(pre_table(["", "spread", "ratio"], rows, "lrr"))
     lines.append(
-        f"Ratio {ratio(p.ratio)} · {pct(p.ratio_vs_sma50)} vs 50-session average · "
-        f"{pct(p.ratio_vs_sma200)} vs 200"
+        f"Ratio {ratio(p.ratio)} · {pct(p.ratio_vs_trend)} vs its {p.regime.window}-session "
+        f"trend · {pct(p.ratio_vs_trend200)} vs its 200-session trend"
     )
     extra = []
     if p.stretch_z is not None:
@@ -118,11 +125,17 @@ def pair_html(view: PairView, horizon: str | None = None) -> str:
     if p.quadrant is not None:
         extra.append(f"quadrant {p.quadrant}")
     if p.rel20_percentile is not None:
-        extra.append(f"20-session move at the {p.rel20_percentile:.0f}th percentile of a year")
+        extra.append(
+            f"20-session move at the {ordinal(round(p.rel20_percentile))} percentile of a year"
+        )
     if extra:
         lines.append(esc(" · ".join(extra)))
     lines += [f"<i>{esc(t.capitalize())}.</i>" for t in tags(p) if t.startswith("mixed")]
     if not view.in_universe:
-        lines.append("<i>Ad-hoc pair: default regime settings (1 % band, 3 closes, 50).</i>")
+        regime = p.regime
+        lines.append(
+            f"<i>Ad-hoc pair: default regime settings ({esc(band_text(regime))}, "
+            f"{regime.confirm} closes, {regime.window}-session trend).</i>"
+        )
     lines.append(asof_line(view.session))
     return "\n".join(lines)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analytics.types import HORIZONS, PairStats, Snapshot
+from analytics.types import HORIZONS, PairStats, Regime, Snapshot
 from bot.render.format import asof_line, esc, pct, pp, signed
 from bot.render.table import pre_table
 
@@ -27,6 +27,22 @@ def regime_line(stats: PairStats) -> str:
         other = stats.a if stats.regime.pending_side == "A" else stats.b
         text += f", {stats.regime.pending}/{stats.regime.confirm} closes toward {esc(other)}"
     return text
+
+
+def band_text(regime: Regime) -> str:
+    """The band in force: "1 % band" or "1.47 % band (scaled to the pair's volatility)"."""
+    if regime.band is None:
+        return "band (not enough history yet)"
+    digits = 0 if not regime.scaled and round(regime.band * 100, 0) == regime.band * 100 else 2
+    size = pct(regime.band, digits).lstrip("+")
+    return f"{size} band" + (" (scaled to the pair's volatility)" if regime.scaled else "")
+
+
+def ratio_subtitle(stats: PairStats) -> str:
+    """Chart subtitle: "ratio, 50-session trend and ±1 % band"."""
+    regime = stats.regime
+    size = "" if regime.band is None else "±" + pct(regime.band, 2).lstrip("+") + " "
+    return f"ratio, {regime.window}-session trend and {size}band"
 
 
 def tags(stats: PairStats) -> list[str]:
@@ -73,7 +89,7 @@ def _pair_block(stats: PairStats, horizon: str) -> list[str]:
     lines = ["", f"<b>{esc(stats.label)}</b> <code>{esc(stats.key)}</code>"]
     lines.append(f"  {regime_line(stats)}")
     lines.append(f"  {spreads_line(stats, horizon)}")
-    extra = f"  ratio {pct(stats.ratio_vs_sma50)} vs its 50-session average"
+    extra = f"  ratio {pct(stats.ratio_vs_trend)} vs its {stats.regime.window}-session trend"
     extra += "".join(f" · {esc(t)}" for t in tags(stats))
     lines.append(extra)
     return lines
@@ -111,9 +127,20 @@ def _verdict(snap: Snapshot) -> list[str]:
     if board.changed_pairs:
         lines.append("Flipped today: " + esc(", ".join(board.changed_pairs)))
     breadth = snap.breadth
-    if breadth.state is not None:
-        detail = ", ".join(f"{k}: {_side_name(k, v)}" for k, v in breadth.detail.items())
-        lines.append(f"<b>Breadth</b>: {esc(breadth.state)} ({esc(detail)})")
+    if breadth.state is not None and breadth.participation_pair is not None:
+        key = breadth.participation_pair
+        lines.append(
+            f"<b>Breadth</b>: {esc(breadth.state)} ({esc(key)}: "
+            f"{esc(_side_name(key, breadth.detail.get(key)))})"
+        )
+    if breadth.confirmation is not None and breadth.lead_state is not None:
+        others = [k for k in breadth.confirm_pairs if k != breadth.lead_pair]
+        detail = ", ".join(f"{k}: {_side_name(k, breadth.detail.get(k))}" for k in others)
+        lead = _side_name(breadth.lead_pair, breadth.lead_state).removesuffix(" leads")
+        lines.append(
+            f"{esc(lead)}'s lead in {esc(breadth.lead_pair)} is "
+            f"{esc(breadth.confirmation)} by breadth ({esc(detail)})"
+        )
     return lines
 
 
@@ -143,6 +170,6 @@ def rotation_caption(snap: Snapshot) -> str:
     if lead is None:
         return asof_line(snap.session)
     return (
-        f"<b>{esc(lead.key)}</b> ratio, 50-session average and regimes\n"
+        f"<b>{esc(lead.key)}</b> ratio, {lead.regime.window}-session trend and regimes\n"
         f"{regime_line(lead)}\n{asof_line(snap.session)}"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from analytics.rules import METRICS
+from analytics.rules import METRICS, metric_name
 from bot.render.format import esc, metric
 from storage.chats import Chat
 from storage.rules import UserRule
@@ -28,7 +28,7 @@ def alerts_html(rules: Sequence[UserRule]) -> str:
     lines = ["<b>Your alerts</b>"]
     lines += [
         f"{r.id}. {esc(r.pair)} {esc(r.metric)} {esc(r.op)} "
-        f"{esc(metric(r.value, METRICS.get(r.metric, '')))}"
+        f"{esc(metric(r.value, METRICS.get(metric_name(r.metric) or '', '')))}"
         for r in rules
     ]
     lines.append("Delete one with /alert del ID")

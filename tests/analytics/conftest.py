@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.types import BasketSpec, PairSpec, Universe
+from analytics.types import BasketSpec, PairSpec, RegimeParams, Universe
 
 PRICES = Path(__file__).resolve().parents[2] / "market" / "data" / "prices"
 INDEX_FILES = {"RUT": "^RUT", "GSPC": "^GSPC", "IXIC": "^IXIC", "VIX": "^VIX", "TNX": "^TNX",
@@ -42,8 +42,8 @@ def closes(bundled_closes: pd.DataFrame) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def universe() -> Universe:
     pairs = (
-        PairSpec("IWM", "SPY", "Small caps vs S&P 500"),
-        PairSpec("^RUT", "^GSPC", "Russell 2000 vs S&P 500 (price)"),
+        PairSpec("IWM", "SPY", "Small caps vs S&P 500", RegimeParams(band=0.01)),
+        PairSpec("^RUT", "^GSPC", "Russell 2000 vs S&P 500 (price)", RegimeParams(band=0.01)),
         PairSpec("RSP", "SPY", "Equal weight vs cap weight"),
         PairSpec("IJR", "SPY", "S&P 600 vs S&P 500"),
         PairSpec("KRE", "XLF", "Regional banks vs financials"),

@@ -37,8 +37,12 @@ def test_pair_metrics_match_numpy_references(walk: pd.DataFrame) -> None:
             expected = 100 * (a[-1] / a[-1 - back] - b[-1] / b[-1 - back])
             assert stats.ratio_returns[horizon] == pytest.approx(r[-1] / r[-1 - back] - 1)
         assert stats.spreads_pp[horizon] == pytest.approx(expected, rel=1e-10)
-    assert stats.ratio_vs_sma50 == pytest.approx(r[-1] / r[-50:].mean() - 1, rel=1e-10)
-    assert stats.ratio_vs_sma200 == pytest.approx(r[-1] / r[-200:].mean() - 1, rel=1e-10)
+    # the trend is the geometric mean of R (the regime's trend), written out by hand
+    geo50 = np.prod(r[-50:]) ** (1 / 50)
+    geo200 = np.prod(r[-200:] / r[-1]) ** (1 / 200) * r[-1]
+    assert stats.ratio_vs_trend == pytest.approx(r[-1] / geo50 - 1, rel=1e-9)
+    assert stats.ratio_vs_trend200 == pytest.approx(r[-1] / geo200 - 1, rel=1e-9)
+    assert stats.regime.trend == pytest.approx(geo50, rel=1e-12)
     spread = 100 * (a[1:] / a[:-1] - b[1:] / b[:-1])
     window = spread[-253:-1]
     z = (spread[-1] - window.mean()) / window.std(ddof=1)
@@ -47,26 +51,36 @@ def test_pair_metrics_match_numpy_references(walk: pd.DataFrame) -> None:
     rel20 = r[20:] / r[:-20] - 1
     last_year = rel20[-252:]
     assert stats.rel20_percentile == pytest.approx(100 * np.mean(last_year <= rel20[-1]))
-    stretch = (r[-1] - r[-252:].mean()) / r[-252:].std(ddof=1)
+    logs = np.log(a) - np.log(b)
+    stretch = (logs[-1] - logs[-252:].mean()) / logs[-252:].std(ddof=1)
     assert stats.stretch_z == pytest.approx(stretch, rel=1e-9)
     assert stats.stretched == (abs(stretch) > 2)
 
 
-def test_track_record_forward_returns_and_hit_rates(walk: pd.DataFrame) -> None:
+def test_track_record_forward_returns_in_the_new_leaders_favour(walk: pd.DataFrame) -> None:
     stats = pair_stats(walk, PairSpec("A", "B", "w"), None, walk.index[-1].date())
-    r = (walk["A"] / walk["B"]).to_numpy()
     rows = [walk.index.get_loc(pd.Timestamp(f.date)) for f in stats.flips]
     assert len(rows) >= 2
-    hits = {h: [] for h in (5, 20, 60)}
-    for outcome, row in zip(stats.track.outcomes, rows, strict=True):
-        for h, value in zip((5, 20, 60), outcome.forward, strict=True):
+    seen: dict[int, list[float]] = {5: [], 20: [], 60: []}
+    for i, (outcome, row) in enumerate(zip(stats.track.outcomes, rows, strict=True)):
+        nxt = rows[i + 1] if i + 1 < len(rows) else N
+        for j, h in enumerate((5, 20, 60)):
             if row + h < N:
-                assert value == pytest.approx(r[row + h] / r[row] - 1, rel=1e-12)
-                sign = 1 if outcome.direction == "A" else -1
-                hits[h].append(sign * value > 0)
+                # new leader / old leader: A/B after an "A" flip, B/A after a "B" flip
+                lead, lag = ("A", "B") if outcome.direction == "A" else ("B", "A")
+                expected = (walk[lead].iloc[row + h] / walk[lag].iloc[row + h]) / (
+                    walk[lead].iloc[row] / walk[lag].iloc[row]
+                ) - 1
+                assert outcome.forward[j] == pytest.approx(expected, rel=1e-9)
+                assert outcome.overlaps[j] == (nxt <= row + h)
+                seen[h].append(expected)
             else:
-                assert value is None
-    for h, seen in hits.items():
-        assert stats.track.counts[str(h)] == len(seen)
-        expected = float(np.mean(seen)) if seen else None
-        assert stats.track.hit_rates[str(h)] == expected
+                assert outcome.forward[j] is None
+    for h, values in seen.items():
+        assert stats.track.counts[str(h)] == len(values)
+        assert stats.track.hits[str(h)] == sum(1 for v in values if v > 0)
+        mean = stats.track.means[str(h)]
+        assert mean == (pytest.approx(float(np.mean(values))) if values else None)
+        assert stats.track.overlapping[str(h)] == sum(
+            o.overlaps[j] for o in stats.track.outcomes for j in [(5, 20, 60).index(h)]
+        )

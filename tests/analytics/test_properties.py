@@ -19,9 +19,11 @@ N = 140
 steps = st.lists(st.floats(-0.03, 0.03, allow_nan=False), min_size=N, max_size=N)
 params = st.builds(
     RegimeParams,
-    band=st.sampled_from([0.0, 0.005, 0.01, 0.02]),
+    band=st.sampled_from([None, 0.0, 0.005, 0.01, 0.02]),
     confirm=st.integers(1, 5),
     window=st.integers(5, 30),
+    band_sigmas=st.sampled_from([0.5, 1.0, 2.0]),
+    band_floor=st.sampled_from([0.001, 0.005]),
 )
 
 
@@ -58,7 +60,8 @@ def test_scaling_a_leg_leaves_regimes_and_spreads_unchanged(
     s0, s1 = pair_stats(closes, spec, None, asof), pair_stats(scaled, spec, None, asof)
     for h, v in s0.spreads_pp.items():
         assert (v is None and s1.spreads_pp[h] is None) or abs(v - s1.spreads_pp[h]) < 1e-9
-    assert replace(s0.regime, trend=None) == replace(s1.regime, trend=None)
+    assert replace(s0.regime, trend=None, band=None) == replace(s1.regime, trend=None, band=None)
+    assert s1.regime.band == pytest.approx(s0.regime.band, rel=1e-9)  # scaled: float rounding
     assert s1.regime.trend == pytest.approx(k * s0.regime.trend) if s0.regime.trend else True
 
 

@@ -29,7 +29,7 @@ def test_scenario_rows_are_where_the_comment_says() -> None:
     closes = scenario()
     series = pair_series(closes, SPEC, closes.index[-1].date())
     inside = series.iloc[23:27]
-    assert (inside.ratio > inside.sma).all()
+    assert (inside.ratio > inside.trend).all()
     assert (inside.ratio < inside.upper).all()
     assert (series.ratio.iloc[[27, 28, 30, 31, 32]] > series.upper.iloc[[27, 28, 30, 31, 32]]).all()
     assert series.ratio.iloc[29] < series.upper.iloc[29]
@@ -42,10 +42,10 @@ def test_trend_is_the_geometric_mean_of_the_last_window_ratios() -> None:
     ratio = np.asarray(A_CLOSES) / 50.0
     for row in (19, 25, 35):
         expected = np.exp(np.mean(np.log(ratio[row - 19 : row + 1])))
-        assert series.sma.iloc[row] == pytest.approx(expected, rel=1e-12)
+        assert series.trend.iloc[row] == pytest.approx(expected, rel=1e-12)
         assert series.upper.iloc[row] == pytest.approx(expected * 1.01, rel=1e-12)
         assert series.lower.iloc[row] == pytest.approx(expected / 1.01, rel=1e-12)
-    assert series.sma.iloc[:19].isna().all()
+    assert series.trend.iloc[:19].isna().all()
 
 
 def test_states_cross_inside_band_and_two_closes_then_reversal_do_not_flip() -> None:
@@ -65,6 +65,7 @@ def test_third_confirming_close_flips_with_previous_length() -> None:
             ratio=101.5 / 50.0,
             trend=stats.flips[0].trend,
             prev_sessions=10,
+            band=0.01,
         ),
     )
     assert stats.flips[0].trend == pytest.approx(
@@ -96,7 +97,7 @@ def test_gap_in_one_leg_is_skipped_not_reset() -> None:
     assert stats.regime.sessions == 4
     # the trend after the gap averages the last 20 valid ratios
     valid = np.asarray([v for v in a if not np.isnan(v)]) / 50.0
-    assert series.sma.iloc[-1] == pytest.approx(np.exp(np.mean(np.log(valid[-20:]))), rel=1e-12)
+    assert series.trend.iloc[-1] == pytest.approx(np.exp(np.mean(np.log(valid[-20:]))), rel=1e-12)
 
 
 def test_gap_in_benchmark_leg_measures_spreads_on_common_sessions() -> None:

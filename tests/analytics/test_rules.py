@@ -19,7 +19,7 @@ from .conftest import frame, sessions
 from .test_regime import A_CLOSES
 
 UNI = Universe(
-    pairs=(PairSpec("A", "B", "test pair", RegimeParams(window=20)),),
+    pairs=(PairSpec("A", "B", "test pair", RegimeParams(band=0.01, window=20)),),
     members=("A",),
     benchmark="B",
     lead_pair="A/B",
@@ -91,13 +91,13 @@ def with_metric(snap: Snapshot, **changes: object) -> Snapshot:
 def test_threshold_is_edge_triggered_and_rearms_past_the_hysteresis() -> None:
     closes = scenario()
     base = build_snapshot(closes, UNI, closes.index[-1].date())
-    rule = Rule("t", "threshold", "A/B", "ratio_vs_sma50", ">", 0.02, 0.005)
+    rule = Rule("t", "threshold", "A/B", "ratio_vs_trend", ">", 0.02, 0.005)
     values = [0.01, 0.021, 0.03, 0.018, 0.016, 0.022, 0.014, 0.025]
     # fires at 0.021; 0.018 is not back past 0.02 - 0.005; 0.014 re-arms; 0.025 fires again
     fired = []
     state: dict = {}
     for i, value in enumerate(values):
-        snap = with_metric(base, ratio_vs_sma50=value)
+        snap = with_metric(base, ratio_vs_trend=value)
         snap = replace(snap, session=base.session.replace(day=1 + i))
         events, state = evaluate_rules(snap, (rule,), state)
         fired.extend((e.payload["value"], e.key) for e in events)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -99,32 +100,64 @@ def test_basket_stats_report_coverage_and_missing_members() -> None:
     assert snap.missing == ("^RUT", "^GSPC", "^IXIC", "Z")
 
 
-def trend_frame(ijr_up: bool) -> pd.DataFrame:
-    """SPY flat; IWM and RSP break out upward at row 30; IJR up or down."""
+def trend_frame(ijr_up: bool, rsp_up: bool = True) -> pd.DataFrame:
+    """SPY flat; IWM breaks out upward at row 30; RSP and IJR up or down."""
     dates = sessions("2025-01-06", 40)
     flat = [100.0] * 30
     up = flat + [104.0] * 10
     down = flat + [96.0] * 10
-    return frame(dates, SPY=[100.0] * 40, IWM=up, RSP=up, IJR=up if ijr_up else down)
+    return frame(
+        dates, SPY=[100.0] * 40, IWM=up, RSP=up if rsp_up else down, IJR=up if ijr_up else down
+    )
 
 
-def small_universe() -> Universe:
-    regime = RegimeParams(window=20)
+def small_universe(**changes: object) -> Universe:
+    regime = RegimeParams(band=0.01, window=20)
     pairs = tuple(PairSpec(a, "SPY", a, regime) for a in ("IWM", "RSP", "IJR"))
-    return Universe(pairs=pairs, members=("IWM", "RSP", "IJR"), benchmark="SPY")
+    uni = Universe(pairs=pairs, members=("IWM", "RSP", "IJR"), benchmark="SPY")
+    return replace(uni, **changes)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("ijr_up", "expected"), [(True, "broad"), (False, "narrow")])
-def test_breadth_broad_when_breadth_pairs_agree(ijr_up: bool, expected: str) -> None:
-    closes = trend_frame(ijr_up)
+@pytest.mark.parametrize(
+    ("rsp_up", "ijr_up", "state", "confirmation"),
+    [
+        (True, True, "broad", "confirmed"),
+        (True, False, "broad", "not confirmed"),
+        (False, True, "narrow", "not confirmed"),
+        (False, False, "narrow", "not confirmed"),
+    ],
+)
+def test_breadth_is_participation_and_confirmation_is_separate(
+    rsp_up: bool, ijr_up: bool, state: str, confirmation: str
+) -> None:
+    closes = trend_frame(ijr_up, rsp_up)
     snap = build_snapshot(closes, small_universe(), closes.index[-1].date())
     assert snap.breadth.lead_state == "A"
-    assert snap.breadth.state == expected
+    # cap weight (SPY) beating equal weight (RSP) is narrow, whatever small caps do
+    assert snap.breadth.state == state
+    assert snap.breadth.participation_pair == "RSP/SPY"
+    assert snap.breadth.confirmation == confirmation
     assert snap.breadth.detail == {
-        "IWM/SPY": "A",
-        "RSP/SPY": "A",
+        "RSP/SPY": "A" if rsp_up else "B",
         "IJR/SPY": "A" if ijr_up else "B",
+        "IWM/SPY": "A",
     }
+
+
+def test_cap_weight_leading_every_pair_is_narrow() -> None:
+    """SPY leads IWM, RSP and IJR alike: the textbook narrow market."""
+    dates = sessions("2025-01-06", 40)
+    down = [100.0] * 30 + [96.0] * 10
+    closes = frame(dates, SPY=[100.0] * 40, IWM=down, RSP=down, IJR=down)
+    breadth = build_snapshot(closes, small_universe(), dates[-1].date()).breadth
+    assert (breadth.state, breadth.lead_state, breadth.confirmation) == ("narrow", "B", "confirmed")
+
+
+def test_no_breadth_pairs_configured_means_no_breadth_verdict() -> None:
+    closes = trend_frame(ijr_up=True)
+    uni = small_universe(participation_pair=None, breadth_pairs=())
+    breadth = build_snapshot(closes, uni, closes.index[-1].date()).breadth
+    assert (breadth.state, breadth.confirmation, breadth.participation_pair) == (None, None, None)
 
 
 def test_scoreboard_counts_and_changes_since_previous_session() -> None:
@@ -149,8 +182,12 @@ def test_quadrant_formula_and_transition(closes: pd.DataFrame) -> None:
     asof = day("2026-03-31")
     trails = quadrant_tails(closes, ["IWM", "QQQ"], "SPY", asof, params)
     ratio = (closes["IWM"] / closes["SPY"]).loc[:"2026-03-31"]
-    ema = ratio.ewm(span=10, adjust=False, min_periods=10).mean()
-    strength = 100 * ratio / ema
+    # the exponential trend in log space: 100 * R / exp(EMA(log R)), EMA written out
+    alpha, level, trend = 2 / 11, None, []
+    for i, x in enumerate(np.log(ratio.to_numpy())):
+        level = x if level is None else alpha * x + (1 - alpha) * level
+        trend.append(np.exp(level) if i >= 9 else np.nan)
+    strength = 100 * ratio / pd.Series(trend, index=ratio.index)
     momentum = 100 * strength / strength.shift(5)
     trail = trails["IWM"]
     assert trail.current is not None

@@ -26,7 +26,7 @@ from tests.fakes.fixtures import builder_for, polling
 from tests.fakes.objects import make_user
 
 runner = CliRunner()
-PAIR_HEADER = ["date", "IWM", "SPY", "ratio", "trend", "upper", "lower", "regime"]
+PAIR_HEADER = ["date", "IWM", "SPY", "ratio", "trend", "band", "upper", "lower", "regime"]
 
 
 @pytest_asyncio.fixture

@@ -34,7 +34,7 @@ def texts(fake: FakeBotApi, chat_id: int) -> list[str]:
         ("/ticker IWM", "52-week range"),
         ("/pair IWM QQQ", "QQQ leads since"),
         ("/quadrant", "Strength quadrant"),
-        ("/history IWM/SPY", "Hit rate"),
+        ("/history IWM/SPY", "The new leader gained over the next 20 sessions"),
     ],
 )
 async def test_every_command_answers(inproc: Inproc, text: str, expected: str) -> None:

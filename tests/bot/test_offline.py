@@ -24,7 +24,9 @@ async def test_rotation_full_answer_with_chart_and_buttons(services: Services) -
     assert "KRE/SPY" in plain
     assert "SMALLCAP_WINNERS/MAG7" in plain
     assert "SPY leads since 2026-03-10" in plain
-    assert re.search(r"Breadth: narrow", plain)
+    # RSP has led SPY since 2025-12-16: equal weight ahead of cap weight is broad participation
+    assert re.search(r"Breadth: broad \(RSP/SPY: RSP leads\)", plain)
+    assert "SPY's lead in IWM/SPY is not confirmed by breadth" in plain
     assert reply.photo is not None
     assert reply.photo.startswith(PNG)
     assert reply.keyboard is not None
@@ -84,7 +86,7 @@ async def test_pair_mixed_basis_says_so(services: Services) -> None:
 async def test_history_and_quadrant_and_help(services: Services) -> None:
     history = reply_to_plain(await answer(services, "/history", asof=ASOF))
     assert "2026-03-10" in history
-    assert "Hit rate" in history
+    assert "The new leader gained over the next 20 sessions" in history
     assert "as of 2026-03-31 close" in history
     other = reply_to_plain(await answer(services, "/history KRE/SPY", asof=ASOF))
     assert "KRE/SPY" in other

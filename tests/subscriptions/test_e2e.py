@@ -162,8 +162,8 @@ async def test_alert_rules_and_settings_round_trip(app, services, fake_botapi):
     await fake_botapi.send_command(None, user, "/alert del 1")
     assert "Deleted alert 1" in await _reply(fake_botapi, user.id, 5)
     # Ratio metrics are fractions inside; users type percent.
-    await fake_botapi.send_command(None, user, "/alert IWM/SPY ratio_vs_sma50 >= 2")
-    assert "ratio_vs_sma50 >= +2.00 %" in await _reply(fake_botapi, user.id, 6)
+    await fake_botapi.send_command(None, user, "/alert IWM/SPY ratio_vs_trend >= 2")
+    assert "ratio_vs_trend >= +2.00 %" in await _reply(fake_botapi, user.id, 6)
     assert [r.value for r in chat_rules(services.db, user.id)] == [0.02]
     await fake_botapi.send_command(None, user, "/alert IWM/SPY spread_1m > nan")
     assert "not a usable threshold" in await _reply(fake_botapi, user.id, 7)
