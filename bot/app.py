@@ -152,11 +152,19 @@ def install_handlers(app: BotApplication, services: Services) -> tuple[Command, 
     app.bot_data.sender = Sender(app.bot, services)
     app.bot_data.commands = COMMANDS
     for command in COMMANDS:
-        app.add_handler(CommandHandler(command.name, command_callback(command)))
+        # New messages only: an edited "/alert ..." must not run (and add a rule) again.
+        app.add_handler(
+            CommandHandler(
+                command.name, command_callback(command), filters=filters.UpdateType.MESSAGE
+            )
+        )
     for install in INSTALLS:
         install(app)
     names = frozenset(c.name for c in COMMANDS)
-    app.add_handler(MessageHandler(filters.COMMAND, unknown_callback(names)), group=UNKNOWN_GROUP)
+    app.add_handler(
+        MessageHandler(filters.COMMAND & filters.UpdateType.MESSAGE, unknown_callback(names)),
+        group=UNKNOWN_GROUP,
+    )
     # Same group as the modules' button handlers, added last: it only sees unclaimed presses.
     app.add_handler(CallbackQueryHandler(stale_button))
     app.add_error_handler(on_error)

@@ -94,12 +94,14 @@ def build_services(
     clock: Clock = utc_now,
     stale_retry_base: dt.timedelta | None = None,
 ) -> Services:
-    """Open the database (migrating it) and load the universe and the calendar."""
+    """Load the universe (a bad file is refused before anything is created), then open the
+    database (migrating it) and the calendar."""
+    universe = load_universe(settings.universe_file)
     return Services(
         settings=settings,
         db=open_db(settings.database_path),
         calendar=nyse(),
-        universe=load_universe(settings.universe_file),
+        universe=universe,
         prices=prices,
         clock=clock,
         stale_retry_base=stale_retry_base,
