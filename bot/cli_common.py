@@ -85,9 +85,12 @@ def load(
         raise fail(str(exc)) from None
 
 
-def date_option(value: str | None, name: str = "--asof") -> dt.date | None:
-    """A YYYY-MM-DD option value, or a usage error naming the option (a date after today
-    included: there is no close to answer from yet)."""
+def date_option(
+    value: str | None, name: str = "--asof", *, future_ok: bool = False
+) -> dt.date | None:
+    """A YYYY-MM-DD option value, or a usage error naming the option; a date after today is
+    refused too (there is no close to answer from yet) unless ``future_ok`` (a range end that
+    is clamped to the data)."""
     if value is None:
         return None
     try:
@@ -95,7 +98,7 @@ def date_option(value: str | None, name: str = "--asof") -> dt.date | None:
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint=name) from None
     today = dt.datetime.now(dt.UTC).date()
-    if day > today:
+    if day > today and not future_ok:
         raise typer.BadParameter(
             f"{day.isoformat()} is in the future (today is {today.isoformat()}); "
             "leave it out for the latest close.",

@@ -55,7 +55,8 @@ def replay(
     """Replay the rules session by session over a range; one line per alert, then a summary."""
     from jobs.replay import EmptyRange, replay_live
 
-    first, last = date_option(start, "--start"), date_option(end, "--end")
+    first = date_option(start, "--start", future_ok=True)
+    last = date_option(end, "--end", future_ok=True)
     assert first is not None
     assert last is not None
     if first > last:

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pandas as pd
-import sqlite_utils
 
 from analytics.rules import evaluate_rules
 from analytics.snapshot import build_snapshot
@@ -27,7 +26,7 @@ from market.universe import universe_hash
 from storage.alert_state import load_state, save_state
 from storage.chats import list_chats
 from storage.dashboards import active_dashboards
-from storage.db import transaction
+from storage.db import Database, transaction
 from storage.jobruns import finish_run, last_done_session, mark_session_done, start_run
 from storage.outbox import enqueue
 from storage.prices import load_closes
@@ -72,7 +71,7 @@ class DailyResult:
 
 
 async def run_daily(
-    db: sqlite_utils.Database,
+    db: Database,
     provider: PriceProvider,
     calendar: NyseCalendar,
     universe: Universe,
@@ -103,7 +102,7 @@ async def run_daily(
 
 
 def load_history(
-    db: sqlite_utils.Database, calendar: NyseCalendar, universe: Universe, session: dt.date
+    db: Database, calendar: NyseCalendar, universe: Universe, session: dt.date
 ) -> pd.DataFrame:
     """Stored closes of every universe symbol up to ``session`` (bounded history)."""
     start = calendar.shift(session, -HISTORY_SESSIONS)
@@ -111,7 +110,7 @@ def load_history(
 
 
 def process_session(
-    db: sqlite_utils.Database,
+    db: Database,
     calendar: NyseCalendar,
     universe: Universe,
     session: dt.date,
