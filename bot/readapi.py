@@ -151,8 +151,9 @@ def require_stored(services: Services, names: list[str], usage: str) -> list[str
     absent = [n for n in plain if n not in stored]
     fetcher = services.fetcher
     for name in absent:
-        if fetcher.recently_missing(name):
-            raise UserError(not_found_text(services, name), usage)
+        failure = fetcher.remembered(name)
+        if failure is not None:  # a recent miss or outage: answered from memory
+            raise UserError(not_found_text(services, name, failure), usage)
     if absent:
         raise NotStored(absent)
     return resolved
