@@ -41,11 +41,13 @@ from telegram.error import (
 
 from analytics.pairs import pair_series
 from bot.charts import ratio_chart
+from bot.dashboard import Delivered, deliver
 from bot.render.alerts import alert_html, legs
 from bot.render.format import CAPTION_LIMIT, split_message, utf16_len
 from bot.services import Services, utc_now
 from jobs.fanout import in_quiet_hours
 from storage.chats import Chat, chats_by_id, get_chat, migrate_chat, set_active
+from storage.db import check_identity
 from storage.outbox import (
     OutboxRow,
     claim,
@@ -152,6 +154,7 @@ class Sender:
         """Send every due row, batch by batch; wait up to ``wait`` s for rows retried later."""
         report = DrainReport()
         async with self._lock:
+            check_identity(self.services.db_identity)  # never write to a replaced file
             # Rows a dead process left 'sending', or claims past the lease: back to pending.
             requeued = requeue_inflight(self.services.db)
             if requeued:
@@ -358,6 +361,9 @@ class Sender:
         self, chat_id: int, row: OutboxRow, chats: dict[int, Chat] | None = None
     ) -> int | None:
         """Send the row to ``chat_id``; the message id. ``chats``: the batch's chats."""
+        if row.kind == "dashboard":  # an edit of the chat's pinned dashboard, not a new message
+            shown = await deliver(self.bot, self.services, chat_id, row.payload, now=self.clock())
+            return shown.message_id
         chat = chats.get(chat_id) if chats is not None else get_chat(self.services.db, chat_id)
         thread = chat.thread_id if chat is not None else None
         quiet = chat is not None and in_quiet_hours(chat, self.clock())

@@ -18,13 +18,14 @@ import pandas as pd
 from analytics.rules import evaluate_rules
 from analytics.snapshot import build_snapshot
 from analytics.types import Event, Snapshot, Universe
-from jobs.fanout import DEFAULT_RULES, fan_out, user_rule
+from jobs.fanout import DEFAULT_RULES, dashboard_messages, fan_out, user_rule
 from jobs.refresh import refresh_prices
 from market.calendar import NyseCalendar
 from market.provider import PriceProvider
 from market.universe import universe_hash
 from storage.alert_state import load_state, save_state
 from storage.chats import list_chats
+from storage.dashboards import active_dashboards
 from storage.db import Database, transaction
 from storage.jobruns import finish_run, last_done_session, mark_session_done, start_run
 from storage.outbox import enqueue
@@ -133,6 +134,8 @@ def process_session(
     events, state = evaluate_rules(snapshot, rules, load_state(db))
     chats = {c.chat_id: c for c in list_chats(db)}
     messages = fan_out(snapshot, events, chats, active_subscriptions(db), user_rules, universe, now)
+    boards = [d.chat_id for d in active_dashboards(db)]
+    messages += dashboard_messages(snapshot, boards, universe, now)
     with transaction(db) as conn:
         save_snapshot(db, snapshot.session, uhash, snapshot.to_dict(), created_at=now)
         save_state(conn, state, session)

@@ -16,7 +16,8 @@ _COLUMNS = (
     "quiet_start, quiet_end, timezone, thread_id, migrated_to"
 )
 # Tables that hold a chat id and must follow a group's upgrade to a supergroup.
-_CHAT_TABLES = ("subscriptions", "user_rules")
+# Tables keyed by chat that follow a group to its new id when it becomes a supergroup.
+_CHAT_TABLES = ("subscriptions", "user_rules", "dashboards")
 
 
 @dataclass(frozen=True)

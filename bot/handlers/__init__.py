@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.handlers import admin, export, market, subscriptions
+from bot.handlers import admin, dashboard, export, market, subscriptions
 from bot.registry import Command, unique_commands
 
 if TYPE_CHECKING:  # offline faces (ask, console) never load telegram
@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # offline faces (ask, console) never load telegram
 
 #: Every chat command, in the order /help lists them.
 COMMANDS: tuple[Command, ...] = unique_commands(
-    market.COMMANDS + admin.COMMANDS + subscriptions.COMMANDS + export.COMMANDS
+    market.COMMANDS + admin.COMMANDS + subscriptions.COMMANDS + dashboard.COMMANDS + export.COMMANDS
 )
 
 #: What each module adds beside its commands (buttons, membership, migrations, channels).
