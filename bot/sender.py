@@ -41,7 +41,7 @@ from telegram.error import (
 
 from analytics.pairs import pair_series
 from bot.charts import ratio_chart
-from bot.dashboard import Delivered, deliver
+from bot.dashboard import deliver
 from bot.render.alerts import alert_html, legs
 from bot.render.format import CAPTION_LIMIT, split_message, utf16_len
 from bot.services import Services, utc_now

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-
-import telegram
-from telegram.error import BadRequest, Forbidden, TelegramError
+from typing import TYPE_CHECKING
 
 from bot.access import can_post, require_admin
-from bot.dashboard import post_dashboard, update_dashboard
 from bot.readapi import snapshot_for
 from bot.registry import Command, Reply, Request, UserError
 from bot.render.format import esc
@@ -17,12 +14,17 @@ from jobs.fanout import dashboard_payload
 from storage.chats import upsert_chat
 from storage.dashboards import get_dashboard, stop_dashboard
 
+if TYPE_CHECKING:  # telegram and the dashboard sender are imported where a command needs them:
+    import telegram  # the offline faces (ask, console) never load them
+
 DASHBOARD_USAGE = "/dashboard [off] in a group — in private /dashboard @channel [off]"
 GROUP_TYPES = ("group", "supergroup")
 
 
 async def _channel(request: Request, bot: telegram.Bot, name: str) -> tuple[int, str]:
     """(id, name) of a channel the sender administers and the bot may post in."""
+    from telegram.error import TelegramError
+
     try:
         channel = await bot.get_chat(name)
     except TelegramError:
@@ -67,6 +69,10 @@ async def cmd_dashboard(request: Request) -> Reply:
 
 
 async def _start(request: Request, bot: telegram.Bot, chat_id: int, name: str) -> Reply:
+    from telegram.error import BadRequest, Forbidden
+
+    from bot.dashboard import post_dashboard, update_dashboard
+
     services = request.services
     snap = await snapshot_for(services, None)
     payload = dashboard_payload(snap, services.universe)
@@ -100,6 +106,8 @@ async def _start(request: Request, bot: telegram.Bot, chat_id: int, name: str) -
 
 
 async def _stop(request: Request, bot: telegram.Bot, chat_id: int, name: str) -> Reply:
+    from telegram.error import BadRequest, Forbidden
+
     stopped = stop_dashboard(request.services.db, chat_id, now=utc_now())
     if stopped is None:
         return Reply(f"There is no dashboard in {esc(name)}. /dashboard starts one.")
