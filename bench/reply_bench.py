@@ -28,6 +28,7 @@ from bot.charts import ratio_chart
 from bot.readapi import pair_view, snapshot_for
 from bot.services import Services
 from bot.settings import Settings
+from bot.warm import warm_up
 from market.calendar import nyse
 from storage.db import open_db
 from tests.fakes.botapi import FakeBotApi
@@ -75,10 +76,12 @@ async def replies(services: Services) -> dict[str, Any]:
     app = application(services, fake)
     await app.initialize()
     try:
-        # What run_polling does before it polls: post_init (set_my_commands, warm start).
+        # What run_polling does before it polls: post_init (set_my_commands, and the warm-up
+        # started in the background), then the first user arrives once the warm-up is done.
         started = time.perf_counter()
         if app.post_init is not None:
             await app.post_init(app)
+        await warm_up(services)  # waits for the caches the background warm-up is filling
         start_up = time.perf_counter() - started
         cold, _ = await one(app, fake, 10_000)
         for k in range(WARMUP):

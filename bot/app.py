@@ -9,6 +9,7 @@ is the same bot without polling, for `rotation-bot daily`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable, Coroutine
@@ -249,6 +250,9 @@ async def publish_commands(app: BotApplication) -> None:
     await app.bot.set_my_commands(visible)
 
 
+_BACKGROUND: set[asyncio.Task[float | None]] = set()
+
+
 async def _post_init(app: BotApplication) -> None:
     await publish_commands(app)
     services = app.bot_data.services
@@ -263,8 +267,11 @@ async def _post_init(app: BotApplication) -> None:
         log.info("handling %d update(s) received before the last stop", len(waiting))
     for raw in waiting:
         await app.update_queue.put(Update.de_json(raw, app.bot))
-    # Before updates are taken: the first user meets a built snapshot and a drawn chart.
-    await warm_up(services)
+    # Warm the caches in the background (start-up is not delayed, and the scheduler's
+    # catch-up runs on time); a request arriving meanwhile is answered the cold way.
+    task = asyncio.get_running_loop().create_task(warm_up(services), name="warm-up")
+    _BACKGROUND.add(task)  # keep a reference until it is done
+    task.add_done_callback(_BACKGROUND.discard)
 
 
 async def _post_shutdown(app: BotApplication) -> None:

@@ -2,8 +2,9 @@
 
 A cold first /rotation pays for the snapshot (stored one parsed, or built from 2000 symbols'
 closes), the closes frame, the lead pair's series and its chart (matplotlib imported, fonts
-loaded). ``warm_up`` pays it at start-up (``bot.app``'s post_init, before polling starts) and
-after each daily run (the new session's snapshot and chart), so users meet warm caches.
+loaded). ``warm_up`` pays it at start-up (started in the background by ``bot.app``'s
+post_init, so start-up and the scheduler's catch-up are not delayed) and after each daily run
+(the new session's snapshot and chart), so users meet warm caches.
 """
 
 from __future__ import annotations
