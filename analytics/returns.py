@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -102,13 +103,41 @@ def all_symbol_stats(
     cols = np.arange(values.shape[1])
     last = values[np.clip(rows, 0, None), cols] if len(cols) else np.array([])
     bases = base_values(cut, rows)
+    gaps = window_gaps(cut, rows)
     with np.errstate(invalid="ignore", divide="ignore"):
         high, low, mdd = _window_stats(values, rows)
     out: dict[str, SymbolStats] = {}
     for i, symbol in enumerate(wanted):
         if rows[i] < 0:
             continue
-        out[symbol] = _one_stats(symbol, cut.index[rows[i]], last[i], bases, i, high, low, mdd)
+        stats = _one_stats(symbol, cut.index[rows[i]], last[i], bases, i, high, low, mdd)
+        spans = {h: int(g[i]) for h, g in gaps.items() if g[i] > 0}
+        out[symbol] = replace(stats, gaps=spans) if spans else stats
+    return out
+
+
+def window_gaps(levels: pd.DataFrame, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Per horizon, how many sessions inside each column's return window have no close.
+
+    The window runs from the horizon's base row to the measurement row ``rows``; a session
+    of the frame where the column is NaN (a halt, a dropped row) inside it means the return
+    spans a gap (the base is then the last close before it). 0 where there is none.
+    """
+    values = levels.to_numpy(dtype="float64")
+    count = values.shape[1]
+    if count == 0 or values.shape[0] == 0:
+        return {h: np.zeros(count, dtype=np.int64) for h in HORIZONS}
+    missing = np.cumsum(np.isnan(values), axis=0)
+    cols = np.arange(count)
+    safe_rows = np.clip(rows, 0, None)
+    at_row = missing[safe_rows, cols]
+    out: dict[str, np.ndarray] = {}
+    for horizon in HORIZONS:
+        sessions = HORIZON_SESSIONS[horizon]
+        base_rows = _ytd_rows(levels.index, rows) if sessions is None else rows - sessions
+        before = np.where(base_rows > 0, missing[np.clip(base_rows - 1, 0, None), cols], 0)
+        ok = (base_rows >= 0) & (rows >= 0)
+        out[horizon] = np.where(ok, at_row - before, 0)
     return out
 
 

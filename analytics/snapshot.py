@@ -15,7 +15,7 @@ from typing import Literal
 import pandas as pd
 
 from analytics.baskets import basket_index
-from analytics.frames import last_session, opt, upto
+from analytics.frames import last_session, opt, to_date, upto
 from analytics.pairs import compute_pairs, leg_levels, pair_frames, pair_stats
 from analytics.quadrant import quadrant_trails
 from analytics.returns import all_symbol_stats, horizon_returns, symbol_stats
@@ -83,27 +83,34 @@ def _basket_levels(
 
 
 def basket_stats(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> dict[str, BasketStats]:
-    """BasketStats per basket with data: coverage on its last level, returns (fractions)."""
+    """BasketStats per basket with data: coverage on ``asof``'s session (members with a close
+    that session), level and returns as of the basket's last level (fractions)."""
     out: dict[str, BasketStats] = {}
+    cut = upto(closes, asof)
+    if cut.empty:
+        return out
+    session = cut.index[-1]
     for basket in universe.baskets:
         try:
             level, coverage = basket_index(closes, basket, asof)
         except UnknownSymbol:
             continue
+        valid = level.dropna()
+        last = valid.index[-1] if len(valid) else None
         returns = horizon_returns(level.to_frame(), asof).iloc[0]
-        last = level.last_valid_index()
-        cut = upto(closes, asof)
-        row = cut.loc[last]
+        row = cut.loc[session]
         missing = tuple(m for m in basket.members if m not in cut.columns or pd.isna(row[m]))
         out[basket.name] = BasketStats(
             name=basket.name,
             label=basket.label,
             members=basket.members,
-            coverage=int(coverage[last]),
+            coverage=int(coverage[session]),
             size=len(basket.members),
             missing=missing,
-            level=opt(level[last]),
-            returns={h: opt(returns[h]) for h in HORIZONS},
+            level=None if last is None else opt(level[last]),
+            returns={h: None if last is None else opt(returns[h]) for h in HORIZONS},
+            last_date=None if last is None else to_date(last),
+            min_members=basket.min_members,
         )
     return out
 
@@ -214,6 +221,15 @@ def build_snapshot(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> S
         else None
     )
     keys = _scoreboard_keys(universe)
+    stale_pairs = {
+        spec.key: pairs[spec.key].last_date if spec.key in pairs else None
+        for spec in universe.pairs
+        if spec.key not in pairs or pairs[spec.key].last_date < session
+    }
+    fresh = {k: v for k, v in pairs.items() if k not in stale_pairs}
+    prev_fresh = (
+        {k: v for k, v in prev.items() if v.last_date == prev_session} if prev is not None else None
+    )
     quadrants = quadrant_tails(
         cut, universe.members, universe.benchmark, session, universe.quadrant, universe
     )
@@ -224,15 +240,33 @@ def build_snapshot(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> S
         symbols=symbols,
         pairs=pairs,
         baskets=basket_stats(cut, universe, session),
-        breadth=breadth_of(pairs, universe),
-        scoreboard=scoreboard_of(pairs, prev, keys, prev_session),
+        breadth=_fresh_breadth(breadth_of(fresh, universe), stale_pairs),
+        scoreboard=replace(
+            scoreboard_of(fresh, prev_fresh, keys, prev_session),
+            excluded=tuple(k for k in keys if k in stale_pairs),
+        ),
         quadrants=quadrants,
         quadrant_params=universe.quadrant,
         presets={k: tuple(v) for k, v in universe.presets.items()},
         lead_pair=universe.lead_pair,
         stale=tuple(s for s, st in symbols.items() if st.last_date < session),
         missing=tuple(s for s in wanted if s not in symbols),
+        stale_pairs=stale_pairs,
     )
+
+
+def _fresh_breadth(breadth: Breadth, stale_pairs: Mapping[str, object]) -> Breadth:
+    """Breadth read from the pairs that closed on the session: stale ones are named in
+    ``excluded`` and confirm nothing either way (the lead pair stale: no confirmation)."""
+    involved = (*breadth.detail, *breadth.confirm_pairs)
+    excluded = tuple(k for k in dict.fromkeys(involved) if k in stale_pairs)
+    if not excluded:
+        return breadth
+    confirm = tuple(k for k in breadth.confirm_pairs if k not in stale_pairs)
+    if breadth.lead_pair in stale_pairs or confirm == (breadth.lead_pair,):
+        confirm = ()
+    out = replace(breadth, confirm_pairs=confirm, excluded=excluded)
+    return replace(out, confirmation=out.confirms(out.lead_state))
 
 
 def _scoreboard_keys(universe: Universe) -> list[str]:

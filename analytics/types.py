@@ -10,6 +10,7 @@ windows are counted in sessions (rows of the price frame), never calendar days. 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -95,11 +96,21 @@ class PairSpec:
 
 @dataclass(frozen=True)
 class BasketSpec:
-    """An equal-weight, daily-rebalanced basket of member symbols."""
+    """An equal-weight, daily-rebalanced basket of member symbols.
+
+    ``min_share``: the basket has a level on a session only when at least this share of its
+    members closed that session (coverage is reported, missing members are never filled in).
+    """
 
     name: str
     label: str
     members: tuple[str, ...]
+    min_share: float = 0.75
+
+    @property
+    def min_members(self) -> int:
+        """How many members must have a close for the basket to have a level."""
+        return max(1, math.ceil(self.min_share * len(self.members) - 1e-9))
 
 
 @dataclass(frozen=True)
@@ -190,6 +201,7 @@ class SymbolStats:
     total_return: bool
     is_yield: bool = False
     changes_bp: dict[str, float | None] = field(default_factory=dict)
+    gaps: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -326,7 +338,10 @@ class PairStats:
 
 @dataclass(frozen=True)
 class BasketStats:
-    """An equal-weight basket: members with a close on the session out of all members."""
+    """An equal-weight basket: members with a close on the snapshot's session out of all
+    members (``coverage`` of ``size``; ``missing`` the others). ``last_date`` is the basket's
+    last session with a level (before the snapshot's session when too few members closed);
+    ``level`` and ``returns`` are as of that date."""
 
     name: str
     label: str
@@ -336,6 +351,8 @@ class BasketStats:
     missing: tuple[str, ...]
     level: float | None
     returns: dict[str, float | None]
+    last_date: dt.date | None = None
+    min_members: int = 1
 
 
 @dataclass(frozen=True)
@@ -347,7 +364,8 @@ class Breadth:
     before its first regime (then no breadth line is shown). ``confirmation`` says whether
     the breadth pairs (RSP/SPY, IJR/SPY) lead the same way as the lead pair (IWM/SPY):
     "confirmed" or "not confirmed", None when the lead pair has no regime or no breadth pair
-    is configured. ``detail`` maps each pair involved -> its regime state.
+    is configured. ``detail`` maps each pair involved -> its regime state. ``excluded``
+    names pairs involved that have no close on the session: they count as having no regime.
     """
 
     state: Literal["broad", "narrow"] | None
@@ -357,6 +375,7 @@ class Breadth:
     confirmation: Literal["confirmed", "not confirmed"] | None
     detail: dict[str, str | None]
     confirm_pairs: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
 
     def confirms(self, side: Side | None) -> Literal["confirmed", "not confirmed"] | None:
         """Whether every confirming pair (breadth pairs and lead pair) leads towards ``side``."""
@@ -375,6 +394,8 @@ class Scoreboard:
     out of ``per_horizon_total[h]``; ``horizons_favouring`` counts horizons where more than
     half of the pairs favour A, out of ``horizons_total`` horizons with data. ``prev_*`` are
     the same counts one session earlier; ``changed_pairs`` lists pairs whose regime differs.
+    ``excluded`` names the scoreboard pairs left out because they have no close on the
+    session (stale: their last figures are older than the session).
     """
 
     pairs_favouring_challenger: int
@@ -387,6 +408,7 @@ class Scoreboard:
     prev_pairs_favouring_challenger: int | None
     prev_horizons_favouring: int | None
     changed_pairs: tuple[str, ...]
+    excluded: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -421,7 +443,11 @@ class Snapshot:
     """All analytics for a universe as of ``asof``; ``session`` is the last session <= asof.
 
     ``stale`` lists symbols whose last close is before ``session``; ``missing`` lists
-    universe symbols with no close at all. Use ``to_dict`` / ``from_dict`` to store it.
+    universe symbols with no close at all. ``stale_pairs`` maps each universe pair that is
+    not computable on ``session`` (a leg has no close that session, or a basket leg too few
+    member closes) to its last common close (None: never); such pairs keep their figures in
+    ``pairs`` as of that date, but are left out of the scoreboard, breadth and alerts.
+    Use ``to_dict`` / ``from_dict`` to store it.
     """
 
     asof: dt.date
@@ -437,6 +463,11 @@ class Snapshot:
     lead_pair: str
     stale: tuple[str, ...]
     missing: tuple[str, ...]
+    stale_pairs: dict[str, dt.date | None] = field(default_factory=dict)
+
+    def is_fresh(self, pair: str) -> bool:
+        """True when the pair has a close of both legs on the snapshot's session."""
+        return pair in self.pairs and pair not in self.stale_pairs
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable dict (dates as ISO strings, NaN as None)."""

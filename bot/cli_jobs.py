@@ -27,7 +27,7 @@ def daily(
         ),
     ] = None,
 ) -> None:
-    """Run the daily pipeline once (refresh, guard, snapshot, rules, outbox), deliver, exit."""
+    """Run the daily pipeline once (refresh, snapshot, rules per pair, outbox), deliver, exit."""
     from bot.app import delivery_bot
     from bot.scheduler import run_daily_cli
     from bot.settings import SettingsError

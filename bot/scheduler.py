@@ -49,7 +49,16 @@ class DailyOutcome:
         if r.status == "stale":
             return f"{r.session}: stale data for {', '.join(r.stale)}; no alerts"
         head = f"{r.session}: {r.status}, {len(r.events)} events, {r.queued} messages queued"
-        return f"{head}; delivered {d.sent}, dead {d.dead}, retrying {d.retried}"
+        tail = ""
+        if r.waiting:
+            tail += "; no alerts for " + ", ".join(
+                f"{k} (last close {v or 'none'})" for k, v in r.waiting.items()
+            )
+        if r.stale:
+            tail += "; stale: " + ", ".join(
+                f"{s} (last close {v})" if v else s for s, v in r.stale_since.items()
+            )
+        return f"{head}; delivered {d.sent}, dead {d.dead}, retrying {d.retried}{tail}"
 
 
 async def notify_operators(bot: telegram.Bot, services: Services, html: str) -> int:
@@ -105,10 +114,8 @@ async def run_daily_cli(
             now=now,
             wait=DELIVERY_WAIT_SECONDS,
         )
-        if outcome.result.status == "stale":
-            await notify_operators(
-                bot, services, stale_html(session, outcome.result.stale, final=True)
-            )
+        if outcome.result.status in ("stale", "partial"):
+            await notify_operators(bot, services, operator_report(outcome.result, final=True))
     return outcome
 
 
@@ -143,10 +150,21 @@ async def job_daily(context: BotContext) -> None:
         sender=context.bot_data.sender,
     )
     log.info("daily job: %s", outcome.summary())
-    if outcome.result.status == "stale":
+    if outcome.result.status in ("stale", "partial"):
         await _handle_stale(context, services, data, outcome.result, now)
         return
     schedule_next(context.application, services, now)
+
+
+def operator_report(result: DailyResult, *, final: bool) -> str:
+    """The operators' message about a session's late data (stale or partial)."""
+    return stale_html(
+        result.session,
+        result.stale_since or dict.fromkeys(result.stale),
+        result.waiting,
+        final=final,
+        computed=result.status == "partial",
+    )
 
 
 async def _handle_stale(
@@ -159,11 +177,12 @@ async def _handle_stale(
     deadline = dt.timedelta(minutes=services.settings.daily_deadline_minutes)
     base = services.stale_retry_base
     again = retry_at(services.calendar, data.session, now, data.attempt, deadline, base=base)
+    if result.status == "partial" and not result.waiting:
+        again = None  # only symbols no pair uses are late: nothing to hold back or retry
     notified = context.bot_data.stale_told
     if data.session not in notified:
         notified.add(data.session)
-        html = stale_html(data.session, result.stale, final=again is None)
-        await notify_operators(context.bot, services, html)
+        await notify_operators(context.bot, services, operator_report(result, final=again is None))
     if again is None:
         log.error("daily %s: gave up, data still stale: %s", data.session, ", ".join(result.stale))
         schedule_next(context.application, services, now)

@@ -133,10 +133,18 @@ def send_after(chat: Chat, kind: str, urgent: bool, now: dt.datetime) -> dt.date
 
 
 def digest_payload(snapshot: Snapshot, pairs: Iterable[str], alerts: Sequence[str]) -> dict:
-    """The daily digest of a chat's pairs: regime, spreads, stretch; breadth; alert keys."""
+    """The daily digest of a chat's pairs: regime, spreads, stretch; breadth; alert keys.
+
+    A pair without a close on the session is a row with ``stale_since`` (its last common
+    close, None when it never had one) and no figures.
+    """
     rows: list[dict[str, Any]] = []
     for key in pairs:
         stats = snapshot.pairs.get(key)
+        if key in snapshot.stale_pairs:  # no figures from an older close under today's date
+            label = stats.label if stats is not None else key
+            rows.append({"pair": key, "label": label, "stale_since": snapshot.stale_pairs[key]})
+            continue
         if stats is None:
             continue
         rows.append(

@@ -79,7 +79,14 @@ def parse_universe(raw: dict[str, Any]) -> Universe:
         members = tuple(normalize_symbol(m) for m in spec["members"])
         if not members:
             raise ValueError(f"basket {name} has no members")
-        baskets.append(BasketSpec(name=name, label=str(spec.get("label", name)), members=members))
+        share = float(spec.get("min_share", raw.get("basket_min_share", BasketSpec.min_share)))
+        if not 0 < share <= 1:
+            raise ValueError(f"basket {name}: min_share {share} must be in (0, 1]")
+        baskets.append(
+            BasketSpec(
+                name=name, label=str(spec.get("label", name)), members=members, min_share=share
+            )
+        )
     names = {b.name for b in baskets}
     default_regime = _regime(dict(raw.get("regime", {})), RegimeParams())
     pairs = []

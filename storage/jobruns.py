@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
+from collections.abc import Sequence
 
 import sqlite_utils
 
@@ -38,13 +40,30 @@ def mark_session_done(
     events: int,
     queued: int,
     now: dt.datetime,
+    waiting: Sequence[str] = (),
 ) -> None:
-    """Record the session as processed (call inside the pipeline's transaction)."""
+    """Record the session as processed (call inside the pipeline's transaction).
+
+    ``waiting`` names pairs that could not be computed yet; running the session again (a
+    retry) adds its events and queued messages to the row and replaces ``waiting``.
+    """
     conn.execute(
-        "INSERT INTO sessions_done (session, universe_hash, events, queued, done_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        [session.isoformat(), universe_hash, events, queued, now.isoformat()],
-    )
+        "INSERT INTO sessions_done (session, universe_hash, events, queued, done_at, waiting) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session, universe_hash) DO UPDATE SET "
+        "events = events + excluded.events, queued = queued + excluded.queued, "
+        "done_at = excluded.done_at, waiting = excluded.waiting",
+        [session.isoformat(), universe_hash, events, queued, now.isoformat(),
+         json.dumps(list(waiting))],
+    )  # fmt: skip
+
+
+def waiting_pairs(db: sqlite_utils.Database, session: dt.date) -> list[str] | None:
+    """Pairs the finished ``session`` still waits for ([] when complete), None if not done."""
+    row = db.execute(
+        "SELECT waiting FROM sessions_done WHERE session = ? ORDER BY done_at DESC LIMIT 1",
+        [session.isoformat()],
+    ).fetchone()
+    return None if row is None else [str(k) for k in json.loads(row[0])]
 
 
 def last_done_session(db: sqlite_utils.Database) -> dt.date | None:

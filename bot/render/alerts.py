@@ -157,11 +157,19 @@ def generic_html(kind: str, payload: Mapping[str, Any]) -> str:
     return f"<b>{pair}</b>: {body}\n\n{asof_line(_session(payload))}"
 
 
+def no_close_since(last: object) -> str:
+    """How a pair without a close on the session is shown: "no close since 2026-03-20"."""
+    return f"no close since {last} (no alerts)" if last else "no close yet (no alerts)"
+
+
 def digest_html(payload: Mapping[str, Any]) -> str:
     """The daily digest of a chat's pairs: leader, since when, spreads, stretch."""
     lines = ["🗞 <b>Daily rotation digest</b>"]
     for row in payload.get("pairs") or []:
         pair = str(row["pair"])
+        if "stale_since" in row:
+            lines.append(f"<b>{esc(pair)}</b>: {esc(no_close_since(row['stale_since']))}")
+            continue
         pending = ""
         if row.get("pending"):
             pending = f", {row['pending']} close(s) toward {_leader(pair, row.get('pending_side'))}"
@@ -248,15 +256,35 @@ def why_html(kind: str, payload: Mapping[str, Any], sent_at: dt.datetime | None)
     )
 
 
-def stale_html(session: dt.date, symbols: list[str] | tuple[str, ...], *, final: bool) -> str:
-    """Operator notice: the expected session is missing for some symbols; no alerts sent."""
-    names = ", ".join(symbols)
-    then = (
-        "Gave up for today: no alerts for this session."
-        if final
-        else "Retrying with backoff until the deadline; no alerts until the data is complete."
-    )
-    return (
-        f"⚠️ <b>Daily run {esc(session.isoformat())}: stale data</b>\n"
-        f"No {esc(session.isoformat())} close for {esc(names)}.\n{esc(then)}"
-    )
+def stale_html(
+    session: dt.date,
+    stale_since: Mapping[str, dt.date | None],
+    waiting: Mapping[str, dt.date | None],
+    *,
+    final: bool,
+    computed: bool = False,
+) -> str:
+    """Operator report of one session's late data: pairs without alerts (each with its last
+    common close) and symbols without a close on the session (each with its own last close).
+
+    ``computed``: the other pairs' alerts went out; ``final``: no retry follows.
+    """
+    day = esc(session.isoformat())
+    title = "late data" if computed else "stale data, no pair computable"
+    lines = [f"⚠️ <b>Daily run {day}: {title}</b>"]
+    if waiting:
+        lines.append(f"No alerts for these pairs (no {day} close of a leg):")
+        lines += [f"• {esc(k)}: {esc(no_close_since(v))}" for k, v in waiting.items()]
+    if stale_since:
+        lines.append(f"No {day} close for:")
+        lines += [
+            f"• {esc(s)}: last close {esc(v.isoformat() if v else 'none stored')}"
+            for s, v in stale_since.items()
+        ]
+    if computed:
+        lines.append("Every other pair was computed and its alerts sent.")
+    if waiting and not final:
+        lines.append("Retrying the late symbols with backoff until the deadline.")
+    elif waiting or not computed:
+        lines.append("Gave up for today: no alerts for these pairs on this session.")
+    return "\n".join(lines)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from analytics.types import TRACK_MIN_SAMPLE, PairStats, QuadrantTrail, TrackRecord
-from bot.render.format import asof_line, esc, pct, plural, share, signed
+from bot.render.format import asof_line, esc, own_date, pct, plural, share, signed
 from bot.render.table import pre_table
 
 MAX_FLIPS = 24
@@ -39,6 +39,8 @@ def history_html(stats: PairStats, session: dt.date) -> str:
     """Past flips of one pair: date, who took the lead, how long it lasted, how the new
     leader did 5/20/60 sessions later (in its favour), and the summary of those numbers."""
     lines = [f"<b>Flip history</b> · <code>{esc(stats.key)}</code> · {esc(stats.label)}"]
+    if stats.last_date < session:
+        lines.append(f"<i>{esc(own_date(stats.last_date, session).removeprefix(' · '))}</i>")
     flips = stats.flips
     if not flips:
         lines.append("No confirmed flip in the stored history.")
@@ -101,6 +103,7 @@ def quadrant_html(
         for t in members:
             assert t.current is not None
             since = f", since {t.since.isoformat()} (from {t.previous})" if t.since else ""
+            since += own_date(t.current.date, session)
             lines.append(
                 f"  <code>{esc(t.key)}</code> strength {signed(t.current.strength - 100)}, "
                 f"momentum {signed(t.current.momentum - 100)}{esc(since)}"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from analytics.types import HORIZONS, PairStats, Regime, Snapshot
-from bot.render.format import asof_line, esc, pct, pp, signed
+from bot.render.format import asof_line, esc, own_date, pct, pp, signed
 from bot.render.table import pre_table
 
 HORIZON_LABELS = {"1d": "1D", "1w": "1W", "1m": "1M", "3m": "3M", "ytd": "YTD", "1y": "1Y"}
@@ -69,9 +71,14 @@ def spreads_line(stats: PairStats, selected: str) -> str:
 def _headline(snap: Snapshot, headline: tuple[str, ...], horizon: str) -> list[str]:
     columns = ["ytd"] if horizon == "ytd" else [horizon, "ytd"]
     rows = []
+    notes: list[str] = []
     for symbol in headline:
         stats = snap.symbols.get(symbol)
         name = HEADLINE_NAMES.get(symbol, symbol)
+        mark = own_date(stats.last_date if stats else None, snap.session)
+        if mark:
+            name += "*" * (len(notes) + 1)
+            notes.append(f"{'*' * (len(notes) + 1)} {HEADLINE_NAMES.get(symbol, symbol)}{mark}")
         rows.append([name, *(pct(stats.returns.get(h) if stats else None) for h in columns)])
     if len(headline) >= 2:
         a, b = (snap.symbols.get(s) for s in headline[:2])
@@ -82,11 +89,12 @@ def _headline(snap: Snapshot, headline: tuple[str, ...], horizon: str) -> list[s
             cells.append(pp(None if ra is None or rb is None else 100.0 * (ra - rb)))
         rows.append(["Small − large", *cells])
     header = ["", *(HORIZON_LABELS[h] for h in columns)]
-    return [pre_table(header, rows, "l" + "r" * len(columns))]
+    return [pre_table(header, rows, "l" + "r" * len(columns)), *(esc(n) for n in notes)]
 
 
-def _pair_block(stats: PairStats, horizon: str) -> list[str]:
-    lines = ["", f"<b>{esc(stats.label)}</b> <code>{esc(stats.key)}</code>"]
+def _pair_block(stats: PairStats, horizon: str, session: dt.date) -> list[str]:
+    mark = own_date(stats.last_date, session)
+    lines = ["", f"<b>{esc(stats.label)}</b> <code>{esc(stats.key)}</code>{esc(mark)}"]
     lines.append(f"  {regime_line(stats)}")
     lines.append(f"  {spreads_line(stats, horizon)}")
     extra = f"  ratio {pct(stats.ratio_vs_trend)} vs its {stats.regime.window}-session trend"
@@ -108,6 +116,8 @@ def _verdict(snap: Snapshot) -> list[str]:
         f"<b>Score</b>: {board.pairs_favouring_challenger} of {board.pairs_total} pairs led by "
         f"the challenger (the first symbol of each pair above).",
     ]
+    if board.excluded:
+        lines.append(f"Left out of the score: {esc(_no_close(snap, board.excluded))}.")
     if board.horizons_total:
         favoured = [
             HORIZON_LABELS[h]
@@ -133,6 +143,8 @@ def _verdict(snap: Snapshot) -> list[str]:
             f"<b>Breadth</b>: {esc(breadth.state)} ({esc(key)}: "
             f"{esc(_side_name(key, breadth.detail.get(key)))})"
         )
+    if breadth.excluded:
+        lines.append(f"Left out of breadth: {esc(_no_close(snap, breadth.excluded))}.")
     if breadth.confirmation is not None and breadth.lead_state is not None:
         others = [k for k in breadth.confirm_pairs if k != breadth.lead_pair]
         detail = ", ".join(f"{k}: {_side_name(k, breadth.detail.get(k))}" for k in others)
@@ -144,22 +156,42 @@ def _verdict(snap: Snapshot) -> list[str]:
     return lines
 
 
+def _no_close(snap: Snapshot, keys: tuple[str, ...]) -> str:
+    """ "RSP/SPY (no close since 2026-03-20), ..." for pairs without a close on the session."""
+    parts = []
+    for key in keys:
+        last = snap.stale_pairs.get(key)
+        parts.append(f"{key} (no close since {last})" if last else f"{key} (no close yet)")
+    return f"{', '.join(parts)}: no {snap.session} close"
+
+
+def stale_lines(snap: Snapshot) -> list[str]:
+    """Symbols without a close on the session, each with its own last close."""
+    if not snap.stale and not snap.missing:
+        return []
+    parts = [f"{s} (last close {snap.symbols[s].last_date})" for s in snap.stale]
+    parts += [f"{s} (none stored)" for s in snap.missing]
+    return [f"No {snap.session} close: " + esc(", ".join(parts))]
+
+
 def rotation_html(snap: Snapshot, headline: tuple[str, ...], horizon: str) -> str:
     """The full scoreboard for ``horizon`` (one of HORIZONS)."""
     lead = snap.pairs.get(snap.lead_pair)
     title = f"<b>Rotation</b> · {HORIZON_LABELS[horizon]}"
     lines = [title]
     if lead is not None:
-        lines.append(f"{esc(lead.label)}: {regime_line(lead)}")
+        mark = esc(own_date(lead.last_date, snap.session))
+        lines.append(f"{esc(lead.label)}: {regime_line(lead)}{mark}")
     lines += _headline(snap, headline, horizon)
     keys = list(dict.fromkeys(k for ks in snap.presets.values() for k in ks)) or list(snap.pairs)
     for key in keys:
         stats = snap.pairs.get(key)
         if stats is not None:
-            lines += _pair_block(stats, horizon)
+            lines += _pair_block(stats, horizon, snap.session)
+        elif key in snap.stale_pairs:
+            lines += ["", f"<code>{esc(key)}</code>{esc(own_date(None, snap.session))}"]
     lines += _verdict(snap)
-    if snap.stale:
-        lines.append("Stale: " + esc(", ".join(snap.stale)))
+    lines += stale_lines(snap)
     lines.append(asof_line(snap.session))
     return "\n".join(lines)
 

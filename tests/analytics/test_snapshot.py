@@ -79,7 +79,7 @@ def test_bundled_regime_matches_a_plain_reference_loop(
 def test_basket_leaves_out_a_member_without_a_close() -> None:
     dates = sessions("2025-05-05", 4)
     closes = frame(dates, X=[10.0, 11.0, 12.1, 13.31], Y=[20.0, np.nan, 20.0, 30.0])
-    basket = BasketSpec("XY", "x and y", ("X", "Y", "Z"))
+    basket = BasketSpec("XY", "x and y", ("X", "Y", "Z"), min_share=0.3)
     level, coverage = basket_index(closes, basket, dates[-1].date())
     # day 1: only X has a return (+10 %); day 2: Y has no close the day before, X +10 %;
     # day 3: mean of X +10 % and Y +50 %
@@ -91,7 +91,7 @@ def test_basket_leaves_out_a_member_without_a_close() -> None:
 def test_basket_stats_report_coverage_and_missing_members() -> None:
     dates = sessions("2025-05-05", 3)
     closes = frame(dates, X=[10.0, 11.0, 12.0], Y=[20.0, 21.0, np.nan], SPY=[1.0, 1.0, 1.0])
-    uni = Universe(pairs=(), baskets=(BasketSpec("XY", "x and y", ("X", "Y", "Z")),))
+    uni = Universe(pairs=(), baskets=(BasketSpec("XY", "x and y", ("X", "Y", "Z"), min_share=0.3),))
     snap = build_snapshot(closes, uni, dates[-1].date())
     stats = snap.baskets["XY"]
     assert (stats.coverage, stats.size, stats.missing) == (1, 3, ("Y", "Z"))

@@ -74,11 +74,49 @@ async def test_running_the_same_session_again_queues_nothing(db, sample_dir, cal
     assert counts(db) == before
 
 
-async def test_stale_symbol_stops_the_pipeline_before_any_alert(db, sample_dir, cal, universe):
+async def test_a_stale_leg_holds_back_only_its_pairs(db, sample_dir, cal, universe):
     _chat(db, 111, "private")
     result = await _run(db, sample_dir, cal, universe, stale={"IWM"})
-    assert result.status == "stale"
+    assert result.status == "partial"
     assert result.stale == ("IWM",)
+    assert result.stale_since == {"IWM": dt.date(2025, 10, 30)}
+    assert result.waiting == {"IWM/SPY": dt.date(2025, 10, 30), "IWM/QQQ": dt.date(2025, 10, 30)}
+    flips = {e.pair for e in result.events if e.kind == "flip"}
+    assert flips == {"^RUT/^GSPC"}  # no alert on stale data, none held back either
+    assert "flip:IWM/SPY" not in load_state(db) or load_state(db)["flip:IWM/SPY"]["state"] != "B"
+    assert not any(e.kind == "breadth" for e in result.events)  # breadth reads IWM/SPY
+    digest = next(r for r in rows_for(db, chat_id=111) if r.kind == "digest")
+    rows = {row["pair"]: row for row in digest.payload["pairs"]}
+    assert rows["IWM/SPY"]["stale_since"] == "2025-10-30"
+    assert "stale_since" not in rows["^RUT/^GSPC"]
+    assert last_run(db, "daily")[0] == "partial"
+
+    retry = await _run(db, sample_dir, cal, universe)  # the late close arrives before the deadline
+    assert retry.status == "done"
+    assert {e.pair for e in retry.events if e.kind == "flip"} == {"IWM/SPY"}
+    kinds = [(r.kind, r.payload.get("pair")) for r in rows_for(db, chat_id=111)]
+    assert kinds.count(("flip", "IWM/SPY")) == 1
+    assert kinds.count(("flip", "^RUT/^GSPC")) == 1
+    assert kinds.count(("digest", None)) == 1
+    assert (await _run(db, sample_dir, cal, universe)).status == "already_done"
+
+
+async def test_a_late_symbol_no_pair_uses_holds_back_nothing(db, sample_dir, cal, universe):
+    _chat(db, 111, "private")
+    result = await _run(db, sample_dir, cal, universe, stale={"MDY"})
+    assert result.status == "partial"
+    assert result.waiting == {}
+    assert result.stale == ("MDY",)
+    assert {"IWM/SPY", "^RUT/^GSPC"} <= {e.pair for e in result.events if e.kind == "flip"}
+    assert (await _run(db, sample_dir, cal, universe)).status == "already_done"
+
+
+async def test_nothing_computable_commits_nothing(db, sample_dir, cal, universe):
+    _chat(db, 111, "private")
+    every = set(universe.all_symbols())
+    result = await _run(db, sample_dir, cal, universe, stale=every)
+    assert result.status == "stale"
+    assert set(result.stale) == every
     assert "IWM" in str(result.error())
     assert counts(db) == {}
     assert load_state(db) == {}
