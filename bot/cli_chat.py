@@ -16,6 +16,7 @@ from bot.cli_common import date_option, fail, load, telegram_errors
 from bot.offline import answer, reply_to_plain
 from bot.registry import Reply, UserError
 from bot.services import Services
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 USER_ERROR_EXIT = 2
@@ -118,16 +119,15 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the Telegram bot (long polling, or webhook behind a reverse proxy)."""
         from bot.app import run_polling, run_webhook
-        from bot.settings import SettingsError
-        from bot.webhook import webhook_config
+        from bot.webhook import WebhookConfig, webhook_config
 
-        settings, services = load()
-        use_webhook = bool(settings.webhook_url) if webhook is None else webhook
-        try:
-            settings.require_token()
-            config = webhook_config(settings) if use_webhook else None
-        except SettingsError as exc:
-            raise fail(str(exc)) from None
+        def receiving(settings: Settings) -> WebhookConfig | None:
+            use_webhook = bool(settings.webhook_url) if webhook is None else webhook
+            return webhook_config(settings) if use_webhook else None
+
+        # Token and webhook settings are checked before the database is created.
+        settings, services = load(need_token=True, announce=True, validate=receiving)
+        config = receiving(settings)
         with telegram_errors():
             if config is not None:
                 run_webhook(services, config)

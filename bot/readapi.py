@@ -27,11 +27,20 @@ from bot.registry import UserError
 from bot.services import Services
 from market.symbols import SYMBOL_HELP, InvalidSymbol, normalize_symbol, resolve_alias
 from market.universe import universe_hash
-from storage.prices import last_dates, load_closes
+from storage.prices import (
+    last_dates,
+    latest_date,
+    load_closes,
+    nth_session,
+    session_count,
+    stored_span,
+)
 from storage.snapshots import load_snapshot
 
 CHART_SESSIONS = 252
 AVERAGE_SESSIONS = 50  # extra history so the chart's average starts on its first day
+# Answers need a week of closes: before that there is no return but 1D, no range, no regime.
+MIN_SESSIONS = 6
 
 
 class NoData(UserError):
@@ -41,17 +50,32 @@ class NoData(UserError):
 def latest_session(services: Services, asof: dt.date | None) -> dt.date:
     """The newest stored session (universe symbols) on or before ``asof``."""
     symbols = list(services.universe.all_symbols())
-    marks = ",".join("?" * len(symbols))
-    sql = f"SELECT MAX(date) FROM prices WHERE symbol IN ({marks})"
-    params: list[str] = list(symbols)
-    if asof is not None:
-        sql += " AND date <= ?"
-        params.append(asof.isoformat())
-    row = services.db.execute(sql, params).fetchone()
-    if row is None or row[0] is None:
-        when = f" on or before {asof.isoformat()}" if asof else ""
-        raise NoData(f"No prices stored{when} yet. Run: rotation-bot prices update")
-    return dt.date.fromisoformat(row[0])
+    latest = latest_date(services.db, symbols, asof)
+    if latest is not None:
+        return latest
+    stored = stored_span(services.db, symbols)
+    if asof is None or stored is None:
+        raise NoData("No prices stored yet. Run: rotation-bot prices update")
+    first, last = stored
+    raise NoData(
+        f"No prices stored on or before {asof.isoformat()}: the stored sessions run from "
+        f"{first.isoformat()} to {last.isoformat()}."
+    )
+
+
+def require_history(services: Services, session: dt.date) -> None:
+    """NoData ("not enough history") when fewer than MIN_SESSIONS sessions are stored up to
+    ``session``: the very first sessions have no returns, ranges or regimes worth showing."""
+    symbols = list(services.universe.all_symbols())
+    count, first = session_count(services.db, symbols, session)
+    if count >= MIN_SESSIONS:
+        return
+    enough = nth_session(services.db, symbols, MIN_SESSIONS)
+    hint = f" The first session with enough is {enough.isoformat()}." if enough else ""
+    raise NoData(
+        f"Not enough history as of {session.isoformat()}: {count} stored session"
+        f"{'' if count == 1 else 's'} since {first}, and answers need {MIN_SESSIONS}.{hint}"
+    )
 
 
 def universe_closes(services: Services, session: dt.date) -> pd.DataFrame:
@@ -77,6 +101,7 @@ async def snapshot_for(services: Services, asof: dt.date | None) -> Snapshot:
     if stored is not None:
         snap = Snapshot.from_dict(stored)
     else:
+        require_history(services, session)
         closes = universe_closes(services, session)
         snap = await asyncio.to_thread(build_snapshot, closes, services.universe, session)
     services.snapshots.put(key, snap)
@@ -107,8 +132,9 @@ def require_stored(services: Services, names: list[str], usage: str) -> list[str
     absent = [n for n in plain if n not in stored]
     fetcher = services.fetcher
     for name in absent:
-        if fetcher.recently_missing(name):
-            raise UserError(not_found_text(services, name), usage)
+        failure = fetcher.remembered(name)
+        if failure is not None:  # a recent miss or outage: answered from memory
+            raise UserError(not_found_text(services, name, failure), usage)
     if absent:
         raise NotStored(absent)
     return resolved

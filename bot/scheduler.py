@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import telegram
-from telegram.constants import ParseMode
-from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.context import BotContext
@@ -61,18 +59,6 @@ class DailyOutcome:
         return f"{head}; delivered {d.sent}, dead {d.dead}, retrying {d.retried}{tail}"
 
 
-async def notify_operators(bot: telegram.Bot, services: Services, html: str) -> int:
-    """Send ``html`` to every operator; return how many got it."""
-    told = 0
-    for user_id in sorted(services.settings.operator_ids):
-        try:
-            await bot.send_message(user_id, html, parse_mode=ParseMode.HTML)
-            told += 1
-        except TelegramError as exc:
-            log.warning("cannot tell operator %s: %s", user_id, exc)
-    return told
-
-
 async def run_pipeline(
     bot: telegram.Bot,
     services: Services,
@@ -115,7 +101,12 @@ async def run_daily_cli(
             wait=DELIVERY_WAIT_SECONDS,
         )
         if outcome.result.status in ("stale", "partial"):
-            await notify_operators(bot, services, operator_report(outcome.result, final=True))
+            await services.reports.send(
+                bot,
+                services.settings.operator_ids,
+                f"stale {session}",
+                operator_report(outcome.result, final=True),
+            )
     return outcome
 
 
@@ -182,7 +173,12 @@ async def _handle_stale(
     notified = context.bot_data.stale_told
     if data.session not in notified:
         notified.add(data.session)
-        await notify_operators(context.bot, services, operator_report(result, final=again is None))
+        await services.reports.send(
+            context.bot,
+            services.settings.operator_ids,
+            f"stale {data.session}",
+            operator_report(result, final=again is None),
+        )
     if again is None:
         log.error("daily %s: gave up, data still stale: %s", data.session, ", ".join(result.stale))
         schedule_next(context.application, services, now)

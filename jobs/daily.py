@@ -18,19 +18,19 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import pandas as pd
-import sqlite_utils
 
 from analytics.rules import evaluate_rules
 from analytics.snapshot import build_snapshot
 from analytics.types import Event, Rule, Snapshot, Universe
-from jobs.fanout import DEFAULT_RULES, fan_out, user_rule
+from jobs.fanout import DEFAULT_RULES, dashboard_messages, fan_out, user_rule
 from jobs.refresh import refresh_prices
 from market.calendar import NyseCalendar
 from market.provider import PriceProvider
 from market.universe import universe_hash
 from storage.alert_state import load_state, save_state
 from storage.chats import list_chats
-from storage.db import transaction
+from storage.dashboards import active_dashboards
+from storage.db import Database, transaction
 from storage.jobruns import (
     finish_run,
     last_done_session,
@@ -94,7 +94,7 @@ class DailyResult:
         return self.status in ("done", "already_done")
 
 
-def session_finished(db: sqlite_utils.Database, session: dt.date) -> bool:
+def session_finished(db: Database, session: dt.date) -> bool:
     """True when ``session`` (or a later one) is committed and waits for no pair."""
     done = last_done_session(db)
     if done is None or done < session:
@@ -103,7 +103,7 @@ def session_finished(db: sqlite_utils.Database, session: dt.date) -> bool:
 
 
 async def run_daily(
-    db: sqlite_utils.Database,
+    db: Database,
     provider: PriceProvider,
     calendar: NyseCalendar,
     universe: Universe,
@@ -169,7 +169,7 @@ def _last_common(snapshot: Snapshot | None, key: str) -> dt.date | None:
 
 
 def load_history(
-    db: sqlite_utils.Database, calendar: NyseCalendar, universe: Universe, session: dt.date
+    db: Database, calendar: NyseCalendar, universe: Universe, session: dt.date
 ) -> pd.DataFrame:
     """Stored closes of every universe symbol up to ``session`` (bounded history)."""
     start = calendar.shift(session, -HISTORY_SESSIONS)
@@ -191,7 +191,7 @@ def rules_view(snapshot: Snapshot, rules: Sequence[Rule]) -> tuple[Snapshot, lis
 
 
 def process_session(
-    db: sqlite_utils.Database,
+    db: Database,
     calendar: NyseCalendar,
     universe: Universe,
     session: dt.date,
@@ -219,6 +219,8 @@ def process_session(
     events, state = evaluate_rules(view, active, load_state(db))
     chats = {c.chat_id: c for c in list_chats(db)}
     messages = fan_out(snapshot, events, chats, active_subscriptions(db), user_rules, universe, now)
+    boards = [d.chat_id for d in active_dashboards(db)]
+    messages += dashboard_messages(snapshot, boards, universe, now)
     waiting = dict(snapshot.stale_pairs)
     with transaction(db) as conn:
         save_snapshot(db, snapshot.session, uhash, snapshot.to_dict(), created_at=now)

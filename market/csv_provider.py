@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import math
@@ -116,15 +117,27 @@ def _parse_row(
     return day, numbers
 
 
+#: Parsed files by path: (mtime, bars, the lines skipped as malformed).
+CsvCache = dict[Path, tuple[float, pd.DataFrame, list[CsvFormatError]]]
+
+
 class CsvProvider:
     """Daily bars from `<folder>/<SYMBOL>.csv`; nothing after ``asof`` is ever visible."""
 
     name = "csv"
 
-    def __init__(self, folder: Path, asof: dt.date | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        asof: dt.date | None = None,
+        *,
+        cache: CsvCache | None = None,
+    ) -> None:
+        """``cache``: parsed files by path (with their mtime), shared between providers so a
+        request never parses a file again that an earlier one read (bot.services)."""
         self.folder = Path(folder)
         self.asof = asof
-        self._cache: dict[Path, tuple[float, pd.DataFrame, list[CsvFormatError]]] = {}
+        self._cache: CsvCache = {} if cache is None else cache
 
     def available_symbols(self) -> list[str]:
         """Symbols with a file in the folder, with the caret restored for known indexes."""
@@ -160,6 +173,10 @@ class CsvProvider:
         self._cache[path] = (mtime, frame, problems)
         return frame, problems
 
+    async def _load_async(self, path: Path) -> tuple[pd.DataFrame, list[CsvFormatError]]:
+        """``_load`` in a worker thread: a parse never holds the event loop."""
+        return await asyncio.to_thread(self._load, path)
+
     async def fetch(
         self,
         symbols: Sequence[str],
@@ -184,7 +201,7 @@ class CsvProvider:
                 failures[symbol] = f"no file {path.name} in {self.folder}"
                 continue
             try:
-                frame, problems = self._load(path)
+                frame, problems = await self._load_async(path)
             except CsvFormatError as exc:
                 failures[symbol] = str(exc)
                 continue

@@ -3,7 +3,7 @@
 This is the only module that imports yfinance. yfinance does not raise when Yahoo fails: it
 returns an empty or NaN-filled frame and logs "Failed downloads". Every symbol therefore ends
 up either with good bars or with a cause in ``FetchResult.failures``; a fetch is good only if
-the symbol has closes and its last row is the expected session (MARKET-DATA.md).
+the symbol has closes and its last row is the expected session (README, Prices).
 """
 
 from __future__ import annotations

@@ -6,8 +6,21 @@ import datetime as dt
 import json
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import sqlite_utils
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """One recorded run of a job (times are ISO strings as stored; ``status`` None: running)."""
+
+    job: str
+    session: str | None
+    started_at: str
+    finished_at: str | None
+    status: str | None
+    detail: str | None
 
 
 def start_run(
@@ -79,3 +92,13 @@ def last_run(db: sqlite_utils.Database, job: str) -> tuple[str, str | None, str 
         [job],
     ).fetchone()
     return None if row is None else (str(row[0]), row[1], row[2])
+
+
+def recent_runs(db: sqlite_utils.Database, limit: int) -> list[JobRun]:
+    """The ``limit`` latest job runs, newest first."""
+    rows = db.query(
+        "SELECT job, session, started_at, finished_at, status, detail FROM job_runs "
+        "ORDER BY id DESC LIMIT ?",
+        [limit],
+    )
+    return [JobRun(**row) for row in rows]

@@ -39,6 +39,8 @@ from storage.subscriptions import chat_subscriptions, subscribe, unsubscribe
 log = logging.getLogger(__name__)
 
 DEFAULT_PRESET = "smallcaps"
+#: Threshold alerts one chat may keep (each can fire after every close).
+MAX_RULES_PER_CHAT = 20
 OPS = (">", "<", ">=", "<=")
 SUBSCRIBE_USAGE = "/subscribe [preset|PAIR] — in private also /subscribe @channel [preset|PAIR]"
 ALERT_USAGE = (
@@ -189,6 +191,12 @@ async def cmd_alert(request: Request) -> Reply:
     unit = METRICS[metric]
     if unit == "fraction":  # users type percent; the metric is a fraction
         value /= 100.0
+    if len(chat_rules(db, request.chat_id)) >= MAX_RULES_PER_CHAT:
+        raise UserError(
+            f"This chat has {MAX_RULES_PER_CHAT} alerts, the most allowed; delete one first "
+            "(/alerts lists them, /alert del ID removes one).",
+            ALERT_USAGE,
+        )
     _register(request, request.chat_id, request.chat_type)
     rule = add_rule(db, request.chat_id, pair, metric, op, value, now=utc_now())
     return Reply(

@@ -111,11 +111,14 @@ def _side_name(key: str, state: str | None) -> str:
 
 def _verdict(snap: Snapshot) -> list[str]:
     board = snap.scoreboard
-    lines = [
-        "",
-        f"<b>Score</b>: {board.pairs_favouring_challenger} of {board.pairs_total} pairs led by "
-        f"the challenger (the first symbol of each pair above).",
-    ]
+    if board.pairs_total:
+        score = (
+            f"{board.pairs_favouring_challenger} of {board.pairs_total} pairs led by the "
+            "challenger (the first symbol of each pair above)."
+        )
+    else:
+        score = "no pair has a regime yet (not enough history)."
+    lines = ["", f"<b>Score</b>: {score}"]
     if board.excluded:
         lines.append(f"Left out of the score: {esc(_no_close(snap, board.excluded))}.")
     if board.horizons_total:
