@@ -61,13 +61,25 @@ def quadrant_tails(
     baskets = [s for s in names if universe is not None and universe.basket(s) is not None]
     plain = [s for s in names if s not in baskets]
     levels = cut[plain]
-    if baskets:  # basket levels are built; plain symbols are a cheap column slice
-        levels = pd.concat([levels, leg_levels(cut, baskets, universe, asof)], axis=1)
+    built = [_basket_levels(cut, name, universe, asof) for name in baskets]
+    found = [frame for frame in built if frame is not None]
+    if found:  # basket levels are built; plain symbols are a cheap column slice
+        levels = pd.concat([levels, *found], axis=1)
     has_data = levels.notna().any()
-    present = [s for s in names if bool(has_data[s])]
+    present = [s for s in names if s in has_data.index and bool(has_data[s])]
     ratio = levels[present].div(cut[benchmark], axis=0)
     trails = quadrant_trails(ratio, [benchmark] * len(present), params)
     return {k: v for k, v in trails.items() if v.current is not None}
+
+
+def _basket_levels(
+    closes: pd.DataFrame, name: str, universe: Universe | None, asof: dt.date
+) -> pd.DataFrame | None:
+    """A basket's level as a one-column frame, or None when none of its members has data."""
+    try:
+        return leg_levels(closes, [name], universe, asof)
+    except UnknownSymbol:
+        return None
 
 
 def basket_stats(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> dict[str, BasketStats]:

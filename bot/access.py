@@ -1,4 +1,10 @@
-"""Who may do what: operators (OPERATOR_IDS), group admins, and whether the bot can post."""
+"""Who may do what: operators (OPERATOR_IDS), group admins, and whether the bot can post.
+
+``require_admin`` is the one group-admin check of the project (commands marked
+``admins_only_in_groups``, the ``/start sub_...`` deep link, subscribing a channel). Every such
+command writes, so a remembered "is an admin" is trusted for WRITE_TRUST_SECONDS only, and
+``chat_member`` updates (a promotion, a demotion, someone leaving) forget it at once.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +16,14 @@ import telegram
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 
+from bot.registry import Request, UserError
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 ADMIN_CACHE_SECONDS = 60.0
+#: A remembered admin lookup older than this is asked again before a write.
+WRITE_TRUST_SECONDS = 5.0
 _ADMIN_STATUSES = frozenset({ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})
 
 
@@ -29,12 +38,18 @@ class AdminCache:
         # (chat_id, user_id) -> (is_admin, clock time of the lookup)
         self._seen: dict[tuple[int, int], tuple[bool, float]] = {}
 
-    def get(self, chat_id: int, user_id: int) -> bool | None:
-        """The remembered answer, or None when unknown or older than ``ttl``."""
+    def get(self, chat_id: int, user_id: int, max_age: float | None = None) -> bool | None:
+        """The remembered answer, or None when unknown or older than ``ttl`` (or ``max_age``)."""
         found = self._seen.get((chat_id, user_id))
-        if found is None or self.clock() - found[1] >= self.ttl:
+        limit = self.ttl if max_age is None else min(self.ttl, max_age)
+        if found is None or self.clock() - found[1] >= limit:
             return None
         return found[0]
+
+    def forget(self, chat_id: int, user_id: int | None = None) -> None:
+        """Forget one member's lookup, or every lookup of the chat (``user_id`` None)."""
+        for key in [k for k in self._seen if k[0] == chat_id and user_id in (None, k[1])]:
+            del self._seen[key]
 
     def put(self, chat_id: int, user_id: int, is_admin: bool) -> None:
         """Remember one lookup."""
@@ -57,6 +72,7 @@ async def is_chat_admin(
     sender_chat_id: int | None = None,
     *,
     cache: AdminCache,
+    max_age: float | None = None,
 ) -> bool:
     """True when the sender administers ``chat_id`` (anonymous admins included).
 
@@ -67,7 +83,7 @@ async def is_chat_admin(
         return True
     if user_id is None:
         return False
-    cached = cache.get(chat_id, user_id)
+    cached = cache.get(chat_id, user_id, max_age)
     if cached is not None:
         return cached
     try:
@@ -78,6 +94,24 @@ async def is_chat_admin(
     result = member.status in _ADMIN_STATUSES
     cache.put(chat_id, user_id, result)
     return result
+
+
+async def require_admin(request: Request, refusal: str, *, chat_id: int | None = None) -> None:
+    """The group-admin check: raise UserError(``refusal``) unless the sender administers
+    ``chat_id`` (default: the request's chat). Offline faces (no bot) pass."""
+    if request.bot is None:
+        return
+    target = request.chat_id if chat_id is None else chat_id
+    sender_chat = request.sender_chat_id if target == request.chat_id else None
+    if not await is_chat_admin(
+        request.bot,
+        target,
+        request.user_id,
+        sender_chat,
+        cache=request.services.admins,
+        max_age=WRITE_TRUST_SECONDS,
+    ):
+        raise UserError(refusal)
 
 
 async def can_post(bot: telegram.Bot, channel_id: int) -> bool:

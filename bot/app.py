@@ -20,11 +20,13 @@ from telegram.constants import ParseMode
 from telegram.ext import (
     AIORateLimiter,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     Defaults,
     ExtBot,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import HTTPXRequest, RequestData
@@ -48,6 +50,7 @@ log = logging.getLogger(__name__)
 
 TIMEZONE = ZoneInfo("America/New_York")
 UNKNOWN_GROUP = 90  # after every handler module's group 0
+RATE_GROUP = -1  # before everything
 Callback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
 
@@ -151,12 +154,22 @@ def install_handlers(app: BotApplication, services: Services) -> tuple[Command, 
     app.bot_data.services = services
     app.bot_data.sender = Sender(app.bot, services)
     app.bot_data.commands = COMMANDS
+    # Group -1 runs before every handler: a user past the rate limit stops there.
+    app.add_handler(TypeHandler(Update, rate_gate), group=RATE_GROUP)
     for command in COMMANDS:
-        app.add_handler(CommandHandler(command.name, command_callback(command)))
+        # New messages only: an edited "/alert ..." must not run (and add a rule) again.
+        app.add_handler(
+            CommandHandler(
+                command.name, command_callback(command), filters=filters.UpdateType.MESSAGE
+            )
+        )
     for install in INSTALLS:
         install(app)
     names = frozenset(c.name for c in COMMANDS)
-    app.add_handler(MessageHandler(filters.COMMAND, unknown_callback(names)), group=UNKNOWN_GROUP)
+    app.add_handler(
+        MessageHandler(filters.COMMAND & filters.UpdateType.MESSAGE, unknown_callback(names)),
+        group=UNKNOWN_GROUP,
+    )
     # Same group as the modules' button handlers, added last: it only sees unclaimed presses.
     app.add_handler(CallbackQueryHandler(stale_button))
     app.add_error_handler(on_error)
@@ -206,10 +219,15 @@ async def answer_or_fetch(command: Command, request: Request) -> Reply:
         return Reply(error_html(exc.message, exc.usage))
     except NotStored as missing:
         fetcher = request.services.fetcher
-        if fetcher.busy():
-            return Reply(error_html("Too many symbols are being fetched; try again in a minute."))
+        refusal = fetcher.refusal(request.user_id, missing.symbols)
+        if refusal is not None:
+            return Reply(error_html(refusal))
         fetcher.start(
-            request.services, missing.symbols, request.asof, _deliver_later(command, request)
+            request.services,
+            missing.symbols,
+            request.asof,
+            _deliver_later(command, request),
+            user_id=request.user_id,
         )
         return Reply(fetching_html(missing.symbols))
 
@@ -251,6 +269,41 @@ def unknown_callback(known: frozenset[str]) -> Callback:
         await message.reply_text(unknown_command_html(name))
 
     return callback
+
+
+def _rate_key(update: Update) -> int | None:
+    """Whose budget an update spends: the user's, an anonymous admin's chat's (they all share
+    GroupAnonymousBot's id), a channel's; None for updates that are not commands or presses."""
+    if update.callback_query is not None:
+        return update.callback_query.from_user.id
+    message = update.message or update.channel_post
+    if message is None or not (message.text or "").startswith("/"):
+        return None
+    if message.sender_chat is not None:
+        return message.sender_chat.id
+    return message.from_user.id if message.from_user else None
+
+
+async def rate_gate(update: object, context: BotContext) -> None:
+    """The per-user rate limit on every command and button press (operators exempt): past
+    it, the update is dropped; the user hears "slow down" once per window."""
+    if not isinstance(update, Update):
+        return
+    key = _rate_key(update)
+    services = context.services
+    if key is None or key in services.settings.operator_ids:
+        return
+    wait = services.rate.check(key)
+    if not wait:
+        return
+    if services.rate_notices.admit(str(key)) is not None:
+        notice = f"Too many requests; please wait {wait} s."
+        if update.callback_query is not None:
+            await update.callback_query.answer(notice)
+        elif update.effective_message is not None:
+            await update.effective_message.reply_text(notice)
+        log.info("rate limit: %s is sending too fast; updates dropped for %s s", key, wait)
+    raise ApplicationHandlerStop
 
 
 async def stale_button(update: Update, context: BotContext) -> None:

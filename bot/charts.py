@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from analytics.types import QuadrantTrail
+from bot.registry import Request
 from bot.services import Services
 
 BG = "#1f2530"
@@ -293,3 +294,17 @@ async def cached_chart(
     png = await asyncio.to_thread(draw)
     cache.put(full, png)
     return png
+
+
+async def chart_for(
+    request: Request, key: tuple[Hashable, ...], session: dt.date, draw: Callable[[], bytes]
+) -> bytes | None:
+    """The chart of a chat reply, or None when the user asked for too many charts lately:
+    the flood check comes here, after the arguments were checked, and the reply still goes
+    out as text (with a note saying why the chart is missing)."""
+    if request.chat_type != "console" and request.user_id is not None:
+        wait = request.services.flood.check(request.user_id)
+        if wait:
+            request.notes.append(f"Chart left out: too many charts at once; try again in {wait} s.")
+            return None
+    return await cached_chart(request.services, key, session, draw)

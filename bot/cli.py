@@ -7,6 +7,7 @@ import os
 import typer
 
 from bot import cli_chat, cli_export, cli_jobs, cli_prices
+from bot.cli_common import EnvFileOption, set_env_file_option
 from bot.logs import install_excepthook
 
 # python-telegram-bot 22: RetryAfter.retry_after as a timedelta (the int form is deprecated).
@@ -21,6 +22,12 @@ app = typer.Typer(
     # Plain click help: flags shown as flags (rich mode prints "--dry-run <bool>").
     rich_markup_mode=None,
 )
+
+
+@app.callback()
+def _root(env_file: EnvFileOption = None) -> None:
+    """Market leadership rotation, tracked daily and pushed to Telegram."""
+    set_env_file_option(env_file)
 
 
 app.add_typer(cli_prices.prices, name="prices")

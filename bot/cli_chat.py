@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import re
 import sys
 from pathlib import Path
@@ -15,7 +16,9 @@ from bot.cli_common import date_option, fail, load, telegram_errors
 from bot.offline import answer, reply_to_plain
 from bot.registry import Reply, UserError
 from bot.services import Services
+from bot.settings import Settings
 
+log = logging.getLogger(__name__)
 USER_ERROR_EXIT = 2
 AsofOption = Annotated[
     str | None, typer.Option(metavar="DATE", help="Answer as of DATE (YYYY-MM-DD).")
@@ -116,16 +119,15 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the Telegram bot (long polling, or webhook behind a reverse proxy)."""
         from bot.app import run_polling, run_webhook
-        from bot.settings import SettingsError
-        from bot.webhook import webhook_config
+        from bot.webhook import WebhookConfig, webhook_config
 
-        settings, services = load()
-        use_webhook = bool(settings.webhook_url) if webhook is None else webhook
-        try:
-            settings.require_token()
-            config = webhook_config(settings) if use_webhook else None
-        except SettingsError as exc:
-            raise fail(str(exc)) from None
+        def receiving(settings: Settings) -> WebhookConfig | None:
+            use_webhook = bool(settings.webhook_url) if webhook is None else webhook
+            return webhook_config(settings) if use_webhook else None
+
+        # Token and webhook settings are checked before the database is created.
+        settings, services = load(need_token=True, announce=True, validate=receiving)
+        config = receiving(settings)
         with telegram_errors():
             if config is not None:
                 run_webhook(services, config)
@@ -152,4 +154,7 @@ async def _console(services: Services, asof: dt.date | None, chart_dir: Path | N
             typer.echo(await _ask(services, text, asof, chart_dir))
         except UserError as exc:
             typer.echo(exc.message + (f"\nUsage: {exc.usage}" if exc.usage else ""), err=True)
+        except Exception as exc:  # one bad answer must not end the session
+            log.debug("console command %r failed: %r", text, exc)
+            typer.echo(f"internal error ({type(exc).__name__}); try another command", err=True)
         typer.echo("")

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.logs import one_line, register_secret, setup_logging
 from bot.services import Services, build_services
-from bot.settings import Settings, SettingsError, load_settings, parse_date
+from bot.settings import Settings, SettingsError, find_env_file, load_settings, parse_date
 from market.universe import UniverseError
 from storage.db import StorageError
+
+log = logging.getLogger(__name__)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -23,15 +27,56 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def load() -> tuple[Settings, Services]:
-    """Settings and services for a subcommand; configuration problems end the process cleanly."""
+EnvFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--env-file",
+        metavar="FILE",
+        help=(
+            "Read settings from FILE. Default: $ROTATION_BOT_ENV, else .env in the current "
+            "folder, else .env beside the database."
+        ),
+    ),
+]
+
+
+class _CommandLine:
+    """What the root command's options said for this run (set by its callback)."""
+
+    env_file: Path | None = None
+
+
+def set_env_file_option(path: Path | None) -> None:
+    """Record the root command's --env-file for load() (None: not given)."""
+    _CommandLine.env_file = path
+
+
+def load(
+    *,
+    need_token: bool = False,
+    announce: bool = False,
+    validate: Callable[[Settings], object] | None = None,
+) -> tuple[Settings, Services]:
+    """Settings and services for a subcommand; configuration problems end the process cleanly.
+
+    Everything is validated (with ``need_token``, the bot token too; ``validate`` may raise
+    SettingsError for more) before the database, its
+    folder or any cache is created. ``announce`` logs which `.env` was used at INFO (bot and
+    daily start-up); other subcommands log it at DEBUG.
+    """
     try:
-        settings = load_settings(env_file=Path(".env"))
+        env = find_env_file(explicit=_CommandLine.env_file)
+        settings = load_settings(env_file=env.path, env_source=env.describe())
+        if need_token:
+            settings.require_token()
+        if validate is not None:
+            validate(settings)  # raises SettingsError
     except SettingsError as exc:
         raise fail(str(exc)) from None
     register_secret(settings.telegram_bot_token)
     register_secret(settings.webhook_secret)
     setup_logging(settings.log_level)
+    log.log(logging.INFO if announce else logging.DEBUG, "settings: %s", settings.env_source)
     if settings.env_file_warning:
         typer.echo(f"warning: {settings.env_file_warning}", err=True)
     try:
@@ -40,14 +85,26 @@ def load() -> tuple[Settings, Services]:
         raise fail(str(exc)) from None
 
 
-def date_option(value: str | None, name: str = "--asof") -> dt.date | None:
-    """A YYYY-MM-DD option value, or a usage error naming the option."""
+def date_option(
+    value: str | None, name: str = "--asof", *, future_ok: bool = False
+) -> dt.date | None:
+    """A YYYY-MM-DD option value, or a usage error naming the option; a date after today is
+    refused too (there is no close to answer from yet) unless ``future_ok`` (a range end that
+    is clamped to the data)."""
     if value is None:
         return None
     try:
-        return parse_date(value)
+        day = parse_date(value)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint=name) from None
+    today = dt.datetime.now(dt.UTC).date()
+    if day > today and not future_ok:
+        raise typer.BadParameter(
+            f"{day.isoformat()} is in the future (today is {today.isoformat()}); "
+            "leave it out for the latest close.",
+            param_hint=name,
+        )
+    return day
 
 
 REFUSED_LINE = (

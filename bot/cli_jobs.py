@@ -33,7 +33,7 @@ def daily(
     from bot.settings import SettingsError
 
     day = date_option(asof, "--asof")
-    settings, services = load()
+    settings, services = load(need_token=True, announce=True)
     try:
         with telegram_errors():
             outcome = asyncio.run(run_daily_cli(services, delivery_bot(settings), asof=day))
@@ -53,10 +53,10 @@ def replay(
     verbose: Annotated[bool, typer.Option("--verbose", help="Print each full message.")] = False,
 ) -> None:
     """Replay the rules session by session over a range; one line per alert, then a summary."""
-    from jobs.daily import StaleData
-    from jobs.replay import replay_live
+    from jobs.replay import EmptyRange, replay_live
 
-    first, last = date_option(start, "--start"), date_option(end, "--end")
+    first = date_option(start, "--start", future_ok=True)
+    last = date_option(end, "--end", future_ok=True)
     assert first is not None
     assert last is not None
     if first > last:
@@ -75,8 +75,15 @@ def replay(
                 now=now,
             )
         )
-    except StaleData as exc:
+    except EmptyRange as exc:
         raise fail(f"cannot replay: {exc}") from None
+    asked = services.calendar.sessions(first, last)
+    if sessions and asked and (sessions[0] > asked[0] or sessions[-1] < asked[-1]):
+        typer.echo(
+            f"replaying {sessions[0]} .. {sessions[-1]}: the stored data covers no session "
+            f"outside it (asked {first} .. {last})",
+            err=True,
+        )
     if dry_run:
         steps = replay_dry(sessions, closes, services.universe)
     else:

@@ -11,7 +11,7 @@ import typer
 from bot.cli_common import date_option, fail, load
 from bot.render.table import text_table
 from bot.services import Services
-from jobs.refresh import refresh_prices
+from jobs.refresh import RefreshReport, refresh_prices
 from market.symbols import InvalidSymbol, normalize_symbol, resolve_alias
 from storage.prices import last_dates, load_bars
 
@@ -57,16 +57,35 @@ def update(
         if symbol in report.failures:
             continue
         latest = report.latest.get(symbol)
-        typer.echo(f"{symbol:<18} +{report.added.get(symbol, 0):>4} rows  latest {latest}")
+        late = " (stale: no newer close at the source)" if symbol in report.stale else ""
+        typer.echo(f"{symbol:<18} +{report.added.get(symbol, 0):>4} rows  latest {latest}{late}")
     if report.readjusted:
         typer.echo(f"re-fetched after a re-adjustment: {', '.join(report.readjusted)}")
-    stored = [s for s in targets if s not in report.failures]
+    current = [s for s in targets if s not in report.failures and s not in report.stale]
     source = settings.market_data_source
-    typer.echo(f"{len(stored)} of {len(targets)} symbols at session {expected} ({source})")
-    if report.failures:
-        for symbol, why in sorted(report.failures.items()):
-            typer.echo(f"{symbol}: {why}", err=True)
+    typer.echo(f"{len(current)} of {len(targets)} symbols at session {expected} ({source})")
+    problems = problem_lines(report)
+    for line in problems:
+        typer.echo(line, err=True)
+    if problems:
         raise typer.Exit(1)
+
+
+def problem_lines(report: RefreshReport) -> list[str]:
+    """One line per problem of a refresh: failed, stale (with its date), gaps, skipped lines."""
+    lines = [f"{symbol}: {why}" for symbol, why in sorted(report.failures.items())]
+    for symbol, last in sorted(report.stale.items()):
+        if symbol not in report.failures:
+            lines.append(
+                f"{symbol}: stale: last close {last}, expected {report.expected} "
+                "(its rows up to then are stored)"
+            )
+    for symbol, days in sorted(report.gaps.items()):
+        shown = ", ".join(d.isoformat() for d in days[:5]) + (" …" if len(days) > 5 else "")
+        lines.append(f"{symbol}: {len(days)} session(s) missing inside the series: {shown}")
+    for symbol, skipped in sorted(report.warnings.items()):
+        lines.extend(f"{symbol}: {w}" for w in skipped)
+    return lines
 
 
 @prices.command("show")

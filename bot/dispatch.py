@@ -1,11 +1,15 @@
-"""Run one Request through its Command: access rules and flood protection, then the handler.
+"""Run one Request through its Command: access rules, then the handler (which checks its
+arguments first; the chart flood guard applies only when a chart is drawn, bot.charts).
 
 Shared by Telegram (bot.app) and the offline faces (bot.offline), so both behave the same.
 """
 
 from __future__ import annotations
 
-from bot.access import is_chat_admin, is_operator
+import dataclasses
+import html
+
+from bot.access import is_operator, require_admin
 from bot.registry import Command, Reply, Request, UserError
 
 GROUP_TYPES = frozenset({"group", "supergroup"})
@@ -22,23 +26,13 @@ async def run_command(command: Command, request: Request) -> Reply:
         and not is_operator(request.services.settings, request.user_id)
     ):
         raise UserError(f"/{command.name} is for the bot's operators only.")
+    if online and command.operators_only and request.chat_type != "private":
+        # Operator answers (data freshness, job runs, chats) are not for a group's members.
+        raise UserError(f"/{command.name} is answered in a private chat with me only; ask there.")
     if online and command.admins_only_in_groups and request.chat_type in GROUP_TYPES:
-        await _require_admin(command, request)
-    if online and command.chart and request.user_id is not None:
-        wait = request.services.flood.check(request.user_id)
-        if wait:
-            raise UserError(f"Too many charts at once; try again in {wait} s.")
-    return await command.handler(request)
-
-
-async def _require_admin(command: Command, request: Request) -> None:
-    if request.bot is None:
-        return
-    if not await is_chat_admin(
-        request.bot,
-        request.chat_id,
-        request.user_id,
-        request.sender_chat_id,
-        cache=request.services.admins,
-    ):
-        raise UserError(f"In groups, only chat admins can use /{command.name}.")
+        await require_admin(request, f"In groups, only chat admins can use /{command.name}.")
+    reply = await command.handler(request)
+    if request.notes:  # e.g. a chart left out by the flood guard (bot.charts.chart_for)
+        notes = "\n".join(f"<i>{html.escape(note)}</i>" for note in request.notes)
+        reply = dataclasses.replace(reply, html=f"{reply.html}\n\n{notes}")
+    return reply

@@ -25,19 +25,16 @@ from bot.throttle import Throttle
 log = logging.getLogger(__name__)
 
 REPORT_LIMIT = 3500  # leaves room for the header inside Telegram's 4096
-#: A failing connection to Telegram is logged once per kind per this many seconds.
-TELEGRAM_TROUBLE_SECONDS = 600.0
-_trouble = Throttle(TELEGRAM_TROUBLE_SECONDS)
 
 
 class TokenRefused(NetworkError):
     """getUpdates answered 401: polling retries it (bot.app.PollingRequest) instead of dying."""
 
 
-def telegram_trouble(error: TelegramError) -> None:
+def telegram_trouble(error: TelegramError, throttle: Throttle) -> None:
     """One log line per kind of Telegram failure per window (no traceback, no token)."""
     refused = isinstance(error, TokenRefused | InvalidToken)
-    held = _trouble.admit("token refused" if refused else type(error).__name__)
+    held = throttle.admit("token refused" if refused else type(error).__name__)
     if held is None:
         return
     again = f" ({held} more since the last report)" if held else ""
@@ -74,6 +71,15 @@ def report_html(update: object, error: BaseException | None) -> str:
     )
 
 
+def signature(error: BaseException | None) -> str:
+    """What makes two errors "the same" for reports: the type and where it was raised."""
+    if error is None:
+        return "no exception"
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f"{frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else "?"
+    return f"{type(error).__name__}@{where}"
+
+
 async def on_error(update: object, context: BotContext) -> None:
     """Log the error, report it to the operators, and tell the user it was logged."""
     error = context.error
@@ -81,16 +87,13 @@ async def on_error(update: object, context: BotContext) -> None:
     if transient or isinstance(error, RetryAfter | Forbidden | InvalidToken | Conflict):
         # The connection, the token or the chat is the problem; telling anyone would fail the
         # same way. Polling errors arrive here too (update None), once per failed poll.
-        telegram_trouble(error)  # type: ignore[arg-type]
+        telegram_trouble(error, context.services.reports.trouble)  # type: ignore[arg-type]
         return
     log.error("update caused an error", exc_info=error)
     services = context.services
-    report = report_html(update, error)
-    for operator in sorted(services.settings.operator_ids):
-        try:
-            await context.bot.send_message(operator, report)
-        except TelegramError as exc:
-            log.warning("could not report the error to operator %s: %s", operator, exc)
+    await services.reports.send(
+        context.bot, services.settings.operator_ids, signature(error), report_html(update, error)
+    )
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             await context.bot.send_message(update.effective_chat.id, internal_error_html())

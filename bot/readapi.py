@@ -32,6 +32,8 @@ from storage.snapshots import load_snapshot
 
 CHART_SESSIONS = 252
 AVERAGE_SESSIONS = 50  # extra history so the chart's average starts on its first day
+# Answers need a week of closes: before that there is no return but 1D, no range, no regime.
+MIN_SESSIONS = 6
 
 
 class NoData(UserError):
@@ -49,9 +51,50 @@ def latest_session(services: Services, asof: dt.date | None) -> dt.date:
         params.append(asof.isoformat())
     row = services.db.execute(sql, params).fetchone()
     if row is None or row[0] is None:
-        when = f" on or before {asof.isoformat()}" if asof else ""
-        raise NoData(f"No prices stored{when} yet. Run: rotation-bot prices update")
+        stored = _stored_range(services)
+        if asof is None or stored is None:
+            raise NoData("No prices stored yet. Run: rotation-bot prices update")
+        first, last = stored
+        raise NoData(
+            f"No prices stored on or before {asof.isoformat()}: the stored sessions run from "
+            f"{first.isoformat()} to {last.isoformat()}."
+        )
     return dt.date.fromisoformat(row[0])
+
+
+def _stored_range(services: Services) -> tuple[dt.date, dt.date] | None:
+    """First and last stored session of the universe symbols (None when nothing is stored)."""
+    symbols = list(services.universe.all_symbols())
+    marks = ",".join("?" * len(symbols))
+    sql = f"SELECT MIN(date), MAX(date) FROM prices WHERE symbol IN ({marks})"
+    row = services.db.execute(sql, symbols).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return dt.date.fromisoformat(row[0]), dt.date.fromisoformat(row[1])
+
+
+def require_history(services: Services, session: dt.date) -> None:
+    """NoData ("not enough history") when fewer than MIN_SESSIONS sessions are stored up to
+    ``session``: the very first sessions have no returns, ranges or regimes worth showing."""
+    symbols = list(services.universe.all_symbols())
+    marks = ",".join("?" * len(symbols))
+    sql = (
+        f"SELECT COUNT(DISTINCT date), MIN(date) FROM prices "
+        f"WHERE symbol IN ({marks}) AND date <= ?"
+    )
+    count, first = services.db.execute(sql, [*symbols, session.isoformat()]).fetchone()
+    if count >= MIN_SESSIONS:
+        return
+    sql = (
+        f"SELECT DISTINCT date FROM prices WHERE symbol IN ({marks}) "
+        f"ORDER BY date LIMIT 1 OFFSET {MIN_SESSIONS - 1}"
+    )
+    enough = services.db.execute(sql, symbols).fetchone()
+    hint = f" The first session with enough is {enough[0]}." if enough else ""
+    raise NoData(
+        f"Not enough history as of {session.isoformat()}: {count} stored session"
+        f"{'' if count == 1 else 's'} since {first}, and answers need {MIN_SESSIONS}.{hint}"
+    )
 
 
 def universe_closes(services: Services, session: dt.date) -> pd.DataFrame:
@@ -77,6 +120,7 @@ async def snapshot_for(services: Services, asof: dt.date | None) -> Snapshot:
     if stored is not None:
         snap = Snapshot.from_dict(stored)
     else:
+        require_history(services, session)
         closes = universe_closes(services, session)
         snap = await asyncio.to_thread(build_snapshot, closes, services.universe, session)
     services.snapshots.put(key, snap)
@@ -107,8 +151,9 @@ def require_stored(services: Services, names: list[str], usage: str) -> list[str
     absent = [n for n in plain if n not in stored]
     fetcher = services.fetcher
     for name in absent:
-        if fetcher.recently_missing(name):
-            raise UserError(not_found_text(services, name), usage)
+        failure = fetcher.remembered(name)
+        if failure is not None:  # a recent miss or outage: answered from memory
+            raise UserError(not_found_text(services, name, failure), usage)
     if absent:
         raise NotStored(absent)
     return resolved
@@ -173,7 +218,7 @@ async def ticker_view(services: Services, name: str, asof: dt.date | None) -> Ti
         stats = await asyncio.to_thread(symbol_stats, levels, name, session)
     except UnknownSymbol:
         raise NoData(f"No prices for {name} on or before {session.isoformat()}.") from None
-    specs = [PairSpec(name, r, f"{name} vs {r}") for r in refs if r in closes.columns]
+    specs = [PairSpec(name, r, f"{name} vs {r}") for r in refs if _has_closes(closes, r)]
     relative = await asyncio.to_thread(compute_pairs, closes, specs, services.universe, session)
     basket = services.universe.basket(name)
     return TickerView(
@@ -186,6 +231,10 @@ async def ticker_view(services: Services, name: str, asof: dt.date | None) -> Ti
         in_baskets=tuple(b.name for b in services.universe.baskets if name in b.members),
         series=levels[name].dropna().iloc[-(CHART_SESSIONS + AVERAGE_SESSIONS) :],
     )
+
+
+def _has_closes(closes: pd.DataFrame, symbol: str) -> bool:
+    return symbol in closes.columns and bool(closes[symbol].notna().any())
 
 
 def _roles(services: Services, snap: Snapshot, name: str) -> tuple[tuple[PairStats, str], ...]:

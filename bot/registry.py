@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -35,6 +35,8 @@ class Request:
     thread_id: int | None = None
     asof: dt.date | None = None
     bot: telegram.Bot | None = None
+    #: Lines the dispatcher adds under the reply (e.g. why a chart was left out).
+    notes: list[str] = field(default_factory=list, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

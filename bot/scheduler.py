@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import telegram
-from telegram.constants import ParseMode
-from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.context import BotContext
@@ -50,18 +48,6 @@ class DailyOutcome:
             return f"{r.session}: stale data for {', '.join(r.stale)}; no alerts"
         head = f"{r.session}: {r.status}, {len(r.events)} events, {r.queued} messages queued"
         return f"{head}; delivered {d.sent}, dead {d.dead}, retrying {d.retried}"
-
-
-async def notify_operators(bot: telegram.Bot, services: Services, html: str) -> int:
-    """Send ``html`` to every operator; return how many got it."""
-    told = 0
-    for user_id in sorted(services.settings.operator_ids):
-        try:
-            await bot.send_message(user_id, html, parse_mode=ParseMode.HTML)
-            told += 1
-        except TelegramError as exc:
-            log.warning("cannot tell operator %s: %s", user_id, exc)
-    return told
 
 
 async def run_pipeline(
@@ -106,8 +92,11 @@ async def run_daily_cli(
             wait=DELIVERY_WAIT_SECONDS,
         )
         if outcome.result.status == "stale":
-            await notify_operators(
-                bot, services, stale_html(session, outcome.result.stale, final=True)
+            await services.reports.send(
+                bot,
+                services.settings.operator_ids,
+                f"stale {session}",
+                stale_html(session, outcome.result.stale, final=True),
             )
     return outcome
 
@@ -163,7 +152,9 @@ async def _handle_stale(
     if data.session not in notified:
         notified.add(data.session)
         html = stale_html(data.session, result.stale, final=again is None)
-        await notify_operators(context.bot, services, html)
+        await services.reports.send(
+            context.bot, services.settings.operator_ids, f"stale {data.session}", html
+        )
     if again is None:
         log.error("daily %s: gave up, data still stale: %s", data.session, ", ".join(result.stale))
         schedule_next(context.application, services, now)

@@ -17,13 +17,18 @@ from bot.access import AdminCache
 from bot.cache import LruCache
 from bot.fetcher import Fetcher
 from bot.flood import FloodGuard
+from bot.reports import OperatorReports
 from bot.settings import Settings
+from bot.throttle import Throttle
 from market.calendar import NyseCalendar, nyse
-from market.csv_provider import CsvProvider
+from market.csv_provider import CsvCache, CsvProvider
 from market.provider import PriceProvider
 from market.universe import load_universe
 from storage.db import open_db
 
+#: Commands and button presses one user may send in any USER_WINDOW seconds.
+USER_RATE = 30
+USER_WINDOW = 60.0
 #: A price source for ``asof`` (None: the latest); ``asof`` hides csv rows after it.
 ProviderFactory = Callable[[dt.date | None], PriceProvider]
 Clock = Callable[[], dt.datetime]
@@ -55,13 +60,20 @@ class Services:
     flood: FloodGuard = field(default_factory=FloodGuard, repr=False)
     fetcher: Fetcher = field(default_factory=Fetcher, repr=False)
     admins: AdminCache = field(default_factory=AdminCache, repr=False)
+    #: Commands and button presses per user (bot.app.rate_gate), every user but operators.
+    rate: FloodGuard = field(default_factory=lambda: FloodGuard(USER_RATE, USER_WINDOW))
+    #: "Slow down" is said once per window per user; then the extra updates are dropped.
+    rate_notices: Throttle = field(default_factory=lambda: Throttle(USER_WINDOW), repr=False)
+    reports: OperatorReports = field(default_factory=OperatorReports, repr=False)
+    #: Parsed csv files shared by every CsvProvider of these services (by path and mtime).
+    csv_frames: CsvCache = field(default_factory=dict, repr=False)
 
     def provider(self, asof: dt.date | None = None) -> PriceProvider:
         """The price source (``prices`` when given, else the configured one)."""
         if self.prices is not None:
             return self.prices(asof)
         if self.settings.market_data_source == "csv":
-            return CsvProvider(self.settings.market_data_dir, asof=asof)
+            return CsvProvider(self.settings.market_data_dir, asof=asof, cache=self.csv_frames)
         from market.yahoo import RetryPolicy, YahooProvider  # lazily: yfinance is slow to import
 
         return YahooProvider(
@@ -80,7 +92,7 @@ class Services:
             return self.calendar.latest_session_on_or_before(asof)
         latest = self.calendar.latest_completed_session(now)
         if self.settings.market_data_source == "csv":
-            provider = CsvProvider(self.settings.market_data_dir)
+            provider = CsvProvider(self.settings.market_data_dir, cache=self.csv_frames)
             on_file = provider.latest_date(self.universe.all_symbols())
             if on_file is not None and on_file < latest:
                 return self.calendar.latest_session_on_or_before(on_file)
@@ -94,12 +106,14 @@ def build_services(
     clock: Clock = utc_now,
     stale_retry_base: dt.timedelta | None = None,
 ) -> Services:
-    """Open the database (migrating it) and load the universe and the calendar."""
+    """Load the universe (a bad file is refused before anything is created), then open the
+    database (migrating it) and the calendar."""
+    universe = load_universe(settings.universe_file)
     return Services(
         settings=settings,
         db=open_db(settings.database_path),
         calendar=nyse(),
-        universe=load_universe(settings.universe_file),
+        universe=universe,
         prices=prices,
         clock=clock,
         stale_retry_base=stale_retry_base,

@@ -17,6 +17,9 @@ DEFAULT_API_URL = "https://api.telegram.org/bot"
 BUNDLED_DATA_DIR = Path(__file__).resolve().parent.parent / "market" / "data" / "prices"
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _SOURCES = ("yahoo", "csv")
+DEFAULT_DATABASE_PATH = Path("data/rotation.db")
+ENV_FILE_VAR = "ROTATION_BOT_ENV"
+NO_ENV_FILE = "no .env file (process environment only)"
 #: What Telegram accepts as a webhook secret_token.
 SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -52,6 +55,7 @@ class Settings:
     webhook_port: int = 8080
     webhook_secret: str = field(default="", repr=False)
     env_file_warning: str | None = None
+    env_source: str = NO_ENV_FILE
 
     @property
     def telegram_file_url(self) -> str:
@@ -104,15 +108,60 @@ def _env_file_warning(env_file: Path) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class EnvFile:
+    """The `.env` file settings are read from (None: none found) and how it was chosen."""
+
+    path: Path | None
+    origin: str = ""
+
+    def describe(self) -> str:
+        """For the start-up log: "/srv/bot/.env (beside the database)"."""
+        return NO_ENV_FILE if self.path is None else f"{self.path} ({self.origin})"
+
+
+def find_env_file(
+    environ: Mapping[str, str] | None = None, explicit: Path | None = None
+) -> EnvFile:
+    """The `.env` to read: ``explicit`` (--env-file), else $ROTATION_BOT_ENV, else `.env` in the
+    current directory, else `.env` beside the database (DATABASE_PATH or its default).
+
+    A file named explicitly must exist (SettingsError); the others are used only when present.
+    Nothing is created or written here.
+    """
+    env = os.environ if environ is None else environ
+    named = env.get(ENV_FILE_VAR, "").strip()
+    if explicit is not None or named:
+        path, origin = (
+            (explicit, "--env-file") if explicit is not None else (Path(named), ENV_FILE_VAR)
+        )
+        if not path.is_file():
+            raise SettingsError([f"{origin}: {path} is not a file"])
+        return EnvFile(path.resolve(), origin)
+    here = Path(".env")
+    if here.is_file():
+        return EnvFile(here.resolve(), "current directory")
+    database = Path(env.get("DATABASE_PATH", "").strip() or DEFAULT_DATABASE_PATH)
+    beside = database.parent / ".env"
+    if beside.is_file():
+        return EnvFile(beside.resolve(), "beside the database")
+    return EnvFile(None)
+
+
 def load_settings(
-    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+    environ: Mapping[str, str] | None = None,
+    env_file: Path | None = Path(".env"),
+    *,
+    env_source: str | None = None,
 ) -> Settings:
     """Build Settings from ``environ`` (default os.environ) over an optional `.env` file.
 
     The process environment wins over `.env`. Every problem is collected and raised together.
+    ``env_source`` says how the file was chosen (see find_env_file), for the start-up log.
     """
     values: dict[str, str] = {}
-    if env_file is not None and env_file.is_file():
+    used_file = env_file is not None and env_file.is_file()
+    if env_file is not None and used_file:
         values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     values.update(os.environ if environ is None else environ)
     problems: list[str] = []
@@ -137,6 +186,7 @@ def load_settings(
     if universe_file is not None and not universe_file.is_file():
         problems.append(f"UNIVERSE_FILE: {universe_file} does not exist")
 
+    database_path = Path(values.get("DATABASE_PATH", "").strip() or DEFAULT_DATABASE_PATH)
     webhook_url = values.get("WEBHOOK_URL", "").strip()
     if webhook_url and not webhook_url.startswith("https://"):
         problems.append(f"WEBHOOK_URL: {webhook_url!r} must start with https:// (Telegram's rule)")
@@ -150,7 +200,7 @@ def load_settings(
     settings = Settings(
         telegram_bot_token=token,
         telegram_api_url=api_url,
-        database_path=Path(values.get("DATABASE_PATH", "").strip() or "data/rotation.db"),
+        database_path=database_path,
         market_data_source=source,
         market_data_dir=data_dir,
         operator_ids=_parse_ids(values.get("OPERATOR_IDS", ""), problems),
@@ -162,7 +212,9 @@ def load_settings(
         daily_deadline_minutes=_parse_int(
             "DAILY_DEADLINE_MINUTES", values.get("DAILY_DEADLINE_MINUTES"), 240, problems
         ),
-        yahoo_cache_dir=Path(values.get("YAHOO_CACHE_DIR", "").strip() or "data/yfinance-cache"),
+        yahoo_cache_dir=Path(
+            values.get("YAHOO_CACHE_DIR", "").strip() or database_path.parent / "yfinance-cache"
+        ),
         yahoo_attempts=max(
             1, _parse_int("YAHOO_ATTEMPTS", values.get("YAHOO_ATTEMPTS"), 3, problems)
         ),
@@ -171,6 +223,7 @@ def load_settings(
         webhook_port=webhook_port,
         webhook_secret=webhook_secret,
         env_file_warning=_env_file_warning(env_file) if env_file is not None else None,
+        env_source=env_source or (str(env_file) if used_file else NO_ENV_FILE),
     )
     if problems:
         raise SettingsError(problems)

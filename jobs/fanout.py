@@ -95,15 +95,28 @@ def in_quiet_hours(chat: Chat, moment: dt.datetime) -> bool:
 
 
 def quiet_end_after(chat: Chat, moment: dt.datetime) -> dt.datetime:
-    """The first end of quiet hours after ``moment`` (``moment`` itself when not quiet)."""
+    """The first moment after ``moment`` outside quiet hours (``moment`` itself when not quiet).
+
+    Normally the end time on the right day. When that wall time does not exist (a DST gap:
+    02:30 on the spring-forward night) quiet hours end when the clock jumps, never inside the
+    next quiet window; when it happens twice (fall back), at its first occurrence.
+    """
     if not in_quiet_hours(chat, moment) or not chat.quiet_end:
         return moment
     tz = zone(chat.timezone)
     local = moment.astimezone(tz)
-    end = dt.datetime.combine(local.date(), _hm(chat.quiet_end), tzinfo=tz)
-    if end <= local:
-        end += dt.timedelta(days=1)
-    return end.astimezone(dt.UTC)
+    for days in range(3):
+        wall = dt.datetime.combine(local.date() + dt.timedelta(days=days), _hm(chat.quiet_end))
+        # In a gap fold=1 is the earlier instant, in an overlap fold=0 is: try the earliest.
+        instants = sorted(wall.replace(tzinfo=tz, fold=fold).astimezone(dt.UTC) for fold in (0, 1))
+        for end in instants:
+            if end <= moment:
+                continue
+            for minute in range(0, 181):  # a gap lasts an hour (at most a few): walk across it
+                probe = end + dt.timedelta(minutes=minute)
+                if not in_quiet_hours(chat, probe):
+                    return probe
+    return moment + dt.timedelta(days=1)  # unreachable for a non-empty window; never loop
 
 
 def send_after(chat: Chat, kind: str, urgent: bool, now: dt.datetime) -> dt.datetime:

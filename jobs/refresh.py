@@ -17,6 +17,7 @@ from storage.prices import (
     last_dates,
     load_closes,
     replace_symbol_history,
+    stored_dates,
     upsert_prices,
 )
 
@@ -31,7 +32,13 @@ READJUST_TOLERANCE = 5e-4
 
 @dataclass(frozen=True)
 class RefreshReport:
-    """What a refresh did: rows added per symbol, latest stored session, failures."""
+    """What a refresh did: rows added per symbol, latest stored session, failures.
+
+    ``stale`` names every requested symbol whose latest stored session is older than the
+    expected one after the refresh (valid older rows are stored all the same), with that
+    date. ``gaps`` names sessions of the NYSE calendar missing inside a written series (a
+    halt, a dropped row); ``warnings`` the malformed source lines that were skipped.
+    """
 
     expected: dt.date
     added: dict[str, int] = field(default_factory=dict)
@@ -40,6 +47,9 @@ class RefreshReport:
     readjusted: tuple[str, ...] = ()
     rate_limited: bool = False
     unreachable: frozenset[str] = frozenset()
+    stale: dict[str, dt.date] = field(default_factory=dict)
+    gaps: dict[str, tuple[dt.date, ...]] = field(default_factory=dict)
+    warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -74,6 +84,8 @@ async def refresh_prices(
     unreachable: set[str] = set()
     added: dict[str, int] = {s: 0 for s in symbols}
     readjusted: list[str] = []
+    warnings: dict[str, tuple[str, ...]] = {}
+    written: dict[str, tuple[dt.date, dt.date]] = {}
 
     if stored:
         start = calendar.shift(min(before[s] for s in stored), -OVERLAP_SESSIONS)
@@ -81,15 +93,20 @@ async def refresh_prices(
         rate_limited |= result.rate_limited
         unreachable |= result.unreachable
         failures.update(result.failures)
+        warnings.update(result.warnings)
         stale = _readjusted(db, result)
         good = {s: b for s, b in result.bars.items() if s not in stale}
-        _store(db, good, result.source, fetched_at, before, added)
+        _store(db, good, result.source, fetched_at, before, added, written)
         if stale:
             full = await provider.fetch(stale, history_start, expected, expected_last=expected)
             rate_limited |= full.rate_limited
             unreachable |= full.unreachable
             failures.update(full.failures)
+            warnings.update(full.warnings)
             for symbol, bars in full.bars.items():
+                if bars.empty:
+                    continue
+                written[symbol] = (bars.index[0].date(), bars.index[-1].date())
                 rows = bars_to_rows(symbol, bars, full.source, fetched_at)
                 replace_symbol_history(db, symbol, rows)
                 added[symbol] = int((bars.index > pd.Timestamp(before[symbol])).sum())
@@ -100,9 +117,17 @@ async def refresh_prices(
         rate_limited |= result.rate_limited
         unreachable |= result.unreachable
         failures.update(result.failures)
-        _store(db, dict(result.bars), result.source, fetched_at, before, added)
+        warnings.update(result.warnings)
+        _store(db, dict(result.bars), result.source, fetched_at, before, added, written)
 
     latest = last_dates(db, symbols)
+    late = {s: latest[s] for s in symbols if s in latest and latest[s] < expected}
+    gaps = {
+        s: found for s, span in written.items() if (found := series_gaps(db, calendar, s, span))
+    }
+    for symbol, missing in gaps.items():
+        log.warning("%s: %d session(s) missing inside the series, first %s", symbol,
+                    len(missing), missing[0])  # fmt: skip
     return RefreshReport(
         expected=expected,
         added=added,
@@ -111,7 +136,19 @@ async def refresh_prices(
         readjusted=tuple(sorted(readjusted)),
         rate_limited=rate_limited,
         unreachable=frozenset(unreachable & set(failures)),
+        stale=late,
+        gaps=gaps,
+        warnings={s: w for s, w in warnings.items() if w},
     )
+
+
+def series_gaps(
+    db: sqlite_utils.Database, calendar: NyseCalendar, symbol: str, span: tuple[dt.date, dt.date]
+) -> tuple[dt.date, ...]:
+    """NYSE sessions inside ``span`` (first and last written date) with no stored row."""
+    first, last = span
+    have = set(stored_dates(db, symbol, first, last))
+    return tuple(day for day in calendar.sessions(first, last) if day not in have)
 
 
 def _store(
@@ -121,9 +158,12 @@ def _store(
     fetched_at: dt.datetime,
     before: dict[str, dt.date],
     added: dict[str, int],
+    written: dict[str, tuple[dt.date, dt.date]],
 ) -> None:
     rows = []
     for symbol, frame in bars.items():
+        if not frame.empty:
+            written[symbol] = (frame.index[0].date(), frame.index[-1].date())
         rows.extend(bars_to_rows(symbol, frame, source, fetched_at))
         last = before.get(symbol)
         added[symbol] = int((frame.index > pd.Timestamp(last)).sum()) if last else len(frame)

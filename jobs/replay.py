@@ -16,11 +16,11 @@ import sqlite_utils
 
 from analytics.snapshot import build_snapshot
 from analytics.types import Event, Snapshot, Universe
-from jobs.daily import HISTORY_SESSIONS, StaleData, evaluate_defaults, process_session
+from jobs.daily import HISTORY_SESSIONS, evaluate_defaults, process_session
 from jobs.refresh import refresh_prices
 from market.calendar import NyseCalendar
 from market.provider import PriceProvider
-from storage.prices import load_closes
+from storage.prices import load_closes, stored_span
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,10 @@ def alert_pair(event: Event, snapshot: Snapshot) -> str:
     return event.pair or snapshot.lead_pair
 
 
+class EmptyRange(Exception):
+    """No stored session of the universe falls inside the requested range."""
+
+
 async def load_range(
     db: sqlite_utils.Database,
     provider: PriceProvider,
@@ -69,16 +73,32 @@ async def load_range(
     *,
     now: dt.datetime,
 ) -> tuple[list[dt.date], pd.DataFrame]:
-    """Refresh prices up to ``end`` and return the sessions in range and the close frame."""
-    last = calendar.latest_session_on_or_before(end)
+    """Refresh prices up to ``end`` and return the sessions in range and the close frame.
+
+    The range is clamped to the stored data: sessions before the first stored close or after
+    the last one are left out (late symbols do not stop a replay; each session's snapshot
+    says what is stale). Raise EmptyRange, naming what the data covers, when nothing is left.
+    """
     symbols = list(universe.all_symbols())
-    report = await refresh_prices(db, provider, calendar, symbols, last, fetched_at=now)
-    missing = report.complete(symbols)
-    if missing:
-        raise StaleData(last, missing)
-    first = calendar.shift(start, -HISTORY_SESSIONS)
+    try:
+        last = calendar.latest_session_on_or_before(min(end, now.date()))
+        first: dt.date | None = calendar.shift(start, -HISTORY_SESSIONS)
+    except ValueError:  # outside the calendar (before 2000): no data there either
+        last, first = min(end, now.date()), None
+    if calendar.is_session(last):
+        await refresh_prices(db, provider, calendar, symbols, last, fetched_at=now)
     closes = load_closes(db, symbols, start=first, end=last)
-    return calendar.sessions(start, last), closes
+    covered = stored_span(db, symbols)
+    if covered is None:
+        raise EmptyRange("no prices stored yet; run: rotation-bot prices update")
+    lo, hi = max(start, covered[0]), min(last, covered[1])
+    if lo > hi:
+        raise EmptyRange(
+            f"no stored prices between {start} and {end}; "
+            f"the data covers {covered[0]} .. {covered[1]}"
+        )
+    have = set(pd.DatetimeIndex(closes.index).date)
+    return [d for d in calendar.sessions(lo, hi) if d in have], closes
 
 
 def replay_dry(

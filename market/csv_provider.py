@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import math
@@ -47,6 +48,20 @@ def _number(raw: str, column: str, path: Path, line: int, *, price: bool) -> flo
 
 def read_price_csv(path: Path) -> pd.DataFrame:
     """Parse and validate one csv file into a bar frame; raise CsvFormatError on any problem."""
+    frame, problems = parse_price_csv(path)
+    if problems:
+        raise problems[0]
+    return frame
+
+
+def parse_price_csv(path: Path) -> tuple[pd.DataFrame, list[CsvFormatError]]:
+    """Parse one csv file, skipping malformed lines: (the valid rows, one error per bad line).
+
+    A file whose header is missing or broken raises CsvFormatError (nothing in it can be
+    trusted). A bad line (a field that is not a number, a bad date, a duplicate or an
+    out-of-order date, too few fields) is left out and named with its line number, so one
+    typo costs one session of one symbol, not the whole file.
+    """
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
@@ -59,28 +74,51 @@ def read_price_csv(path: Path) -> pd.DataFrame:
         pos = {c: names.index(c) for c in HEADER}
         dates: list[dt.date] = []
         values: list[list[float]] = []
+        problems: list[CsvFormatError] = []
         for line, row in enumerate(reader, start=2):
             if not row or all(not cell.strip() for cell in row):
                 continue
-            if len(row) < len(names):
-                raise CsvFormatError(path, line, f"expected {len(names)} fields, got {len(row)}")
-            raw_date = row[pos["date"]].strip()
             try:
-                day = dt.date.fromisoformat(raw_date)
-            except ValueError:
-                raise CsvFormatError(path, line, f"date {raw_date!r} is not YYYY-MM-DD") from None
-            if dates and day == dates[-1]:
-                raise CsvFormatError(path, line, f"duplicate date {day}")
-            if dates and day < dates[-1]:
-                raise CsvFormatError(path, line, f"date {day} is out of order (after {dates[-1]})")
+                day, numbers = _parse_row(path, line, row, names, pos, dates[-1] if dates else None)
+            except CsvFormatError as exc:
+                problems.append(exc)
+                continue
             dates.append(day)
-            values.append(
-                [_number(row[pos[c]], c, path, line, price=c != "volume") for c in BAR_COLUMNS]
-            )
+            values.append(numbers)
     if not dates:
-        return empty_bars()
+        return empty_bars(), problems
     index = pd.DatetimeIndex(pd.to_datetime(dates), name="date")
-    return pd.DataFrame(np.asarray(values, dtype="float64"), index=index, columns=list(BAR_COLUMNS))
+    frame = pd.DataFrame(
+        np.asarray(values, dtype="float64"), index=index, columns=list(BAR_COLUMNS)
+    )
+    return frame, problems
+
+
+def _parse_row(
+    path: Path,
+    line: int,
+    row: list[str],
+    names: list[str],
+    pos: dict[str, int],
+    previous: dt.date | None,
+) -> tuple[dt.date, list[float]]:
+    if len(row) < len(names):
+        raise CsvFormatError(path, line, f"expected {len(names)} fields, got {len(row)}")
+    raw_date = row[pos["date"]].strip()
+    try:
+        day = dt.date.fromisoformat(raw_date)
+    except ValueError:
+        raise CsvFormatError(path, line, f"date {raw_date!r} is not YYYY-MM-DD") from None
+    if previous is not None and day == previous:
+        raise CsvFormatError(path, line, f"duplicate date {day}")
+    if previous is not None and day < previous:
+        raise CsvFormatError(path, line, f"date {day} is out of order (after {previous})")
+    numbers = [_number(row[pos[c]], c, path, line, price=c != "volume") for c in BAR_COLUMNS]
+    return day, numbers
+
+
+#: Parsed files by path: (mtime, bars, the lines skipped as malformed).
+CsvCache = dict[Path, tuple[float, pd.DataFrame, list[CsvFormatError]]]
 
 
 class CsvProvider:
@@ -88,10 +126,18 @@ class CsvProvider:
 
     name = "csv"
 
-    def __init__(self, folder: Path, asof: dt.date | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        asof: dt.date | None = None,
+        *,
+        cache: CsvCache | None = None,
+    ) -> None:
+        """``cache``: parsed files by path (with their mtime), shared between providers so a
+        request never parses a file again that an earlier one read (bot.services)."""
         self.folder = Path(folder)
         self.asof = asof
-        self._cache: dict[Path, tuple[float, pd.DataFrame]] = {}
+        self._cache: CsvCache = {} if cache is None else cache
 
     def available_symbols(self) -> list[str]:
         """Symbols with a file in the folder, with the caret restored for known indexes."""
@@ -108,7 +154,7 @@ class CsvProvider:
             if not path.is_file():
                 continue
             try:
-                frame = self._load(path)
+                frame, _ = self._load(path)
             except CsvFormatError:
                 continue
             if self.asof is not None:
@@ -118,14 +164,18 @@ class CsvProvider:
                 last = day if last is None or day > last else last
         return last
 
-    def _load(self, path: Path) -> pd.DataFrame:
+    def _load(self, path: Path) -> tuple[pd.DataFrame, list[CsvFormatError]]:
         mtime = path.stat().st_mtime
         cached = self._cache.get(path)
         if cached is not None and cached[0] == mtime:
-            return cached[1]
-        frame = read_price_csv(path)
-        self._cache[path] = (mtime, frame)
-        return frame
+            return cached[1], cached[2]
+        frame, problems = parse_price_csv(path)
+        self._cache[path] = (mtime, frame, problems)
+        return frame, problems
+
+    async def _load_async(self, path: Path) -> tuple[pd.DataFrame, list[CsvFormatError]]:
+        """``_load`` in a worker thread: a parse never holds the event loop."""
+        return await asyncio.to_thread(self._load, path)
 
     async def fetch(
         self,
@@ -135,30 +185,39 @@ class CsvProvider:
         *,
         expected_last: dt.date | None = None,
     ) -> FetchResult:
-        """Bars from the csv files; per-symbol problems (no file, bad format, stale) fail."""
+        """Bars from the csv files; no file or a broken header fails the symbol.
+
+        Malformed lines are skipped and named in ``warnings``; a symbol whose last row is
+        older than ``expected_last`` keeps its rows and is named in ``stale``.
+        """
         cutoff = min(end, self.asof) if self.asof else end
         bars: dict[str, pd.DataFrame] = {}
         failures: dict[str, str] = {}
+        warnings: dict[str, tuple[str, ...]] = {}
+        stale: dict[str, dt.date] = {}
         for symbol in symbols:
             path = self.folder / symbol_to_filename(symbol)
             if not path.is_file():
                 failures[symbol] = f"no file {path.name} in {self.folder}"
                 continue
             try:
-                frame = self._load(path)
+                frame, problems = await self._load_async(path)
             except CsvFormatError as exc:
                 failures[symbol] = str(exc)
                 continue
+            if problems:
+                warnings[symbol] = tuple(f"{p} (line skipped)" for p in problems)
             visible = frame.loc[pd.Timestamp(start) : pd.Timestamp(cutoff)]
             if visible.empty:
                 failures[symbol] = f"no rows between {start} and {cutoff}"
                 continue
             last = visible.index[-1].date()
             if expected_last is not None and last < expected_last:
-                failures[symbol] = f"stale: last session {last}, expected {expected_last}"
-                continue
+                stale[symbol] = last
             bars[symbol] = visible.copy()
-        return FetchResult(bars=bars, failures=failures, source=self.name)
+        return FetchResult(
+            bars=bars, failures=failures, source=self.name, warnings=warnings, stale=stale
+        )
 
 
 _INDEX_FILES = {"RUT", "GSPC", "IXIC", "VIX", "TNX", "IRX", "SP600", "SPXEW", "DJI", "NDX"}

@@ -31,6 +31,8 @@ class FetchResult:
     source: str = ""
     rate_limited: bool = False
     unreachable: frozenset[str] = frozenset()
+    stale: Mapping[str, dt.date] = field(default_factory=dict)
+    warnings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -63,8 +65,9 @@ class PriceProvider(Protocol):
         """Daily bars for ``symbols`` from ``start`` to ``end`` inclusive.
 
         ``expected_last`` is the session the caller expects as the last row (the latest
-        completed session); a symbol whose last row is older is reported as stale in
-        ``failures``. Never raises for per-symbol problems; those go to ``failures``.
+        completed session); a symbol whose last row is older is reported in ``stale`` (a
+        provider that cannot tell good old rows from a broken answer may fail it instead).
+        Never raises for per-symbol problems; those go to ``failures``.
         """
         ...
 

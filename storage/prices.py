@@ -81,6 +81,32 @@ def last_dates(
     return {s: dt.date.fromisoformat(d) for s, d in db.execute(sql, params).fetchall()}
 
 
+def stored_dates(
+    db: sqlite_utils.Database, symbol: str, start: dt.date, end: dt.date
+) -> list[dt.date]:
+    """The sessions ``symbol`` has a stored bar on, from ``start`` to ``end`` inclusive."""
+    rows = db.execute(
+        "SELECT date FROM prices WHERE symbol = ? AND date >= ? AND date <= ? ORDER BY date",
+        [symbol, start.isoformat(), end.isoformat()],
+    ).fetchall()
+    return [dt.date.fromisoformat(r[0]) for r in rows]
+
+
+def stored_span(
+    db: sqlite_utils.Database, symbols: Sequence[str]
+) -> tuple[dt.date, dt.date] | None:
+    """(first, last) stored session over ``symbols``, or None when none has a row."""
+    if not symbols:
+        return None
+    marks = ",".join("?" * len(symbols))
+    row = db.execute(
+        f"SELECT MIN(date), MAX(date) FROM prices WHERE symbol IN ({marks})", list(symbols)
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return dt.date.fromisoformat(row[0]), dt.date.fromisoformat(row[1])
+
+
 def stored_symbols(db: sqlite_utils.Database) -> list[str]:
     """Every symbol with at least one stored bar, sorted."""
     return [r[0] for r in db.execute("SELECT DISTINCT symbol FROM prices ORDER BY symbol")]

@@ -16,7 +16,8 @@ class FakeProvider:
     """Serves the csv sample up to ``asof``; ``fail``/``stale``/``scale`` inject faults.
 
     - ``fail[symbol] = reason``: the symbol fails with that reason.
-    - ``stale``: these symbols stop one session before ``asof`` (as Yahoo does when late).
+    - ``stale``: these symbols stop one session before ``asof`` (as Yahoo does when late);
+      their older rows are served and the symbol is named in ``FetchResult.stale``.
     - ``scale[symbol] = factor``: closes multiplied (a re-adjusted history).
     - ``rate_limited``: every symbol fails as rate limited.
     ``calls`` records (symbols, start, end) of each fetch.
@@ -52,6 +53,7 @@ class FakeProvider:
         result = await inner.fetch(symbols, start, end)
         bars = dict(result.bars)
         failures = dict(result.failures)
+        late: dict[str, dt.date] = {}
         for symbol in list(bars):
             frame = bars[symbol]
             if symbol in self.fail:
@@ -64,9 +66,13 @@ class FakeProvider:
                 frame = frame.copy()
                 frame["close"] = frame["close"] * self.scale[symbol]
             last = frame.index[-1].date() if len(frame) else None
-            if expected_last is not None and (last is None or last < expected_last):
-                failures[symbol] = f"stale: last session {last}, expected {expected_last}"
+            if last is None:
+                failures[symbol] = "no rows"
                 del bars[symbol]
                 continue
+            if expected_last is not None and last < expected_last:
+                late[symbol] = last
             bars[symbol] = frame
-        return FetchResult(bars=bars, failures=failures, source=self.name)
+        return FetchResult(
+            bars=bars, failures=failures, source=self.name, stale=late, warnings=result.warnings
+        )

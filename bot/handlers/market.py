@@ -13,7 +13,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from analytics.types import HORIZONS
-from bot.charts import cached_chart, price_chart, quadrant_chart, ratio_chart
+from bot.charts import chart_for, price_chart, quadrant_chart, ratio_chart
 from bot.context import BotContext
 from bot.readapi import (
     pair_view,
@@ -118,14 +118,16 @@ async def cmd_rotation(request: Request) -> Reply:
     services = request.services
     snap = await snapshot_for(services, request.asof)
     lead = services.universe.pair(snap.lead_pair)
-    view = await pair_view(services, lead.a, lead.b, request.asof)
-    subtitle = f"{ratio_subtitle(view.stats)} · as of {snap.session} close"
-    photo = await cached_chart(
-        services,
-        ("ratio", lead.key),
-        snap.session,
-        lambda: ratio_chart(view.series, lead.a, lead.b, subtitle),
-    )
+    photo = None
+    if lead.key in snap.pairs:  # no chart (but the scoreboard) while the lead pair has no data
+        view = await pair_view(services, lead.a, lead.b, request.asof)
+        subtitle = f"{ratio_subtitle(view.stats)} · as of {snap.session} close"
+        photo = await chart_for(
+            request,
+            ("ratio", lead.key),
+            snap.session,
+            lambda: ratio_chart(view.series, lead.a, lead.b, subtitle),
+        )
     html = rotation_html(snap, services.universe.headline, horizon)
     return Reply(
         html, photo=photo, keyboard=rotation_keyboard(horizon), caption=rotation_caption(snap)
@@ -145,8 +147,8 @@ async def cmd_ticker(request: Request) -> Reply:
     [name] = require_stored(services, [name], TICKER_USAGE)
     view = await ticker_view(services, name, request.asof)
     subtitle = f"a year of closes, 50-session average · as of {view.session} close"
-    photo = await cached_chart(
-        services, ("price", name), view.session, lambda: price_chart(view.series, name, subtitle)
+    photo = await chart_for(
+        request, ("price", name), view.session, lambda: price_chart(view.series, name, subtitle)
     )
     caption = f"<b>{esc(name)}</b>: a year of closes\n{asof_line(view.session)}"
     return Reply(ticker_html(view), photo=photo, caption=caption)
@@ -160,8 +162,8 @@ async def cmd_pair(request: Request) -> Reply:
     a, b = require_stored(services, [a, b], PAIR_USAGE)
     view = await pair_view(services, a, b, request.asof)
     subtitle = f"{ratio_subtitle(view.stats)} · as of {view.session} close"
-    photo = await cached_chart(
-        services,
+    photo = await chart_for(
+        request,
         ("ratio", f"{a}/{b}"),
         view.session,
         lambda: ratio_chart(view.series, a, b, subtitle),
@@ -180,8 +182,8 @@ async def cmd_quadrant(request: Request) -> Reply:
         raise UserError("Not enough history for the strength quadrant yet.", "/quadrant")
     bench = services.universe.benchmark
     subtitle = f"weekly tails, {snap.quadrant_params.tail_weeks} weeks · as of {snap.session} close"
-    photo = await cached_chart(
-        services, ("quadrant",), snap.session, lambda: quadrant_chart(trails, bench, subtitle)
+    photo = await chart_for(
+        request, ("quadrant",), snap.session, lambda: quadrant_chart(trails, bench, subtitle)
     )
     params = snap.quadrant_params
     html = quadrant_html(snap.quadrants, bench, snap.session, params.ema, params.momentum_shift)
@@ -234,8 +236,9 @@ async def cmd_help(request: Request) -> Reply:
     """/help: generated from the registry."""
     from bot.access import is_operator
 
-    operator = request.chat_type == "console" or is_operator(
-        request.services.settings, request.user_id
+    # Operator commands are listed to operators in private only, never to a group's members.
+    operator = request.chat_type == "console" or (
+        request.chat_type == "private" and is_operator(request.services.settings, request.user_id)
     )
     return Reply(help_html(all_commands(), operator=operator))
 

@@ -7,7 +7,6 @@ service message and /subscribe posted in a channel.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import math
 from dataclasses import replace
@@ -20,15 +19,16 @@ from telegram.ext import Application, ChatMemberHandler, MessageHandler, filters
 
 from analytics.rules import METRICS, metric_name
 from analytics.types import Universe
-from bot.access import can_post, is_chat_admin
+from bot.access import can_post, require_admin
 from bot.context import BotContext
+from bot.inputs import parse_hm, parse_id, parse_timezone, parse_window
 from bot.registry import Command, Reply, Request, UserError
 from bot.render.alerts import digest_html, why_html
 from bot.render.format import esc
 from bot.render.format import metric as format_metric
 from bot.render.subscriptions import alerts_html, settings_html, subscriptions_html
 from bot.services import utc_now
-from jobs.fanout import chat_pairs, digest_payload, zone
+from jobs.fanout import chat_pairs, digest_payload
 from market.symbols import InvalidSymbol, normalize_symbol, resolve_alias
 from storage.chats import Chat, get_chat, migrate_chat, set_active, update_settings, upsert_chat
 from storage.db import transaction
@@ -39,6 +39,8 @@ from storage.subscriptions import chat_subscriptions, subscribe, unsubscribe
 log = logging.getLogger(__name__)
 
 DEFAULT_PRESET = "smallcaps"
+#: Threshold alerts one chat may keep (each can fire after every close).
+MAX_RULES_PER_CHAT = 20
 OPS = (">", "<", ">=", "<=")
 SUBSCRIBE_USAGE = "/subscribe [preset|PAIR] — in private also /subscribe @channel [preset|PAIR]"
 ALERT_USAGE = (
@@ -120,10 +122,9 @@ async def subscribe_channel(request: Request) -> Reply:
         raise UserError(f"I cannot see {name[:40]}; add me to it as an admin first.") from None
     if channel.type != "channel":
         raise UserError(f"{name[:40]} is not a channel.", SUBSCRIBE_USAGE)
-    if not await is_chat_admin(
-        request.bot, channel.id, request.user_id, cache=request.services.admins
-    ):
-        raise UserError(f"Only admins of {name[:40]} can subscribe it.")
+    await require_admin(
+        request, f"Only admins of {name[:40]} can subscribe it.", chat_id=channel.id
+    )
     if not await can_post(request.bot, channel.id):
         raise UserError(f"I cannot post in {name[:40]}: make me an admin allowed to post.")
     upsert_chat(
@@ -160,11 +161,10 @@ async def cmd_alert(request: Request) -> Reply:
     """/alert PAIR METRIC OP VALUE, or /alert del ID."""
     args, db = request.args, request.services.db
     if len(args) == 2 and args[0].lower() in ("del", "delete", "rm"):
-        if not args[1].isdigit():
-            raise UserError("The id is a number; see /alerts.", ALERT_USAGE)
-        if delete_rule(db, request.chat_id, int(args[1])):
-            return Reply(f"Deleted alert {esc(args[1])}.")
-        raise UserError(f"No alert {args[1][:12]} in this chat; see /alerts.", ALERT_USAGE)
+        rule_id = parse_id(args[1], ALERT_USAGE)
+        if delete_rule(db, request.chat_id, rule_id):
+            return Reply(f"Deleted alert {rule_id}.")
+        raise UserError(f"No alert {rule_id} in this chat; see /alerts.", ALERT_USAGE)
     if len(args) != 4:
         raise UserError("Four arguments are needed.", ALERT_USAGE)
     pair, metric, op, raw = (
@@ -191,6 +191,12 @@ async def cmd_alert(request: Request) -> Reply:
     unit = METRICS[metric]
     if unit == "fraction":  # users type percent; the metric is a fraction
         value /= 100.0
+    if len(chat_rules(db, request.chat_id)) >= MAX_RULES_PER_CHAT:
+        raise UserError(
+            f"This chat has {MAX_RULES_PER_CHAT} alerts, the most allowed; delete one first "
+            "(/alerts lists them, /alert del ID removes one).",
+            ALERT_USAGE,
+        )
     _register(request, request.chat_id, request.chat_type)
     rule = add_rule(db, request.chat_id, pair, metric, op, value, now=utc_now())
     return Reply(
@@ -206,11 +212,7 @@ async def cmd_alerts(request: Request) -> Reply:
 
 
 def _hm(text: str) -> str:
-    try:
-        moment = dt.time.fromisoformat(text)
-    except ValueError:
-        raise UserError(f"{text[:12]} is not a time; use HH:MM.", SETTINGS_USAGE) from None
-    return moment.strftime("%H:%M")
+    return parse_hm(text, SETTINGS_USAGE)
 
 
 def apply_setting(chat: Chat, args: tuple[str, ...], thread_id: int | None) -> Chat:
@@ -222,13 +224,11 @@ def apply_setting(chat: Chat, args: tuple[str, ...], thread_id: int | None) -> C
         return replace(chat, digest=True, digest_time=_hm(value))
     if key == "quiet" and value.lower() == "off":
         return replace(chat, quiet_start=None, quiet_end=None)
-    if key == "quiet" and "-" in value:
-        start, end = value.split("-", 1)
-        return replace(chat, quiet_start=_hm(start), quiet_end=_hm(end))
+    if key == "quiet" and value:
+        start, end = parse_window(value, SETTINGS_USAGE)
+        return replace(chat, quiet_start=start, quiet_end=end)
     if key in ("tz", "timezone") and value:
-        if zone(value).key != value:
-            raise UserError(f"Unknown timezone {value[:40]}; e.g. Europe/Berlin.", SETTINGS_USAGE)
-        return replace(chat, timezone=value)
+        return replace(chat, timezone=parse_timezone(value, SETTINGS_USAGE))
     if key == "topic" and value.lower() in ("here", "off"):
         return replace(chat, thread_id=thread_id if value.lower() == "here" else None)
     raise UserError("Unknown setting.", SETTINGS_USAGE)
@@ -276,20 +276,8 @@ async def cmd_preview(request: Request) -> Reply:
 async def start_payload(request: Request, payload: str) -> Reply:
     """Deep link ``/start sub_<preset>``: subscribe in one tap."""
     preset = payload.removeprefix("sub_")
-    if (
-        request.chat_type in ("group", "supergroup")
-        and request.bot is not None
-        and not (
-            await is_chat_admin(
-                request.bot,
-                request.chat_id,
-                request.user_id,
-                request.sender_chat_id,
-                cache=request.services.admins,
-            )
-        )
-    ):
-        raise UserError("In groups, only chat admins can subscribe.")
+    if request.chat_type in ("group", "supergroup"):
+        await require_admin(request, "In groups, only chat admins can subscribe.")
     target, kind = parse_target(request, preset or None)
     _register(request, request.chat_id, request.chat_type)
     return _subscribed(request, request.chat_id, target, kind, "This chat")
@@ -323,11 +311,20 @@ async def on_my_chat_member(update: Update, context: BotContext) -> None:
         return
     db, chat, now = context.services.db, change.chat, utc_now()
     status = change.new_chat_member.status
+    context.services.admins.forget(chat.id)
     if status in _ACTIVE:
         upsert_chat(db, chat.id, chat.type, now=now, title=chat.title, username=chat.username)
     else:
         set_active(db, chat.id, False, now=now, reason=f"bot status {status}")
     log.info("chat %s (%s): bot is now %s", chat.id, chat.type, status)
+
+
+async def on_chat_member(update: Update, context: BotContext) -> None:
+    """A member's status changed (promoted, demoted, left): forget their admin lookup."""
+    change = update.chat_member
+    if change is None:
+        return
+    context.services.admins.forget(change.chat.id, change.new_chat_member.user.id)
 
 
 async def on_migrate(update: Update, context: BotContext) -> None:
@@ -351,7 +348,10 @@ async def on_channel_post(update: Update, context: BotContext) -> None:
         return
     services = context.services
     head, _, rest = post.text.partition(" ")
-    name = head[1:].split("@", 1)[0].lower()
+    name, _, target = head[1:].partition("@")
+    name = name.lower()
+    if target and target.lower() != (context.bot.username or "").lower():
+        return  # addressed to another bot
     request = Request(services=services, command=name, args=tuple(rest.split()), raw_args=rest,
                       chat_id=post.chat.id, chat_type="channel", user_id=None,
                       sender_chat_id=post.chat.id, bot=context.bot)  # fmt: skip
@@ -367,6 +367,7 @@ async def on_channel_post(update: Update, context: BotContext) -> None:
 def install(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Membership tracking, migrations and channel commands."""
     app.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(ChatMemberHandler(on_chat_member, ChatMemberHandler.CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     channel_cmd = filters.UpdateType.CHANNEL_POST & filters.Regex(r"^/(un)?subscribe(@\w+)?\b")
     app.add_handler(MessageHandler(channel_cmd, on_channel_post))

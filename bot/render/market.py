@@ -15,6 +15,7 @@ from bot.render.rotation import (
 )
 from bot.render.table import pre_table
 
+YEAR_SESSIONS = 252
 ROLE_NAMES = {"A": "challenger", "B": "benchmark"}
 
 
@@ -37,11 +38,8 @@ def _role_line(stats: PairStats, side: str, name: str) -> str:
     leg = stats.a if side == "A" else stats.b
     via = f" via {esc(leg)}" if leg != name else ""
     if who is None:
-        state = "no regime yet"
-    elif who == leg:
-        state = "on the leading side"
-    else:
-        state = "on the lagging side"
+        return f"• <code>{esc(stats.key)}</code>: {ROLE_NAMES[side]}{via} — {regime_line(stats)}"
+    state = "on the leading side" if who == leg else "on the lagging side"
     key = f"<code>{esc(stats.key)}</code>"
     return f"• {key}: {ROLE_NAMES[side]}{via}, {state} — {regime_line(stats)}"
 
@@ -56,8 +54,10 @@ def ticker_html(view: TickerView) -> str:
         lines.append(f"Yield changes: {esc(changes)}")
     else:
         lines.append(_returns_table(view))
+    stored = len(view.series)
+    span = "52-week range" if stored >= YEAR_SESSIONS else f"Range of the {stored} stored sessions"
     lines.append(
-        f"52-week range {price(s.low_52w)} – {price(s.high_52w)} · "
+        f"{span} {price(s.low_52w)} – {price(s.high_52w)} · "
         f"{pct(s.off_high)} from the high · max drawdown {pct(s.max_drawdown_1y)}"
     )
     if not s.total_return:

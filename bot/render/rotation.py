@@ -107,11 +107,14 @@ def _preset_keys(snap: Snapshot) -> list[str]:
 
 def _verdict(snap: Snapshot) -> list[str]:
     board = snap.scoreboard
-    lines = [
-        "",
-        f"<b>Score</b>: {board.themes_favouring_challenger} of {board.themes_total} themes led "
-        f"by the challenger (the first symbol of each pair above).",
-    ]
+    if board.themes_total:
+        score = (
+            f"{board.themes_favouring_challenger} of {board.themes_total} themes led by the "
+            "challenger (the first symbol of each pair above)."
+        )
+    else:
+        score = "no pair has a regime yet (not enough history)."
+    lines = ["", f"<b>Score</b>: {score}"]
     context = [k for k in snap.pairs if snap.pairs[k].theme != k and k in _preset_keys(snap)]
     if context:
         lines.append(

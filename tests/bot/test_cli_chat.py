@@ -52,3 +52,28 @@ def test_console_reads_piped_stdin(env: Path) -> None:
     assert "Commands" in result.stdout
     assert "Flip history" in result.stdout
     assert "Which symbol?" in result.stderr
+
+
+def test_future_asof_is_refused_in_every_subcommand(clean_env: Path) -> None:
+    import datetime as dt
+
+    future = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=2)).isoformat()
+    for words in (["ask", "/rotation"], ["daily"], ["prices", "update"], ["console"]):
+        result = CliRunner().invoke(app, [*words, "--asof", future])
+        assert result.exit_code == 2, result.output
+        assert f"{future} is in the future" in result.output
+    assert list(clean_env.iterdir()) == []
+
+
+def test_first_session_answers_without_library_warnings(env: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["ask", "/pair IWM SPY", "--asof", "2024-01-02", "--chart-dir", str(env / "c")]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith("Not enough history as of 2024-01-02")
+    assert "Warning" not in result.stderr
+    ok = CliRunner().invoke(
+        app, ["ask", "/rotation", "--asof", "2024-01-09", "--chart-dir", str(env / "c")]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "Warning" not in ok.stderr

@@ -212,3 +212,43 @@ async def test_start_lists_commands_once_and_points_to_help(services: Services) 
     plain = reply_to_plain(await answer(services, "/start"))
     assert plain.count("/help") == 1
     assert plain.rstrip().endswith("Every command with its arguments: /help")
+
+
+async def test_asof_before_the_data_names_the_stored_range(services: Services) -> None:
+    import datetime as dt
+
+    with pytest.raises(UserError) as caught:
+        await answer(services, "/ticker IWM", asof=dt.date(2023, 6, 30))
+    assert caught.value.message == (
+        "No prices stored on or before 2023-06-30: the stored sessions run from 2024-01-02 "
+        "to 2026-03-31."
+    )
+
+
+@pytest.mark.parametrize(
+    "text", ["/rotation", "/ticker IWM", "/pair IWM SPY", "/history", "/quadrant"]
+)
+async def test_first_sessions_say_not_enough_history(services: Services, text: str) -> None:
+    import datetime as dt
+
+    with pytest.raises(UserError) as caught:
+        await answer(services, text, asof=dt.date(2024, 1, 5))
+    assert caught.value.message == (
+        "Not enough history as of 2024-01-05: 4 stored sessions since 2024-01-02, and answers "
+        "need 6. The first session with enough is 2024-01-09."
+    )
+
+
+@pytest.mark.parametrize("text", ["/rotation", "/ticker IWM", "/pair IWM SPY 1w", "/history"])
+async def test_first_answerable_session_has_no_degenerate_figures(
+    services: Services, text: str
+) -> None:
+    import datetime as dt
+
+    # warnings are errors in this suite: a chart of a few sessions must not warn either
+    reply = await answer(services, text, asof=dt.date(2024, 1, 9))
+    plain = reply_to_plain(reply)
+    assert "as of 2024-01-09 close" in plain
+    assert "0 of 0" not in plain
+    assert "52-week range" not in plain
+    assert "no regime yet — no regime yet" not in plain

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dtm
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import pytest_asyncio
 from telegram.ext import Application, ApplicationBuilder
@@ -33,10 +33,16 @@ def builder_for(fake: FakeBotApi) -> ApplicationBuilder:
 
 
 @contextlib.asynccontextmanager
-async def polling(app: Application, *, poll_timeout: float = 1.0) -> AsyncIterator[Application]:
+async def polling(
+    app: Application,
+    *,
+    poll_timeout: float = 1.0,
+    allowed_updates: Sequence[str] | None = None,
+) -> AsyncIterator[Application]:
     """Run ``app`` (initialize, start, poll) for the block, then stop it cleanly.
 
     ``poll_timeout`` is the long-polling timeout in seconds; stopping cancels the poll at once.
+    ``allowed_updates`` as for getUpdates (None: Telegram's default, without ``chat_member``).
     """
     assert app.updater is not None, "build the application with an updater to poll"
     await app.initialize()
@@ -46,6 +52,7 @@ async def polling(app: Application, *, poll_timeout: float = 1.0) -> AsyncIterat
             poll_interval=0.0,
             timeout=dtm.timedelta(seconds=poll_timeout),
             drop_pending_updates=False,
+            allowed_updates=allowed_updates,
         )
         try:
             yield app

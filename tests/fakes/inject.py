@@ -120,6 +120,32 @@ class UpdateInjector(FakeState):
         )
         return await self._enqueue(Update(self._next_update(), my_chat_member=update))
 
+    async def member_status(
+        self, chat: Chat | int, user: User, new_status: str, by_user: User
+    ) -> Update:
+        """Change ``user``'s status in ``chat`` (promote, demote, ban...) and queue the
+        ``chat_member`` update Telegram sends to a bot that administers the chat."""
+        target = self._as_chat(chat)
+        _, old_status, _ = self._member_status(target, user.id)
+        self.set_member(target.id, user, new_status)
+        update = ChatMemberUpdated(
+            target, by_user, now(), chat_member(user, old_status), chat_member(user, new_status)
+        )
+        return await self._enqueue(Update(self._next_update(), chat_member=update))
+
+    async def edit_message(self, chat: Chat | int | None, user: User, message_id: int,
+                           text: str) -> Update:  # fmt: skip
+        """Queue an ``edited_message``: ``user`` edits their message ``message_id`` to
+        ``text`` (``chat=None``: the private chat with ``user``)."""
+        target = self._as_chat(private_chat(user) if chat is None else chat)
+        message = command_message(message_id, target, user, text)
+        edited = Message(
+            message.message_id, message.date, target, from_user=user, text=message.text,
+            entities=message.entities, edit_date=now(),
+        )  # fmt: skip
+        self._messages[(target.id, message_id)] = edited
+        return await self._enqueue(Update(self._next_update(), edited_message=edited))
+
     async def migrate(self, chat: Chat | int, new_id: int, by_user: User | None = None) -> Chat:
         """Upgrade group ``chat`` to a supergroup with id ``new_id``.
 

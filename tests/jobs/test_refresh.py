@@ -65,11 +65,40 @@ async def test_failed_symbol_is_named_and_its_rows_are_unchanged(
     report = await _refresh(db, provider, dt.date(2026, 4, 1))
     assert not report.ok
     assert report.failures["SPY"] == "no data returned"
-    assert "stale" in report.failures["^RUT"]
+    assert "^RUT" not in report.failures  # late, not failed: its good rows are stored
+    assert report.stale == {"SPY": dt.date(2026, 3, 27), "^RUT": dt.date(2026, 3, 31)}
     assert report.latest["IWM"] == dt.date(2026, 4, 1)
     assert report.latest["SPY"] == dt.date(2026, 3, 27)
+    assert report.latest["^RUT"] == dt.date(2026, 3, 31)
     assert report.complete(SYMS) == ["SPY", "^RUT"]
     assert load_bars(db, "SPY").equals(before)
+
+
+async def test_a_stale_symbol_on_a_fresh_database_keeps_its_valid_rows(
+    db: sqlite_utils.Database, sample_dir: Path
+) -> None:
+    provider = FakeProvider(sample_dir, asof=dt.date(2026, 4, 1), stale={"IWM"})
+    report = await _refresh(db, provider, dt.date(2026, 4, 1))
+    assert report.ok
+    assert report.stale == {"IWM": dt.date(2026, 3, 31)}
+    assert report.added["IWM"] == 563
+    assert last_dates(db, ["IWM"]) == {"IWM": dt.date(2026, 3, 31)}
+
+
+async def test_sessions_missing_inside_a_series_are_reported_at_write_time(
+    db: sqlite_utils.Database, sample_dir: Path, tmp_path: Path
+) -> None:
+    lines = (sample_dir / "IWM.csv").read_text().splitlines(keepends=True)
+    halt = [i for i, line in enumerate(lines) if line.startswith("2026-03-1")][:3]
+    (tmp_path / "IWM.csv").write_text("".join(x for i, x in enumerate(lines) if i not in halt))
+    provider = FakeProvider(tmp_path, asof=dt.date(2026, 4, 1))
+    report = await refresh_prices(
+        db, provider, nyse(), ["IWM"], dt.date(2026, 4, 1), fetched_at=NOW
+    )
+    assert report.ok
+    assert report.gaps == {
+        "IWM": (dt.date(2026, 3, 10), dt.date(2026, 3, 11), dt.date(2026, 3, 12))
+    }
 
 
 async def test_rate_limit_is_reported_as_such(db: sqlite_utils.Database, sample_dir: Path) -> None:

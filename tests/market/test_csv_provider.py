@@ -32,13 +32,16 @@ async def test_asof_hides_later_rows(sample_dir: Path) -> None:
     assert provider.latest_date(["IWM", "SPY"]) == dt.date(2026, 3, 13)
 
 
-async def test_stale_and_missing_symbols_fail_by_name(sample_dir: Path) -> None:
+async def test_stale_symbols_keep_their_rows_and_missing_ones_fail_by_name(
+    sample_dir: Path,
+) -> None:
     provider = CsvProvider(sample_dir, asof=dt.date(2026, 3, 31))
     result = await provider.fetch(
         ["IWM", "NOPE"], dt.date(2026, 3, 1), dt.date(2026, 4, 1), expected_last=dt.date(2026, 4, 1)
     )
-    assert result.bars == {}
-    assert "stale" in result.failures["IWM"]
+    assert list(result.bars) == ["IWM"]
+    assert result.stale == {"IWM": dt.date(2026, 3, 31)}
+    assert "IWM" not in result.failures
     assert "NOPE.csv" in result.failures["NOPE"]
 
 
@@ -76,11 +79,25 @@ def test_malformed_files_name_file_and_line(
     assert needle in str(info.value)
 
 
-async def test_a_malformed_file_fails_only_its_symbol(tmp_path: Path) -> None:
+async def test_a_malformed_line_is_skipped_and_named_with_file_and_line(tmp_path: Path) -> None:
     (tmp_path / "GOOD.csv").write_text(GOOD)
-    (tmp_path / "BAD.csv").write_text(GOOD + "2026-03-27,,,,1.7,\n")
+    (tmp_path / "BAD.csv").write_text(GOOD + "2026-03-27,,,,1.7,\n2026-04-01,,,,oops,\n")
+    result = await CsvProvider(tmp_path).fetch(
+        ["GOOD", "BAD"], dt.date(2026, 1, 1), dt.date(2026, 4, 1)
+    )
+    assert result.ok
+    assert result.bars["GOOD"].equals(result.bars["BAD"])  # the two bad lines left out
+    assert "GOOD" not in result.warnings
+    [order, number] = result.warnings["BAD"]
+    assert order.startswith("BAD.csv line 4: date 2026-03-27 is out of order")
+    assert number.startswith("BAD.csv line 5: close 'oops' is not a number")
+
+
+async def test_a_broken_header_fails_only_its_symbol(tmp_path: Path) -> None:
+    (tmp_path / "GOOD.csv").write_text(GOOD)
+    (tmp_path / "BAD.csv").write_text("day,close\n2026-03-30,1.5\n")
     result = await CsvProvider(tmp_path).fetch(
         ["GOOD", "BAD"], dt.date(2026, 1, 1), dt.date(2026, 4, 1)
     )
     assert list(result.bars) == ["GOOD"]
-    assert "BAD.csv line 4" in result.failures["BAD"]
+    assert "BAD.csv line 1: missing column(s)" in result.failures["BAD"]

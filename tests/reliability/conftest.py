@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 import sqlite_utils
+from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
@@ -90,7 +91,8 @@ async def running_app(services: Services, fake: FakeBotApi) -> AsyncIterator:
     """The real Application polling the fake; scheduled jobs removed (tests drive them)."""
     application = build_application(services, builder_for(fake))
     assert application.job_queue is not None
-    async with polling(application):
+    # As `rotation-bot run` does (bot.app.run_polling): every update type, chat_member too.
+    async with polling(application, allowed_updates=Update.ALL_TYPES):
         for job in application.job_queue.jobs():
             job.schedule_removal()
         yield application
