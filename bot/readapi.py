@@ -27,7 +27,14 @@ from bot.registry import UserError
 from bot.services import Services
 from market.symbols import SYMBOL_HELP, InvalidSymbol, normalize_symbol, resolve_alias
 from market.universe import universe_hash
-from storage.prices import last_dates, load_closes
+from storage.prices import (
+    last_dates,
+    latest_date,
+    load_closes,
+    nth_session,
+    session_count,
+    stored_span,
+)
 from storage.snapshots import load_snapshot
 
 CHART_SESSIONS = 252
@@ -43,54 +50,28 @@ class NoData(UserError):
 def latest_session(services: Services, asof: dt.date | None) -> dt.date:
     """The newest stored session (universe symbols) on or before ``asof``."""
     symbols = list(services.universe.all_symbols())
-    marks = ",".join("?" * len(symbols))
-    sql = f"SELECT MAX(date) FROM prices WHERE symbol IN ({marks})"
-    params: list[str] = list(symbols)
-    if asof is not None:
-        sql += " AND date <= ?"
-        params.append(asof.isoformat())
-    row = services.db.execute(sql, params).fetchone()
-    if row is None or row[0] is None:
-        stored = _stored_range(services)
-        if asof is None or stored is None:
-            raise NoData("No prices stored yet. Run: rotation-bot prices update")
-        first, last = stored
-        raise NoData(
-            f"No prices stored on or before {asof.isoformat()}: the stored sessions run from "
-            f"{first.isoformat()} to {last.isoformat()}."
-        )
-    return dt.date.fromisoformat(row[0])
-
-
-def _stored_range(services: Services) -> tuple[dt.date, dt.date] | None:
-    """First and last stored session of the universe symbols (None when nothing is stored)."""
-    symbols = list(services.universe.all_symbols())
-    marks = ",".join("?" * len(symbols))
-    sql = f"SELECT MIN(date), MAX(date) FROM prices WHERE symbol IN ({marks})"
-    row = services.db.execute(sql, symbols).fetchone()
-    if row is None or row[0] is None:
-        return None
-    return dt.date.fromisoformat(row[0]), dt.date.fromisoformat(row[1])
+    latest = latest_date(services.db, symbols, asof)
+    if latest is not None:
+        return latest
+    stored = stored_span(services.db, symbols)
+    if asof is None or stored is None:
+        raise NoData("No prices stored yet. Run: rotation-bot prices update")
+    first, last = stored
+    raise NoData(
+        f"No prices stored on or before {asof.isoformat()}: the stored sessions run from "
+        f"{first.isoformat()} to {last.isoformat()}."
+    )
 
 
 def require_history(services: Services, session: dt.date) -> None:
     """NoData ("not enough history") when fewer than MIN_SESSIONS sessions are stored up to
     ``session``: the very first sessions have no returns, ranges or regimes worth showing."""
     symbols = list(services.universe.all_symbols())
-    marks = ",".join("?" * len(symbols))
-    sql = (
-        f"SELECT COUNT(DISTINCT date), MIN(date) FROM prices "
-        f"WHERE symbol IN ({marks}) AND date <= ?"
-    )
-    count, first = services.db.execute(sql, [*symbols, session.isoformat()]).fetchone()
+    count, first = session_count(services.db, symbols, session)
     if count >= MIN_SESSIONS:
         return
-    sql = (
-        f"SELECT DISTINCT date FROM prices WHERE symbol IN ({marks}) "
-        f"ORDER BY date LIMIT 1 OFFSET {MIN_SESSIONS - 1}"
-    )
-    enough = services.db.execute(sql, symbols).fetchone()
-    hint = f" The first session with enough is {enough[0]}." if enough else ""
+    enough = nth_session(services.db, symbols, MIN_SESSIONS)
+    hint = f" The first session with enough is {enough.isoformat()}." if enough else ""
     raise NoData(
         f"Not enough history as of {session.isoformat()}: {count} stored session"
         f"{'' if count == 1 else 's'} since {first}, and answers need {MIN_SESSIONS}.{hint}"

@@ -34,6 +34,7 @@ from telegram.error import (
 
 from analytics.events import FlipAlert, decode
 from bot.charts import ratio_chart
+from bot.dashboard import Delivered, deliver
 from bot.render.alerts import alert_html
 from bot.render.format import CAPTION_LIMIT, split_message, utf16_len
 from bot.services import Services, utc_now
@@ -272,7 +273,9 @@ class Sender:
         release(db, row.id, not_before=now + backoff(attempts), error=error)
         report.retried += 1
 
-    async def _send(self, chat_id: int, row: OutboxRow) -> telegram.Message:
+    async def _send(self, chat_id: int, row: OutboxRow) -> telegram.Message | Delivered:
+        if row.kind == "dashboard":  # an edit of the chat's pinned dashboard, not a new message
+            return await deliver(self.bot, self.services, chat_id, row.payload, now=self.clock())
         chat = get_chat(self.services.db, chat_id)
         thread = chat.thread_id if chat is not None else None
         quiet = chat is not None and in_quiet_hours(chat, self.clock())

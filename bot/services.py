@@ -10,8 +10,6 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import sqlite_utils
-
 from analytics.types import Universe
 from bot.access import AdminCache
 from bot.cache import LruCache
@@ -24,7 +22,7 @@ from market.calendar import NyseCalendar, nyse
 from market.csv_provider import CsvCache, CsvProvider
 from market.provider import PriceProvider
 from market.universe import load_universe
-from storage.db import open_db
+from storage.db import Database, open_db
 
 #: Commands and button presses one user may send in any USER_WINDOW seconds.
 USER_RATE = 30
@@ -49,7 +47,7 @@ class Services:
     """
 
     settings: Settings
-    db: sqlite_utils.Database
+    db: Database
     calendar: NyseCalendar
     universe: Universe
     prices: ProviderFactory | None = None

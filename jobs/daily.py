@@ -14,20 +14,20 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pandas as pd
-import sqlite_utils
 
 from analytics.events import with_charts
 from analytics.rules import evaluate_rules
 from analytics.snapshot import build_snapshot
 from analytics.types import Event, Snapshot, Universe
-from jobs.fanout import DEFAULT_RULES, fan_out, user_rule
+from jobs.fanout import DEFAULT_RULES, dashboard_messages, fan_out, user_rule
 from jobs.refresh import refresh_prices
 from market.calendar import NyseCalendar
 from market.provider import PriceProvider
 from market.universe import universe_hash
 from storage.alert_state import load_state, save_state
 from storage.chats import list_chats
-from storage.db import transaction
+from storage.dashboards import active_dashboards
+from storage.db import Database, transaction
 from storage.jobruns import finish_run, last_done_session, mark_session_done, start_run
 from storage.outbox import enqueue
 from storage.prices import load_closes
@@ -72,7 +72,7 @@ class DailyResult:
 
 
 async def run_daily(
-    db: sqlite_utils.Database,
+    db: Database,
     provider: PriceProvider,
     calendar: NyseCalendar,
     universe: Universe,
@@ -103,7 +103,7 @@ async def run_daily(
 
 
 def load_history(
-    db: sqlite_utils.Database, calendar: NyseCalendar, universe: Universe, session: dt.date
+    db: Database, calendar: NyseCalendar, universe: Universe, session: dt.date
 ) -> pd.DataFrame:
     """Stored closes of every universe symbol up to ``session`` (bounded history)."""
     start = calendar.shift(session, -HISTORY_SESSIONS)
@@ -111,7 +111,7 @@ def load_history(
 
 
 def process_session(
-    db: sqlite_utils.Database,
+    db: Database,
     calendar: NyseCalendar,
     universe: Universe,
     session: dt.date,
@@ -136,6 +136,8 @@ def process_session(
     events = with_charts(events, frame, universe)
     chats = {c.chat_id: c for c in list_chats(db)}
     messages = fan_out(snapshot, events, chats, active_subscriptions(db), user_rules, universe, now)
+    boards = [d.chat_id for d in active_dashboards(db)]
+    messages += dashboard_messages(snapshot, boards, universe, now)
     with transaction(db) as conn:
         save_snapshot(db, snapshot.session, uhash, snapshot.to_dict(), created_at=now)
         save_state(conn, state, session)

@@ -242,3 +242,33 @@ def _message(chat: Chat, event: Event, snapshot: Snapshot, now: dt.datetime) -> 
         payload=payload,
         not_before=send_after(chat, event.kind, event.urgent, now),
     )
+
+
+def dashboard_payload(snapshot: Snapshot, universe: Universe) -> dict:
+    """What a pinned dashboard shows: every preset pair's regime and spreads, breadth, and the
+    lead pair (whose chart it carries)."""
+    keys = list(dict.fromkeys(k for ks in universe.presets.values() for k in ks))
+    payload = digest_payload(snapshot, keys or list(snapshot.pairs))
+    payload["pair"] = snapshot.lead_pair
+    return payload
+
+
+def dashboard_messages(
+    snapshot: Snapshot, chat_ids: Iterable[int], universe: Universe, now: dt.datetime
+) -> list[NewMessage]:
+    """One dashboard update per chat for the session (its key makes it once per session)."""
+    key = f"dashboard:{snapshot.session.isoformat()}"
+    payload = dashboard_payload(snapshot, universe)
+    return [
+        NewMessage(
+            idem_key=idem_key(key, chat_id),
+            event_key=key,
+            chat_id=chat_id,
+            kind="dashboard",
+            session=snapshot.session,
+            urgent=False,
+            payload=payload,
+            not_before=now,
+        )
+        for chat_id in chat_ids
+    ]

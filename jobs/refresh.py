@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
-import sqlite_utils
 
 from market.calendar import NyseCalendar
 from market.provider import FetchResult, PriceProvider
+from storage.db import Database
 from storage.prices import (
     bars_to_rows,
     last_dates,
@@ -61,7 +61,7 @@ class RefreshReport:
 
 
 async def refresh_prices(
-    db: sqlite_utils.Database,
+    db: Database,
     provider: PriceProvider,
     calendar: NyseCalendar,
     symbols: Sequence[str],
@@ -143,7 +143,7 @@ async def refresh_prices(
 
 
 def series_gaps(
-    db: sqlite_utils.Database, calendar: NyseCalendar, symbol: str, span: tuple[dt.date, dt.date]
+    db: Database, calendar: NyseCalendar, symbol: str, span: tuple[dt.date, dt.date]
 ) -> tuple[dt.date, ...]:
     """NYSE sessions inside ``span`` (first and last written date) with no stored row."""
     first, last = span
@@ -152,7 +152,7 @@ def series_gaps(
 
 
 def _store(
-    db: sqlite_utils.Database,
+    db: Database,
     bars: dict[str, pd.DataFrame],
     source: str,
     fetched_at: dt.datetime,
@@ -170,7 +170,7 @@ def _store(
     upsert_prices(db, rows)
 
 
-def _readjusted(db: sqlite_utils.Database, result: FetchResult) -> list[str]:
+def _readjusted(db: Database, result: FetchResult) -> list[str]:
     """Symbols whose fetched closes disagree with stored closes on overlapping sessions."""
     if not result.bars:
         return []

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-import sqlite_utils
 
 from analytics.snapshot import build_snapshot
 from analytics.types import Event, Snapshot, Universe
@@ -20,6 +19,7 @@ from jobs.daily import HISTORY_SESSIONS, evaluate_defaults, process_session
 from jobs.refresh import refresh_prices
 from market.calendar import NyseCalendar
 from market.provider import PriceProvider
+from storage.db import Database
 from storage.prices import load_closes, stored_span
 
 
@@ -64,7 +64,7 @@ class EmptyRange(Exception):
 
 
 async def load_range(
-    db: sqlite_utils.Database,
+    db: Database,
     provider: PriceProvider,
     calendar: NyseCalendar,
     universe: Universe,
@@ -113,7 +113,7 @@ def replay_dry(
 
 
 def replay_live(
-    db: sqlite_utils.Database,
+    db: Database,
     calendar: NyseCalendar,
     universe: Universe,
     sessions: list[dt.date],

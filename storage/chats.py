@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+from typing import Any
 
 import sqlite_utils
 
@@ -15,7 +16,8 @@ _COLUMNS = (
     "quiet_start, quiet_end, timezone, thread_id, migrated_to"
 )
 # Tables that hold a chat id and must follow a group's upgrade to a supergroup.
-_CHAT_TABLES = ("subscriptions", "user_rules")
+# Tables keyed by chat that follow a group to its new id when it becomes a supergroup.
+_CHAT_TABLES = ("subscriptions", "user_rules", "dashboards")
 
 
 @dataclass(frozen=True)
@@ -37,35 +39,35 @@ class Chat:
     migrated_to: int | None = None
 
 
-def _row_to_chat(row: tuple) -> Chat:
-    (cid, kind, title, username, active, reason, digest, dtime, qs, qe, tz, thread, moved) = row
+def _row_to_chat(row: dict[str, Any]) -> Chat:
+    """A Chat from a dict row of ``_COLUMNS`` (sqlite-utils ``query``)."""
     return Chat(
-        chat_id=int(cid),
-        type=str(kind),
-        title=title,
-        username=username,
-        active=bool(active),
-        inactive_reason=reason,
-        digest=bool(digest),
-        digest_time=dtime,
-        quiet_start=qs,
-        quiet_end=qe,
-        timezone=str(tz),
-        thread_id=thread,
-        migrated_to=moved,
+        chat_id=int(row["chat_id"]),
+        type=str(row["type"]),
+        title=row["title"],
+        username=row["username"],
+        active=bool(row["active"]),
+        inactive_reason=row["inactive_reason"],
+        digest=bool(row["digest"]),
+        digest_time=row["digest_time"],
+        quiet_start=row["quiet_start"],
+        quiet_end=row["quiet_end"],
+        timezone=str(row["timezone"]),
+        thread_id=row["thread_id"],
+        migrated_to=row["migrated_to"],
     )
 
 
 def get_chat(db: sqlite_utils.Database, chat_id: int) -> Chat | None:
     """The stored chat, or None."""
-    row = db.execute(f"SELECT {_COLUMNS} FROM chats WHERE chat_id = ?", [chat_id]).fetchone()
-    return None if row is None else _row_to_chat(row)
+    rows = db.query(f"SELECT {_COLUMNS} FROM chats WHERE chat_id = ?", [chat_id])
+    return next((_row_to_chat(r) for r in rows), None)
 
 
 def list_chats(db: sqlite_utils.Database, *, active_only: bool = True) -> list[Chat]:
     """Every stored chat (active ones only by default), by id."""
     where = " WHERE active = 1" if active_only else ""
-    rows = db.execute(f"SELECT {_COLUMNS} FROM chats{where} ORDER BY chat_id").fetchall()
+    rows = db.query(f"SELECT {_COLUMNS} FROM chats{where} ORDER BY chat_id")
     return [_row_to_chat(r) for r in rows]
 
 
@@ -181,3 +183,9 @@ def _chat_values(chat: Chat) -> list[object]:
         chat.thread_id,
         chat.migrated_to,
     ]
+
+
+def chat_counts(db: sqlite_utils.Database) -> dict[str, int]:
+    """How many stored chats are active and inactive (for /status)."""
+    rows = db.execute("SELECT active, COUNT(*) FROM chats GROUP BY active").fetchall()
+    return {("active" if active else "inactive"): int(n) for active, n in rows}

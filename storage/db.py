@@ -14,6 +14,9 @@ import sqlite_utils
 
 log = logging.getLogger(__name__)
 
+#: The database handle every storage function takes (bot/ and jobs/ name it through here).
+Database = sqlite_utils.Database
+
 BUSY_TIMEOUT_MS = 10_000
 _MIGRATION_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -61,6 +64,14 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
 
     Connections are in autocommit mode (isolation_level=None): a single statement is atomic
     by itself, and every multi-statement write goes through this.
+
+    Why IMMEDIATE: the bot and `rotation-bot daily` (cron) write the same file. A deferred
+    BEGIN reads first and asks for the write lock at its first write; in WAL mode, when
+    another process committed in between, that upgrade fails at once with "database is
+    locked" (SQLITE_BUSY_SNAPSHOT: the busy timeout does not apply, waiting cannot help).
+    BEGIN IMMEDIATE takes the write lock first, waits for it up to BUSY_TIMEOUT_MS, and
+    every read inside then sees the latest commit: the read-then-write steps (a migration's
+    version re-check, a chat migration, the daily pipeline's state and outbox) rely on it.
     """
     conn = db.conn
     conn.execute("BEGIN IMMEDIATE")

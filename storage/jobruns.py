@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from dataclasses import dataclass
 
 import sqlite_utils
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """One recorded run of a job (times are ISO strings as stored; ``status`` None: running)."""
+
+    job: str
+    session: str | None
+    started_at: str
+    finished_at: str | None
+    status: str | None
+    detail: str | None
 
 
 def start_run(
@@ -60,3 +73,13 @@ def last_run(db: sqlite_utils.Database, job: str) -> tuple[str, str | None, str 
         [job],
     ).fetchone()
     return None if row is None else (str(row[0]), row[1], row[2])
+
+
+def recent_runs(db: sqlite_utils.Database, limit: int) -> list[JobRun]:
+    """The ``limit`` latest job runs, newest first."""
+    rows = db.query(
+        "SELECT job, session, started_at, finished_at, status, detail FROM job_runs "
+        "ORDER BY id DESC LIMIT ?",
+        [limit],
+    )
+    return [JobRun(**row) for row in rows]

@@ -67,38 +67,24 @@ def _stamp(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
-def _row(values: tuple) -> OutboxRow:
-    (
-        rid,
-        key,
-        event,
-        chat,
-        kind,
-        session,
-        urgent,
-        payload,
-        status,
-        attempts,
-        nb,
-        err,
-        sent,
-        mid,
-    ) = values
+def _row(row: dict[str, Any]) -> OutboxRow:
+    """An OutboxRow from a dict row of ``_COLUMNS`` (sqlite-utils ``query``)."""
+    sent = row["sent_at"]
     return OutboxRow(
-        id=int(rid),
-        idem_key=str(key),
-        event_key=str(event),
-        chat_id=int(chat),
-        kind=str(kind),
-        session=dt.date.fromisoformat(session),
-        urgent=bool(urgent),
-        payload=json.loads(payload),
-        status=str(status),
-        attempts=int(attempts),
-        not_before=dt.datetime.fromisoformat(nb),
-        last_error=err,
+        id=int(row["id"]),
+        idem_key=str(row["idem_key"]),
+        event_key=str(row["event_key"]),
+        chat_id=int(row["chat_id"]),
+        kind=str(row["kind"]),
+        session=dt.date.fromisoformat(row["session"]),
+        urgent=bool(row["urgent"]),
+        payload=json.loads(row["payload"]),
+        status=str(row["status"]),
+        attempts=int(row["attempts"]),
+        not_before=dt.datetime.fromisoformat(row["not_before"]),
+        last_error=row["last_error"],
         sent_at=None if sent is None else dt.datetime.fromisoformat(sent),
-        message_id=mid,
+        message_id=row["message_id"],
     )
 
 
@@ -142,12 +128,12 @@ def due_rows(db: sqlite_utils.Database, now: dt.datetime, limit: int) -> list[Ou
     """
     held = _HELD_BACK.format(due=" OR e.not_before <= ?")
     stamp = _stamp(now)
-    rows = db.execute(
+    rows = db.query(
         f"SELECT {_COLUMNS} FROM outbox WHERE status = 'pending' AND not_before <= ? "
         f"AND chat_id IN (SELECT chat_id FROM chats WHERE active = 1) AND {held} "
         "ORDER BY id LIMIT ?",
         [stamp, stamp, limit],
-    ).fetchall()
+    )
     return [_row(r) for r in rows]
 
 
@@ -266,12 +252,12 @@ def last_sent(
 ) -> OutboxRow | None:
     """The last row delivered to the chat (digests left out by default)."""
     extra = " AND kind != 'digest'" if alerts_only else ""
-    row = db.execute(
+    rows = db.query(
         f"SELECT {_COLUMNS} FROM outbox WHERE chat_id = ? AND status = 'sent'{extra} "
         "ORDER BY sent_at DESC, id DESC LIMIT 1",
         [chat_id],
-    ).fetchone()
-    return None if row is None else _row(row)
+    )
+    return next((_row(r) for r in rows), None)
 
 
 def rows_for(
@@ -287,7 +273,7 @@ def rows_for(
         where.append("session = ?")
         params.append(session.isoformat())
     clause = f" WHERE {' AND '.join(where)}" if where else ""
-    rows = db.execute(f"SELECT {_COLUMNS} FROM outbox{clause} ORDER BY id", params).fetchall()
+    rows = db.query(f"SELECT {_COLUMNS} FROM outbox{clause} ORDER BY id", params)
     return [_row(r) for r in rows]
 
 

@@ -1,8 +1,10 @@
-"""The import direction between packages (ARCHITECTURE.md), checked by walking every module."""
+"""The import direction between packages (README, Development: market → storage → analytics
+→ jobs → bot), checked by walking every module."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -29,11 +31,14 @@ FORBIDDEN_THIRD_PARTY = {
     },
     "market": {"telegram", "sqlite_utils", "sqlite3", "matplotlib"},
     "storage": {"telegram", "yfinance", "matplotlib", "analytics"},
-    "jobs": {"telegram", "matplotlib"},
-    "bot": set(),
+    # SQL lives in storage/: bot/ and jobs/ call its named functions, never the database.
+    "jobs": {"telegram", "matplotlib", "sqlite3", "sqlite_utils"},
+    "bot": {"sqlite3", "sqlite_utils"},
 }
 # Only this module may import yfinance.
 YFINANCE_OWNER = "market/yahoo.py"
+# Words that open an SQL statement (upper case, as the project writes SQL).
+SQL_RE = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|PRAGMA|BEGIN)\b")
 # Analytics is pure: no clock, no I/O.
 ANALYTICS_FORBIDDEN_CALLS = {"now", "today", "utcnow", "open", "read_csv", "to_csv", "time"}
 
@@ -73,6 +78,26 @@ def test_analytics_reads_no_clock_and_no_files(path: Path) -> None:
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             assert name not in ANALYTICS_FORBIDDEN_CALLS, f"{path.name}:{node.lineno} calls {name}"
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for pkg in PROJECT - {"storage"} for p in (ROOT / pkg).rglob("*.py")),
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_no_sql_outside_storage(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            assert not SQL_RE.match(node.value), f"{path.name}:{node.lineno} holds SQL"
+        if isinstance(node, ast.Attribute) and node.attr in ("execute", "executemany", "query"):
+            raise AssertionError(f"{path.name}:{node.lineno} runs SQL ({node.attr})")
+
+
+def test_the_sql_check_sees_sql() -> None:
+    assert SQL_RE.match("SELECT MAX(date) FROM prices")
+    assert SQL_RE.match("  UPDATE outbox SET status = 'sent'")
+    assert not SQL_RE.match("Select a preset to follow")
 
 
 def test_the_walk_finds_every_package() -> None:

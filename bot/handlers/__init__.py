@@ -11,12 +11,12 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.handlers import admin, export, market, subscriptions
+from bot.handlers import admin, dashboard, export, market, subscriptions
 from bot.registry import Command, unique_commands
 
 #: Every chat command, in the order /help lists them.
 COMMANDS: tuple[Command, ...] = unique_commands(
-    market.COMMANDS + admin.COMMANDS + subscriptions.COMMANDS + export.COMMANDS
+    market.COMMANDS + admin.COMMANDS + subscriptions.COMMANDS + dashboard.COMMANDS + export.COMMANDS
 )
 
 #: What each module adds beside its commands (buttons, membership, migrations, channels).

@@ -7,17 +7,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.render.format import esc
+from storage.jobruns import JobRun
 
 
 @dataclass(frozen=True)
 class StatusData:
-    """What /status shows; counts are None when their table does not exist yet."""
+    """What /status shows: stored sessions, job runs, outbox rows per status, chats."""
 
     expected: dt.date | None
     freshness: Mapping[str, dt.date | None]
-    jobs: Sequence[Mapping[str, object]]
-    outbox: Mapping[str, int] | None
-    chats: Mapping[str, int] | None
+    jobs: Sequence[JobRun]
+    outbox: Mapping[str, int]
+    chats: Mapping[str, int]
     fetching: Sequence[str]
 
 
@@ -38,17 +39,15 @@ def status_html(data: StatusData) -> str:
     if not data.jobs:
         lines.append("  none recorded")
     for job in data.jobs:
-        detail = str(job.get("detail") or "")[:80]
+        detail = (job.detail or "")[:80]
         lines.append(
-            f"  {esc(job.get('job'))} {esc(job.get('session') or '')}: {esc(job.get('status'))}"
-            f" at {esc(job.get('started_at'))}" + (f" — {esc(detail)}" if detail else "")
+            f"  {esc(job.job)} {esc(job.session or '')}: {esc(job.status)}"
+            f" at {esc(job.started_at)}" + (f" — {esc(detail)}" if detail else "")
         )
-    if data.outbox is not None:
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(data.outbox.items())) or "empty"
-        lines.append(f"<b>Outbox</b>: {esc(counts)}")
-    if data.chats is not None:
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(data.chats.items())) or "none"
-        lines.append(f"<b>Chats</b>: {esc(counts)}")
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(data.outbox.items())) or "empty"
+    lines.append(f"<b>Outbox</b>: {esc(counts)}")
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(data.chats.items())) or "none"
+    lines.append(f"<b>Chats</b>: {esc(counts)}")
     if data.fetching:
         lines.append("Fetching now: " + esc(", ".join(data.fetching)))
     return "\n".join(lines)

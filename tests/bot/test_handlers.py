@@ -97,6 +97,25 @@ async def test_status_is_for_operators_only(inproc: Inproc) -> None:
     assert "Last job runs" in status
 
 
+async def test_status_counts_job_runs_outbox_and_chats(services: Services) -> None:
+    import datetime as dt
+
+    from bot.offline import answer, reply_to_plain
+    from storage.chats import set_active, upsert_chat
+    from storage.jobruns import finish_run, start_run
+
+    now = dt.datetime(2026, 3, 31, 21, 0, tzinfo=dt.UTC)
+    for chat_id in (1, 2, 3):
+        upsert_chat(services.db, chat_id, "private", now=now)
+    set_active(services.db, 3, False, now=now, reason="blocked")
+    run = start_run(services.db, "daily", dt.date(2026, 3, 31), now=now)
+    finish_run(services.db, run, "ok", "3 events", now=now)
+    status = reply_to_plain(await answer(services, "/status"))
+    assert "daily 2026-03-31: ok at 2026-03-31T21:00:00+00:00 — 3 events" in status
+    assert "Outbox: empty" in status
+    assert "Chats: active 2, inactive 1" in status
+
+
 async def test_flood_protection_on_chart_commands(inproc: Inproc) -> None:
     app, fake = inproc
     user = make_user()

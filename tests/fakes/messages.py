@@ -273,7 +273,52 @@ class MessageMethods(FakeState):
 
     async def m_deleteMessage(self, params: dict[str, Any]) -> Any:
         old = self._stored(params, action="delete")
-        del self._messages[(old.chat.id, old.message_id)]
+        self.delete_message(old.chat.id, old.message_id)
+        return True
+
+    def delete_message(self, chat_id: int, message_id: int) -> None:
+        """Delete a message (as the bot or a chat admin would); it is unpinned with it."""
+        self._messages.pop((chat_id, message_id), None)
+        if message_id in self.pinned.get(chat_id, []):
+            self.pinned[chat_id].remove(message_id)
+
+    def deny_pin(self, chat_id: int, denied: bool = True) -> None:
+        """Take away (or give back) the bot's right to pin messages in ``chat_id``."""
+        if denied:
+            self.no_pin_rights.add(chat_id)
+        else:
+            self.no_pin_rights.discard(chat_id)
+
+    async def m_pinChatMessage(self, params: dict[str, Any]) -> Any:
+        chat = self._writable_chat(params.get("chat_id"))
+        if chat.id in self.no_pin_rights:
+            raise bad_request("not enough rights to manage pinned messages in the chat")
+        message = self._messages.get((chat.id, int(params.get("message_id") or 0)))
+        if message is None:
+            raise bad_request("message to pin not found")
+        pins = self.pinned.setdefault(chat.id, [])
+        if message.message_id in pins:
+            pins.remove(message.message_id)
+        pins.append(message.message_id)
+        return True
+
+    async def m_unpinChatMessage(self, params: dict[str, Any]) -> Any:
+        chat = self._writable_chat(params.get("chat_id"))
+        if chat.id in self.no_pin_rights:
+            raise bad_request("not enough rights to manage pinned messages in the chat")
+        pins = self.pinned.get(chat.id, [])
+        raw = params.get("message_id")
+        target = int(raw) if raw else (pins[-1] if pins else None)
+        if target is None or target not in pins:
+            raise bad_request("message to unpin not found")
+        pins.remove(target)
+        return True
+
+    async def m_unpinAllChatMessages(self, params: dict[str, Any]) -> Any:
+        chat = self._writable_chat(params.get("chat_id"))
+        if chat.id in self.no_pin_rights:
+            raise bad_request("not enough rights to manage pinned messages in the chat")
+        self.pinned[chat.id] = []
         return True
 
     async def m_answerCallbackQuery(self, params: dict[str, Any]) -> Any:

@@ -23,6 +23,9 @@ OUTGOING_METHODS = frozenset(
         "deleteMyCommands",
         "leaveChat",
         "pinChatMessage",
+        "unpinChatMessage",
+        "unpinAllChatMessages",
+        "answerInlineQuery",
     }
 )
 # Methods that deliver a new message (subject to limits, delay and the rate limit).

@@ -30,6 +30,9 @@ class FakeState:
         self.bot_status: dict[int, str] = {}
         self.members: dict[int, dict[int, tuple[User, str, bool]]] = {}
         self._messages: dict[tuple[int, int], Message] = {}
+        #: Pinned message ids per chat, the most recently pinned last.
+        self.pinned: dict[int, list[int]] = {}
+        self.no_pin_rights: set[int] = set()
         self._next_message_id: dict[int, int] = {}
         self._updates: list[dict[str, Any]] = []
         self._next_update_id = 100_001

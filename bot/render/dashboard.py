@@ -1,0 +1,48 @@
+"""The pinned dashboard as one photo caption (<= 1024 characters as Telegram counts them)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from analytics.events import DigestRow, decode
+from bot.offline import html_to_plain
+from bot.render.alerts import legs
+from bot.render.format import CAPTION_LIMIT, asof_line, esc, pp, utf16_len
+
+HORIZONS_SHOWN = (("1m", "1M"), ("ytd", "YTD"))
+
+
+def _pair_line(row: DigestRow) -> str:
+    a, b = legs(row.pair)
+    numbers = " · ".join(f"{label} {pp(row.spreads_pp.get(h))}" for h, label in HORIZONS_SHOWN)
+    if row.state not in ("A", "B"):
+        who = "no regime yet"
+    else:
+        since = f" since {row.since.isoformat()}" if row.since else ""
+        who = f"<b>{esc(a if row.state == 'A' else b)}</b>{esc(since)}"
+    return f"<code>{esc(row.pair)}</code> {who} · {esc(numbers)}"
+
+
+def dashboard_html(payload: Mapping[str, Any]) -> str:
+    """Every preset pair's leader, since when and 1M/YTD spreads; breadth; the as-of line.
+
+    The payload is a digest body (``analytics.events.Digest``) plus the chart's pair. Pairs
+    that would push the caption past 1024 characters are left out and counted.
+    """
+    body = decode("digest", payload)
+    head = "📌 <b>Rotation dashboard</b> · who leads, since when (spreads A − B)"
+    tail = []
+    if body.breadth:
+        tail.append(f"Breadth: <b>{esc(body.breadth)}</b>")
+    tail += [asof_line(body.session), "Updated after each NYSE close · /rotation for details"]
+    rows = [_pair_line(r) for r in body.rows]
+    while True:
+        shown = [head, *rows]
+        hidden = len(body.rows) - len(rows)
+        if hidden:
+            shown.append(f"… and {hidden} more pair(s)")
+        html = "\n".join([*shown, *tail])
+        if utf16_len(html_to_plain(html)) <= CAPTION_LIMIT or not rows:
+            return html
+        rows.pop()
