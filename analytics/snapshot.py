@@ -161,33 +161,37 @@ def scoreboard_of(
     prev: Mapping[str, PairStats] | None,
     keys: Sequence[str],
     prev_session: dt.date | None,
+    heads: Sequence[str] | None = None,
 ) -> Scoreboard:
-    """Count pairs and horizons favouring the challenger now and one session earlier."""
-    favouring, total = _counts(pairs, keys)
-    per, per_total = _horizons(pairs, keys)
+    """Count themes (``heads``, default every key) and horizons favouring the challenger now
+    and one session earlier; ``changed_pairs`` covers every key."""
+    counted = list(heads) if heads is not None else list(keys)
+    favouring, total = _counts(pairs, counted)
+    per, per_total = _horizons(pairs, counted)
     horizons_with_data = [h for h in HORIZONS if per_total[h] > 0]
     majority = sum(1 for h in horizons_with_data if per[h] * 2 > per_total[h])
     prev_fav = prev_major = None
     changed: tuple[str, ...] = ()
     if prev is not None:
-        prev_fav = _counts(prev, keys)[0]
-        p_per, p_total = _horizons(prev, keys)
+        prev_fav = _counts(prev, counted)[0]
+        p_per, p_total = _horizons(prev, counted)
         prev_major = sum(1 for h in HORIZONS if p_total[h] > 0 and p_per[h] * 2 > p_total[h])
         changed = tuple(
             k for k in keys if k in pairs and k in prev
             and pairs[k].regime.state != prev[k].regime.state
         )  # fmt: skip
     return Scoreboard(
-        pairs_favouring_challenger=favouring,
-        pairs_total=total,
+        themes_favouring_challenger=favouring,
+        themes_total=total,
         horizons_favouring=majority,
         horizons_total=len(horizons_with_data),
         per_horizon=per,
         per_horizon_total=per_total,
         prev_session=prev_session,
-        prev_pairs_favouring_challenger=prev_fav,
+        prev_themes_favouring_challenger=prev_fav,
         prev_horizons_favouring=prev_major,
         changed_pairs=changed,
+        themes=tuple(k for k in counted if k in pairs),
     )
 
 
@@ -230,6 +234,12 @@ def build_snapshot(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> S
     prev_fresh = (
         {k: v for k, v in prev.items() if v.last_date == prev_session} if prev is not None else None
     )
+    fresh_keys = [k for k in keys if k not in stale_pairs]
+    heads = theme_heads(universe, fresh_keys)
+    covered = {universe.pair(h).theme_key for h in heads}
+    excluded = tuple(
+        k for k in keys if k in stale_pairs and universe.pair(k).theme_key not in covered
+    )
     quadrants = quadrant_tails(
         cut, universe.members, universe.benchmark, session, universe.quadrant, universe
     )
@@ -242,8 +252,7 @@ def build_snapshot(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> S
         baskets=basket_stats(cut, universe, session),
         breadth=_fresh_breadth(breadth_of(fresh, universe), stale_pairs),
         scoreboard=replace(
-            scoreboard_of(fresh, prev_fresh, keys, prev_session),
-            excluded=tuple(k for k in keys if k in stale_pairs),
+            scoreboard_of(fresh, prev_fresh, fresh_keys, prev_session, heads), excluded=excluded
         ),
         quadrants=quadrants,
         quadrant_params=universe.quadrant,
@@ -273,6 +282,16 @@ def _scoreboard_keys(universe: Universe) -> list[str]:
     """Preset pairs (every preset, first-seen order), or all pairs when there is no preset."""
     keys = [k for ks in universe.presets.values() for k in ks]
     return list(dict.fromkeys(keys)) or [p.key for p in universe.pairs]
+
+
+def theme_heads(universe: Universe, keys: Sequence[str]) -> list[str]:
+    """One pair per theme among ``keys``: the theme's head pair when listed, else its first."""
+    chosen: dict[str, str] = {}
+    for key in keys:
+        theme = universe.pair(key).theme_key
+        if theme not in chosen or key == theme:
+            chosen[theme] = key
+    return list(chosen.values())
 
 
 def _pair_trails(

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from analytics.events import with_charts
 from analytics.rules import evaluate_rules
 from analytics.snapshot import build_snapshot
 from analytics.types import Event, Rule, Snapshot, Universe
@@ -143,7 +144,7 @@ async def run_daily(
         log.warning("daily %s: no pair computable; stale: %s", session, ", ".join(late))
         return result
     result = process_session(
-        db, calendar, universe, session, now=now, uhash=uhash, snapshot=snapshot
+        db, calendar, universe, session, now=now, uhash=uhash, closes=frame, snapshot=snapshot
     )
     result = replace(result, stale=late, stale_since=since, failures=report.failures)
     if result.status == "done" and late:
@@ -210,13 +211,14 @@ def process_session(
     uhash = uhash or universe_hash(universe)
     if session_finished(db, session):
         return DailyResult(session=session, status="already_done")
+    frame = closes if closes is not None else load_history(db, calendar, universe, session)
     if snapshot is None:
-        frame = closes if closes is not None else load_history(db, calendar, universe, session)
         snapshot = build_snapshot(frame, universe, session)
     user_rules = active_rules(db)
     rules = [*DEFAULT_RULES, *(user_rule(r) for r in user_rules)]
     view, active = rules_view(snapshot, rules)
     events, state = evaluate_rules(view, active, load_state(db))
+    events = with_charts(events, frame, universe)
     chats = {c.chat_id: c for c in list_chats(db)}
     messages = fan_out(snapshot, events, chats, active_subscriptions(db), user_rules, universe, now)
     boards = [d.chat_id for d in active_dashboards(db)]
