@@ -218,6 +218,9 @@ def process_session(
     rules = [*DEFAULT_RULES, *(user_rule(r) for r in user_rules)]
     view, active = rules_view(snapshot, rules)
     events, state = evaluate_rules(view, active, load_state(db))
+    if waiting_pairs(db, session) is not None:  # a retry of a partial session: a theme's
+        # late pairs get their own keys (the theme's event of the first pass is queued)
+        events = [replace(e, key=f"{e.key}:{'+'.join(e.pairs)}") if e.pairs else e for e in events]
     events = with_charts(events, frame, universe)
     chats = {c.chat_id: c for c in list_chats(db)}
     messages = fan_out(snapshot, events, chats, active_subscriptions(db), user_rules, universe, now)

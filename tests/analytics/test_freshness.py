@@ -35,7 +35,7 @@ def test_a_pair_with_a_stale_leg_keeps_its_own_date_and_leaves_score_and_breadth
     assert not snap.is_fresh("RSP/SPY")
     assert snap.is_fresh("IWM/SPY")
     assert snap.scoreboard.excluded == ("RSP/SPY",)
-    assert snap.scoreboard.pairs_total == full.scoreboard.pairs_total - 1
+    assert snap.scoreboard.themes_total == full.scoreboard.themes_total - 1
     assert snap.breadth.excluded == ("RSP/SPY",)
     assert snap.breadth.state is None  # the participation pair is stale: no verdict
     assert snap.breadth.detail["RSP/SPY"] is None

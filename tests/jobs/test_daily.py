@@ -88,23 +88,22 @@ async def test_a_stale_leg_holds_back_only_its_pairs(db, sample_dir, cal, univer
     assert result.stale == ("IWM",)
     assert result.stale_since == {"IWM": dt.date(2025, 10, 30)}
     assert result.waiting == {"IWM/SPY": dt.date(2025, 10, 30), "IWM/QQQ": dt.date(2025, 10, 30)}
-    flips = {e.pair for e in result.events if e.kind == "flip"}
+    flips = {p for e in result.events if e.kind == "flip" for p in e.pairs}
     assert flips == {"^RUT/^GSPC"}  # no alert on stale data, none held back either
     assert "flip:IWM/SPY" not in load_state(db) or load_state(db)["flip:IWM/SPY"]["state"] != "B"
     assert not any(e.kind == "breadth" for e in result.events)  # breadth reads IWM/SPY
     digest = next(r for r in rows_for(db, chat_id=111) if r.kind == "digest")
-    rows = {row["pair"]: row for row in digest.payload["pairs"]}
-    assert rows["IWM/SPY"]["stale_since"] == "2025-10-30"
-    assert "stale_since" not in rows["^RUT/^GSPC"]
+    assert digest.payload["no_close"] == {"IWM/SPY": "2025-10-30", "IWM/QQQ": "2025-10-30"}
+    assert "IWM/SPY" not in [row["pair"] for row in digest.payload["rows"]]
     assert last_run(db, "daily")[0] == "partial"
 
     retry = await _run(db, sample_dir, cal, universe)  # the late close arrives before the deadline
     assert retry.status == "done"
-    assert {e.pair for e in retry.events if e.kind == "flip"} == {"IWM/SPY"}
-    kinds = [(r.kind, r.payload.get("pair")) for r in rows_for(db, chat_id=111)]
-    assert kinds.count(("flip", "IWM/SPY")) == 1
-    assert kinds.count(("flip", "^RUT/^GSPC")) == 1
-    assert kinds.count(("digest", None)) == 1
+    assert {p for e in retry.events if e.kind == "flip" for p in e.pairs} == {"IWM/SPY"}
+    rows = rows_for(db, chat_id=111)
+    moved = [m.pair for r in rows if r.kind == "flip" for m in decode(r.kind, r.payload).moves]
+    assert sorted(moved) == ["IWM/SPY", "^RUT/^GSPC"]  # each once, none on stale data
+    assert [r.kind for r in rows].count("digest") == 1
     assert (await _run(db, sample_dir, cal, universe)).status == "already_done"
 
 
@@ -114,7 +113,9 @@ async def test_a_late_symbol_no_pair_uses_holds_back_nothing(db, sample_dir, cal
     assert result.status == "partial"
     assert result.waiting == {}
     assert result.stale == ("MDY",)
-    assert {"IWM/SPY", "^RUT/^GSPC"} <= {e.pair for e in result.events if e.kind == "flip"}
+    assert {"IWM/SPY", "^RUT/^GSPC"} <= {
+        p for e in result.events if e.kind == "flip" for p in e.pairs
+    }
     assert (await _run(db, sample_dir, cal, universe)).status == "already_done"
 
 

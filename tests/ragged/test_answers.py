@@ -58,7 +58,7 @@ async def test_rotation_dates_stale_pairs_and_leaves_them_out_of_score_and_bread
     assert f"RSP/SPY · as of {RSP_LAST} (no newer close)" in text
     assert f"SMALLCAP_WINNERS/MAG7 · as of {NVDA_LAST} (no newer close)" in text
     assert "IWM/SPY · as of" not in text
-    assert "Score: 1 of 5 pairs" in text  # 7 preset pairs less the two stale ones
+    assert "Score: 1 of 4 themes" in text  # the two stale pairs are themes of their own
     assert (
         f"Left out of the score: RSP/SPY (no close since {RSP_LAST}), "
         f"SMALLCAP_WINNERS/MAG7 (no close since {NVDA_LAST}): no {SESSION} close."

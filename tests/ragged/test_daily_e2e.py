@@ -12,11 +12,13 @@ import pandas as pd
 import pytest
 import pytest_asyncio
 
+from analytics.events import decode
 from bot.scheduler import run_pipeline
 from bot.services import Services
 from jobs.replay import replay_dry
 from market.csv_provider import CsvProvider
 from storage.chats import upsert_chat
+from storage.outbox import rows_for
 from storage.subscriptions import subscribe
 from tests.conftest import csv_services
 from tests.fakes.botapi import FakeBotApi
@@ -55,10 +57,12 @@ async def _clean_flips(services: Services, sessions: list[dt.date]) -> list[tupl
     closes = pd.DataFrame({s: b["close"] for s, b in fetched.bars.items()})[symbols]
     steps = replay_dry(sessions, closes, services.universe)
     return [
-        (step.session, str(e.pair))
+        (step.session, pair)
         for step in steps
         for e in step.events
-        if e.kind == "flip" and e.pair in PAIRS
+        if e.kind == "flip"
+        for pair in e.pairs
+        if pair in PAIRS
     ]
 
 
@@ -73,18 +77,23 @@ async def _daily_through(app, services: Services, fake: FakeBotApi, start, end) 
         assert outcome.result.waiting == {}
 
 
-def _delivered_flips(fake: FakeBotApi) -> list[tuple[dt.date, str]]:
-    out = []
-    for call in fake.messages_to(CHAT):
-        text = call.caption or call.text or ""
-        if "Leadership flip" not in text:
-            continue
-        pair = next((p for p in PAIRS if f"leads {p}</b>" in text), None)
-        if pair is None:
-            continue  # IWM/QQQ and IJR/SPY (same preset) flip too
-        day = text.rsplit("as of ", 1)[1].split(" close", 1)[0]
-        out.append((dt.date.fromisoformat(day), pair))
-    return out
+def _delivered_flips(services: Services, fake: FakeBotApi) -> list[tuple[dt.date, str]]:
+    """(session, pair) of every flip delivered to the chat: sent outbox rows, each one
+    message at the Bot API fake, as of its own session."""
+    rows = [r for r in rows_for(services.db, chat_id=CHAT) if r.kind == "flip"]
+    assert all(r.status == "sent" for r in rows)
+    messages = [
+        c for c in fake.messages_to(CHAT) if "Leadership flip" in (c.caption or c.text or "")
+    ]
+    assert len(messages) == len(rows)
+    for row, call in zip(rows, messages, strict=True):
+        assert f"as of {row.session} close" in (call.caption or call.text or "")
+    return [
+        (row.session, move.pair)
+        for row in rows
+        for move in decode("flip", row.payload).moves
+        if move.pair in PAIRS
+    ]
 
 
 async def _check(app, services: Services, fake: FakeBotApi, start, end) -> None:
@@ -92,7 +101,7 @@ async def _check(app, services: Services, fake: FakeBotApi, start, end) -> None:
     expected = await _clean_flips(services, services.calendar.sessions(start, end))
     assert len(expected) >= 4
     assert {p for _, p in expected} == set(PAIRS)
-    assert sorted(_delivered_flips(fake)) == sorted(expected)  # each once, on its session
+    assert sorted(_delivered_flips(services, fake)) == sorted(expected)  # each once, on its session
 
 
 async def test_a_stale_symbol_no_pair_uses_loses_no_flip(app, services, fake_botapi) -> None:  # noqa: F811

@@ -182,9 +182,10 @@ def _only_fresh_pairs_alerted(services: Services, failing: tuple[str, ...]) -> N
     assert rows
     for row in rows:
         if row.kind == "digest":
-            for entry in row.payload["pairs"]:
-                legs = set(str(entry["pair"]).split("/"))
-                assert ("stale_since" in entry) == bool(legs & set(failing)), entry
+            for entry in row.payload["rows"]:
+                assert not set(str(entry["pair"]).split("/")) & set(failing), entry
+            for pair in row.payload.get("no_close") or {}:
+                assert set(pair.split("/")) & set(failing), pair
         elif row.payload.get("pair"):
             assert not set(str(row.payload["pair"]).split("/")) & set(failing), row
 
