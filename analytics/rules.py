@@ -13,11 +13,10 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from analytics.constants import STRETCH_LIMIT, STRETCH_WINDOW
 from analytics.serde import to_jsonable
 from analytics.types import (
     HORIZONS,
-    STRETCH_LIMIT,
-    STRETCH_WINDOW,
     Event,
     PairStats,
     Rule,

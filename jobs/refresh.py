@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from analytics.constants import YEAR_SESSIONS
 from market.calendar import NyseCalendar
 from market.provider import FetchResult, PriceProvider
 from storage.db import Database
@@ -24,7 +25,7 @@ from storage.prices import (
 log = logging.getLogger(__name__)
 
 OVERLAP_SESSIONS = 5
-HISTORY_SESSIONS = 3 * 252
+HISTORY_SESSIONS = 3 * YEAR_SESSIONS
 # Stored and fetched closes of the same session that differ by more than this fraction mean the
 # source re-adjusted history (a dividend or split): the symbol's history is fetched again.
 READJUST_TOLERANCE = 5e-4
@@ -55,8 +56,9 @@ class RefreshReport:
     def ok(self) -> bool:
         return not self.failures
 
-    def complete(self, symbols: Sequence[str]) -> list[str]:
-        """Symbols whose latest stored session is older than the expected one."""
+    def behind(self, symbols: Sequence[str]) -> list[str]:
+        """The symbols whose latest stored session is older than the expected one (missing
+        ones included): what keeps a run from being complete."""
         return [s for s in symbols if self.latest.get(s, dt.date.min) < self.expected]
 
 

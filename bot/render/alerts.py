@@ -12,7 +12,6 @@ from bot.render.history import track_summary
 
 _SPREAD_HORIZONS = ("1w", "1m", "3m")
 _TRACK_HORIZON = "20"
-_METRIC_UNITS = {"pp": "pp", "fraction": "%", "z": "σ", "percentile": "pct"}
 
 
 def legs(pair: str) -> tuple[str, str]:
