@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from analytics.constants import YEAR_SESSIONS
 from analytics.events import with_charts
 from analytics.rules import evaluate_rules
 from analytics.snapshot import build_snapshot
@@ -48,9 +49,9 @@ from storage.subscriptions import active_subscriptions
 log = logging.getLogger(__name__)
 
 JOB_NAME = "daily"
-# Sessions of closes loaded for a snapshot: enough for the 252-session windows and the
+# Sessions of closes loaded for a snapshot: enough for the one-year windows and the
 # flip track record, bounded so that years of history do not slow the job down.
-HISTORY_SESSIONS = 5 * 252
+HISTORY_SESSIONS = 5 * YEAR_SESSIONS
 
 #: done: every pair computed; partial: done, but some pairs (``waiting``) or symbols
 #: (``stale``) had no close on the session; stale: no pair computable, nothing committed.
@@ -124,7 +125,7 @@ async def run_daily(
     symbols = list(universe.all_symbols())
     report = await refresh_prices(db, provider, calendar, symbols, session, fetched_at=now)
     frame = load_history(db, calendar, universe, session)
-    late = tuple(report.complete(symbols))
+    late = tuple(report.behind(symbols))
     since = {s: report.latest.get(s) for s in late}
     snapshot = build_snapshot(frame, universe, session) if not frame.empty else None
     if (

@@ -22,7 +22,7 @@ from analytics.types import Universe
 from bot.access import can_post, require_admin
 from bot.context import BotContext
 from bot.inputs import parse_hm, parse_id, parse_timezone, parse_window
-from bot.registry import Command, Reply, Request, UserError
+from bot.registry import Command, Reply, Request, UserError, parse_command
 from bot.render.alerts import digest_html, why_html
 from bot.render.format import esc
 from bot.render.format import metric as format_metric
@@ -347,9 +347,10 @@ async def on_channel_post(update: Update, context: BotContext) -> None:
     if post is None or not post.text:
         return
     services = context.services
-    head, _, rest = post.text.partition(" ")
-    name, _, target = head[1:].partition("@")
-    name = name.lower()
+    parsed = parse_command(post.text)
+    if parsed is None:
+        return
+    name, rest, target = parsed.name, parsed.raw_args, parsed.target
     if target and target.lower() != (context.bot.username or "").lower():
         return  # addressed to another bot
     request = Request(services=services, command=name, args=tuple(rest.split()), raw_args=rest,

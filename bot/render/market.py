@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from analytics.constants import YEAR_SESSIONS
 from analytics.types import HORIZONS, PairStats
 from bot.readapi import PairView, TickerView
 from bot.render.format import asof_line, esc, ordinal, own_date, pct, pp, price, ratio, signed
@@ -17,7 +18,6 @@ from bot.render.rotation import (
 )
 from bot.render.table import pre_table
 
-YEAR_SESSIONS = 252
 ROLE_NAMES = {"A": "challenger", "B": "benchmark"}
 
 

@@ -21,7 +21,7 @@ from telegram.ext import Application
 from bot.scheduler import JOB_DAILY, DailyJobData, job_daily
 from bot.services import Services
 from market.yahoo import RetryPolicy, YahooProvider
-from storage.jobruns import last_run
+from storage.jobruns import recent_runs
 from storage.outbox import counts, rows_for
 from tests.fakes.botapi import FakeBotApi
 from tests.fakes.yahoo_chart import FakeYahoo, load_bundled_bars, patch_curl_cffi
@@ -146,7 +146,8 @@ def _yahoo_services(services: Services, retry: RetryPolicy, tmp_path) -> Service
 async def _fails_safely(app, services, fake, fy, failing, prior, state) -> None:
     await _run_job(app, services, fake, attempt=1)
 
-    status, session, detail = last_run(services.db, "daily")
+    run = recent_runs(services.db, 1, "daily")[0]
+    status, session, detail = run.status, run.session, run.detail or ""
     whole = set(failing) == set(services.universe.all_symbols())
     assert (status, session) == ("stale" if whole else "partial", FLIP_DAY.isoformat())
     for symbol in failing:
@@ -209,7 +210,8 @@ async def test_exception_inside_yfinance_is_a_failed_fetch(
     async with running_app(yahoo, fake) as app:
         await _run_job(app, services, fake, attempt=1)
         retries = [d.attempt for d in _retries(app)]
-    status, _, detail = last_run(services.db, "daily")
+    run = recent_runs(services.db, 1, "daily")[0]
+    status, detail = run.status, run.detail or ""
     assert status == "stale"
     assert all(s in detail for s in symbols)
     assert _stored(services, symbols) == prior

@@ -10,7 +10,7 @@ from telegram import ChatMember
 
 from bot.scheduler import DailyJobData, job_daily
 from storage.chats import get_chat
-from storage.jobruns import last_run
+from storage.jobruns import recent_runs
 from storage.outbox import counts
 from storage.rules import chat_rules
 from storage.subscriptions import chat_subscriptions
@@ -131,7 +131,7 @@ async def test_stale_leg_sends_no_alert_for_its_pair_and_tells_operators_once(
     [digest] = fake_botapi.messages_to(701)  # the digest, and no flip on stale data
     assert "IWM/SPY: no close since 2025-10-30" in (digest.rendered or "")
     assert "as of 2025-10-31 close" in (digest.text or "")
-    assert last_run(services.db, "daily")[0] == "partial"
+    assert recent_runs(services.db, 1, "daily")[0].status == "partial"
 
 
 async def test_a_late_leg_arriving_before_the_deadline_sends_its_flip_once(services, fake_botapi):
@@ -147,7 +147,7 @@ async def test_a_late_leg_arriving_before_the_deadline_sends_its_flip_once(servi
     assert len(flip_messages(fake_botapi, 702)) == 1
     assert "as of 2025-10-31 close" in (flip_messages(fake_botapi, 702)[0].caption or "")
     assert len(fake_botapi.messages_to(702)) == 2  # the digest and the flip
-    assert last_run(services.db, "daily")[0] == "ok"
+    assert recent_runs(services.db, 1, "daily")[0].status == "ok"
 
 
 async def test_channel_admin_subscribes_channel_from_private(app, services, fake_botapi):
