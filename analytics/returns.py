@@ -14,10 +14,9 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from analytics.constants import YEAR_SESSIONS
 from analytics.frames import column, ffill_values, last_valid_rows, opt, to_date, upto
 from analytics.types import HORIZON_SESSIONS, HORIZONS, YIELD_SYMBOLS, SymbolStats, UnknownSymbol
-
-YEAR_SESSIONS = 252
 
 
 def is_yield(symbol: str) -> bool:
@@ -80,15 +79,6 @@ def _window_stats(values: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, ...
         peak = np.fmax.accumulate(span, axis=0)
         mdd[cols] = np.nanmin(span / peak - 1.0, axis=0)
     return high, low, mdd
-
-
-def max_drawdown(closes: pd.DataFrame, asof: dt.date) -> pd.Series:
-    """Worst peak-to-trough fall (fraction, <= 0) of each column over all rows <= asof."""
-    values = ffill_values(upto(closes, asof).to_numpy(dtype="float64"))
-    with np.errstate(invalid="ignore"):
-        peak = np.fmax.accumulate(values, axis=0)
-        worst = np.nanmin(values / peak - 1.0, axis=0) if len(values) else values[:0].sum(0)
-    return pd.Series(worst, index=closes.columns, dtype="float64")
 
 
 def all_symbol_stats(
