@@ -15,7 +15,7 @@ from http import HTTPStatus
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     AIORateLimiter,
@@ -45,6 +45,7 @@ from bot.sender import Sender
 from bot.services import Services
 from bot.settings import Settings
 from bot.webhook import WebhookConfig, log_refusals
+from storage.dashboards import save_chart_file
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +207,8 @@ def command_callback(command: Command) -> Callback:
         raw = parts[1].strip() if len(parts) > 1 else ""
         request = request_from_update(context.services, update, context, command.name, raw)
         reply = await answer_or_fetch(command, request)
-        await send_reply(context.bot, request.chat_id, reply, thread_id=request.thread_id)
+        sent = await send_reply(context.bot, request.chat_id, reply, thread_id=request.thread_id)
+        remember_chart(request.services, reply, sent)
 
     return callback
 
@@ -246,9 +248,22 @@ def _deliver_later(command: Command, request: Request) -> Done:
                 reply = Reply(error_html(exc.message, exc.usage))
             except NotStored as still:
                 reply = Reply(error_html(f"{', '.join(still.symbols)} is still not available."))
-        await send_reply(request.bot, request.chat_id, reply, thread_id=request.thread_id)
+        sent = await send_reply(request.bot, request.chat_id, reply, thread_id=request.thread_id)
+        remember_chart(request.services, reply, sent)
 
     return done
+
+
+def remember_chart(services: Services, reply: Reply, sent: list[Message]) -> None:
+    """Store the Telegram file id of the reply's chart (inline answers send it again)."""
+    if reply.chart is None:
+        return
+    for message in sent:
+        if message.photo:
+            chart, session = reply.chart
+            save_chart_file(services.db, chart, session, message.photo[-1].file_id,
+                            now=services.clock())  # fmt: skip
+            return
 
 
 def unknown_callback(known: frozenset[str]) -> Callback:

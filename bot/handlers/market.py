@@ -130,7 +130,11 @@ async def cmd_rotation(request: Request) -> Reply:
         )
     html = rotation_html(snap, services.universe.headline, horizon)
     return Reply(
-        html, photo=photo, keyboard=rotation_keyboard(horizon), caption=rotation_caption(snap)
+        html,
+        photo=photo,
+        keyboard=rotation_keyboard(horizon),
+        caption=rotation_caption(snap),
+        chart=(f"ratio:{lead.key}", snap.session),
     )
 
 
@@ -151,7 +155,8 @@ async def cmd_ticker(request: Request) -> Reply:
         request, ("price", name), view.session, lambda: price_chart(view.series, name, subtitle)
     )
     caption = f"<b>{esc(name)}</b>: a year of closes\n{asof_line(view.session)}"
-    return Reply(ticker_html(view), photo=photo, caption=caption)
+    chart = (f"price:{name}", view.session)
+    return Reply(ticker_html(view), photo=photo, caption=caption, chart=chart)
 
 
 async def cmd_pair(request: Request) -> Reply:
@@ -169,7 +174,8 @@ async def cmd_pair(request: Request) -> Reply:
         lambda: ratio_chart(view.series, a, b, subtitle),
     )
     caption = f"<b>{esc(a)} / {esc(b)}</b> ratio\n{asof_line(view.session)}"
-    return Reply(pair_html(view, horizon), photo=photo, caption=caption)
+    chart = (f"ratio:{a}/{b}", view.session)
+    return Reply(pair_html(view, horizon), photo=photo, caption=caption, chart=chart)
 
 
 async def cmd_quadrant(request: Request) -> Reply:
