@@ -9,6 +9,7 @@ is the same bot without polling, for `rotation-bot daily`.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Coroutine
 from http import HTTPStatus
@@ -19,6 +20,7 @@ from telegram import BotCommand, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     AIORateLimiter,
+    Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
     CallbackQueryHandler,
@@ -37,6 +39,7 @@ from bot.dispatch import run_command
 from bot.errors import TokenRefused, on_error
 from bot.fetcher import Done, FetchFailure, NotStored
 from bot.handlers import COMMANDS, INSTALLS
+from bot.logs import one_line
 from bot.readapi import not_found_text
 from bot.registry import Command, Reply, Request, UserError
 from bot.render.common import error_html, fetching_html, unknown_command_html
@@ -45,7 +48,9 @@ from bot.sender import Sender
 from bot.services import Services
 from bot.settings import Settings
 from bot.webhook import WebhookConfig, log_refusals
+from storage import inbox
 from storage.dashboards import save_chart_file
+from storage.db import is_fatal
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +88,15 @@ def rate_limiter() -> AIORateLimiter:
 class PollingRequest(HTTPXRequest):
     """The getUpdates connection. PTB ends polling for good on a 401 (a revoked token) and the
     bot goes deaf while the process lives; as a network error it is retried until the token
-    works again, and the error handler (bot.errors) says so once per window."""
+    works again, and the error handler (bot.errors) says so once per window. Every update
+    received is recorded in the inbox before PTB sees it (before the next poll acknowledges
+    it), so a crash cannot lose it silently (storage.inbox)."""
+
+    def __init__(self, services: Services, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.services = services
+        #: Called with the reason when the inbox cannot be written (bot.app.halt).
+        self.on_fatal: Callable[[str], None] | None = None
 
     async def do_request(
         self,
@@ -106,7 +119,44 @@ class PollingRequest(HTTPXRequest):
         )
         if code == HTTPStatus.UNAUTHORIZED:
             raise TokenRefused("Telegram refused the bot token (401 Unauthorized)")
+        if code == HTTPStatus.OK and url.endswith("/getUpdates") and self.services.fatal is None:
+            updates = json.loads(payload).get("result") or []
+            try:
+                inbox.record(self.services.db, updates, self.services.clock())
+            except Exception as exc:
+                if not is_fatal(exc) or self.on_fatal is None:
+                    raise
+                self.on_fatal(f"database unusable: {one_line(exc)}")
+                # Answer as if no update came: Telegram keeps them for the next start.
+                return code, json.dumps({"ok": True, "result": []}).encode()
         return code, payload
+
+
+class RecordingApplication(Application):
+    """PTB's Application; each update is claimed in the inbox before its handlers run and
+    marked done after, so an update is handled once even if Telegram delivers it again."""
+
+    async def process_update(self, update: object) -> None:
+        bot_data = self.bot_data
+        if not isinstance(update, Update) or not isinstance(bot_data, BotData):
+            await super().process_update(update)
+            return
+        services = bot_data.services
+        if services.fatal is not None:
+            return  # the database is unusable: stopping
+        try:
+            if not inbox.claim(services.db, update.update_id, update.to_dict(), services.clock()):
+                return  # handled already (a replay at start, or Telegram delivering it again)
+        except Exception as exc:
+            if not is_fatal(exc):
+                raise
+            halt(bot_data, f"database unusable: {one_line(exc)}")
+            return
+        try:
+            await super().process_update(update)
+        finally:
+            if services.fatal is None:
+                inbox.finish(services.db, update.update_id)
 
 
 def configured(builder: ApplicationBuilder) -> ApplicationBuilder:
@@ -125,9 +175,11 @@ def build_application(
     """The bot: configured, every handler, the outbox sender, the daily scheduler, and the
     start-up hooks. ``builder`` carries the connection (tests: the Bot API fake)."""
     chosen = builder if builder is not None else builder_for(services.settings)
+    polls = PollingRequest(services, connection_pool_size=1)
     app: BotApplication = (
         configured(chosen)
-        .get_updates_request(PollingRequest(connection_pool_size=1))
+        .application_class(RecordingApplication)
+        .get_updates_request(polls)
         # Handle up to 8 updates at once: a slow chart does not hold everyone up, and replies
         # still reach the rate limiter in roughly arrival order when it is the bottleneck.
         .concurrent_updates(8)
@@ -135,6 +187,8 @@ def build_application(
         .post_shutdown(_post_shutdown)
         .build()
     )
+    polls.on_fatal = lambda message: halt(app.bot_data, message)
+    inbox.ensure_inbox(services.db)
     install_handlers(app, services)
     scheduler.install(app, services)
     return app
@@ -190,6 +244,18 @@ async def publish_commands(app: BotApplication) -> None:
 
 async def _post_init(app: BotApplication) -> None:
     await publish_commands(app)
+    services = app.bot_data.services
+    waiting, cut = inbox.recover(services.db, services.clock())
+    if cut:
+        log.warning(
+            "%d update(s) were being handled when the bot last stopped; not run again "
+            "(a command may have taken effect; its answer was lost)",
+            cut,
+        )
+    if waiting:
+        log.info("handling %d update(s) received before the last stop", len(waiting))
+    for raw in waiting:
+        await app.update_queue.put(Update.de_json(raw, app.bot))
 
 
 async def _post_shutdown(app: BotApplication) -> None:
@@ -299,13 +365,26 @@ def _rate_key(update: Update) -> int | None:
     return message.from_user.id if message.from_user else None
 
 
+def halt(bot_data: BotData, message: str) -> None:
+    """The database became unusable: log one line, stop taking updates, stop the process
+    (run/webhook then exit non-zero with ``services.fatal``)."""
+    services = bot_data.services
+    if services.fatal is None:
+        services.fatal = message
+        log.error("stopping: %s", message)
+    if bot_data.stop is not None:
+        bot_data.stop()
+
+
 async def rate_gate(update: object, context: BotContext) -> None:
     """The per-user rate limit on every command and button press (operators exempt): past
     it, the update is dropped; the user hears "slow down" once per window."""
     if not isinstance(update, Update):
         return
-    key = _rate_key(update)
     services = context.services
+    if services.fatal is not None:
+        raise ApplicationHandlerStop  # the database is unusable: stopping, touch nothing
+    key = _rate_key(update)
     if key is None or key in services.settings.operator_ids:
         return
     wait = services.rate.check(key)
@@ -332,6 +411,7 @@ def run_polling(services: Services) -> None:
     """Run the real bot with long polling until SIGINT/SIGTERM (a webhook set earlier is
     deleted first: PTB calls deleteWebhook before polling)."""
     app = build_application(services)
+    app.bot_data.stop = app.stop_running
     log.info("starting long polling against %s", services.settings.telegram_api_url)
     app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
 
@@ -340,6 +420,7 @@ def run_webhook(services: Services, config: WebhookConfig) -> None:
     """Run the real bot behind a reverse proxy until SIGINT/SIGTERM: PTB's webhook server on
     ``config.listen:config.port``, setWebhook(url, secret_token, every update type)."""
     app = build_application(services)
+    app.bot_data.stop = app.stop_running
     log_refusals()
     log.info(
         "starting the webhook server on %s:%s/%s for %s",

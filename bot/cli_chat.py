@@ -133,6 +133,8 @@ def register(app: typer.Typer) -> None:
                 run_webhook(services, config)
             else:
                 run_polling(services)
+        if services.fatal is not None:  # stopped itself; the reason is already in the log
+            raise typer.Exit(1)
 
 
 async def _console(services: Services, asof: dt.date | None, chart_dir: Path | None) -> None:

@@ -16,7 +16,7 @@ from bot.logs import one_line, register_secret, setup_logging
 from bot.services import Services, build_services
 from bot.settings import Settings, SettingsError, find_env_file, load_settings, parse_date
 from market.universe import UniverseError
-from storage.db import StorageError
+from storage.db import StorageError, is_fatal
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +115,9 @@ REFUSED_LINE = (
 
 @contextlib.contextmanager
 def telegram_errors() -> Iterator[None]:
-    """Around an entry point that talks to Telegram: any Telegram error ends the process with
-    one redacted line on stderr and exit code 1, never a traceback."""
+    """Around an entry point that talks to Telegram and writes the database: any Telegram
+    error, or a database that became unusable (read-only, corrupt, removed or replaced),
+    ends the process with one redacted line on stderr and exit code 1, never a traceback."""
     try:
         yield
     except InvalidToken:
@@ -125,3 +126,7 @@ def telegram_errors() -> Iterator[None]:
         raise fail(f"Telegram could not be reached: {one_line(exc)}") from None
     except TelegramError as exc:
         raise fail(f"Telegram answered with an error: {one_line(exc)}") from None
+    except Exception as exc:  # StorageError, sqlite3.DatabaseError (storage.db.is_fatal)
+        if not is_fatal(exc):
+            raise
+        raise fail(f"database unusable, stopping: {one_line(exc)}") from None

@@ -16,6 +16,7 @@ from bot.cli_common import date_option, fail, load, telegram_errors
 from bot.offline import html_to_plain
 from bot.render.alerts import alert_html, alert_line
 from bot.render.format import plural
+from bot.services import Services
 from jobs.replay import ReplaySummary, alert_pair, crosses_between, load_range, replay_dry
 
 
@@ -123,14 +124,38 @@ def summary_text(summary: ReplaySummary, lead_pair: str, *, dry_run: bool) -> st
     return "\n".join(lines)
 
 
+DEMO_FOLDER = Path(tempfile.gettempdir()) / "rotation-demo"
+DEMO_DB = "demo.db"
+
+
 def demo(
     months: Annotated[
         int, typer.Option(min=1, max=24, metavar="N", help="How many months to replay.")
     ] = 4,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            metavar="DIR",
+            help="Folder for the charts, reused by every run (its old charts are replaced).",
+        ),
+    ] = DEMO_FOLDER,
 ) -> None:
-    """Offline demo on the bundled data in a temporary database: alerts, answers, charts."""
-    folder = Path(tempfile.mkdtemp(prefix="rotation-demo-"))
-    asyncio.run(run_demo(folder, months=months, echo=typer.echo))
+    """Offline demo on the bundled data: alerts, answers, charts. The database it builds is
+    deleted at the end; only the charts stay, in one folder that the next run reuses."""
+    asyncio.run(run_demo(out, months=months, echo=typer.echo))
+
+
+def _clear_demo(folder: Path) -> Path:
+    """Remove what an earlier demo left in ``folder`` (its database and chart PNGs, nothing
+    else); return the charts folder."""
+    _clear_demo_db(folder)
+    charts = folder / "charts"
+    if charts.is_dir():
+        for png in charts.glob("*.png"):
+            png.unlink()
+    charts.mkdir(parents=True, exist_ok=True)
+    return charts
 
 
 def register(app: typer.Typer) -> None:
@@ -145,28 +170,48 @@ DEMO_CHAT = 1
 
 async def run_demo(folder: Path, *, months: int, echo: Callable[[str], None]) -> None:
     """Replay the last ``months`` of bundled data for one subscriber of every preset, print
-    the alerts, then the /rotation and /ticker IWM answers; charts go to ``folder``."""
-    from bot.offline import answer, reply_to_plain
-    from bot.sender import flip_chart, flip_closes
+    the alerts, then the /rotation, /ticker IWM and /quadrant answers; charts go to
+    ``folder``/charts, the database is deleted at the end."""
     from bot.services import build_services
     from bot.settings import load_settings
+
+    charts = _clear_demo(folder)
+    base = load_settings(environ={}, env_file=None)
+    settings = dataclasses.replace(
+        base, market_data_source="csv", database_path=folder / DEMO_DB, log_level="WARNING"
+    )
+    services = build_services(settings)
+    try:
+        await _demo(services, charts, months=months, echo=echo)
+    finally:
+        services.db.conn.close()
+        _clear_demo_db(folder)
+    echo(f"Charts written to {charts} (the demo database was deleted; the next run reuses it)")
+
+
+def _clear_demo_db(folder: Path) -> None:
+    """Delete the demo database and its WAL files."""
+    for name in (DEMO_DB, f"{DEMO_DB}-wal", f"{DEMO_DB}-shm", f"{DEMO_DB}-journal"):
+        (folder / name).unlink(missing_ok=True)
+
+
+async def _demo(
+    services: Services, charts: Path, *, months: int, echo: Callable[[str], None]
+) -> None:
+    from bot.offline import answer, reply_to_plain
+    from bot.sender import flip_chart, flip_closes
     from jobs.replay import replay_live
     from storage.chats import upsert_chat
     from storage.outbox import rows_for
     from storage.subscriptions import subscribe
 
-    base = load_settings(environ={}, env_file=None)
-    settings = dataclasses.replace(
-        base, market_data_source="csv", database_path=folder / "demo.db", log_level="WARNING"
-    )
-    services = build_services(settings)
     now = dt.datetime.now(dt.UTC)
     end = services.expected_session(now)
     start = services.calendar.latest_session_on_or_before(end - dt.timedelta(days=30 * months))
     upsert_chat(services.db, DEMO_CHAT, "private", now=now, title="demo subscriber")
     for preset in services.universe.presets:
         subscribe(services.db, DEMO_CHAT, preset, "preset", now=now)
-    echo(f"Demo database: {settings.database_path} (bundled data, offline)")
+    echo(f"Demo database: {services.settings.database_path} (bundled data, offline)")
     echo(f"Replaying {start} .. {end} for one subscriber of every preset\n")
     sessions, closes = await load_range(
         services.db,
@@ -186,9 +231,7 @@ async def run_demo(folder: Path, *, months: int, echo: Callable[[str], None]) ->
         echo(html_to_plain(alert_html(row.kind, row.payload)))
         echo("-" * 60)
     echo(f"{len(rows)} alerts over {len(sessions)} sessions\n")
-    charts = folder / "charts"
-    charts.mkdir(exist_ok=True)
-    for text in ("/rotation", "/ticker IWM"):
+    for text in ("/rotation", "/ticker IWM", "/quadrant"):
         reply = await answer(services, text)
         echo(f"$ {text}\n{reply_to_plain(reply)}\n")
         if reply.photo:
@@ -199,5 +242,3 @@ async def run_demo(folder: Path, *, months: int, echo: Callable[[str], None]) ->
         png = await asyncio.to_thread(flip_chart, services, row, flip_closes(services, row))
         pair = str(row.payload["pair"]).replace("/", "_").replace("^", "")
         (charts / f"flip_{row.session.isoformat()}_{pair}.png").write_bytes(png)
-    echo(f"Charts written to {charts}")
-    services.db.conn.close()

@@ -71,9 +71,24 @@ def update(
         raise typer.Exit(1)
 
 
+def failure_lines(failures: dict[str, str]) -> list[str]:
+    """One line per symbol, or one line per cause that several symbols share (an outage
+    gives every symbol the same cause: one line in all)."""
+    by_cause: dict[str, list[str]] = {}
+    for symbol, why in sorted(failures.items()):
+        by_cause.setdefault(why, []).append(symbol)
+    return [
+        f"{symbols[0]}: {why}"
+        if len(symbols) == 1
+        else f"{len(symbols)} symbols ({', '.join(symbols)}): {why}"
+        for why, symbols in by_cause.items()
+    ]
+
+
 def problem_lines(report: RefreshReport) -> list[str]:
-    """One line per problem of a refresh: failed, stale (with its date), gaps, skipped lines."""
-    lines = [f"{symbol}: {why}" for symbol, why in sorted(report.failures.items())]
+    """One line per problem of a refresh: failed (symbols sharing a cause in one line), stale
+    (with its date), gaps, skipped lines."""
+    lines = failure_lines(report.failures)
     for symbol, last in sorted(report.stale.items()):
         if symbol not in report.failures:
             lines.append(

@@ -8,6 +8,7 @@ The composition root (``bot.app.build_application``) builds the Application with
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
@@ -30,6 +31,8 @@ class BotData:
     def __init__(self) -> None:
         #: Sessions whose stale data the operators were already told about.
         self.stale_told: set[dt.date] = set()
+        #: Stops run_polling/run_webhook (set by them; None when tests drive the Application).
+        self.stop: Callable[[], None] | None = None
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

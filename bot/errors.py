@@ -21,6 +21,7 @@ from bot.context import BotContext
 from bot.logs import one_line, redact
 from bot.render.common import internal_error_html
 from bot.throttle import Throttle
+from storage.db import is_fatal
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +90,13 @@ async def on_error(update: object, context: BotContext) -> None:
         # same way. Polling errors arrive here too (update None), once per failed poll.
         telegram_trouble(error, context.services.reports.trouble)  # type: ignore[arg-type]
         return
-    log.error("update caused an error", exc_info=error)
     services = context.services
+    if error is not None and is_fatal(error):
+        from bot.app import halt  # the root owns the Application's life
+
+        halt(context.bot_data, f"database unusable: {one_line(error)}")
+        return
+    log.error("update caused an error", exc_info=error)
     await services.reports.send(
         context.bot, services.settings.operator_ids, signature(error), report_html(update, error)
     )

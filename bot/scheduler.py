@@ -22,6 +22,7 @@ from bot.services import Services
 from jobs.daily import DailyResult, run_daily
 from jobs.schedule import missed_session, next_run, retry_at
 from market.provider import PriceProvider
+from storage.db import check_identity
 from storage.jobruns import last_done_session
 from storage.outbox import requeue_inflight
 
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 JOB_DAILY = "daily"
 JOB_DRAIN = "outbox-drain"
+JOB_DB_WATCH = "db-watch"
+DB_WATCH_SECONDS = 5.0
 DRAIN_INTERVAL = dt.timedelta(seconds=60)
 #: How long `rotation-bot daily` waits for rows retried later (network errors) before exiting.
 DELIVERY_WAIT_SECONDS = 60.0
@@ -209,3 +212,11 @@ def install(app: Application[Any, Any, Any, Any, Any, Any], services: Services) 
     else:
         schedule_next(app, services, now)
     app.job_queue.run_repeating(job_drain, interval=DRAIN_INTERVAL, first=5.0, name=JOB_DRAIN)
+    app.job_queue.run_repeating(job_db_watch, interval=DB_WATCH_SECONDS, first=DB_WATCH_SECONDS,
+                                name=JOB_DB_WATCH)  # fmt: skip
+
+
+async def job_db_watch(context: BotContext) -> None:
+    """Stop the bot when its database file was removed or replaced (inode check): writes
+    would go to a file nobody reads again. The error handler halts on the StorageError."""
+    check_identity(context.services.db_identity)

@@ -41,6 +41,7 @@ from bot.render.format import CAPTION_LIMIT, split_message, utf16_len
 from bot.services import Services, utc_now
 from jobs.fanout import in_quiet_hours
 from storage.chats import get_chat, migrate_chat, set_active
+from storage.db import check_identity
 from storage.outbox import (
     OutboxRow,
     claim,
@@ -136,6 +137,7 @@ class Sender:
         """Send every due row, batch by batch; wait up to ``wait`` s for rows retried later."""
         report = DrainReport()
         async with self._lock:
+            check_identity(self.services.db_identity)  # never write to a replaced file
             # Rows a dead process left 'sending', or claims past the lease: back to pending.
             requeued = requeue_inflight(self.services.db)
             if requeued:

@@ -22,7 +22,7 @@ from market.calendar import NyseCalendar, nyse
 from market.csv_provider import CsvCache, CsvProvider
 from market.provider import PriceProvider
 from market.universe import load_universe
-from storage.db import Database, open_db
+from storage.db import Database, FileIdentity, file_identity, open_db
 
 #: Commands and button presses one user may send in any USER_WINDOW seconds.
 USER_RATE = 30
@@ -65,6 +65,14 @@ class Services:
     reports: OperatorReports = field(default_factory=OperatorReports, repr=False)
     #: Parsed csv files shared by every CsvProvider of these services (by path and mtime).
     csv_frames: CsvCache = field(default_factory=dict, repr=False)
+    #: The database file as opened (device, inode): replaced or removed means stop.
+    db_identity: FileIdentity | None = field(default=None, repr=False)
+    #: Why the bot stopped itself (the database became unusable); None while all is well.
+    fatal: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.db_identity is None:
+            self.db_identity = file_identity(self.db)
 
     def provider(self, asof: dt.date | None = None) -> PriceProvider:
         """The price source (``prices`` when given, else the configured one)."""

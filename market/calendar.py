@@ -13,7 +13,7 @@ import pandas as pd
 
 NEW_YORK = ZoneInfo("America/New_York")
 UTC = dt.UTC
-# exchange-calendars built without bounds covers about a year ahead only (MARKET-DATA.md):
+# exchange-calendars built without bounds covers about a year ahead only:
 # pass explicit bounds so a long-running process never falls off the end.
 _START = "2000-01-03"
 _END_YEARS_AHEAD = 3

@@ -3,7 +3,16 @@
 This is the only module that imports yfinance. yfinance does not raise when Yahoo fails: it
 returns an empty or NaN-filled frame and logs "Failed downloads". Every symbol therefore ends
 up either with good bars or with a cause in ``FetchResult.failures``; a fetch is good only if
-the symbol has closes and its last row is the expected session (MARKET-DATA.md).
+the symbol has closes and its last row is the expected session.
+
+Concurrency: yfinance reports per-symbol errors only through its (process-wide) logger, and
+keeps a process-wide cache of answers. One download at a time therefore holds
+``_DOWNLOAD_LOCK`` while it clears that cache, downloads and reads the log records: two
+overlapping fetches (the daily job and a user's background fetch) each keep their own errors.
+yfinance's records go to our log at DEBUG, never to the terminal.
+
+A network-class failure (DNS, connection, timeout) ends the batch at once: Yahoo is not
+reachable, and asking again within seconds only makes an offline run slow and noisy.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ log = logging.getLogger(__name__)
 SOURCE = "yahoo"
 NO_DATA = "no data returned (Yahoo unreachable or symbols unknown)"
 RATE_LIMITED = "rate limited by Yahoo"
+UNREACHABLE = "Yahoo unreachable"
 _YF_LOGGER = "yfinance"
 _MAX_CAUSE = 160
 _URL_RE = re.compile(r"https?://\S+")
@@ -44,6 +54,8 @@ _RATE_LIMIT_MARKS = ("YFRateLimitError", "Too Many Requests", "Rate limited")
 _NETWORK_RE = re.compile(
     r"DNSError|ConnectionError|Timeout|timed out|Could not resolve host|curl: \(\d+\)"
 )
+_CURL_RE = re.compile(r"curl: \(\d+\)")
+_YF_ERROR_RE = re.compile(r"^YF\w+\(['\"](.*)['\"]\)$")
 
 # yfinance 1.7 uses pandas' deprecated `inplace=` (Pandas4Warning, a DeprecationWarning) and
 # sets its own module's DeprecationWarnings to "default": without this every fetch would
@@ -54,6 +66,8 @@ Sleep = Callable[[float], Awaitable[None]]
 
 _cache_lock = threading.Lock()
 _cache_location: str | None = None
+#: Held by the worker thread for one whole download (see the module docstring).
+_DOWNLOAD_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -101,6 +115,12 @@ class _Attempt:
         if rate_limited or unreachable:
             self.unreachable.add(symbol)
 
+    def offline(self) -> None:
+        """Give every symbol that failed through the network the same short cause."""
+        cause = f"{UNREACHABLE}: {short_cause(self.network or 'network error')}"
+        for symbol in self.unreachable - self.rate_limited:
+            self.failures[symbol] = cause
+
 
 class YahooProvider:
     """The PriceProvider for Yahoo Finance (through yfinance), with retries and checks."""
@@ -126,6 +146,10 @@ class YahooProvider:
         yf_logger = logging.getLogger(_YF_LOGGER)
         if yf_logger.level == logging.NOTSET:
             yf_logger.setLevel(logging.WARNING)
+        # yfinance swallows the exception of a failed chart request and reports the symbol
+        # as "possibly delisted" unless told not to hide exceptions; then it records
+        # "DNSError(...)" per symbol, so an outage is not mistaken for unknown symbols.
+        yf.config.debug.hide_exceptions = False
 
     async def fetch(
         self,
@@ -152,11 +176,24 @@ class YahooProvider:
             bars.update(last.bars)
             pending = list(last.failures)
             for symbol, cause in sorted(last.failures.items()):
-                log.warning(
-                    "Yahoo attempt %d/%d: %s: %s", attempt, self.retry.attempts, symbol, cause
-                )
+                log.debug("Yahoo attempt %d: %s: %s", attempt, symbol, cause)
             if not pending:
                 break
+            if last.network is not None:
+                last.offline()
+                log.warning(
+                    "Yahoo unreachable (%s); %d symbol(s) not fetched, not retried",
+                    short_cause(last.network),
+                    len(pending),
+                )
+                break
+            log.warning(
+                "Yahoo attempt %d/%d: %d symbol(s) failed: %s",
+                attempt,
+                self.retry.attempts,
+                len(pending),
+                ", ".join(sorted(pending)),
+            )
         failures = {**invalid, **last.failures}
         return FetchResult(
             bars=bars,
@@ -172,6 +209,13 @@ class YahooProvider:
         """One batched download (blocking; runs in a worker thread)."""
         if not symbols:
             return _Attempt()
+        with _DOWNLOAD_LOCK:
+            return self._download(symbols, start, end, expected_last)
+
+    def _download(
+        self, symbols: list[str], start: dt.date, end: dt.date, expected_last: dt.date | None
+    ) -> _Attempt:
+        """The download itself; the caller holds ``_DOWNLOAD_LOCK``."""
         _forget_cached_answers()
         capture = _YfLogCapture()
         try:
@@ -191,11 +235,16 @@ class YahooProvider:
             return _all_failed(symbols, RATE_LIMITED, rate_limited=True)
         except Exception as exc:
             cause = f"{type(exc).__name__}: {short_cause(str(exc))}"
-            return _all_failed(symbols, cause, unreachable=True)
+            failed = _all_failed(symbols, cause, unreachable=True)
+            if _NETWORK_RE.search(cause):
+                failed.network = cause
+            return failed
         for message in capture.messages:
             log.debug("yfinance: %s", short_cause(message))
         errors = capture.symbol_errors()
-        return _split_download(raw, symbols, start, end, expected_last, errors, capture.network())
+        # A symbol's own network error names the host; yfinance's other lines are vaguer.
+        network = next((e for e in errors.values() if _NETWORK_RE.search(e)), capture.network())
+        return _split_download(raw, symbols, start, end, expected_last, errors, network)
 
 
 def _split_download(
@@ -315,7 +364,10 @@ def short_cause(text: str) -> str:
 
 
 class _YfLogCapture(logging.Filter):
-    """Holds back yfinance's own records during one download and keeps their text."""
+    """Holds back yfinance's own records during one download and keeps their text.
+
+    Only correct while no other download runs: use it under ``_DOWNLOAD_LOCK``.
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -333,16 +385,18 @@ class _YfLogCapture(logging.Filter):
         logging.getLogger(_YF_LOGGER).removeFilter(self)
 
     def network(self) -> str | None:
-        """The first record that shows a network error, if any."""
-        return next((m for m in self.messages if _NETWORK_RE.search(m)), None)
+        """The record that best shows a network error (curl's own words first), if any."""
+        found = [m for m in self.messages if _NETWORK_RE.search(m)]
+        return next((m for m in found if _CURL_RE.search(m)), found[0] if found else None)
 
     def symbol_errors(self) -> dict[str, str]:
-        """symbol -> error from yfinance's "Failed downloads" summary."""
+        """symbol -> error from yfinance's "Failed downloads" summary (yfinance's own error
+        classes unwrapped: "YFPricesMissingError('x')" reads "x")."""
         errors: dict[str, str] = {}
         for message in self.messages:
             for names, error in _FAILED_LINE_RE.findall(message):
                 for symbol in re.findall(r"'([^']+)'", names):
-                    errors[symbol] = error
+                    errors[symbol] = _YF_ERROR_RE.sub(r"\1", error)
         return errors
 
 
@@ -367,7 +421,9 @@ def _forget_cached_answers() -> None:
 
     yfinance 1.7 keeps up to 64 answers (404s included) for past date ranges and for its
     timezone look-ups; without this, a retry or the next day's job would get the same
-    failed answer back without asking Yahoo.
+    failed answer back without asking Yahoo. It has no public way to do this: the
+    ``yfinance`` pin stays on the 1.7 series, whose behaviour tests/market/test_yahoo.py pins
+    (a retry asks Yahoo again). Called under ``_DOWNLOAD_LOCK``, never while a download runs.
     """
     cached: Any = getattr(yf_data.YfData, "cache_get", None)
     cache_clear = getattr(cached, "cache_clear", None)

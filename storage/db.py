@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -25,11 +27,18 @@ class StorageError(Exception):
     """The database cannot be opened or written (path, permissions, corruption)."""
 
 
+#: The database and its WAL/SHM files hold chat ids, titles and usernames: owner only.
+FILE_MODE = 0o600
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
 def open_db(path: Path | str, *, migrate: bool = True) -> sqlite_utils.Database:
     """Open (creating it and its folder) the database at ``path`` and apply migrations.
 
-    ``":memory:"`` gives an in-memory database. Raises StorageError with the path and the
-    reason when the file cannot be created or written.
+    ``":memory:"`` gives an in-memory database. The file and its WAL/SHM are created 0600
+    (an existing file readable by others is made private, with a warning). Raises StorageError
+    with the path and the reason when the file cannot be created, read or written (read-only,
+    not a database, corrupt).
     """
     if str(path) == ":memory:":
         conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
@@ -37,6 +46,7 @@ def open_db(path: Path | str, *, migrate: bool = True) -> sqlite_utils.Database:
         target = Path(path)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
+            _private(target)
             conn = sqlite3.connect(
                 target,
                 timeout=BUSY_TIMEOUT_MS / 1000,
@@ -44,18 +54,89 @@ def open_db(path: Path | str, *, migrate: bool = True) -> sqlite_utils.Database:
                 check_same_thread=False,
             )
             conn.execute("PRAGMA journal_mode=WAL")
+            _private(target)  # the WAL/SHM files SQLite just created
         except (OSError, sqlite3.Error) as exc:
             raise StorageError(f"cannot open database {target}: {_reason(exc)}") from None
-    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    db = sqlite_utils.Database(conn)
-    if migrate:
-        try:
+    try:
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        db = sqlite_utils.Database(conn)
+        if migrate:
             apply_migrations(db)
-        except sqlite3.OperationalError as exc:
-            raise StorageError(f"cannot write database {path}: {_reason(exc)}") from None
+            # A write probe: a read-only file fails here, at start, not at the first command.
+            conn.execute(f"PRAGMA user_version={schema_version(db)}")
+    except sqlite3.Error as exc:
+        conn.close()
+        raise StorageError(f"cannot use database {path}: {_reason(exc)}") from None
     return db
+
+
+def _private(target: Path) -> None:
+    """Create ``target`` 0600 if missing; make it and its side files owner-only."""
+    if not target.exists():
+        os.close(os.open(target, os.O_CREAT | os.O_WRONLY, FILE_MODE))
+    for file in (target, *(target.with_name(target.name + s) for s in _SIDE_FILES)):
+        try:
+            mode = file.stat().st_mode & 0o777
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            log.warning("%s was readable by others (%o); made private (600)", file, mode)
+            file.chmod(FILE_MODE)
+
+
+@dataclass(frozen=True)
+class FileIdentity:
+    """Which file a database path named when it was opened (device and inode)."""
+
+    path: Path
+    device: int
+    inode: int
+
+
+def file_identity(db: sqlite_utils.Database) -> FileIdentity | None:
+    """The identity of the file behind ``db`` (None for an in-memory database)."""
+    row = db.execute("PRAGMA database_list").fetchone()
+    if row is None or not row[2]:
+        return None
+    path = Path(row[2])
+    info = path.stat()
+    return FileIdentity(path, info.st_dev, info.st_ino)
+
+
+def check_identity(identity: FileIdentity | None) -> None:
+    """Raise StorageError when the database file was removed or replaced since it was opened:
+    writes would go to a file nobody will ever read again (lost at the next start)."""
+    if identity is None:
+        return
+    try:
+        info = identity.path.stat()
+    except FileNotFoundError:
+        raise StorageError(
+            f"database {identity.path} was removed while the bot ran; stopping "
+            "(writes would be lost). Restore it or start again to create a new one."
+        ) from None
+    if (info.st_dev, info.st_ino) != (identity.device, identity.inode):
+        raise StorageError(
+            f"database {identity.path} was replaced by another file while the bot ran; "
+            "stopping (writes would go to the old one). Start again to use the new file."
+        )
+
+
+#: Messages of sqlite3 errors that mean the database itself is unusable (not a bug in a query).
+_FATAL = ("readonly", "read-only", "disk i/o", "malformed", "not a database", "unable to open",
+          "disk is full", "no such table")  # fmt: skip
+
+
+def is_fatal(exc: BaseException) -> bool:
+    """True when ``exc`` says the database cannot be used any more (read-only, corrupt...)."""
+    if isinstance(exc, StorageError):
+        return True
+    if not isinstance(exc, sqlite3.DatabaseError) or isinstance(exc, sqlite3.IntegrityError):
+        return False
+    text = str(exc).lower()
+    return any(marker in text for marker in _FATAL)
 
 
 @contextlib.contextmanager
@@ -86,7 +167,13 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
-    return str(exc) or exc.__class__.__name__
+    text = str(exc) or exc.__class__.__name__
+    lower = text.lower()
+    if "readonly" in lower or "read-only" in lower:
+        return f"{text} (the file or its folder is read-only: check the permissions)"
+    if "not a database" in lower or "malformed" in lower:
+        return f"{text} (the file is damaged or not a SQLite database: restore a backup)"
+    return text
 
 
 def migrations() -> list[tuple[int, str, str]]:

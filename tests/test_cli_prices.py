@@ -79,8 +79,8 @@ def test_invalid_settings_are_listed(csv_env: Path, monkeypatch: pytest.MonkeyPa
     assert "LOG_LEVEL" in result.output
 
 
-def test_yahoo_unreachable_names_every_symbol_without_traceback(
-    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+def test_yahoo_unreachable_is_one_line_without_retries_or_traceback(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     calls: list[str] = []
 
@@ -90,13 +90,17 @@ def test_yahoo_unreachable_names_every_symbol_without_traceback(
 
     monkeypatch.setattr(Session, "request", offline)
     monkeypatch.setenv("DATABASE_PATH", str(clean_env / "rotation.db"))
-    monkeypatch.setenv("YAHOO_ATTEMPTS", "1")
+    monkeypatch.setenv("YAHOO_ATTEMPTS", "3")
     monkeypatch.setenv("YAHOO_CACHE_DIR", str(clean_env / "yf"))
     result = runner.invoke(app, ["prices", "update", "SPY", "IWM"])
     assert result.exit_code == 1
     assert calls, "yfinance was not reached through the patched session"
-    lines = [line for line in result.output.splitlines() if line.startswith(("SPY:", "IWM:"))]
-    assert len(lines) == 2
+    problems = [line for line in result.output.splitlines() if "SPY" in line or "IWM" in line]
+    assert len(problems) == 1  # one line in all, naming both symbols
+    assert problems[0].startswith("2 symbols (IWM, SPY): Yahoo unreachable: ")
+    assert "Could not resolve host" in problems[0]
+    assert not any("retrying" in r.getMessage() for r in caplog.records)  # no second attempt
+    assert not any(r.name.startswith("yfinance") for r in caplog.records)
     assert "Traceback" not in result.output
 
 

@@ -1,4 +1,5 @@
-"""The import direction between packages (ARCHITECTURE.md), checked by walking every module."""
+"""The import direction between packages (README, Development: market → storage → analytics
+→ jobs → bot), checked by walking every module."""
 
 from __future__ import annotations
 

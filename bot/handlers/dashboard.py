@@ -7,7 +7,7 @@ import contextlib
 import telegram
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.access import can_post, is_chat_admin
+from bot.access import can_post, require_admin
 from bot.dashboard import post_dashboard, update_dashboard
 from bot.readapi import snapshot_for
 from bot.registry import Command, Reply, Request, UserError
@@ -29,8 +29,9 @@ async def _channel(request: Request, bot: telegram.Bot, name: str) -> tuple[int,
         raise UserError(f"I cannot see {name[:40]}; add me to it as an admin first.") from None
     if channel.type != "channel":
         raise UserError(f"{name[:40]} is not a channel.", DASHBOARD_USAGE)
-    if not await is_chat_admin(bot, channel.id, request.user_id, cache=request.services.admins):
-        raise UserError(f"Only admins of {name[:40]} can set up its dashboard.")
+    await require_admin(
+        request, f"Only admins of {name[:40]} can set up its dashboard.", chat_id=channel.id
+    )
     if not await can_post(bot, channel.id):
         raise UserError(f"I cannot post in {name[:40]}: make me an admin allowed to post.")
     upsert_chat(request.services.db, channel.id, "channel", now=utc_now(),

@@ -16,6 +16,7 @@ from analytics.types import HORIZONS
 from bot.charts import chart_for, price_chart, quadrant_chart, ratio_chart
 from bot.context import BotContext
 from bot.readapi import (
+    TickerView,
     pair_view,
     parse_symbol,
     require_stored,
@@ -141,6 +142,17 @@ async def cmd_rotation(request: Request) -> Reply:
 # -- /ticker /pair /quadrant /history ---------------------------------------------------
 
 
+def price_unit(view: TickerView) -> str:
+    """The y-axis label of a /ticker chart: what the plotted level is, in which unit."""
+    if view.stats.is_yield:
+        return "yield (%)"
+    if view.basket is not None or view.label is not None:
+        return "basket level (equal weight)"
+    if not view.stats.total_return:
+        return "index level (points)"
+    return "adjusted close (USD)"
+
+
 async def cmd_ticker(request: Request) -> Reply:
     """/ticker SYMBOL: returns, relative performance, range, rotation role, price chart."""
     args = check_args(request, TICKER_USAGE, 1)
@@ -151,8 +163,12 @@ async def cmd_ticker(request: Request) -> Reply:
     [name] = require_stored(services, [name], TICKER_USAGE)
     view = await ticker_view(services, name, request.asof)
     subtitle = f"a year of closes, 50-session average · as of {view.session} close"
+    unit = price_unit(view)
     photo = await chart_for(
-        request, ("price", name), view.session, lambda: price_chart(view.series, name, subtitle)
+        request,
+        ("price", name),
+        view.session,
+        lambda: price_chart(view.series, name, subtitle, unit),
     )
     caption = f"<b>{esc(name)}</b>: a year of closes\n{asof_line(view.session)}"
     chart = (f"price:{name}", view.session)

@@ -51,7 +51,7 @@ def test_empty_frame_before_asof_raises(closes: pd.DataFrame, universe: Universe
 def test_bundled_regime_matches_a_plain_reference_loop(
     closes: pd.DataFrame, universe: Universe
 ) -> None:
-    """Independent implementation of MARKET-DATA.md (arithmetic SMA, T*(1-b)) agrees."""
+    """An independent arithmetic-average regime (SMA, T*(1-b); README, regime) agrees."""
     asof = day("2026-03-31")
     snap = build_snapshot(closes, universe, asof)
     ratio = (closes["IWM"] / closes["SPY"]).loc[:"2026-03-31"]

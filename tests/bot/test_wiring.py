@@ -49,7 +49,7 @@ def test_bot_data_is_typed_and_filled_by_the_root(services: Services) -> None:
     assert app.bot_data.sender.services is services
     assert {c.name for c in app.bot_data.commands} >= {"rotation", "status", "subscribe"}
     assert app.job_queue is not None
-    assert {j.name for j in app.job_queue.jobs()} == {"daily", "outbox-drain"}
+    assert {j.name for j in app.job_queue.jobs()} == {"daily", "outbox-drain", "db-watch"}
 
 
 def test_every_handler_module_contributes_its_commands() -> None:

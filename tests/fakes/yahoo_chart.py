@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,6 +155,9 @@ class FakeYahoo:
     ``not_found``: symbols answered with 404 and Yahoo's "may be delisted" error.
     ``rate_limited``: when true, every Yahoo endpoint answers 429 Too Many Requests.
     ``unreachable``: when true, every Yahoo host fails name resolution (as offline).
+    ``down``: symbols whose chart requests fail name resolution (a network error mid-batch).
+    ``before_chart``: called with the symbol before a chart request is answered (tests use it
+    to make two downloads overlap).
     ``requests``: every (method, url) seen, in order; ``unexpected``: unknown URLs.
     """
 
@@ -162,6 +165,8 @@ class FakeYahoo:
     not_found: set[str] = field(default_factory=set)
     rate_limited: bool = False
     unreachable: bool = False
+    down: set[str] = field(default_factory=set)
+    before_chart: Callable[[str], None] | None = None
     requests: list[tuple[str, str]] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -210,6 +215,10 @@ class FakeYahoo:
         raise UnexpectedRequest(f"fake Yahoo does not serve {method} {url}")
 
     def _chart(self, url: str, symbol: str, query: Mapping[str, Any]) -> Response:
+        if self.before_chart is not None:
+            self.before_chart(symbol)
+        if symbol in self.down:
+            raise DNSError(f"Failed to perform, curl: (6) Could not resolve host: {CHART_HOST}")
         if symbol in self.not_found or symbol not in self.bars:
             return _json_response(url, 404, chart_error_json())
         bars = self.bars[symbol]

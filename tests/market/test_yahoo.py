@@ -7,9 +7,11 @@ not know and every test asserts that none was requested.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import random
+import threading
 from typing import Any
 
 import pandas as pd
@@ -19,8 +21,15 @@ from curl_cffi.requests.session import Session
 from yfinance.exceptions import YFRateLimitError
 
 from market import yahoo
-from market.provider import BAR_COLUMNS
-from market.yahoo import NO_DATA, RATE_LIMITED, RetryPolicy, YahooProvider, short_cause
+from market.provider import BAR_COLUMNS, FetchResult
+from market.yahoo import (
+    NO_DATA,
+    RATE_LIMITED,
+    UNREACHABLE,
+    RetryPolicy,
+    YahooProvider,
+    short_cause,
+)
 from tests.fakes.yahoo_chart import (
     FakeYahoo,
     UnexpectedRequest,
@@ -261,11 +270,12 @@ async def test_exception_inside_yfinance_fails_every_symbol_without_url(
         "curl: (6) Could not resolve host for "
         "https://query2.finance.yahoo.com/v8/finance/chart/SPY?crumb=abc\nmore detail"
     )
-    install(monkeypatch, FakeDownload(boom))
+    fake = install(monkeypatch, FakeDownload(boom))
 
     result = await provider.fetch(["IWM", "SPY"], START, END)
 
-    cause = "RuntimeError: curl: (6) Could not resolve host for <url> more detail"
+    assert len(fake.calls) == 1  # a network error: not retried
+    cause = f"{UNREACHABLE}: RuntimeError: curl: (6) Could not resolve host for <url> more detail"
     assert result.failures == {"IWM": cause, "SPY": cause}
     assert not result.rate_limited
     assert result.unreachable == {"IWM", "SPY"}  # the source broke, not the symbols
@@ -440,8 +450,8 @@ async def test_http_429_is_reported_as_rate_limited(
     assert fake_yahoo.unexpected == []
 
 
-async def test_unreachable_yahoo_names_every_symbol(
-    real_provider: YahooProvider, fake_yahoo: FakeYahoo
+async def test_unreachable_yahoo_names_every_symbol_once_without_retrying(
+    real_provider: YahooProvider, fake_yahoo: FakeYahoo, delays: list[float]
 ) -> None:
     fake_yahoo.unreachable = True
 
@@ -449,11 +459,106 @@ async def test_unreachable_yahoo_names_every_symbol(
 
     assert result.bars == {}
     assert sorted(result.failures) == ["IWM", "SPY"]
-    for cause in result.failures.values():
-        assert cause.startswith(NO_DATA)
-        assert "DNSError" in cause
-        assert "http" not in cause
+    cause = result.failures["SPY"]
+    assert result.failures["IWM"] == cause  # one cause: reported in one line
+    assert cause.startswith(UNREACHABLE + ": ")
+    assert "DNSError" in cause
+    assert "http" not in cause
     assert result.unreachable == {"IWM", "SPY"}
+    assert delays == []  # the first network failure ends the batch
+    assert fake_yahoo.unexpected == []
+
+
+async def test_a_network_error_mid_batch_stops_the_retries(
+    real_provider: YahooProvider, fake_yahoo: FakeYahoo, delays: list[float]
+) -> None:
+    fake_yahoo.serve(["IWM", "SPY"])
+    fake_yahoo.down.add("SPY")
+
+    result = await real_provider.fetch(["IWM", "SPY"], START, END, expected_last=END)
+
+    assert sorted(result.bars) == ["IWM"]
+    assert result.unreachable == {"SPY"}
+    assert result.failures["SPY"].startswith(UNREACHABLE)
+    assert delays == []
+    assert fake_yahoo.chart_symbols().count("SPY") == 1
+
+
+async def test_yfinance_log_lines_stay_out_of_the_terminal(
+    real_provider: YahooProvider, fake_yahoo: FakeYahoo, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_yahoo.serve(["IWM"])
+    fake_yahoo.not_found.add("QQQ")
+    caplog.set_level(logging.DEBUG)
+
+    await real_provider.fetch(["IWM", "QQQ"], START, END, expected_last=END)
+
+    from_yfinance = [r for r in caplog.records if r.name.startswith("yfinance")]
+    assert from_yfinance == []  # held back: a terminal at INFO never sees them
+    ours = [r.getMessage() for r in caplog.records if r.name == "market.yahoo"]
+    assert any(m.startswith("yfinance: ") and "QQQ" in m for m in ours)
+    assert all(
+        r.levelno == logging.DEBUG
+        for r in caplog.records
+        if r.name == "market.yahoo" and r.getMessage().startswith("yfinance: ")
+    )
+
+
+async def test_overlapping_downloads_keep_their_own_errors(
+    tmp_path: Any, fake_yahoo: FakeYahoo
+) -> None:
+    """The daily job and a user's fetch at once: one meets an unknown symbol, the other a
+    network error; neither may take the other's error (an outage must not become "not
+    found", nor a real miss an outage).
+
+    The first download is held inside its first chart request until the second download
+    has finished its attempt (or two seconds passed: one download at a time cannot wait
+    for the other), so without serialised downloads their yfinance log records interleave.
+    """
+    fake_yahoo.serve(["IWM", "SPY", "DIA"])
+    fake_yahoo.not_found.add("QQQ")
+    fake_yahoo.down.add("DIA")
+    first = ("IWM", "QQQ")
+    first_held, second_done = threading.Event(), threading.Event()
+
+    def hold_first(symbol: str) -> None:
+        if symbol in first and not first_held.is_set():
+            first_held.set()
+            second_done.wait(timeout=2.0)
+
+    class SecondDone(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "DIA" in record.getMessage() or "unreachable" in record.getMessage():
+                second_done.set()
+
+    watcher = SecondDone()
+    logging.getLogger("market.yahoo").addHandler(watcher)
+    fake_yahoo.before_chart = hold_first
+
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    def provider() -> YahooProvider:
+        return YahooProvider(tmp_path / "yf", retry=NO_JITTER, sleep=no_sleep, threads=False)
+
+    async def second() -> FetchResult:
+        await asyncio.to_thread(first_held.wait, 2.0)
+        return await provider().fetch(["SPY", "DIA"], START, END, expected_last=END)
+
+    try:
+        daily, user = await asyncio.gather(
+            provider().fetch(list(first), START, END, expected_last=END), second()
+        )
+    finally:
+        logging.getLogger("market.yahoo").removeHandler(watcher)
+
+    assert sorted(daily.bars) == ["IWM"]
+    assert "no timezone found" in daily.failures["QQQ"]
+    assert daily.unreachable == frozenset()  # QQQ is unknown: Yahoo answered
+    assert sorted(user.bars) == ["SPY"]
+    assert user.failures["DIA"].startswith(UNREACHABLE)
+    assert "Could not resolve host" in user.failures["DIA"]
+    assert user.unreachable == {"DIA"}  # an outage: not remembered as "not found"
     assert fake_yahoo.unexpected == []
 
 

@@ -118,13 +118,14 @@ def add_subscriber(
 
 
 def dump(db: sqlite_utils.Database) -> list[str]:
-    """Every row of every table (prices as a fingerprint), as text: proves nothing was written."""
+    """Every row of every table (prices as a fingerprint), as text: proves nothing was written.
+    The inbox (every update received, bot.app.RecordingApplication) is left out."""
     tables = [
         name
         for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         # chart_files caches the Telegram file id of each chart sent (for inline answers):
         # every answered chart command writes it, like an in-memory cache.
-        if name not in ("prices", "chart_files")
+        if name not in ("prices", "inbox", "chart_files")
     ]
     rows = [repr(prices_fingerprint(db))]
     for name in sorted(tables):

@@ -30,16 +30,23 @@ class CrashFigures:
     """What the trials saw, for the report."""
 
     trials: int = 0
-    kills: Counter[str] = field(default_factory=Counter)  # phase the process was in
+    attempts: int = 0  # kills aimed: ``kills`` per trial
+    finished_first: int = 0  # runs that ended on their own before the kill landed
+    kills: Counter[str] = field(default_factory=Counter)  # phase reached, from what it committed
     duplicates: int = 0  # extra copies beyond the in-flight allowance (must stay 0)
     inflight_repeats: int = 0  # the documented case: the row in flight when killed
     missing: int = 0
 
     def line(self) -> str:
-        kills = ", ".join(f"{p} {self.kills[p]}" for p in PHASES)
+        """E.g. "3 trials, 6 kills aimed: 5 landed (stopped in refresh 2, fan-out 0, sending 3),
+        1 run finished first; ...". A kill is counted in the phase its run had reached by what
+        it committed, which may be past the phase it was aimed at."""
+        landed = sum(self.kills.values())
+        phases = ", ".join(f"{p} {self.kills[p]}" for p in PHASES)
         return (
-            f"{self.trials} trials, kills by phase: {kills}; duplicates {self.duplicates}, "
-            f"in-flight repeats {self.inflight_repeats}, missing {self.missing}"
+            f"{self.trials} trials, {self.attempts} kills aimed: {landed} landed (stopped in "
+            f"{phases}), {self.finished_first} run(s) finished first; duplicates "
+            f"{self.duplicates}, in-flight repeats {self.inflight_repeats}, missing {self.missing}"
         )
 
 
@@ -140,10 +147,13 @@ async def crash_trial(
         fake.delay_after_delivery = rng.random() < 0.5
         proc = await start_daily(env)
         await kill_at(proc, target, rng, database, fake)
+        figures.attempts += 1
         if proc.returncode == -signal.SIGKILL:
             phase = phase_of(database)
             figures.kills[phase] += 1
             sending_kills += phase == "sending"
+        else:
+            figures.finished_first += 1
     fake.delay = 0.0
     final = await start_daily(env)
     _out, err = await asyncio.wait_for(final.communicate(), timeout=120)

@@ -33,6 +33,9 @@ async def _trials(n, fake, prior_db_file, tmp_path, capsys) -> CrashFigures:
         print(f"\n[reliability] crash: {figures.line()}")
     assert figures.duplicates == 0
     assert figures.missing == 0
+    # every aimed kill either landed (counted in one phase) or found its run already finished
+    assert figures.attempts == 2 * n
+    assert sum(figures.kills.values()) + figures.finished_first == figures.attempts
     return figures
 
 
