@@ -235,6 +235,7 @@ def _one_pair(
         strength=opt(m["strength"][row, j]),
         momentum=opt(m["momentum"][row, j]),
         track=track_record(frames.ratio.iloc[: row + 1, j], flips),
+        theme=spec.theme_key,
     )
 
 

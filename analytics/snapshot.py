@@ -154,33 +154,37 @@ def scoreboard_of(
     prev: Mapping[str, PairStats] | None,
     keys: Sequence[str],
     prev_session: dt.date | None,
+    heads: Sequence[str] | None = None,
 ) -> Scoreboard:
-    """Count pairs and horizons favouring the challenger now and one session earlier."""
-    favouring, total = _counts(pairs, keys)
-    per, per_total = _horizons(pairs, keys)
+    """Count themes (``heads``, default every key) and horizons favouring the challenger now
+    and one session earlier; ``changed_pairs`` covers every key."""
+    counted = list(heads) if heads is not None else list(keys)
+    favouring, total = _counts(pairs, counted)
+    per, per_total = _horizons(pairs, counted)
     horizons_with_data = [h for h in HORIZONS if per_total[h] > 0]
     majority = sum(1 for h in horizons_with_data if per[h] * 2 > per_total[h])
     prev_fav = prev_major = None
     changed: tuple[str, ...] = ()
     if prev is not None:
-        prev_fav = _counts(prev, keys)[0]
-        p_per, p_total = _horizons(prev, keys)
+        prev_fav = _counts(prev, counted)[0]
+        p_per, p_total = _horizons(prev, counted)
         prev_major = sum(1 for h in HORIZONS if p_total[h] > 0 and p_per[h] * 2 > p_total[h])
         changed = tuple(
             k for k in keys if k in pairs and k in prev
             and pairs[k].regime.state != prev[k].regime.state
         )  # fmt: skip
     return Scoreboard(
-        pairs_favouring_challenger=favouring,
-        pairs_total=total,
+        themes_favouring_challenger=favouring,
+        themes_total=total,
         horizons_favouring=majority,
         horizons_total=len(horizons_with_data),
         per_horizon=per,
         per_horizon_total=per_total,
         prev_session=prev_session,
-        prev_pairs_favouring_challenger=prev_fav,
+        prev_themes_favouring_challenger=prev_fav,
         prev_horizons_favouring=prev_major,
         changed_pairs=changed,
+        themes=tuple(k for k in counted if k in pairs),
     )
 
 
@@ -214,6 +218,7 @@ def build_snapshot(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> S
         else None
     )
     keys = _scoreboard_keys(universe)
+    heads = theme_heads(universe, keys)
     quadrants = quadrant_tails(
         cut, universe.members, universe.benchmark, session, universe.quadrant, universe
     )
@@ -225,7 +230,7 @@ def build_snapshot(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> S
         pairs=pairs,
         baskets=basket_stats(cut, universe, session),
         breadth=breadth_of(pairs, universe),
-        scoreboard=scoreboard_of(pairs, prev, keys, prev_session),
+        scoreboard=scoreboard_of(pairs, prev, keys, prev_session, heads),
         quadrants=quadrants,
         quadrant_params=universe.quadrant,
         presets={k: tuple(v) for k, v in universe.presets.items()},
@@ -239,6 +244,16 @@ def _scoreboard_keys(universe: Universe) -> list[str]:
     """Preset pairs (every preset, first-seen order), or all pairs when there is no preset."""
     keys = [k for ks in universe.presets.values() for k in ks]
     return list(dict.fromkeys(keys)) or [p.key for p in universe.pairs]
+
+
+def theme_heads(universe: Universe, keys: Sequence[str]) -> list[str]:
+    """One pair per theme among ``keys``: the theme's head pair when listed, else its first."""
+    chosen: dict[str, str] = {}
+    for key in keys:
+        theme = universe.pair(key).theme_key
+        if theme not in chosen or key == theme:
+            chosen[theme] = key
+    return list(chosen.values())
 
 
 def _pair_trails(

@@ -86,11 +86,20 @@ class PairSpec:
     b: str
     label: str
     regime: RegimeParams = RegimeParams()
+    theme: str = ""
 
     @property
     def key(self) -> str:
         """'A/B', e.g. 'IWM/SPY'."""
         return f"{self.a}/{self.b}"
+
+    @property
+    def theme_key(self) -> str:
+        """The theme this pair belongs to: the key of its head pair (its own key by default).
+
+        Pairs of one theme measure one thing (IWM/SPY and the index pair ^RUT/^GSPC): the score
+        counts the theme once and their events of one session arrive as one alert."""
+        return self.theme or self.key
 
 
 @dataclass(frozen=True)
@@ -289,6 +298,7 @@ class PairStats:
     its 252-session mean and sample deviation (swapping A and B negates it exactly).
     ``strength`` / ``momentum`` / ``quadrant``: see QuadrantParams. ``raw_crosses``: how many
     times R crossed its regime trend without band or confirmation (for comparison with flips).
+    ``theme``: the key of the theme's head pair (see ``PairSpec.theme_key``).
     """
 
     key: str
@@ -317,6 +327,7 @@ class PairStats:
     strength: float | None
     momentum: float | None
     track: TrackRecord
+    theme: str = ""
 
     @property
     def mixed_basis(self) -> bool:
@@ -368,25 +379,28 @@ class Breadth:
 
 @dataclass(frozen=True)
 class Scoreboard:
-    """How many preset pairs and horizons favour the challenger (A), and what changed.
+    """How many preset themes and horizons favour the challenger (A), and what changed.
 
-    ``pairs_favouring_challenger`` counts pairs whose regime is "A" out of ``pairs_total``
-    pairs with a regime. ``per_horizon[h]`` counts pairs with a positive spread at horizon h
-    out of ``per_horizon_total[h]``; ``horizons_favouring`` counts horizons where more than
-    half of the pairs favour A, out of ``horizons_total`` horizons with data. ``prev_*`` are
-    the same counts one session earlier; ``changed_pairs`` lists pairs whose regime differs.
+    Each theme counts once, through its head pair (IWM/SPY stands for itself and its context
+    pair ^RUT/^GSPC): ``themes`` lists the head pairs counted. ``themes_favouring_challenger``
+    counts heads whose regime is "A" out of ``themes_total`` heads with a regime.
+    ``per_horizon[h]`` counts heads with a positive spread at horizon h out of
+    ``per_horizon_total[h]``; ``horizons_favouring`` counts horizons where more than half of
+    the heads favour A, out of ``horizons_total`` horizons with data. ``prev_*`` are the same
+    counts one session earlier; ``changed_pairs`` lists preset pairs whose regime differs.
     """
 
-    pairs_favouring_challenger: int
-    pairs_total: int
+    themes_favouring_challenger: int
+    themes_total: int
     horizons_favouring: int
     horizons_total: int
     per_horizon: dict[str, int]
     per_horizon_total: dict[str, int]
     prev_session: dt.date | None
-    prev_pairs_favouring_challenger: int | None
+    prev_themes_favouring_challenger: int | None
     prev_horizons_favouring: int | None
     changed_pairs: tuple[str, ...]
+    themes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -483,7 +497,9 @@ class Rule:
 class Event:
     """Something a rule detected on a session; ``key`` is stable for idempotency.
 
-    ``payload`` holds every number that explains the event (JSON-friendly).
+    ``body`` is the typed alert of this kind (``analytics.events``) with every number that
+    explains it; ``payload`` is its JSON form. ``pairs`` lists every pair the event names (one
+    theme's pairs that moved together); ``pair`` is the first of them (None for breadth).
     """
 
     key: str
@@ -492,4 +508,12 @@ class Event:
     pair: str | None
     session: dt.date
     urgent: bool
-    payload: dict[str, Any]
+    body: Any
+    pairs: tuple[str, ...] = ()
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The body as a JSON-friendly dict (what the outbox stores)."""
+        from analytics.events import encode
+
+        return encode(self.body)

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import Formatter
 
-from analytics.types import QuadrantTrail
+from analytics.types import HORIZON_SESSIONS, QuadrantTrail
 from bot.registry import Request
 from bot.services import Services
 
@@ -124,12 +124,38 @@ def _legend(ax: Axes, handles: list) -> None:
         text.set_color(TEXT)
 
 
-def ratio_chart(series: pd.DataFrame, a: str, b: str, subtitle: str) -> bytes:
-    """Ratio A/B with its regime trend and band, regimes shaded (green: A leads)."""
-    return _png(ratio_figure(series, a, b, subtitle))
+def ratio_chart(
+    series: pd.DataFrame,
+    a: str,
+    b: str,
+    subtitle: str,
+    window: tuple[pd.Timestamp, str] | None = None,
+) -> bytes:
+    """Ratio A/B with its regime trend and band, regimes shaded (green: A leads); ``window``
+    (start, label) marks where a chosen horizon begins."""
+    return _png(ratio_figure(series, a, b, subtitle, window))
 
 
-def ratio_figure(series: pd.DataFrame, a: str, b: str, subtitle: str) -> Figure:
+def horizon_window(index: pd.Index, horizon: str, label: str) -> tuple[pd.Timestamp, str] | None:
+    """(first close of ``horizon`` on a chart of ``index``, label), None when it is not shown:
+    the close the horizon's return is measured from (YTD: the previous year's last close)."""
+    dates = pd.DatetimeIndex(index)
+    if len(dates) < 2:
+        return None
+    sessions = HORIZON_SESSIONS[horizon]
+    if sessions is None:
+        before = dates[dates.year < dates[-1].year]
+        return (before[-1], label) if len(before) else None
+    return (dates[-1 - sessions], label) if len(dates) > sessions else None
+
+
+def ratio_figure(
+    series: pd.DataFrame,
+    a: str,
+    b: str,
+    subtitle: str,
+    window: tuple[pd.Timestamp, str] | None = None,
+) -> Figure:
     """The ratio chart as a Figure (see ratio_chart)."""
     fig, ax = _figure()
     x = series.index
@@ -152,6 +178,20 @@ def ratio_figure(series: pd.DataFrame, a: str, b: str, subtitle: str) -> Figure:
     ax.scatter(flips.index, flips["ratio"], s=60, c=colors, edgecolors=TEXT, zorder=5)
     ax.set_ylim(bottom - pad, top + pad)
     ax.set_xlim(left, right)
+    if window is not None:
+        start, label = window
+        ax.axvline(_num(start), color=TEXT, linewidth=1.2, linestyle=":", alpha=0.8)
+        ax.annotate(
+            f"{label} →",
+            (_num(start), 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(4, -4),
+            textcoords="offset points",
+            va="top",
+            color=TEXT,
+            fontsize=11,
+            fontweight="bold",
+        )
     _date_axis(ax)
     _ylabel(ax, f"{a} ÷ {b} (price ratio)")
     handles = [

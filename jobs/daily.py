@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from analytics.events import with_charts
 from analytics.rules import evaluate_rules
 from analytics.snapshot import build_snapshot
 from analytics.types import Event, Snapshot, Universe
@@ -132,6 +133,7 @@ def process_session(
     user_rules = active_rules(db)
     rules = [*DEFAULT_RULES, *(user_rule(r) for r in user_rules)]
     events, state = evaluate_rules(snapshot, rules, load_state(db))
+    events = with_charts(events, frame, universe)
     chats = {c.chat_id: c for c in list_chats(db)}
     messages = fan_out(snapshot, events, chats, active_subscriptions(db), user_rules, universe, now)
     boards = [d.chat_id for d in active_dashboards(db)]

@@ -13,7 +13,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from analytics.types import HORIZONS
-from bot.charts import chart_for, price_chart, quadrant_chart, ratio_chart
+from bot.charts import chart_for, horizon_window, price_chart, quadrant_chart, ratio_chart
 from bot.context import BotContext
 from bot.readapi import (
     TickerView,
@@ -73,18 +73,18 @@ def parse_pair(services: Services, raw: str, usage: str) -> tuple[str, str, str 
     """(A, B, horizon or None) from "A B", "A/B", "A vs B", optionally followed by a horizon."""
     words = [w for w in raw.replace("/", " ").split() if w.upper() not in _PAIR_WORDS]
     command = usage.split()[0]
+    takes_horizon = "|ytd|" in usage
     horizon = None
     if len(words) == 3:
         last = words[-1]
-        if last.lower() in HORIZONS or _HORIZON_LIKE.fullmatch(last):
+        if takes_horizon and (last.lower() in HORIZONS or _HORIZON_LIKE.fullmatch(last)):
             horizon = parse_horizon(words.pop(), usage)
         else:
             shown = ", ".join(w[:12] for w in words)
-            raise UserError(
-                f"A pair is two symbols, not three ({shown}); "
-                f"a horizon after them is one of {', '.join(HORIZONS)}.",
-                usage,
+            after = (
+                f"; a horizon after them is one of {', '.join(HORIZONS)}" if takes_horizon else ""
             )
+            raise UserError(f"A pair is two symbols, not three ({shown}){after}.", usage)
     if len(words) != 2:
         raise UserError(f"Give two symbols, e.g. {command} IWM/SPY.", usage)
     a, b = (parse_symbol(services, w, usage) for w in words)
@@ -183,14 +183,18 @@ async def cmd_pair(request: Request) -> Reply:
     a, b = require_stored(services, [a, b], PAIR_USAGE)
     view = await pair_view(services, a, b, request.asof)
     subtitle = f"{ratio_subtitle(view.stats)} · as of {view.session} close"
+    label = HORIZON_LABELS[horizon] if horizon else ""
+    window = horizon_window(view.series.index, horizon, label) if horizon else None
     photo = await chart_for(
         request,
-        ("ratio", f"{a}/{b}"),
+        ("ratio", f"{a}/{b}", horizon),
         view.session,
-        lambda: ratio_chart(view.series, a, b, subtitle),
+        lambda: ratio_chart(view.series, a, b, subtitle, window),
     )
-    caption = f"<b>{esc(a)} / {esc(b)}</b> ratio\n{asof_line(view.session)}"
-    chart = (f"ratio:{a}/{b}", view.session)
+    marked = f" · {label} marked" if window is not None else ""
+    caption = f"<b>{esc(a)} / {esc(b)}</b> ratio{marked}\n{asof_line(view.session)}"
+    # Inline answers reuse the plain chart only (not one with a horizon marked).
+    chart = (f"ratio:{a}/{b}", view.session) if window is None else None
     return Reply(pair_html(view, horizon), photo=photo, caption=caption, chart=chart)
 
 

@@ -264,12 +264,12 @@ async def cmd_preview(request: Request) -> Reply:
     if not subs:
         return Reply("This chat follows nothing yet; try /subscribe.")
     snap = await snapshot_for(services, request.asof)
-    queued = [
-        r.event_key
-        for r in rows_for(services.db, chat_id=request.chat_id, session=snap.session)
-        if r.kind != "digest"
-    ]
-    payload = digest_payload(snap, chat_pairs(subs, services.universe), queued)
+    rows = rows_for(services.db, chat_id=request.chat_id, session=snap.session)
+    stored = [r for r in rows if r.kind == "digest"]
+    if stored:  # the session's message is already queued: show exactly that
+        return Reply("<b>Preview</b>\n" + digest_html(stored[-1].payload))
+    urgent = sum(1 for r in rows if r.kind != "digest")
+    payload = digest_payload(snap, chat_pairs(subs, services.universe), (), urgent)
     return Reply("<b>Preview</b>\n" + digest_html(payload))
 
 

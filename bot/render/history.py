@@ -13,7 +13,7 @@ QUADRANT_ORDER = ("leading", "improving", "weakening", "lagging")
 OVERLAP_MARK = "†"
 
 
-def track_summary(track: TrackRecord, horizon: str, *, earlier: bool = False) -> str:
+def track_summary(track: TrackRecord, horizon: str, earlier: bool = False) -> str:
     """ "the new leader gained over the next 20 sessions in 3 of 9 flips (33 %), mean +0.45 %";
     a caveat under TRACK_MIN_SAMPLE and a note on windows that ran into the next flip."""
     count = track.counts.get(horizon, 0)

@@ -101,16 +101,27 @@ def _side_name(key: str, state: str | None) -> str:
     return {"A": a, "B": b}.get(state or "", "no regime") + ("" if state is None else " leads")
 
 
+def _preset_keys(snap: Snapshot) -> list[str]:
+    return list(dict.fromkeys(k for ks in snap.presets.values() for k in ks)) or list(snap.pairs)
+
+
 def _verdict(snap: Snapshot) -> list[str]:
     board = snap.scoreboard
-    if board.pairs_total:
+    if board.themes_total:
         score = (
-            f"{board.pairs_favouring_challenger} of {board.pairs_total} pairs led by the "
+            f"{board.themes_favouring_challenger} of {board.themes_total} themes led by the "
             "challenger (the first symbol of each pair above)."
         )
     else:
         score = "no pair has a regime yet (not enough history)."
     lines = ["", f"<b>Score</b>: {score}"]
+    context = [k for k in snap.pairs if snap.pairs[k].theme != k and k in _preset_keys(snap)]
+    if context:
+        lines.append(
+            "Counted once with their theme: "
+            + esc(", ".join(f"{k} (with {snap.pairs[k].theme})" for k in context))
+            + "."
+        )
     if board.horizons_total:
         favoured = [
             HORIZON_LABELS[h]
@@ -123,10 +134,10 @@ def _verdict(snap: Snapshot) -> list[str]:
             f"Spreads: the challenger is ahead in most of these pairs over "
             f"{board.horizons_favouring} of {board.horizons_total} horizons{which}."
         )
-    if board.prev_pairs_favouring_challenger is not None:
-        delta = board.pairs_favouring_challenger - board.prev_pairs_favouring_challenger
+    if board.prev_themes_favouring_challenger is not None:
+        delta = board.themes_favouring_challenger - board.prev_themes_favouring_challenger
         if delta:
-            lines.append(f"Changed since {esc(board.prev_session)}: {signed(delta, 0)} pairs.")
+            lines.append(f"Changed since {esc(board.prev_session)}: {signed(delta, 0)} themes.")
     if board.changed_pairs:
         lines.append("Flipped today: " + esc(", ".join(board.changed_pairs)))
     breadth = snap.breadth

@@ -166,8 +166,8 @@ def test_scoreboard_counts_and_changes_since_previous_session() -> None:
     # row 32 is the third close beyond the band: the regimes start that session
     snap = build_snapshot(closes, uni, closes.index[32].date())
     board = snap.scoreboard
-    assert (board.pairs_favouring_challenger, board.pairs_total) == (2, 3)
-    assert board.prev_pairs_favouring_challenger == 0
+    assert (board.themes_favouring_challenger, board.themes_total) == (2, 3)
+    assert board.prev_themes_favouring_challenger == 0
     assert board.changed_pairs == ("IWM/SPY", "RSP/SPY", "IJR/SPY")  # from no regime
     assert board.per_horizon["1w"] == 2
     assert board.per_horizon_total["1w"] == 3

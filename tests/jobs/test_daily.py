@@ -7,6 +7,8 @@ import datetime as dt
 import pytest
 
 import jobs.daily
+from analytics.events import decode
+from bot.render.alerts import alert_html
 from jobs.daily import run_daily
 from market.calendar import NyseCalendar
 from market.universe import load_universe, universe_hash
@@ -49,14 +51,19 @@ async def test_a_flip_reaches_every_follower_once_with_a_digest(db, sample_dir, 
     _chat(db, 333, "private", "KRE/SPY", "pair")  # follows a pair that did not flip
     result = await _run(db, sample_dir, cal, universe)
     assert result.status == "done"
-    flips = {e.pair for e in result.events if e.kind == "flip"}
-    assert {"IWM/SPY", "^RUT/^GSPC"} <= flips
+    # IWM/SPY and its context pair ^RUT/^GSPC flipped together: one theme, one event
+    (theme,) = [e for e in result.events if e.kind == "flip" and e.pair == "IWM/SPY"]
+    assert theme.pairs == ("IWM/SPY", "^RUT/^GSPC")
+    assert not [e for e in result.events if e.kind == "flip" and e.pair == "^RUT/^GSPC"]
     for chat_id in (111, -222):
-        kinds = sorted((r.kind, r.payload.get("pair")) for r in rows_for(db, chat_id=chat_id))
-        assert ("flip", "IWM/SPY") in kinds
-        assert ("flip", "^RUT/^GSPC") in kinds
-        assert kinds.count(("digest", None)) == 1
-        assert len(kinds) == len(set(kinds))
+        rows = rows_for(db, chat_id=chat_id)
+        flips = [decode(r.kind, r.payload) for r in rows if r.kind == "flip"]
+        assert [tuple(m.pair for m in f.moves) for f in flips if f.theme == "IWM/SPY"] == [
+            ("IWM/SPY", "^RUT/^GSPC")
+        ]
+        assert all(f.chart is not None and f.chart.pair == f.theme for f in flips)
+        assert [r.kind for r in rows].count("digest") == 1
+        assert all(r.urgent for r in rows if r.kind != "digest")
     assert [r.kind for r in rows_for(db, chat_id=333)] == ["digest"]
     assert last_done_session(db) == FLIP_DAY
     assert load_snapshot(db, FLIP_DAY, universe_hash(universe)) is not None
@@ -112,8 +119,16 @@ async def test_user_rule_alerts_only_its_chat(db, sample_dir, cal, universe):
     result = await _run(db, sample_dir, cal, universe)
     keys = [e.key for e in result.events if e.rule_id == rule.rule_id]
     assert len(keys) == 1
-    owners = {r.chat_id for r in rows_for(db) if r.event_key == keys[0]}
+    # a threshold is not urgent: it is folded into the owner's one message of the session
+    owners = {
+        r.chat_id
+        for r in rows_for(db)
+        if r.kind == "digest" and any(a["kind"] == "threshold" for a in r.payload["alerts"])
+    }
     assert owners == {444}
+    (mine,) = [r for r in rows_for(db, chat_id=444) if r.kind == "digest"]
+    assert "Your alert" not in str(mine.payload)  # the body travels typed, not pre-rendered
+    assert "your alert IWM/SPY spread_1d &lt; +100.00 pp" in alert_html("digest", mine.payload)
 
 
 async def test_quiet_hours_hold_non_urgent_and_let_urgent_through(db, sample_dir, cal, universe):
