@@ -14,10 +14,9 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from analytics.constants import YEAR_SESSIONS
 from analytics.frames import column, ffill_values, last_valid_rows, opt, to_date, upto
 from analytics.types import HORIZON_SESSIONS, HORIZONS, YIELD_SYMBOLS, SymbolStats, UnknownSymbol
-
-YEAR_SESSIONS = 252
 
 
 def is_yield(symbol: str) -> bool:
