@@ -354,9 +354,12 @@ def unknown_callback(known: frozenset[str]) -> Callback:
 
 def _rate_key(update: Update) -> int | None:
     """Whose budget an update spends: the user's, an anonymous admin's chat's (they all share
-    GroupAnonymousBot's id), a channel's; None for updates that are not commands or presses."""
+    GroupAnonymousBot's id), a channel's; None for updates that are not commands, presses or
+    inline queries."""
     if update.callback_query is not None:
         return update.callback_query.from_user.id
+    if update.inline_query is not None:
+        return update.inline_query.from_user.id
     message = update.message or update.channel_post
     if message is None or not (message.text or "").startswith("/"):
         return None
