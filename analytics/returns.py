@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from analytics.constants import YEAR_SESSIONS
 from analytics.frames import column, ffill_values, last_valid_rows, opt, to_date, upto
 from analytics.types import (
     HORIZON_SESSIONS,
@@ -25,8 +26,6 @@ from analytics.types import (
     SymbolStats,
     UnknownSymbol,
 )
-
-YEAR_SESSIONS = 252
 
 
 def is_yield(symbol: str) -> bool:

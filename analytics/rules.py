@@ -15,6 +15,7 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from analytics.constants import STRETCH_LIMIT, STRETCH_WINDOW
 from analytics.events import (
     BreadthAlert,
     FlipAlert,
@@ -27,8 +28,6 @@ from analytics.events import (
 )
 from analytics.types import (
     HORIZONS,
-    STRETCH_LIMIT,
-    STRETCH_WINDOW,
     Event,
     PairStats,
     Rule,

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from analytics.constants import YEAR_SESSIONS
+
 #: Return horizons, in display order.
 HORIZONS: tuple[str, ...] = ("1d", "1w", "1m", "3m", "ytd", "1y")
 #: Sessions back per horizon; ``None`` = year to date (from the previous year's last close).
@@ -23,15 +25,12 @@ HORIZON_SESSIONS: Mapping[str, int | None] = {
     "1m": 21,
     "3m": 63,
     "ytd": None,
-    "1y": 252,
+    "1y": YEAR_SESSIONS,
 }
 #: Forward windows (sessions) of the flip track record.
 TRACK_HORIZONS: tuple[int, ...] = (5, 20, 60)
 #: Fewer flips than this with a known outcome: the track record carries a small-sample caveat.
 TRACK_MIN_SAMPLE = 10
-#: Stretch: z-score of log R over this many sessions; |z| above the limit is "stretched".
-STRETCH_WINDOW = 252
-STRETCH_LIMIT = 2.0
 #: Yields quoted in percent: report changes in basis points, not returns.
 YIELD_SYMBOLS: frozenset[str] = frozenset({"^TNX", "^IRX", "^FVX", "^TYX"})
 #: Volatility indexes: levels, reported as changes in points, not returns.

@@ -41,7 +41,7 @@ from bot.fetcher import Done, FetchFailure, NotStored
 from bot.handlers import COMMANDS, INSTALLS
 from bot.logs import one_line
 from bot.readapi import not_found_text
-from bot.registry import Command, Reply, Request, UserError
+from bot.registry import Command, Reply, Request, UserError, parse_command
 from bot.render.common import error_html, fetching_html, unknown_command_html
 from bot.reply import request_from_update, send_reply
 from bot.sender import Sender
@@ -268,8 +268,8 @@ def command_callback(command: Command) -> Callback:
         message = update.effective_message
         if message is None or update.effective_chat is None:
             return
-        parts = (message.text or message.caption or "").split(None, 1)
-        raw = parts[1].strip() if len(parts) > 1 else ""
+        parsed = parse_command(message.text or message.caption or "")
+        raw = parsed.raw_args if parsed is not None else ""
         request = request_from_update(context.services, update, context, command.name, raw)
         reply = await answer_or_fetch(command, request)
         await send_reply(context.bot, request.chat_id, reply, thread_id=request.thread_id)
@@ -325,10 +325,10 @@ def unknown_callback(known: frozenset[str]) -> Callback:
         chat = update.effective_chat
         if message is None or chat is None or not message.text:
             return
-        head = message.text.split()[0][1:]
-        name, _, target = head.partition("@")
-        if name.lower() in known:
+        parsed = parse_command(message.text)
+        if parsed is None or parsed.name in known:
             return
+        name, target = parsed.name, parsed.target
         addressed = target.lower() == (context.bot.username or "").lower() if target else False
         if chat.type != "private" and not addressed:
             return  # in groups, other bots' commands are none of our business

@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import Formatter
 
+from analytics.constants import YEAR_SESSIONS
 from analytics.types import HORIZON_SESSIONS, QuadrantTrail
 from bot.registry import Request
 from bot.services import Services
@@ -37,7 +38,7 @@ UP = "#3ecf8e"
 DOWN = "#ff6b6b"
 QUADRANT_COLORS = {"leading": UP, "weakening": LINE, "lagging": DOWN, "improving": TREND}
 SIZE = (8.0, 4.5)
-YEAR = 252
+YEAR = YEAR_SESSIONS
 MARKER_AREA = 70.0  # scatter size (points²) of a quadrant member's current position
 CROSSHAIR_CLEARANCE = 3.0  # pixels kept free on each side of the quadrant's 100 lines
 RIGHT_PAD = 0.04  # share of the date span left free after the last close on ratio charts

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from analytics.constants import YEAR_SESSIONS
 from analytics.pairs import compute_pairs, leg_levels, pair_series
 from analytics.returns import series_kind
 from analytics.snapshot import build_snapshot, symbol_stats
@@ -38,7 +39,7 @@ from storage.prices import (
 )
 from storage.snapshots import load_snapshot
 
-CHART_SESSIONS = 252
+CHART_SESSIONS = YEAR_SESSIONS
 AVERAGE_SESSIONS = 50  # extra history so the chart's average starts on its first day
 # Answers need a week of closes: before that there is no return but 1D, no range, no regime.
 MIN_SESSIONS = 6

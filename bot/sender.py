@@ -32,6 +32,7 @@ from telegram.error import (
     TelegramError,
 )
 
+from analytics.backoff import doubling
 from analytics.events import FlipAlert, decode
 from bot.charts import ratio_chart
 from bot.dashboard import Delivered, deliver
@@ -81,7 +82,7 @@ def retry_seconds(exc: RetryAfter) -> float:
 
 def backoff(attempt: int) -> dt.timedelta:
     """Delay before retrying a network failure: 2 s, 4 s, 8 s ... capped at 5 minutes."""
-    return min(BACKOFF_BASE * (2 ** max(0, attempt - 1)), BACKOFF_CAP)
+    return doubling(BACKOFF_BASE, attempt, BACKOFF_CAP)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from analytics.constants import YEAR_SESSIONS
 from analytics.events import with_charts
 from analytics.rules import evaluate_rules
 from analytics.snapshot import build_snapshot
@@ -38,9 +39,9 @@ from storage.subscriptions import active_subscriptions
 log = logging.getLogger(__name__)
 
 JOB_NAME = "daily"
-# Sessions of closes loaded for a snapshot: enough for the 252-session windows and the
+# Sessions of closes loaded for a snapshot: enough for the one-year windows and the
 # flip track record, bounded so that years of history do not slow the job down.
-HISTORY_SESSIONS = 5 * 252
+HISTORY_SESSIONS = 5 * YEAR_SESSIONS
 
 Status = Literal["done", "stale", "already_done"]
 
@@ -88,7 +89,7 @@ async def run_daily(
     run_id = start_run(db, JOB_NAME, session, now=now)
     symbols = list(universe.all_symbols())
     report = await refresh_prices(db, provider, calendar, symbols, session, fetched_at=now)
-    missing = report.complete(symbols)
+    missing = report.behind(symbols)
     if missing:
         result = DailyResult(
             session=session, status="stale", stale=tuple(missing), failures=report.failures

@@ -66,20 +66,12 @@ def last_done_session(db: sqlite_utils.Database) -> dt.date | None:
     return None if row is None or row[0] is None else dt.date.fromisoformat(row[0])
 
 
-def last_run(db: sqlite_utils.Database, job: str) -> tuple[str, str | None, str | None] | None:
-    """(status, session, detail) of the job's latest run, or None."""
-    row = db.execute(
-        "SELECT status, session, detail FROM job_runs WHERE job = ? ORDER BY id DESC LIMIT 1",
-        [job],
-    ).fetchone()
-    return None if row is None else (str(row[0]), row[1], row[2])
-
-
-def recent_runs(db: sqlite_utils.Database, limit: int) -> list[JobRun]:
-    """The ``limit`` latest job runs, newest first."""
+def recent_runs(db: sqlite_utils.Database, limit: int, job: str | None = None) -> list[JobRun]:
+    """The ``limit`` latest runs (of ``job``, or of every job), newest first."""
+    where = "" if job is None else "WHERE job = ? "
     rows = db.query(
         "SELECT job, session, started_at, finished_at, status, detail FROM job_runs "
-        "ORDER BY id DESC LIMIT ?",
-        [limit],
+        f"{where}ORDER BY id DESC LIMIT ?",
+        [limit] if job is None else [job, limit],
     )
     return [JobRun(**row) for row in rows]

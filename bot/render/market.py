@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from analytics.constants import YEAR_SESSIONS
 from analytics.types import HORIZONS, PairStats
 from bot.readapi import PairView, TickerView
 from bot.render.format import asof_line, esc, ordinal, pct, pp, price, ratio, signed
@@ -15,7 +16,6 @@ from bot.render.rotation import (
 )
 from bot.render.table import pre_table
 
-YEAR_SESSIONS = 252
 ROLE_NAMES = {"A": "challenger", "B": "benchmark"}
 
 

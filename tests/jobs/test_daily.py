@@ -14,7 +14,7 @@ from market.calendar import NyseCalendar
 from market.universe import load_universe, universe_hash
 from storage.alert_state import load_state
 from storage.chats import get_chat, update_settings, upsert_chat
-from storage.jobruns import last_done_session, last_run
+from storage.jobruns import last_done_session, recent_runs
 from storage.outbox import counts, rows_for
 from storage.rules import add_rule
 from storage.snapshots import load_snapshot
@@ -68,7 +68,7 @@ async def test_a_flip_reaches_every_follower_once_with_a_digest(db, sample_dir, 
     assert last_done_session(db) == FLIP_DAY
     assert load_snapshot(db, FLIP_DAY, universe_hash(universe)) is not None
     assert load_state(db)["flip:IWM/SPY"]["state"] == "B"
-    assert last_run(db, "daily")[0] == "ok"
+    assert recent_runs(db, 1, "daily")[0].status == "ok"
 
 
 async def test_running_the_same_session_again_queues_nothing(db, sample_dir, cal, universe):
@@ -90,7 +90,7 @@ async def test_stale_symbol_stops_the_pipeline_before_any_alert(db, sample_dir, 
     assert counts(db) == {}
     assert load_state(db) == {}
     assert last_done_session(db) is None
-    assert last_run(db, "daily")[0] == "stale"
+    assert recent_runs(db, 1, "daily")[0].status == "stale"
 
 
 async def test_a_crash_before_commit_leaves_no_state_and_no_rows(

@@ -19,7 +19,7 @@ from telegram.ext import Application
 from bot.scheduler import JOB_DAILY, DailyJobData, job_daily
 from bot.services import Services
 from market.yahoo import RetryPolicy, YahooProvider
-from storage.jobruns import last_run
+from storage.jobruns import recent_runs
 from storage.outbox import counts
 from tests.fakes.botapi import FakeBotApi
 from tests.fakes.yahoo_chart import FakeYahoo, load_bundled_bars, patch_curl_cffi
@@ -142,7 +142,8 @@ def _yahoo_services(services: Services, retry: RetryPolicy, tmp_path) -> Service
 async def _fails_safely(app, services, fake, fy, failing, prior, state) -> None:
     await _run_job(app, services, fake, attempt=1)
 
-    status, session, detail = last_run(services.db, "daily")
+    run = recent_runs(services.db, 1, "daily")[0]
+    status, session, detail = run.status, run.session, run.detail or ""
     assert (status, session) == ("stale", FLIP_DAY.isoformat())
     for symbol in failing:
         assert symbol in detail
@@ -187,7 +188,8 @@ async def test_exception_inside_yfinance_is_a_failed_fetch(
     async with running_app(yahoo, fake) as app:
         await _run_job(app, services, fake, attempt=1)
         retries = [d.attempt for d in _retries(app)]
-    status, _, detail = last_run(services.db, "daily")
+    run = recent_runs(services.db, 1, "daily")[0]
+    status, detail = run.status, run.detail or ""
     assert status == "stale"
     assert all(s in detail for s in symbols)
     assert _stored(services, symbols) == prior

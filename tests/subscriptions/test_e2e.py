@@ -10,7 +10,7 @@ from telegram import ChatMember
 
 from bot.scheduler import DailyJobData, job_daily
 from storage.chats import get_chat
-from storage.jobruns import last_run
+from storage.jobruns import recent_runs
 from storage.outbox import counts
 from storage.rules import chat_rules
 from storage.subscriptions import chat_subscriptions
@@ -124,7 +124,7 @@ async def test_stale_symbol_sends_no_alert_and_tells_operators_once(services, fa
     assert "IWM" in fake_botapi.messages_to(OPERATOR)[0].text
     assert fake_botapi.messages_to(701) == []
     assert counts(services.db) == {}
-    assert last_run(services.db, "daily")[0] == "stale"
+    assert recent_runs(services.db, 1, "daily")[0].status == "stale"
 
 
 async def test_channel_admin_subscribes_channel_from_private(app, services, fake_botapi):
