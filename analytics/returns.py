@@ -99,15 +99,6 @@ def _window_stats(values: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, ...
     return high, low, mdd
 
 
-def max_drawdown(closes: pd.DataFrame, asof: dt.date) -> pd.Series:
-    """Worst peak-to-trough fall (fraction, <= 0) of each column over all rows <= asof."""
-    values = ffill_values(upto(closes, asof).to_numpy(dtype="float64"))
-    with np.errstate(invalid="ignore"):
-        peak = np.fmax.accumulate(values, axis=0)
-        worst = np.nanmin(values / peak - 1.0, axis=0) if len(values) else values[:0].sum(0)
-    return pd.Series(worst, index=closes.columns, dtype="float64")
-
-
 def all_symbol_stats(
     closes: pd.DataFrame, symbols: Iterable[str], asof: dt.date
 ) -> dict[str, SymbolStats]:
