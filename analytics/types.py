@@ -34,6 +34,10 @@ TRACK_HORIZONS: tuple[int, ...] = (5, 20, 60)
 TRACK_MIN_SAMPLE = 10
 #: Yields quoted in percent: report changes in basis points, not returns.
 YIELD_SYMBOLS: frozenset[str] = frozenset({"^TNX", "^IRX", "^FVX", "^TYX"})
+#: Volatility indexes: levels, reported as changes in points, not returns.
+VOLATILITY_SYMBOLS: frozenset[str] = frozenset({"^VIX", "^VXN", "^VVIX", "^RVX", "^VIX3M"})
+#: What a series is: a price (returns, drawdown), a yield (bp) or a volatility level (points).
+SeriesKind = Literal["price", "yield", "volatility"]
 
 Side = Literal["A", "B"]
 QuadrantName = Literal["leading", "weakening", "lagging", "improving"]
@@ -190,11 +194,13 @@ class Universe:
 class SymbolStats:
     """Returns and 52-week range of one symbol as of its last close on or before ``asof``.
 
-    ``returns`` are fractions per horizon (None for yields and where history is short);
-    ``changes_bp`` are yield changes in basis points (empty for non-yields). ``off_high`` is
-    close / 52w high - 1 (<= 0), ``off_low`` close / 52w low - 1 (>= 0). ``total_return`` is
-    False for caret indexes and yields (price level only). ``max_drawdown_1y`` is the worst
-    peak-to-trough fall (fraction, <= 0) over the last 252 sessions.
+    ``kind`` says what the series is. ``returns`` are fractions per horizon (None for levels
+    and where history is short); ``changes_bp`` are yield changes in basis points and
+    ``changes_pts`` volatility changes in index points (empty otherwise). For levels
+    ``off_high``, ``off_low`` and ``max_drawdown_1y`` are None: a level has no drawdown.
+    ``off_high`` is close / 52w high - 1 (<= 0), ``off_low`` close / 52w low - 1 (>= 0).
+    ``total_return`` is False for caret indexes and levels (price level only).
+    ``max_drawdown_1y`` is the worst peak-to-trough fall (fraction, <= 0) over 252 sessions.
     """
 
     symbol: str
@@ -209,7 +215,14 @@ class SymbolStats:
     total_return: bool
     is_yield: bool = False
     changes_bp: dict[str, float | None] = field(default_factory=dict)
+    kind: SeriesKind = "price"
+    changes_pts: dict[str, float | None] = field(default_factory=dict)
     gaps: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def is_level(self) -> bool:
+        """A yield or volatility level: changes, never returns, drawdowns or spreads."""
+        return self.kind != "price"
 
 
 @dataclass(frozen=True)

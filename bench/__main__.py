@@ -26,6 +26,7 @@ SUITES: tuple[tuple[str, str, dict[str, tuple[str, float]]], ...] = (
       "daily_upsert_2000_symbols_s": ("<=", 0.2)}),
     ("reply", "bench.reply_bench",
      {"rotation_reply_p95_ms": ("<=", 50.0), "chart_render_p95_ms": ("<=", 300.0)}),
+    ("inline", "bench.inline_bench", {"inline_answer_p95_ms": ("<=", 500.0)}),
     ("fanout", "bench.fanout_bench",
      {"fanout_overhead_ms_per_message": ("<=", 2.0),
       "limited_send_rate_msgs_per_s": (">=", 28.0), "limited_send_429s": ("<=", 0.0)}),

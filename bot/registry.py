@@ -62,6 +62,9 @@ class Reply:
     silent: bool = False
     caption: str | None = None
     document: Document | None = None
+    #: Which chart ``photo`` is ("ratio:IWM/SPY", "price:IWM") and its session: the file id
+    #: Telegram gives the sent photo is stored for inline answers.
+    chart: tuple[str, dt.date] | None = None
 
 
 class UserError(Exception):

@@ -22,6 +22,7 @@ from bot.services import Services
 from jobs.daily import DailyResult, run_daily
 from jobs.schedule import missed_session, next_run, retry_at
 from market.provider import PriceProvider
+from storage import inbox
 from storage.db import check_identity
 from storage.jobruns import last_done_session
 from storage.outbox import requeue_inflight
@@ -207,8 +208,12 @@ def schedule_next(
 
 
 async def job_drain(context: BotContext) -> None:
-    """Deliver rows that became due (quiet hours over, digest time, network retries)."""
+    """Deliver rows that became due (quiet hours over, digest time, network retries); forget
+    received updates handled more than two days ago."""
     await context.bot_data.sender.drain()
+    services = context.services
+    inbox.ensure_inbox(services.db)
+    inbox.prune(services.db, services.clock())
 
 
 def due_catch_up(services: Services, now: dt.datetime) -> dt.date | None:

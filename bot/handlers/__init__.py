@@ -11,7 +11,7 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.handlers import admin, dashboard, export, market, subscriptions
+from bot.handlers import admin, dashboard, export, inline, market, subscriptions
 from bot.registry import Command, unique_commands
 
 #: Every chat command, in the order /help lists them.
@@ -23,4 +23,5 @@ COMMANDS: tuple[Command, ...] = unique_commands(
 INSTALLS: tuple[Callable[[Application[Any, Any, Any, Any, Any, Any]], None], ...] = (
     market.install,
     subscriptions.install,
+    inline.install,
 )

@@ -131,7 +131,11 @@ async def cmd_rotation(request: Request) -> Reply:
         )
     html = rotation_html(snap, services.universe.headline, horizon)
     return Reply(
-        html, photo=photo, keyboard=rotation_keyboard(horizon), caption=rotation_caption(snap)
+        html,
+        photo=photo,
+        keyboard=rotation_keyboard(horizon),
+        caption=rotation_caption(snap),
+        chart=(f"ratio:{lead.key}", snap.session),
     )
 
 
@@ -167,7 +171,8 @@ async def cmd_ticker(request: Request) -> Reply:
         lambda: price_chart(view.series, name, subtitle, unit),
     )
     caption = f"<b>{esc(name)}</b>: a year of closes\n{asof_line(view.session)}"
-    return Reply(ticker_html(view), photo=photo, caption=caption)
+    chart = (f"price:{name}", view.session)
+    return Reply(ticker_html(view), photo=photo, caption=caption, chart=chart)
 
 
 async def cmd_pair(request: Request) -> Reply:
@@ -188,7 +193,9 @@ async def cmd_pair(request: Request) -> Reply:
     )
     marked = f" · {label} marked" if window is not None else ""
     caption = f"<b>{esc(a)} / {esc(b)}</b> ratio{marked}\n{asof_line(view.session)}"
-    return Reply(pair_html(view, horizon), photo=photo, caption=caption)
+    # Inline answers reuse the plain chart only (not one with a horizon marked).
+    chart = (f"ratio:{a}/{b}", view.session) if window is None else None
+    return Reply(pair_html(view, horizon), photo=photo, caption=caption, chart=chart)
 
 
 async def cmd_quadrant(request: Request) -> Reply:

@@ -14,12 +14,12 @@ from typing import Any
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus
-from telegram.error import TelegramError
 from telegram.ext import Application, ChatMemberHandler, MessageHandler, filters
 
 from analytics.rules import METRICS, metric_name
 from analytics.types import Universe
-from bot.access import can_post, require_admin
+from bot.access import require_admin
+from bot.channels import managed_channel
 from bot.context import BotContext
 from bot.inputs import parse_hm, parse_id, parse_timezone, parse_window
 from bot.registry import Command, Reply, Request, UserError, parse_command
@@ -116,24 +116,9 @@ async def subscribe_channel(request: Request) -> Reply:
         raise UserError("Subscribe a channel from a private chat with me.", SUBSCRIBE_USAGE)
     name = request.args[0]
     target, kind = parse_target(request, request.args[1] if len(request.args) > 1 else None)
-    try:
-        channel = await request.bot.get_chat(name)
-    except TelegramError:
-        raise UserError(f"I cannot see {name[:40]}; add me to it as an admin first.") from None
-    if channel.type != "channel":
-        raise UserError(f"{name[:40]} is not a channel.", SUBSCRIBE_USAGE)
-    await require_admin(
-        request, f"Only admins of {name[:40]} can subscribe it.", chat_id=channel.id
-    )
-    if not await can_post(request.bot, channel.id):
-        raise UserError(f"I cannot post in {name[:40]}: make me an admin allowed to post.")
-    upsert_chat(
-        request.services.db,
-        channel.id,
-        "channel",
-        now=utc_now(),
-        title=channel.title,
-        username=channel.username,
+    refusal = f"Only admins of {name[:40]} can subscribe it."
+    channel = await managed_channel(
+        request, request.bot, name, usage=SUBSCRIBE_USAGE, refusal=refusal
     )
     return _subscribed(request, channel.id, target, kind, name)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from analytics.types import TRACK_MIN_SAMPLE, PairStats, QuadrantTrail, TrackRecord
-from bot.render.format import asof_line, esc, own_date, pct, plural, share, signed
+from bot.render.format import asof_line, esc, own_date, pct, plural, share
 from bot.render.table import pre_table
 
 MAX_FLIPS = 24
@@ -82,6 +82,11 @@ def history_html(stats: PairStats, session: dt.date) -> str:
     return "\n".join(lines)
 
 
+def index_level(value: float) -> str:
+    """An index around 100 (strength, momentum): 102.18, the same number the chart plots."""
+    return f"{value:.2f}"
+
+
 def _short(value: float | None) -> str:
     return pct(value, 2).replace(" %", "%")
 
@@ -105,12 +110,13 @@ def quadrant_html(
             since = f", since {t.since.isoformat()} (from {t.previous})" if t.since else ""
             since += own_date(t.current.date, session)
             lines.append(
-                f"  <code>{esc(t.key)}</code> strength {signed(t.current.strength - 100)}, "
-                f"momentum {signed(t.current.momentum - 100)}{esc(since)}"
+                f"  <code>{esc(t.key)}</code> strength {index_level(t.current.strength)}, "
+                f"momentum {index_level(t.current.momentum)}{esc(since)}"
             )
     lines.append(
-        f"<i>Strength = ratio to {esc(benchmark)} against its {ema}-session average (0 = in "
-        f"line); momentum = strength change over {shift} sessions. Tails: weekly.</i>"
+        f"<i>Strength = 100 × ratio to {esc(benchmark)} / its {ema}-session exponential trend "
+        f"(100 = in line with the trend); momentum = 100 × strength / strength {shift} sessions "
+        "earlier (100 = unchanged). The chart plots the same numbers. Tails: weekly.</i>"
     )
     lines.append(asof_line(session))
     return "\n".join(lines)

@@ -70,9 +70,14 @@ def ticker_html(view: TickerView) -> str:
     lines = [title, f"Last close {price(s.last_close)} ({esc(s.last_date)})"]
     if s.last_date < view.session:
         lines[-1] += f": no newer close; every figure below is as of {esc(s.last_date)}"
-    if s.is_yield:
+    if s.kind == "yield":
         changes = " · ".join(f"{HORIZON_LABELS[h]} {pp_bp(s.changes_bp.get(h))}" for h in HORIZONS)
         lines.append(f"Yield changes: {esc(changes)}")
+    elif s.kind == "volatility":
+        changes = " · ".join(
+            f"{HORIZON_LABELS[h]} {points(s.changes_pts.get(h))}" for h in HORIZONS
+        )
+        lines.append(f"Level changes: {esc(changes)}")
     else:
         lines.append(_returns_table(view))
         note = _gap_note(view)
@@ -83,11 +88,20 @@ def ticker_html(view: TickerView) -> str:
                 lines.append(f"<i>vs {esc(ref)}{esc(own_date(rel.last_date, view.session))}</i>")
     stored = len(view.series)
     span = "52-week range" if stored >= YEAR_SESSIONS else f"Range of the {stored} stored sessions"
-    lines.append(
-        f"{span} {price(s.low_52w)} – {price(s.high_52w)} · "
-        f"{pct(s.off_high)} from the high · max drawdown {pct(s.max_drawdown_1y)}"
-    )
-    if not s.total_return:
+    if s.is_level:
+        lines.append(f"{span} {price(s.low_52w)} – {price(s.high_52w)}")
+        what = "a yield in percent" if s.kind == "yield" else "a volatility index"
+        lines.append(
+            f"<i>{esc(s.symbol)} is {what}: a level, not a price. Changes are in "
+            f"{'basis points' if s.kind == 'yield' else 'index points'}; no returns, "
+            "drawdown or spreads against equities.</i>"
+        )
+    else:
+        lines.append(
+            f"{span} {price(s.low_52w)} – {price(s.high_52w)} · "
+            f"{pct(s.off_high)} from the high · max drawdown {pct(s.max_drawdown_1y)}"
+        )
+    if not s.total_return and not s.is_level:
         lines.append("<i>Price level only (no dividends).</i>")
     if view.basket is not None:
         b = view.basket
@@ -112,6 +126,11 @@ def ticker_html(view: TickerView) -> str:
         lines.append(f"<i>Against {against}: mixed basis (price vs total return).</i>")
     lines.append(asof_line(view.session))
     return "\n".join(lines)
+
+
+def points(value: float | None) -> str:
+    """A change of a volatility level in index points (signed), n/a when unknown."""
+    return "n/a" if value is None else signed(value, 2) + " pts"
 
 
 def pp_bp(value: float | None) -> str:
