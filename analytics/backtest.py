@@ -6,10 +6,12 @@ computed once over the whole history (``pair_history``, the same functions
 ``build_snapshot`` uses, so a session's numbers are one row of them), what each rule reads
 is derived for every session with array operations, and a rule is consulted only on the
 sessions where that input changed (and on its first session): its own handler
-(``analytics.rules.evaluate_one``) then runs on a snapshot of that session holding exactly
-what the handler reads, with the state the rule left before. Event keys and payloads are
+(``analytics.rules.evaluate_rules``, one rule at a time, in order) then runs on a snapshot of
+that session holding the pairs whose input changed and the breadth, with the state the rule
+left before. Event keys and payloads are
 therefore the rule's own; the handlers are quiet while their input and state are
-unchanged, which is what makes skipping the other sessions exact.
+unchanged, which is what makes skipping the other sessions and pairs exact, and the events
+of one session's pairs are grouped per theme exactly as the pipeline groups them.
 
 ``tests/analytics/test_backtest.py`` compares this with the per-session pipeline event by
 event on the bundled data. Rule kinds whose input is not derived here yet (threshold,
@@ -27,14 +29,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analytics.constants import STRETCH_LIMIT
 from analytics.frames import to_date, upto
 from analytics.pairs import PairHistory, pair_history, stats_at
 from analytics.quadrant import quadrant_codes, quadrant_trails
 from analytics.regime import STATE_A
-from analytics.rules import QUADRANT_HOLD, evaluate_one
+from analytics.rules import QUADRANT_HOLD, evaluate_rules
 from analytics.snapshot import breadth_from, usable_pairs
 from analytics.types import (
-    STRETCH_LIMIT,
+    Breadth,
     Event,
     PairStats,
     QuadrantTrail,
@@ -89,31 +92,51 @@ def backtest(
     check_supported(rules, [s.key for s in specs])
     history = pair_history(cut, specs, universe, to_date(index[-1]), universe.quadrant)
     view = _View(history, universe, index, positions)
-    calls: dict[int, list[tuple[int, Rule, int | None]]] = {}
+    calls: dict[int, dict[int, list[int | None]]] = {}
     for r, rule in enumerate(rules):
         for j in _columns(rule, history):
             signature = _signature(view, rule, j)
             # Between the exit level and the limit the stretch rule keeps its state.
             quiet = 1 if rule.kind == "stretch" else _ABSENT
             for p in _changes(signature, quiet):
-                calls.setdefault(p, []).append((r, rule, j))
-    state: dict[tuple[int, int | None], Any] = {}
+                calls.setdefault(p, {}).setdefault(r, []).append(j)
+    state: dict[str, Any] = {}
     steps = []
     for p, session in enumerate(sessions):
         events: list[Event] = []
-        todo = sorted(calls.get(p, ()), key=lambda c: (c[0], -1 if c[2] is None else c[2]))
-        if todo:
-            columns = [j for _r, _rule, j in todo if j is not None]
-            trails = [j for _r, rule, j in todo if j is not None and rule.kind == "quadrant"]
-            snapshot = view.snapshot(p, session, columns, trails)
-            for r, rule, j in todo:
-                pair = None if j is None else history.specs[j].key
-                event, entry = evaluate_one(snapshot, rule, pair, state.get((r, j)))
-                state[(r, j)] = entry
-                if event is not None:
-                    events.append(event)
+        todo = calls.get(p, {})
+        breadth: Breadth | None = None
+        # Rule by rule, in order, as evaluate_rules does: each call sees a snapshot holding
+        # the pairs whose input for that rule changed (and the breadth), so theme grouping,
+        # keys and payloads are the pipeline's own.
+        for r in sorted(todo):
+            rule = rules[r]
+            breadth = breadth or view.breadth(p)
+            columns = [j for j in todo[r] if j is not None]
+            trails = columns if rule.kind == "quadrant" else []
+            snapshot = view.snapshot(p, session, columns, trails, breadth)
+            slots = [_slot(rule, key) for key in _targets(rule, snapshot)]
+            found, entries = evaluate_rules(
+                snapshot, [rule], {s: state[s] for s in slots if s in state}
+            )
+            state.update(entries)
+            events.extend(found)
         steps.append(Step(session, to_date(index[positions[p]]), tuple(events)))
     return steps
+
+
+def _targets(rule: Rule, snapshot: Snapshot) -> list[str | None]:
+    """The targets evaluate_rules visits for the rule on the snapshot."""
+    if rule.kind == "breadth":
+        return [None]
+    if rule.pair is not None:
+        return [rule.pair] if rule.pair in snapshot.pairs or rule.pair in snapshot.quadrants else []
+    return list(snapshot.pairs)
+
+
+def _slot(rule: Rule, key: str | None) -> str:
+    """The state slot evaluate_rules keeps for the rule on a target."""
+    return rule.id if key is None or rule.pair is not None else f"{rule.id}:{key}"
 
 
 def _columns(rule: Rule, history: PairHistory) -> list[int | None]:
@@ -182,7 +205,13 @@ class _View:
             if self.row(p, j) >= 0
         }
 
-    def snapshot(self, p: int, session: dt.date, columns: list[int], trails: list[int]) -> Snapshot:
+    def breadth(self, p: int) -> Breadth:
+        """The breadth of session p."""
+        return breadth_from(self.states(p), self.universe)
+
+    def snapshot(
+        self, p: int, session: dt.date, columns: list[int], trails: list[int], breadth: Breadth
+    ) -> Snapshot:
         """The snapshot of session p with what the rules read: the stats of ``columns``, the
         quadrant trails of ``trails`` and the breadth."""
         cols = sorted(set(columns))
@@ -196,7 +225,7 @@ class _View:
         u = self.universe
         return Snapshot(
             asof=session, session=to_date(self.index[self.pos[p]]), symbols={}, pairs=pairs,
-            baskets={}, breadth=breadth_from(self.states(p), u), scoreboard=_EMPTY_SCOREBOARD,
+            baskets={}, breadth=breadth, scoreboard=_EMPTY_SCOREBOARD,
             quadrants=quadrants, quadrant_params=u.quadrant,
             presets={k: tuple(v) for k, v in u.presets.items()}, lead_pair=u.lead_pair,
             stale=(), missing=(),

@@ -25,7 +25,9 @@ def basket_index(
     """(level, coverage) per session <= asof; level NaN where no member has a close.
 
     coverage is the count of members with a close that session (int). Members absent from
-    the frame count as missing every day. Raise UnknownSymbol(name) if no member has data.
+    the frame count as missing every day. The level is NaN on sessions where fewer than
+    ``basket.min_members`` members closed (the chain of daily returns carries on under it,
+    so the level resumes where it would be). Raise UnknownSymbol(name) if no member has data.
     """
     cut = upto(closes, asof)
     present = [m for m in basket.members if m in cut.columns]
@@ -44,6 +46,7 @@ def basket_index(
     first = int(np.argmax(coverage > 0))
     mean[: first + 1] = 0.0
     level = BASE_LEVEL * np.cumprod(1.0 + mean)
+    level[coverage < basket.min_members] = np.nan
     level[coverage == 0] = np.nan
     level[:first] = np.nan
     index = cut.index

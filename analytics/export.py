@@ -12,11 +12,11 @@ import datetime as dt
 
 import pandas as pd
 
+from analytics.constants import YEAR_SESSIONS
 from analytics.pairs import leg_levels, pair_series
 from analytics.types import PairSpec, Universe
 
 #: Sessions in "1y"; "all" keeps every stored session up to MAX_ROWS.
-YEAR_SESSIONS = 252
 #: The most rows an export holds (about 20 years of sessions): the newest ones are kept.
 MAX_ROWS = 5000
 RANGES = ("1y", "all")

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.baskets import basket_index, basket_total_return
+from analytics.constants import STRETCH_LIMIT, STRETCH_WINDOW, YEAR_SESSIONS
 from analytics.frames import (
     gappy_columns,
     last_valid_rows,
@@ -42,8 +43,6 @@ from analytics.returns import base_values, is_total_return
 from analytics.track import track_record
 from analytics.types import (
     HORIZONS,
-    STRETCH_LIMIT,
-    STRETCH_WINDOW,
     PairSpec,
     PairStats,
     QuadrantParams,
@@ -52,7 +51,7 @@ from analytics.types import (
     UnknownSymbol,
 )
 
-YEAR = 252
+YEAR = YEAR_SESSIONS
 LONG_TREND = 200
 REL_WINDOW = 20
 DEFAULT_QUADRANT = QuadrantParams()
@@ -274,6 +273,7 @@ def _one_pair(
         strength=opt(m["strength"][row, j]),
         momentum=opt(m["momentum"][row, j]),
         track=track_record(frames.ratio.iloc[: row + 1, j], flips),
+        theme=spec.theme_key,
     )
 
 

@@ -27,13 +27,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analytics.constants import YEAR_SESSIONS
 from analytics.frames import rolling_valid, shift_valid, to_date
 from analytics.types import Flip, Regime, RegimeParams, Side
 
 STATE_A = 1
 STATE_B = -1
 #: Sessions of daily log-ratio changes behind a scaled band's sigma (at least BAND_MIN_PERIODS).
-BAND_WINDOW = 252
+BAND_WINDOW = YEAR_SESSIONS
 BAND_MIN_PERIODS = 40
 
 

@@ -3,21 +3,30 @@
 All vectorised across columns. Each symbol is measured at its own last close on or before
 ``asof``; a horizon of h sessions compares with the last close on or before the row h
 sessions earlier; YTD compares with the last close of the previous calendar year. Returns
-are fractions; yield changes (``^TNX``, ``^IRX``) are basis points.
+are fractions; yields (``^TNX``, ``^IRX``) and volatility (``^VIX``) are levels: their
+changes are basis points and index points, with no returns and no drawdown.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
+from analytics.constants import YEAR_SESSIONS
 from analytics.frames import column, ffill_values, last_valid_rows, opt, to_date, upto
-from analytics.types import HORIZON_SESSIONS, HORIZONS, YIELD_SYMBOLS, SymbolStats, UnknownSymbol
-
-YEAR_SESSIONS = 252
+from analytics.types import (
+    HORIZON_SESSIONS,
+    HORIZONS,
+    VOLATILITY_SYMBOLS,
+    YIELD_SYMBOLS,
+    SeriesKind,
+    SymbolStats,
+    UnknownSymbol,
+)
 
 
 def is_yield(symbol: str) -> bool:
@@ -25,9 +34,18 @@ def is_yield(symbol: str) -> bool:
     return symbol in YIELD_SYMBOLS
 
 
+def series_kind(symbol: str) -> SeriesKind:
+    """ "yield" (^TNX, ^IRX ...), "volatility" (^VIX ...) or "price"."""
+    if symbol in YIELD_SYMBOLS:
+        return "yield"
+    if symbol in VOLATILITY_SYMBOLS:
+        return "volatility"
+    return "price"
+
+
 def is_total_return(symbol: str) -> bool:
     """Adjusted closes of tradables are total return; caret indexes and yields are not."""
-    return not symbol.startswith("^") and not is_yield(symbol)
+    return not symbol.startswith("^") and series_kind(symbol) == "price"
 
 
 def base_values(levels: pd.DataFrame, rows: np.ndarray) -> dict[str, np.ndarray]:
@@ -84,15 +102,6 @@ def _window_stats(values: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, ...
     return high, low, mdd
 
 
-def max_drawdown(closes: pd.DataFrame, asof: dt.date) -> pd.Series:
-    """Worst peak-to-trough fall (fraction, <= 0) of each column over all rows <= asof."""
-    values = ffill_values(upto(closes, asof).to_numpy(dtype="float64"))
-    with np.errstate(invalid="ignore"):
-        peak = np.fmax.accumulate(values, axis=0)
-        worst = np.nanmin(values / peak - 1.0, axis=0) if len(values) else values[:0].sum(0)
-    return pd.Series(worst, index=closes.columns, dtype="float64")
-
-
 def all_symbol_stats(
     closes: pd.DataFrame, symbols: Iterable[str], asof: dt.date
 ) -> dict[str, SymbolStats]:
@@ -104,13 +113,41 @@ def all_symbol_stats(
     cols = np.arange(values.shape[1])
     last = values[np.clip(rows, 0, None), cols] if len(cols) else np.array([])
     bases = base_values(cut, rows)
+    gaps = window_gaps(cut, rows)
     with np.errstate(invalid="ignore", divide="ignore"):
         high, low, mdd = _window_stats(values, rows)
     out: dict[str, SymbolStats] = {}
     for i, symbol in enumerate(wanted):
         if rows[i] < 0:
             continue
-        out[symbol] = _one_stats(symbol, cut.index[rows[i]], last[i], bases, i, high, low, mdd)
+        stats = _one_stats(symbol, cut.index[rows[i]], last[i], bases, i, high, low, mdd)
+        spans = {h: int(g[i]) for h, g in gaps.items() if g[i] > 0}
+        out[symbol] = replace(stats, gaps=spans) if spans else stats
+    return out
+
+
+def window_gaps(levels: pd.DataFrame, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Per horizon, how many sessions inside each column's return window have no close.
+
+    The window runs from the horizon's base row to the measurement row ``rows``; a session
+    of the frame where the column is NaN (a halt, a dropped row) inside it means the return
+    spans a gap (the base is then the last close before it). 0 where there is none.
+    """
+    values = levels.to_numpy(dtype="float64")
+    count = values.shape[1]
+    if count == 0 or values.shape[0] == 0:
+        return {h: np.zeros(count, dtype=np.int64) for h in HORIZONS}
+    missing = np.cumsum(np.isnan(values), axis=0)
+    cols = np.arange(count)
+    safe_rows = np.clip(rows, 0, None)
+    at_row = missing[safe_rows, cols]
+    out: dict[str, np.ndarray] = {}
+    for horizon in HORIZONS:
+        sessions = HORIZON_SESSIONS[horizon]
+        base_rows = _ytd_rows(levels.index, rows) if sessions is None else rows - sessions
+        before = np.where(base_rows > 0, missing[np.clip(base_rows - 1, 0, None), cols], 0)
+        ok = (base_rows >= 0) & (rows >= 0)
+        out[horizon] = np.where(ok, at_row - before, 0)
     return out
 
 
@@ -124,9 +161,10 @@ def _one_stats(
     low: np.ndarray,
     mdd: np.ndarray,
 ) -> SymbolStats:
-    yld = is_yield(symbol)
-    returns = {h: None if yld else opt(last / bases[h][i] - 1.0) for h in HORIZONS}
-    changes = {h: opt((last - bases[h][i]) * 100.0) for h in HORIZONS} if yld else {}
+    kind = series_kind(symbol)
+    level = kind != "price"
+    returns = {h: None if level else opt(last / bases[h][i] - 1.0) for h in HORIZONS}
+    change = {h: opt(last - bases[h][i]) for h in HORIZONS}
     return SymbolStats(
         symbol=symbol,
         last_date=to_date(date),
@@ -134,12 +172,16 @@ def _one_stats(
         returns=returns,
         high_52w=opt(high[i]),
         low_52w=opt(low[i]),
-        off_high=opt(last / high[i] - 1.0),
-        off_low=opt(last / low[i] - 1.0),
-        max_drawdown_1y=opt(mdd[i]),
+        off_high=None if level else opt(last / high[i] - 1.0),
+        off_low=None if level else opt(last / low[i] - 1.0),
+        max_drawdown_1y=None if level else opt(mdd[i]),
         total_return=is_total_return(symbol),
-        is_yield=yld,
-        changes_bp=changes,
+        is_yield=kind == "yield",
+        changes_bp={h: None if v is None else v * 100.0 for h, v in change.items()}
+        if kind == "yield"
+        else {},
+        kind=kind,
+        changes_pts=change if kind == "volatility" else {},
     )
 
 

@@ -3,8 +3,10 @@
 ``evaluate_rules`` returns the new events and the next state; the caller stores the state.
 Evaluating the same snapshot again with the returned state yields no events. State values
 are JSON-friendly dicts keyed by rule id (and pair for rules that apply to every pair).
-Event keys are ``f"{kind}:{rule_id}:{session}"``, with ``:{pair}`` after the rule id for a
-rule that applies to every pair.
+Event bodies are the typed alerts of ``analytics.events``. Flips and stretch changes of the
+pairs of one theme on one session are one event naming every pair that moved. Event keys are
+``f"{kind}:{rule_id}:{session}"``, with ``:{theme}`` (the theme's head pair) after the rule id
+for a rule that applies to every pair.
 """
 
 from __future__ import annotations
@@ -13,15 +15,24 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from analytics.serde import to_jsonable
+from analytics.constants import STRETCH_LIMIT, STRETCH_WINDOW
+from analytics.events import (
+    BreadthAlert,
+    FlipAlert,
+    FlipMove,
+    QuadrantAlert,
+    SpreadMoveAlert,
+    StretchAlert,
+    StretchMove,
+    ThresholdAlert,
+)
 from analytics.types import (
     HORIZONS,
-    STRETCH_LIMIT,
-    STRETCH_WINDOW,
     Event,
     PairStats,
     Rule,
     Snapshot,
+    TrackRecord,
 )
 
 #: Metric names usable in ``/alert PAIR METRIC OP VALUE`` and their units.
@@ -57,8 +68,9 @@ _OPS: Mapping[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
     "<=": operator.le,
 }
-URGENT = {"flip": True, "threshold": True, "spread_move": True}
-Outcome = tuple[Event | None, Any]
+#: Flips go out at once; every other kind is folded into the chat's one message of the session.
+URGENT = {"flip": True}
+Outcome = tuple[Any | None, Any]
 QUADRANT_HOLD = 5  # sessions; daily quadrants wobble, a week of holding is news
 
 
@@ -94,11 +106,24 @@ def evaluate_rules(
     events: list[Event] = []
     new_state: dict[str, Any] = dict(state)
     for rule in rules:
+        moves: dict[str, list[tuple[str, Any]]] = {}
         for pair, slot in _targets(snapshot, rule):
-            event, entry = _evaluate(snapshot, rule, pair, state.get(slot))
+            found, entry = _HANDLERS[rule.kind](snapshot, rule, pair, state.get(slot))
             new_state[slot] = entry
-            if event is not None:
-                events.append(event)
+            if found is None:
+                continue
+            if rule.kind in _THEMED and rule.pair is None:
+                theme = snapshot.pairs[str(pair)].theme or str(pair)
+                moves.setdefault(theme, []).append((str(pair), found))
+            elif rule.kind in _THEMED:  # a rule on one pair: a theme of its own
+                body = _THEMED[rule.kind](snapshot, str(pair), [found])
+                events.append(_event(snapshot, rule, pair, (str(pair),), body))
+            else:
+                events.append(_event(snapshot, rule, pair, (pair,) if pair else (), found))
+        for theme, found_moves in moves.items():
+            pairs = tuple(p for p, _ in found_moves)
+            body = _THEMED[rule.kind](snapshot, theme, [m for _, m in found_moves])
+            events.append(_event(snapshot, rule, theme, pairs, body, name=f"{rule.id}:{theme}"))
     return events, new_state
 
 
@@ -114,26 +139,37 @@ def _targets(snapshot: Snapshot, rule: Rule) -> list[tuple[str | None, str]]:
     return [(key, f"{rule.id}:{key}") for key in snapshot.pairs]
 
 
-def _event(snapshot: Snapshot, rule: Rule, pair: str | None, payload: dict[str, Any]) -> Event:
-    name = rule.id if rule.pair is not None or pair is None else f"{rule.id}:{pair}"
+def _event(
+    snapshot: Snapshot,
+    rule: Rule,
+    pair: str | None,
+    pairs: tuple[str, ...],
+    body: Any,
+    name: str | None = None,
+) -> Event:
+    if name is None:
+        name = rule.id if rule.pair is not None or pair is None else f"{rule.id}:{pair}"
     return Event(
         key=f"{rule.kind}:{name}:{snapshot.session.isoformat()}",
         kind=rule.kind,
         rule_id=rule.id,
-        pair=pair,
+        pair=pairs[0] if pairs else None,
         session=snapshot.session,
         urgent=URGENT.get(rule.kind, False),
-        payload=to_jsonable({"session": snapshot.session, **payload}),
+        body=body,
+        pairs=pairs,
     )
 
 
-def evaluate_one(snapshot: Snapshot, rule: Rule, pair: str | None, prev: Any) -> Outcome:
-    """One rule on one target (a pair, or None for breadth): (event or None, next state)."""
-    handler = _HANDLERS[rule.kind]
-    return handler(snapshot, rule, pair, prev)
+def _theme_flips(snapshot: Snapshot, theme: str, moves: list[FlipMove]) -> FlipAlert:
+    # the head pair first, then the others in universe order
+    ordered = sorted(moves, key=lambda m: m.pair != theme)
+    return FlipAlert(session=snapshot.session, theme=theme, moves=tuple(ordered))
 
 
-_evaluate = evaluate_one
+def _theme_stretches(snapshot: Snapshot, theme: str, moves: list[StretchMove]) -> StretchAlert:
+    ordered = sorted(moves, key=lambda m: m.pair != theme)
+    return StretchAlert(session=snapshot.session, theme=theme, moves=tuple(ordered))
 
 
 def _flip(snapshot: Snapshot, rule: Rule, pair: str | None, prev: Any) -> Outcome:
@@ -148,59 +184,86 @@ def _flip(snapshot: Snapshot, rule: Rule, pair: str | None, prev: Any) -> Outcom
         changed = prev.get("state") is not None and prev != entry and regime.state is not None
     if not changed or last is None:
         return None, entry
-    payload = {
-        "pair": stats.key, "label": stats.label, "direction": last.direction,
-        "ratio": last.ratio, "trend": last.trend, "vs_trend": last.vs_trend,
-        "band": last.band, "confirm": regime.confirm,
-        "window": regime.window, "prev_sessions": last.prev_sessions, "since": regime.since,
-        "previous_state": prev.get("state") if prev else None,
-        "a_total_return": stats.a_total_return, "b_total_return": stats.b_total_return,
-        "spreads_pp": stats.spreads_pp, "track_counts": stats.track.counts,
-        "track_hits": stats.track.hits, "track_means": stats.track.means,
-        "track_overlapping": stats.track.overlapping,
-        "flips_total": len(stats.flips), "raw_crosses": stats.raw_crosses,
-        "breadth": snapshot.breadth.confirms(last.direction) if _small_cap(snapshot, stats.key)
+    track = stats.track
+    move = FlipMove(
+        pair=stats.key,
+        label=stats.label,
+        a=stats.a,
+        b=stats.b,
+        direction=last.direction,
+        ratio=last.ratio,
+        trend=last.trend,
+        vs_trend=last.vs_trend,
+        band=last.band,
+        scaled=regime.scaled,
+        confirm=regime.confirm,
+        window=regime.window,
+        prev_sessions=last.prev_sessions,
+        a_total_return=stats.a_total_return,
+        b_total_return=stats.b_total_return,
+        spreads_pp=dict(stats.spreads_pp),
+        track=TrackRecord(
+            track.horizons, (), track.counts, track.hits, track.means, track.overlapping
+        ),
+        flips_total=len(stats.flips),
+        raw_crosses=stats.raw_crosses,
+        breadth=snapshot.breadth.confirms(last.direction)
+        if _small_cap(snapshot, stats.key)
         else None,
-    }  # fmt: skip
-    return _event(snapshot, rule, pair, payload), entry
+    )
+    return move, entry
 
 
 def _small_cap(snapshot: Snapshot, key: str) -> bool:
     """A pair of the lead pair's preset (small caps): its flips say whether breadth confirms."""
-    return (
-        any(key in keys and snapshot.lead_pair in keys for keys in snapshot.presets.values())
-        or key == snapshot.lead_pair
+    return key == snapshot.lead_pair or any(
+        key in keys and snapshot.lead_pair in keys for keys in snapshot.presets.values()
     )
 
 
 def _breadth(snapshot: Snapshot, rule: Rule, pair: str | None, prev: Any) -> Outcome:
+    """Participation (broad / narrow) changed; nothing else about breadth alerts."""
     breadth = snapshot.breadth
     entry = {"state": breadth.state}
     if prev is None or prev.get("state") is None or breadth.state is None or prev == entry:
         return None, entry
-    payload = {
-        "state": breadth.state, "previous": prev.get("state"),
-        "participation_pair": breadth.participation_pair, "lead_pair": breadth.lead_pair,
-        "lead_state": breadth.lead_state, "confirmation": breadth.confirmation,
-        "detail": breadth.detail,
-    }  # fmt: skip
-    return _event(snapshot, rule, None, payload), entry
+    assert breadth.participation_pair is not None  # a state comes from that pair
+    body = BreadthAlert(
+        session=snapshot.session,
+        state=breadth.state,
+        previous=prev.get("state"),
+        participation_pair=breadth.participation_pair,
+        lead_pair=breadth.lead_pair,
+        lead_state=breadth.lead_state,
+        confirmation=breadth.confirmation,
+        detail=dict(breadth.detail),
+    )
+    return body, entry
 
 
 def _threshold(snapshot: Snapshot, rule: Rule, pair: str | None, prev: Any) -> Outcome:
     stats = snapshot.pairs[str(pair)]
-    value = metric_value(stats, str(rule.metric))
+    metric = str(rule.metric)
+    value = metric_value(stats, metric)
     armed = True if prev is None else bool(prev.get("armed", True))
     if value is None or rule.op is None or rule.value is None:
         return None, {"armed": armed, "value": value}
     hit = _OPS[rule.op](value, rule.value)
     if armed and hit:
-        payload = {
-            "pair": stats.key, "label": stats.label, "metric": rule.metric, "op": rule.op,
-            "threshold": rule.value, "value": value, "hysteresis": rule.hysteresis,
-            "unit": METRICS[str(rule.metric)],
-        }  # fmt: skip
-        return _event(snapshot, rule, pair, payload), {"armed": False, "value": value}
+        name = METRIC_ALIASES.get(metric, metric)
+        body = ThresholdAlert(
+            session=snapshot.session,
+            rule_id=rule.id,
+            pair=stats.key,
+            label=stats.label,
+            metric=name,
+            op=rule.op,
+            threshold=rule.value,
+            value=value,
+            hysteresis=rule.hysteresis,
+            unit=METRICS[name],
+        )
+        return body, {"armed": False, "value": value}
     if not armed:
         below = rule.op in (">", ">=")
         margin = rule.value - rule.hysteresis if below else rule.value + rule.hysteresis
@@ -219,28 +282,32 @@ def _quadrant(snapshot: Snapshot, rule: Rule, pair: str | None, prev: Any) -> Ou
     if prev is None:
         fresh = confirmed and trail.sessions == hold and trail.previous is not None
         entry = {"quadrant": now if confirmed else None}
-        return (
-            _quadrant_event(snapshot, rule, pair, trail.previous, hold) if fresh else None
-        ), entry
+        return (_quadrant_body(snapshot, pair, trail.previous, hold) if fresh else None), entry
     if not confirmed or prev.get("quadrant") == now:
         return None, prev
     before = prev.get("quadrant") or trail.previous
-    return _quadrant_event(snapshot, rule, pair, before, hold), {"quadrant": now}
+    return _quadrant_body(snapshot, pair, before, hold), {"quadrant": now}
 
 
-def _quadrant_event(
-    snapshot: Snapshot, rule: Rule, pair: str | None, previous: str | None, hold: int
-) -> Event:
+def _quadrant_body(
+    snapshot: Snapshot, pair: str | None, previous: str | None, hold: int
+) -> QuadrantAlert:
     trail = snapshot.quadrants[str(pair)]
     assert trail.current is not None
-    payload = {
-        "key": trail.key, "benchmark": trail.benchmark, "quadrant": trail.current.quadrant,
-        "previous": previous, "since": trail.since, "sessions": trail.sessions, "hold": hold,
-        "strength": trail.current.strength, "momentum": trail.current.momentum,
-        "ema": snapshot.quadrant_params.ema,
-        "momentum_shift": snapshot.quadrant_params.momentum_shift,
-    }  # fmt: skip
-    return _event(snapshot, rule, pair, payload)
+    return QuadrantAlert(
+        session=snapshot.session,
+        key=trail.key,
+        benchmark=trail.benchmark,
+        quadrant=trail.current.quadrant,
+        previous=previous,
+        since=trail.since,
+        sessions=trail.sessions,
+        hold=hold,
+        strength=trail.current.strength,
+        momentum=trail.current.momentum,
+        ema=snapshot.quadrant_params.ema,
+        momentum_shift=snapshot.quadrant_params.momentum_shift,
+    )
 
 
 def _stretch(snapshot: Snapshot, rule: Rule, pair: str | None, prev: Any) -> Outcome:
@@ -253,27 +320,26 @@ def _stretch(snapshot: Snapshot, rule: Rule, pair: str | None, prev: Any) -> Out
     if prev is None:
         now = abs(z) > limit
         fresh = now and stats.stretched_prev is False
-        return (_stretch_event(snapshot, rule, pair, True, limit) if fresh else None), {
-            "stretched": now
-        }
+        return (_stretch_move(stats, rule, True, limit) if fresh else None), {"stretched": now}
     was = bool(prev.get("stretched"))
     if not was and abs(z) > limit:
-        return _stretch_event(snapshot, rule, pair, True, limit), {"stretched": True}
+        return _stretch_move(stats, rule, True, limit), {"stretched": True}
     if was and abs(z) < limit - rule.hysteresis:
-        return _stretch_event(snapshot, rule, pair, False, limit), {"stretched": False}
+        return _stretch_move(stats, rule, False, limit), {"stretched": False}
     return None, prev
 
 
-def _stretch_event(
-    snapshot: Snapshot, rule: Rule, pair: str | None, entered: bool, limit: float
-) -> Event:
-    stats = snapshot.pairs[str(pair)]
-    payload = {
-        "pair": stats.key, "label": stats.label, "entered": entered,
-        "stretch_z": stats.stretch_z, "limit": limit, "exit_below": limit - rule.hysteresis,
-        "window": STRETCH_WINDOW,
-    }  # fmt: skip
-    return _event(snapshot, rule, pair, payload)
+def _stretch_move(stats: PairStats, rule: Rule, entered: bool, limit: float) -> StretchMove:
+    assert stats.stretch_z is not None
+    return StretchMove(
+        pair=stats.key,
+        label=stats.label,
+        entered=entered,
+        stretch_z=stats.stretch_z,
+        limit=limit,
+        exit_below=limit - rule.hysteresis,
+        window=STRETCH_WINDOW,
+    )
 
 
 def _spread_move(snapshot: Snapshot, rule: Rule, pair: str | None, prev: Any) -> Outcome:
@@ -283,11 +349,15 @@ def _spread_move(snapshot: Snapshot, rule: Rule, pair: str | None, prev: Any) ->
     already = prev is not None and prev.get("session") == session
     if move is None or rule.value is None or already or abs(move) < rule.value:
         return None, prev
-    payload = {
-        "pair": stats.key, "label": stats.label, "spread_1d_pp": move,
-        "threshold_pp": rule.value, "z": stats.spread_change_z,
-    }  # fmt: skip
-    return _event(snapshot, rule, pair, payload), {"session": session}
+    body = SpreadMoveAlert(
+        session=snapshot.session,
+        pair=stats.key,
+        label=stats.label,
+        spread_1d_pp=move,
+        threshold_pp=rule.value,
+        z=stats.spread_change_z,
+    )
+    return body, {"session": session}
 
 
 _HANDLERS: Mapping[str, Callable[..., Outcome]] = {
@@ -298,3 +368,5 @@ _HANDLERS: Mapping[str, Callable[..., Outcome]] = {
     "stretch": _stretch,
     "spread_move": _spread_move,
 }
+#: Kinds whose per-pair findings of one theme become one event, and how they are combined.
+_THEMED: Mapping[str, Callable[..., Any]] = {"flip": _theme_flips, "stretch": _theme_stretches}

@@ -2,7 +2,8 @@
 
 Dates become ISO strings, tuples become lists, NaN / inf floats become None. Decoding is
 driven by the dataclass type hints, so ``from_jsonable(T, to_jsonable(x)) == x`` for every
-value object in ``analytics.types`` (whose floats are never NaN by construction).
+value object in ``analytics.types`` and alert body in ``analytics.events`` (whose floats are
+never NaN by construction).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import sys
 import types
 import typing
 from collections.abc import Mapping
@@ -38,9 +40,7 @@ def to_jsonable(value: Any) -> Any:
 
 @cache
 def _hints(cls: type) -> dict[str, Any]:
-    import analytics.types as module
-
-    return typing.get_type_hints(cls, globalns=vars(module))
+    return typing.get_type_hints(cls, globalns=vars(sys.modules[cls.__module__]))
 
 
 def from_jsonable(tp: Any, data: Any) -> Any:

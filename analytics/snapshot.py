@@ -15,7 +15,7 @@ from typing import Literal
 import pandas as pd
 
 from analytics.baskets import basket_index
-from analytics.frames import last_session, opt, upto
+from analytics.frames import last_session, opt, to_date, upto
 from analytics.pairs import compute_pairs, leg_levels, pair_frames, pair_stats
 from analytics.quadrant import quadrant_trails
 from analytics.returns import all_symbol_stats, horizon_returns, symbol_stats
@@ -84,27 +84,34 @@ def _basket_levels(
 
 
 def basket_stats(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> dict[str, BasketStats]:
-    """BasketStats per basket with data: coverage on its last level, returns (fractions)."""
+    """BasketStats per basket with data: coverage on ``asof``'s session (members with a close
+    that session), level and returns as of the basket's last level (fractions)."""
     out: dict[str, BasketStats] = {}
+    cut = upto(closes, asof)
+    if cut.empty:
+        return out
+    session = cut.index[-1]
     for basket in universe.baskets:
         try:
             level, coverage = basket_index(closes, basket, asof)
         except UnknownSymbol:
             continue
+        valid = level.dropna()
+        last = valid.index[-1] if len(valid) else None
         returns = horizon_returns(level.to_frame(), asof).iloc[0]
-        last = level.last_valid_index()
-        cut = upto(closes, asof)
-        row = cut.loc[last]
+        row = cut.loc[session]
         missing = tuple(m for m in basket.members if m not in cut.columns or pd.isna(row[m]))
         out[basket.name] = BasketStats(
             name=basket.name,
             label=basket.label,
             members=basket.members,
-            coverage=int(coverage[last]),
+            coverage=int(coverage[session]),
             size=len(basket.members),
             missing=missing,
-            level=opt(level[last]),
-            returns={h: opt(returns[h]) for h in HORIZONS},
+            level=None if last is None else opt(level[last]),
+            returns={h: None if last is None else opt(returns[h]) for h in HORIZONS},
+            last_date=None if last is None else to_date(last),
+            min_members=basket.min_members,
         )
     return out
 
@@ -160,33 +167,37 @@ def scoreboard_of(
     prev: Mapping[str, PairStats] | None,
     keys: Sequence[str],
     prev_session: dt.date | None,
+    heads: Sequence[str] | None = None,
 ) -> Scoreboard:
-    """Count pairs and horizons favouring the challenger now and one session earlier."""
-    favouring, total = _counts(pairs, keys)
-    per, per_total = _horizons(pairs, keys)
+    """Count themes (``heads``, default every key) and horizons favouring the challenger now
+    and one session earlier; ``changed_pairs`` covers every key."""
+    counted = list(heads) if heads is not None else list(keys)
+    favouring, total = _counts(pairs, counted)
+    per, per_total = _horizons(pairs, counted)
     horizons_with_data = [h for h in HORIZONS if per_total[h] > 0]
     majority = sum(1 for h in horizons_with_data if per[h] * 2 > per_total[h])
     prev_fav = prev_major = None
     changed: tuple[str, ...] = ()
     if prev is not None:
-        prev_fav = _counts(prev, keys)[0]
-        p_per, p_total = _horizons(prev, keys)
+        prev_fav = _counts(prev, counted)[0]
+        p_per, p_total = _horizons(prev, counted)
         prev_major = sum(1 for h in HORIZONS if p_total[h] > 0 and p_per[h] * 2 > p_total[h])
         changed = tuple(
             k for k in keys if k in pairs and k in prev
             and pairs[k].regime.state != prev[k].regime.state
         )  # fmt: skip
     return Scoreboard(
-        pairs_favouring_challenger=favouring,
-        pairs_total=total,
+        themes_favouring_challenger=favouring,
+        themes_total=total,
         horizons_favouring=majority,
         horizons_total=len(horizons_with_data),
         per_horizon=per,
         per_horizon_total=per_total,
         prev_session=prev_session,
-        prev_pairs_favouring_challenger=prev_fav,
+        prev_themes_favouring_challenger=prev_fav,
         prev_horizons_favouring=prev_major,
         changed_pairs=changed,
+        themes=tuple(k for k in counted if k in pairs),
     )
 
 
@@ -220,6 +231,21 @@ def build_snapshot(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> S
         else None
     )
     keys = _scoreboard_keys(universe)
+    stale_pairs = {
+        spec.key: pairs[spec.key].last_date if spec.key in pairs else None
+        for spec in universe.pairs
+        if spec.key not in pairs or pairs[spec.key].last_date < session
+    }
+    fresh = {k: v for k, v in pairs.items() if k not in stale_pairs}
+    prev_fresh = (
+        {k: v for k, v in prev.items() if v.last_date == prev_session} if prev is not None else None
+    )
+    fresh_keys = [k for k in keys if k not in stale_pairs]
+    heads = theme_heads(universe, fresh_keys)
+    covered = {universe.pair(h).theme_key for h in heads}
+    excluded = tuple(
+        k for k in keys if k in stale_pairs and universe.pair(k).theme_key not in covered
+    )
     quadrants = quadrant_tails(
         cut, universe.members, universe.benchmark, session, universe.quadrant, universe
     )
@@ -230,21 +256,48 @@ def build_snapshot(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> S
         symbols=symbols,
         pairs=pairs,
         baskets=basket_stats(cut, universe, session),
-        breadth=breadth_of(pairs, universe),
-        scoreboard=scoreboard_of(pairs, prev, keys, prev_session),
+        breadth=_fresh_breadth(breadth_of(fresh, universe), stale_pairs),
+        scoreboard=replace(
+            scoreboard_of(fresh, prev_fresh, fresh_keys, prev_session, heads), excluded=excluded
+        ),
         quadrants=quadrants,
         quadrant_params=universe.quadrant,
         presets={k: tuple(v) for k, v in universe.presets.items()},
         lead_pair=universe.lead_pair,
         stale=tuple(s for s, st in symbols.items() if st.last_date < session),
         missing=tuple(s for s in wanted if s not in symbols),
+        stale_pairs=stale_pairs,
     )
+
+
+def _fresh_breadth(breadth: Breadth, stale_pairs: Mapping[str, object]) -> Breadth:
+    """Breadth read from the pairs that closed on the session: stale ones are named in
+    ``excluded`` and confirm nothing either way (the lead pair stale: no confirmation)."""
+    involved = (*breadth.detail, *breadth.confirm_pairs)
+    excluded = tuple(k for k in dict.fromkeys(involved) if k in stale_pairs)
+    if not excluded:
+        return breadth
+    confirm = tuple(k for k in breadth.confirm_pairs if k not in stale_pairs)
+    if breadth.lead_pair in stale_pairs or confirm == (breadth.lead_pair,):
+        confirm = ()
+    out = replace(breadth, confirm_pairs=confirm, excluded=excluded)
+    return replace(out, confirmation=out.confirms(out.lead_state))
 
 
 def _scoreboard_keys(universe: Universe) -> list[str]:
     """Preset pairs (every preset, first-seen order), or all pairs when there is no preset."""
     keys = [k for ks in universe.presets.values() for k in ks]
     return list(dict.fromkeys(keys)) or [p.key for p in universe.pairs]
+
+
+def theme_heads(universe: Universe, keys: Sequence[str]) -> list[str]:
+    """One pair per theme among ``keys``: the theme's head pair when listed, else its first."""
+    chosen: dict[str, str] = {}
+    for key in keys:
+        theme = universe.pair(key).theme_key
+        if theme not in chosen or key == theme:
+            chosen[theme] = key
+    return list(chosen.values())
 
 
 def _pair_trails(

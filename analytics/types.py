@@ -10,9 +10,12 @@ windows are counted in sessions (rows of the price frame), never calendar days. 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from analytics.constants import YEAR_SESSIONS
 
 #: Return horizons, in display order.
 HORIZONS: tuple[str, ...] = ("1d", "1w", "1m", "3m", "ytd", "1y")
@@ -23,17 +26,18 @@ HORIZON_SESSIONS: Mapping[str, int | None] = {
     "1m": 21,
     "3m": 63,
     "ytd": None,
-    "1y": 252,
+    "1y": YEAR_SESSIONS,
 }
 #: Forward windows (sessions) of the flip track record.
 TRACK_HORIZONS: tuple[int, ...] = (5, 20, 60)
 #: Fewer flips than this with a known outcome: the track record carries a small-sample caveat.
 TRACK_MIN_SAMPLE = 10
-#: Stretch: z-score of log R over this many sessions; |z| above the limit is "stretched".
-STRETCH_WINDOW = 252
-STRETCH_LIMIT = 2.0
 #: Yields quoted in percent: report changes in basis points, not returns.
 YIELD_SYMBOLS: frozenset[str] = frozenset({"^TNX", "^IRX", "^FVX", "^TYX"})
+#: Volatility indexes: levels, reported as changes in points, not returns.
+VOLATILITY_SYMBOLS: frozenset[str] = frozenset({"^VIX", "^VXN", "^VVIX", "^RVX", "^VIX3M"})
+#: What a series is: a price (returns, drawdown), a yield (bp) or a volatility level (points).
+SeriesKind = Literal["price", "yield", "volatility"]
 
 Side = Literal["A", "B"]
 QuadrantName = Literal["leading", "weakening", "lagging", "improving"]
@@ -86,20 +90,39 @@ class PairSpec:
     b: str
     label: str
     regime: RegimeParams = RegimeParams()
+    theme: str = ""
 
     @property
     def key(self) -> str:
         """'A/B', e.g. 'IWM/SPY'."""
         return f"{self.a}/{self.b}"
 
+    @property
+    def theme_key(self) -> str:
+        """The theme this pair belongs to: the key of its head pair (its own key by default).
+
+        Pairs of one theme measure one thing (IWM/SPY and the index pair ^RUT/^GSPC): the score
+        counts the theme once and their events of one session arrive as one alert."""
+        return self.theme or self.key
+
 
 @dataclass(frozen=True)
 class BasketSpec:
-    """An equal-weight, daily-rebalanced basket of member symbols."""
+    """An equal-weight, daily-rebalanced basket of member symbols.
+
+    ``min_share``: the basket has a level on a session only when at least this share of its
+    members closed that session (coverage is reported, missing members are never filled in).
+    """
 
     name: str
     label: str
     members: tuple[str, ...]
+    min_share: float = 0.75
+
+    @property
+    def min_members(self) -> int:
+        """How many members must have a close for the basket to have a level."""
+        return max(1, math.ceil(self.min_share * len(self.members) - 1e-9))
 
 
 @dataclass(frozen=True)
@@ -171,11 +194,13 @@ class Universe:
 class SymbolStats:
     """Returns and 52-week range of one symbol as of its last close on or before ``asof``.
 
-    ``returns`` are fractions per horizon (None for yields and where history is short);
-    ``changes_bp`` are yield changes in basis points (empty for non-yields). ``off_high`` is
-    close / 52w high - 1 (<= 0), ``off_low`` close / 52w low - 1 (>= 0). ``total_return`` is
-    False for caret indexes and yields (price level only). ``max_drawdown_1y`` is the worst
-    peak-to-trough fall (fraction, <= 0) over the last 252 sessions.
+    ``kind`` says what the series is. ``returns`` are fractions per horizon (None for levels
+    and where history is short); ``changes_bp`` are yield changes in basis points and
+    ``changes_pts`` volatility changes in index points (empty otherwise). For levels
+    ``off_high``, ``off_low`` and ``max_drawdown_1y`` are None: a level has no drawdown.
+    ``off_high`` is close / 52w high - 1 (<= 0), ``off_low`` close / 52w low - 1 (>= 0).
+    ``total_return`` is False for caret indexes and levels (price level only).
+    ``max_drawdown_1y`` is the worst peak-to-trough fall (fraction, <= 0) over 252 sessions.
     """
 
     symbol: str
@@ -190,6 +215,14 @@ class SymbolStats:
     total_return: bool
     is_yield: bool = False
     changes_bp: dict[str, float | None] = field(default_factory=dict)
+    kind: SeriesKind = "price"
+    changes_pts: dict[str, float | None] = field(default_factory=dict)
+    gaps: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def is_level(self) -> bool:
+        """A yield or volatility level: changes, never returns, drawdowns or spreads."""
+        return self.kind != "price"
 
 
 @dataclass(frozen=True)
@@ -289,6 +322,7 @@ class PairStats:
     its 252-session mean and sample deviation (swapping A and B negates it exactly).
     ``strength`` / ``momentum`` / ``quadrant``: see QuadrantParams. ``raw_crosses``: how many
     times R crossed its regime trend without band or confirmation (for comparison with flips).
+    ``theme``: the key of the theme's head pair (see ``PairSpec.theme_key``).
     """
 
     key: str
@@ -317,6 +351,7 @@ class PairStats:
     strength: float | None
     momentum: float | None
     track: TrackRecord
+    theme: str = ""
 
     @property
     def mixed_basis(self) -> bool:
@@ -326,7 +361,10 @@ class PairStats:
 
 @dataclass(frozen=True)
 class BasketStats:
-    """An equal-weight basket: members with a close on the session out of all members."""
+    """An equal-weight basket: members with a close on the snapshot's session out of all
+    members (``coverage`` of ``size``; ``missing`` the others). ``last_date`` is the basket's
+    last session with a level (before the snapshot's session when too few members closed);
+    ``level`` and ``returns`` are as of that date."""
 
     name: str
     label: str
@@ -336,6 +374,8 @@ class BasketStats:
     missing: tuple[str, ...]
     level: float | None
     returns: dict[str, float | None]
+    last_date: dt.date | None = None
+    min_members: int = 1
 
 
 @dataclass(frozen=True)
@@ -347,7 +387,8 @@ class Breadth:
     before its first regime (then no breadth line is shown). ``confirmation`` says whether
     the breadth pairs (RSP/SPY, IJR/SPY) lead the same way as the lead pair (IWM/SPY):
     "confirmed" or "not confirmed", None when the lead pair has no regime or no breadth pair
-    is configured. ``detail`` maps each pair involved -> its regime state.
+    is configured. ``detail`` maps each pair involved -> its regime state. ``excluded``
+    names pairs involved that have no close on the session: they count as having no regime.
     """
 
     state: Literal["broad", "narrow"] | None
@@ -357,6 +398,7 @@ class Breadth:
     confirmation: Literal["confirmed", "not confirmed"] | None
     detail: dict[str, str | None]
     confirm_pairs: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
 
     def confirms(self, side: Side | None) -> Literal["confirmed", "not confirmed"] | None:
         """Whether every confirming pair (breadth pairs and lead pair) leads towards ``side``."""
@@ -368,25 +410,31 @@ class Breadth:
 
 @dataclass(frozen=True)
 class Scoreboard:
-    """How many preset pairs and horizons favour the challenger (A), and what changed.
+    """How many preset themes and horizons favour the challenger (A), and what changed.
 
-    ``pairs_favouring_challenger`` counts pairs whose regime is "A" out of ``pairs_total``
-    pairs with a regime. ``per_horizon[h]`` counts pairs with a positive spread at horizon h
-    out of ``per_horizon_total[h]``; ``horizons_favouring`` counts horizons where more than
-    half of the pairs favour A, out of ``horizons_total`` horizons with data. ``prev_*`` are
-    the same counts one session earlier; ``changed_pairs`` lists pairs whose regime differs.
+    Each theme counts once, through its head pair (IWM/SPY stands for itself and its context
+    pair ^RUT/^GSPC): ``themes`` lists the head pairs counted. ``themes_favouring_challenger``
+    counts heads whose regime is "A" out of ``themes_total`` heads with a regime.
+    ``per_horizon[h]`` counts heads with a positive spread at horizon h out of
+    ``per_horizon_total[h]``; ``horizons_favouring`` counts horizons where more than half of
+    the heads favour A, out of ``horizons_total`` horizons with data. ``prev_*`` are the same
+    counts one session earlier; ``changed_pairs`` lists preset pairs whose regime differs.
+    ``excluded`` names preset pairs left out because they have no close on the session and
+    no fresh pair of their theme stands for them.
     """
 
-    pairs_favouring_challenger: int
-    pairs_total: int
+    themes_favouring_challenger: int
+    themes_total: int
     horizons_favouring: int
     horizons_total: int
     per_horizon: dict[str, int]
     per_horizon_total: dict[str, int]
     prev_session: dt.date | None
-    prev_pairs_favouring_challenger: int | None
+    prev_themes_favouring_challenger: int | None
     prev_horizons_favouring: int | None
     changed_pairs: tuple[str, ...]
+    themes: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -421,7 +469,11 @@ class Snapshot:
     """All analytics for a universe as of ``asof``; ``session`` is the last session <= asof.
 
     ``stale`` lists symbols whose last close is before ``session``; ``missing`` lists
-    universe symbols with no close at all. Use ``to_dict`` / ``from_dict`` to store it.
+    universe symbols with no close at all. ``stale_pairs`` maps each universe pair that is
+    not computable on ``session`` (a leg has no close that session, or a basket leg too few
+    member closes) to its last common close (None: never); such pairs keep their figures in
+    ``pairs`` as of that date, but are left out of the scoreboard, breadth and alerts.
+    Use ``to_dict`` / ``from_dict`` to store it.
     """
 
     asof: dt.date
@@ -437,6 +489,11 @@ class Snapshot:
     lead_pair: str
     stale: tuple[str, ...]
     missing: tuple[str, ...]
+    stale_pairs: dict[str, dt.date | None] = field(default_factory=dict)
+
+    def is_fresh(self, pair: str) -> bool:
+        """True when the pair has a close of both legs on the snapshot's session."""
+        return pair in self.pairs and pair not in self.stale_pairs
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable dict (dates as ISO strings, NaN as None)."""
@@ -483,7 +540,9 @@ class Rule:
 class Event:
     """Something a rule detected on a session; ``key`` is stable for idempotency.
 
-    ``payload`` holds every number that explains the event (JSON-friendly).
+    ``body`` is the typed alert of this kind (``analytics.events``) with every number that
+    explains it; ``payload`` is its JSON form. ``pairs`` lists every pair the event names (one
+    theme's pairs that moved together); ``pair`` is the first of them (None for breadth).
     """
 
     key: str
@@ -492,4 +551,12 @@ class Event:
     pair: str | None
     session: dt.date
     urgent: bool
-    payload: dict[str, Any]
+    body: Any
+    pairs: tuple[str, ...] = ()
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The body as a JSON-friendly dict (what the outbox stores)."""
+        from analytics.events import encode
+
+        return encode(self.body)

@@ -19,7 +19,14 @@ from typing import Any
 
 import pandas as pd
 
-from analytics.types import HORIZON_SESSIONS, HORIZONS, YIELD_SYMBOLS, RegimeParams, Universe
+from analytics.types import (
+    HORIZON_SESSIONS,
+    HORIZONS,
+    VOLATILITY_SYMBOLS,
+    YIELD_SYMBOLS,
+    RegimeParams,
+    Universe,
+)
 
 QUADRANT_NAMES = ("leading", "weakening", "lagging", "improving")
 STRETCH_WINDOW = 252
@@ -54,11 +61,12 @@ def loop_symbol(series: pd.Series) -> dict[str, Any] | None:
     row = int(index.searchsorted(valid.index[-1]))
     last = float(valid.iloc[-1])
     is_yield = series.name in YIELD_SYMBOLS
+    is_level = is_yield or series.name in VOLATILITY_SYMBOLS
     returns: dict[str, float | None] = {}
     changes: dict[str, float | None] = {}
     for horizon in HORIZONS:
         base = _close_on_or_before(series, _base_row(index, row, horizon))
-        returns[horizon] = None if is_yield else _opt(last / base - 1.0)
+        returns[horizon] = None if is_level else _opt(last / base - 1.0)
         if is_yield:
             changes[horizon] = _opt((last - base) * 100.0)
     window = series.iloc[max(0, row - YEAR + 1) : row + 1]
@@ -72,9 +80,9 @@ def loop_symbol(series: pd.Series) -> dict[str, Any] | None:
         "changes_bp": changes,
         "high_52w": _opt(high),
         "low_52w": _opt(low),
-        "off_high": _opt(last / high - 1.0),
-        "off_low": _opt(last / low - 1.0),
-        "max_drawdown_1y": _opt(drawdown),
+        "off_high": None if is_level else _opt(last / high - 1.0),
+        "off_low": None if is_level else _opt(last / low - 1.0),
+        "max_drawdown_1y": None if is_level else _opt(drawdown),
     }
 
 

@@ -17,7 +17,7 @@ from http import HTTPStatus
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     AIORateLimiter,
@@ -43,7 +43,7 @@ from bot.fetcher import Done, FetchFailure, NotStored
 from bot.handlers import COMMANDS, INSTALLS
 from bot.logs import one_line
 from bot.readapi import not_found_text
-from bot.registry import Command, Reply, Request, UserError
+from bot.registry import Command, Reply, Request, UserError, parse_command
 from bot.render.common import error_html, fetching_html, unknown_command_html
 from bot.reply import request_from_update, send_reply
 from bot.sender import Sender
@@ -52,6 +52,7 @@ from bot.settings import Settings
 from bot.warm import warm_up
 from bot.webhook import WebhookConfig, log_refusals
 from storage import inbox
+from storage.dashboards import save_chart_file
 from storage.db import is_fatal
 
 log = logging.getLogger(__name__)
@@ -285,11 +286,12 @@ def command_callback(command: Command) -> Callback:
         message = update.effective_message
         if message is None or update.effective_chat is None:
             return
-        parts = (message.text or message.caption or "").split(None, 1)
-        raw = parts[1].strip() if len(parts) > 1 else ""
+        parsed = parse_command(message.text or message.caption or "")
+        raw = parsed.raw_args if parsed is not None else ""
         request = request_from_update(context.services, update, context, command.name, raw)
         reply = await answer_or_fetch(command, request)
-        await send_reply(context.bot, request.chat_id, reply, thread_id=request.thread_id)
+        sent = await send_reply(context.bot, request.chat_id, reply, thread_id=request.thread_id)
+        remember_chart(request.services, reply, sent)
 
     return callback
 
@@ -329,9 +331,22 @@ def _deliver_later(command: Command, request: Request) -> Done:
                 reply = Reply(error_html(exc.message, exc.usage))
             except NotStored as still:
                 reply = Reply(error_html(f"{', '.join(still.symbols)} is still not available."))
-        await send_reply(request.bot, request.chat_id, reply, thread_id=request.thread_id)
+        sent = await send_reply(request.bot, request.chat_id, reply, thread_id=request.thread_id)
+        remember_chart(request.services, reply, sent)
 
     return done
+
+
+def remember_chart(services: Services, reply: Reply, sent: list[Message]) -> None:
+    """Store the Telegram file id of the reply's chart (inline answers send it again)."""
+    if reply.chart is None:
+        return
+    for message in sent:
+        if message.photo:
+            chart, session = reply.chart
+            save_chart_file(services.db, chart, session, message.photo[-1].file_id,
+                            now=services.clock())  # fmt: skip
+            return
 
 
 def unknown_callback(known: frozenset[str]) -> Callback:
@@ -342,10 +357,10 @@ def unknown_callback(known: frozenset[str]) -> Callback:
         chat = update.effective_chat
         if message is None or chat is None or not message.text:
             return
-        head = message.text.split()[0][1:]
-        name, _, target = head.partition("@")
-        if name.lower() in known:
+        parsed = parse_command(message.text)
+        if parsed is None or parsed.name in known:
             return
+        name, target = parsed.name, parsed.target
         addressed = target.lower() == (context.bot.username or "").lower() if target else False
         if chat.type != "private" and not addressed:
             return  # in groups, other bots' commands are none of our business
@@ -356,9 +371,12 @@ def unknown_callback(known: frozenset[str]) -> Callback:
 
 def _rate_key(update: Update) -> int | None:
     """Whose budget an update spends: the user's, an anonymous admin's chat's (they all share
-    GroupAnonymousBot's id), a channel's; None for updates that are not commands or presses."""
+    GroupAnonymousBot's id), a channel's; None for updates that are not commands, presses or
+    inline queries."""
     if update.callback_query is not None:
         return update.callback_query.from_user.id
+    if update.inline_query is not None:
+        return update.inline_query.from_user.id
     message = update.message or update.channel_post
     if message is None or not (message.text or "").startswith("/"):
         return None

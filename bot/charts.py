@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import Formatter
 
+from analytics.constants import YEAR_SESSIONS
 from analytics.types import QuadrantTrail
 from bot.registry import Request
 from bot.services import Services
@@ -37,7 +38,7 @@ UP = "#3ecf8e"
 DOWN = "#ff6b6b"
 QUADRANT_COLORS = {"leading": UP, "weakening": LINE, "lagging": DOWN, "improving": TREND}
 SIZE = (8.0, 4.5)
-YEAR = 252
+YEAR = YEAR_SESSIONS
 MARKER_AREA = 70.0  # scatter size (points²) of a quadrant member's current position
 CROSSHAIR_CLEARANCE = 3.0  # pixels kept free on each side of the quadrant's 100 lines
 RIGHT_PAD = 0.04  # share of the date span left free after the last close on ratio charts
@@ -124,12 +125,25 @@ def _legend(ax: Axes, handles: list) -> None:
         text.set_color(TEXT)
 
 
-def ratio_chart(series: pd.DataFrame, a: str, b: str, subtitle: str) -> bytes:
-    """Ratio A/B with its regime trend and band, regimes shaded (green: A leads)."""
-    return _png(ratio_figure(series, a, b, subtitle))
+def ratio_chart(
+    series: pd.DataFrame,
+    a: str,
+    b: str,
+    subtitle: str,
+    window: tuple[pd.Timestamp, str] | None = None,
+) -> bytes:
+    """Ratio A/B with its regime trend and band, regimes shaded (green: A leads); ``window``
+    (start, label) marks where a chosen horizon begins."""
+    return _png(ratio_figure(series, a, b, subtitle, window))
 
 
-def ratio_figure(series: pd.DataFrame, a: str, b: str, subtitle: str) -> Figure:
+def ratio_figure(
+    series: pd.DataFrame,
+    a: str,
+    b: str,
+    subtitle: str,
+    window: tuple[pd.Timestamp, str] | None = None,
+) -> Figure:
     """The ratio chart as a Figure (see ratio_chart)."""
     fig, ax = _figure()
     x = series.index
@@ -152,6 +166,20 @@ def ratio_figure(series: pd.DataFrame, a: str, b: str, subtitle: str) -> Figure:
     ax.scatter(flips.index, flips["ratio"], s=60, c=colors, edgecolors=TEXT, zorder=5)
     ax.set_ylim(bottom - pad, top + pad)
     ax.set_xlim(left, right)
+    if window is not None:
+        start, label = window
+        ax.axvline(_num(start), color=TEXT, linewidth=1.2, linestyle=":", alpha=0.8)
+        ax.annotate(
+            f"{label} →",
+            (_num(start), 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(4, -4),
+            textcoords="offset points",
+            va="top",
+            color=TEXT,
+            fontsize=11,
+            fontweight="bold",
+        )
     _date_axis(ax)
     _ylabel(ax, f"{a} ÷ {b} (price ratio)")
     handles = [
@@ -268,8 +296,8 @@ def quadrant_figure(trails: list[QuadrantTrail], benchmark: str, subtitle: str) 
             zorder=5,
         )
         labels.append((trail.key, points[-1].strength, points[-1].momentum))
-    ax.set_xlabel("relative strength (100 = in line)", color=MUTED, fontsize=11)
-    ax.set_ylabel("momentum (100 = steady)", color=MUTED, fontsize=11)
+    ax.set_xlabel("strength (100 = in line with its trend)", color=MUTED, fontsize=11)
+    ax.set_ylabel("momentum (100 = unchanged)", color=MUTED, fontsize=11)
     _titles(fig, f"Strength quadrant vs {benchmark}", subtitle)
     fig.subplots_adjust(left=0.1, right=0.975, top=0.82, bottom=0.13)
     _place_labels(fig, ax, labels, corner_texts)

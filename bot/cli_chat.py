@@ -62,7 +62,7 @@ def _progress(message: str) -> None:
 
 def _draws_chart(text: str) -> bool:
     parsed = parse_command(text)
-    command = find(all_commands(), parsed[0]) if parsed is not None else None
+    command = find(all_commands(), parsed.name) if parsed is not None else None
     return command is not None and command.chart
 
 

@@ -30,7 +30,7 @@ def daily(
         ),
     ] = None,
 ) -> None:
-    """Run the daily pipeline once (refresh, guard, snapshot, rules, outbox), deliver, exit."""
+    """Run the daily pipeline once (refresh, snapshot, rules per pair, outbox), deliver, exit."""
     from bot.app import delivery_bot
     from bot.scheduler import run_daily_cli
     from bot.settings import SettingsError
@@ -222,8 +222,9 @@ def _clear_demo_db(folder: Path) -> None:
 async def _demo(
     services: Services, charts: Path, *, months: int, echo: Callable[[str], None]
 ) -> None:
+    from analytics.events import decode
     from bot.offline import answer, reply_to_plain
-    from bot.sender import flip_chart, flip_closes
+    from bot.sender import flip_chart_png
     from jobs.replay import load_range, replay_live
     from storage.chats import upsert_chat
     from storage.outbox import rows_for
@@ -250,11 +251,17 @@ async def _demo(
         services.db, services.calendar, services.universe, sessions, closes, now=now
     ):
         pass
-    rows = [r for r in rows_for(services.db, chat_id=DEMO_CHAT) if r.kind != "digest"]
+    queued = rows_for(services.db, chat_id=DEMO_CHAT)
+    # flips, and the days whose one message carried alerts (the plain digests are left out)
+    rows = [r for r in queued if r.kind != "digest" or r.payload.get("alerts")]
     for row in rows:
         echo(html_to_plain(alert_html(row.kind, row.payload)))
         echo("-" * 60)
-    echo(f"{len(rows)} alerts over {len(sessions)} sessions\n")
+    echo(
+        f"{len(queued)} messages over {len(sessions)} sessions (at most one flip alert per theme "
+        "and one digest with the day's other alerts per session); shown above: the flips and "
+        "the digests that carried alerts\n"
+    )
     for text in ("/rotation", "/ticker IWM", "/quadrant"):
         reply = await answer(services, text)
         echo(f"$ {text}\n{reply_to_plain(reply)}\n")
@@ -263,6 +270,9 @@ async def _demo(
             (charts / f"{name}.png").write_bytes(reply.photo)
     flips = [r for r in rows if r.kind == "flip"]
     for row in flips[-3:]:
-        png = await asyncio.to_thread(flip_chart, services, row, flip_closes(services, row))
-        pair = str(row.payload["pair"]).replace("/", "_").replace("^", "")
+        body = decode(row.kind, row.payload)
+        png = await asyncio.to_thread(flip_chart_png, body)
+        if png is None:
+            continue
+        pair = body.moves[0].pair.replace("/", "_").replace("^", "")
         (charts / f"flip_{row.session.isoformat()}_{pair}.png").write_bytes(png)

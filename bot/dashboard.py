@@ -24,6 +24,7 @@ from telegram import InputMediaPhoto
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
+from analytics.constants import YEAR_SESSIONS
 from bot.charts import cached_chart, ratio_chart
 from bot.render.alerts import legs
 from bot.render.dashboard import dashboard_html
@@ -34,7 +35,7 @@ from storage.prices import load_closes
 
 log = logging.getLogger(__name__)
 
-CHART_SESSIONS = 252
+CHART_SESSIONS = YEAR_SESSIONS
 HISTORY_PAD = 260
 # Edit failures that mean the message is gone or cannot be edited any more: post a new one.
 _GONE = (

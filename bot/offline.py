@@ -37,7 +37,7 @@ async def answer(
     parsed = parse_command(text)
     if parsed is None:
         raise UserError("Type a command, for example /rotation or /ticker IWM.", "/help")
-    name, raw = parsed
+    name, raw = parsed.name, parsed.raw_args
     command = find(all_commands(), name)
     if command is None:
         raise UserError(f"Unknown command /{name[:32]}; see /help.")

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from analytics.constants import YEAR_SESSIONS
 from analytics.pairs import compute_pairs, leg_levels, pair_series
+from analytics.returns import series_kind
 from analytics.snapshot import build_snapshot, symbol_stats
 from analytics.types import (
     BasketStats,
@@ -37,7 +39,7 @@ from storage.prices import (
 )
 from storage.snapshots import load_snapshot
 
-CHART_SESSIONS = 252
+CHART_SESSIONS = YEAR_SESSIONS
 AVERAGE_SESSIONS = 50  # extra history so the chart's average starts on its first day
 # Answers need a week of closes: before that there is no return but 1D, no range, no regime.
 MIN_SESSIONS = 6
@@ -199,7 +201,9 @@ async def ticker_view(services: Services, name: str, asof: dt.date | None) -> Ti
         stats = await asyncio.to_thread(symbol_stats, levels, name, session)
     except UnknownSymbol:
         raise NoData(f"No prices for {name} on or before {session.isoformat()}.") from None
-    specs = [PairSpec(name, r, f"{name} vs {r}") for r in refs if _has_closes(closes, r)]
+    # a level (yield, volatility) is not a price: no "vs SPY" spreads in pp against it
+    priced = stats.kind == "price"
+    specs = [PairSpec(name, r, f"{name} vs {r}") for r in refs if priced and _has_closes(closes, r)]
     relative = await asyncio.to_thread(compute_pairs, closes, specs, services.universe, session)
     basket = services.universe.basket(name)
     return TickerView(
@@ -245,6 +249,15 @@ async def pair_view(services: Services, a: str, b: str, asof: dt.date | None) ->
     snap = await snapshot_for(services, asof)
     session = snap.session
     key = f"{a}/{b}"
+    for leg in (a, b):
+        kind = series_kind(leg)
+        if kind != "price":
+            what = "a yield in percent" if kind == "yield" else "a volatility index"
+            raise UserError(
+                f"{leg} is {what}, a level and not a price: a ratio or a spread against it "
+                f"means nothing. Its changes are in /ticker {leg}.",
+                "/pair A B",
+            )
     listed = next((p for p in services.universe.pairs if p.key == key), None)
     spec = listed or PairSpec(a, b, f"{a} vs {b}")
     closes = closes_with(services, session, [a, b])

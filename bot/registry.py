@@ -64,6 +64,9 @@ class Reply:
     silent: bool = False
     caption: str | None = None
     document: Document | None = None
+    #: Which chart ``photo`` is ("ratio:IWM/SPY", "price:IWM") and its session: the file id
+    #: Telegram gives the sent photo is stored for inline answers.
+    chart: tuple[str, dt.date] | None = None
 
 
 class UserError(Exception):
@@ -96,16 +99,29 @@ class Command:
     hidden: bool = False
 
 
-def parse_command(text: str) -> tuple[str, str] | None:
-    """Split "/cmd@Bot args" into ("cmd", "args"); None when ``text`` is not a command."""
+@dataclass(frozen=True)
+class CommandText:
+    """A command message taken apart: "/Pair@MyBot IWM SPY" is name "pair", target "MyBot",
+    raw_args "IWM SPY"."""
+
+    name: str
+    raw_args: str = ""
+    target: str = ""
+
+
+def parse_command(text: str) -> CommandText | None:
+    """The one parser of command texts (Telegram messages, channel posts, ask/console); None
+    when ``text`` is not a command."""
     stripped = text.strip()
-    if not stripped.startswith("/") or len(stripped) < 2:
+    if not stripped.startswith("/"):
         return None
-    head, _, rest = stripped[1:].partition(" ")
-    name = head.split("@", 1)[0].lower()
+    parts = stripped[1:].split(None, 1)
+    if not parts:
+        return None
+    name, _, target = parts[0].partition("@")
     if not name:
         return None
-    return name, rest.strip()
+    return CommandText(name.lower(), parts[1].strip() if len(parts) > 1 else "", target)
 
 
 def split_args(raw: str) -> tuple[str, ...]:

@@ -23,6 +23,7 @@ from bot.warm import warm_up
 from jobs.daily import DailyResult, run_daily
 from jobs.schedule import missed_session, next_run, retry_at
 from market.provider import PriceProvider
+from storage import inbox
 from storage.db import check_identity
 from storage.jobruns import last_done_session
 from storage.outbox import requeue_inflight
@@ -51,7 +52,16 @@ class DailyOutcome:
         if r.status == "stale":
             return f"{r.session}: stale data for {', '.join(r.stale)}; no alerts"
         head = f"{r.session}: {r.status}, {len(r.events)} events, {r.queued} messages queued"
-        return f"{head}; delivered {d.sent}, dead {d.dead}, retrying {d.retried}"
+        tail = ""
+        if r.waiting:
+            tail += "; no alerts for " + ", ".join(
+                f"{k} (last close {v or 'none'})" for k, v in r.waiting.items()
+            )
+        if r.stale:
+            tail += "; stale: " + ", ".join(
+                f"{s} (last close {v})" if v else s for s, v in r.stale_since.items()
+            )
+        return f"{head}; delivered {d.sent}, dead {d.dead}, retrying {d.retried}{tail}"
 
 
 async def run_pipeline(
@@ -95,12 +105,12 @@ async def run_daily_cli(
             now=now,
             wait=DELIVERY_WAIT_SECONDS,
         )
-        if outcome.result.status == "stale":
+        if outcome.result.status in ("stale", "partial"):
             await services.reports.send(
                 bot,
                 services.settings.operator_ids,
                 f"stale {session}",
-                stale_html(session, outcome.result.stale, final=True),
+                operator_report(outcome.result, final=True),
             )
     return outcome
 
@@ -136,12 +146,23 @@ async def job_daily(context: BotContext) -> None:
         sender=context.bot_data.sender,
     )
     log.info("daily job: %s", outcome.summary())
-    if outcome.result.status == "stale":
+    if outcome.result.status in ("stale", "partial"):
         await _handle_stale(context, services, data, outcome.result, now)
         return
     schedule_next(context.application, services, now)
     if outcome.result.status == "done":
         await warm_up(services)  # the new session's snapshot and chart, before anyone asks
+
+
+def operator_report(result: DailyResult, *, final: bool) -> str:
+    """The operators' message about a session's late data (stale or partial)."""
+    return stale_html(
+        result.session,
+        result.stale_since or dict.fromkeys(result.stale),
+        result.waiting,
+        final=final,
+        computed=result.status == "partial",
+    )
 
 
 async def _handle_stale(
@@ -154,12 +175,16 @@ async def _handle_stale(
     deadline = dt.timedelta(minutes=services.settings.daily_deadline_minutes)
     base = services.stale_retry_base
     again = retry_at(services.calendar, data.session, now, data.attempt, deadline, base=base)
+    if result.status == "partial" and not result.waiting:
+        again = None  # only symbols no pair uses are late: nothing to hold back or retry
     notified = context.bot_data.stale_told
     if data.session not in notified:
         notified.add(data.session)
-        html = stale_html(data.session, result.stale, final=again is None)
         await services.reports.send(
-            context.bot, services.settings.operator_ids, f"stale {data.session}", html
+            context.bot,
+            services.settings.operator_ids,
+            f"stale {data.session}",
+            operator_report(result, final=again is None),
         )
     if again is None:
         log.error("daily %s: gave up, data still stale: %s", data.session, ", ".join(result.stale))
@@ -186,8 +211,12 @@ def schedule_next(
 
 
 async def job_drain(context: BotContext) -> None:
-    """Deliver rows that became due (quiet hours over, digest time, network retries)."""
+    """Deliver rows that became due (quiet hours over, digest time, network retries); forget
+    received updates handled more than two days ago."""
     await context.bot_data.sender.drain()
+    services = context.services
+    inbox.ensure_inbox(services.db)
+    inbox.prune(services.db, services.clock())
 
 
 def due_catch_up(services: Services, now: dt.datetime) -> dt.date | None:

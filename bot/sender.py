@@ -26,7 +26,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
 import telegram
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -39,10 +38,11 @@ from telegram.error import (
     TelegramError,
 )
 
-from analytics.pairs import pair_series
+from analytics.backoff import doubling
+from analytics.events import FlipAlert, decode
 from bot.charts import ratio_chart
 from bot.dashboard import deliver
-from bot.render.alerts import alert_html, legs
+from bot.render.alerts import alert_html
 from bot.render.format import CAPTION_LIMIT, split_message, utf16_len
 from bot.services import Services, utc_now
 from jobs.fanout import in_quiet_hours
@@ -62,7 +62,6 @@ from storage.outbox import (
     retarget,
     skip_chat,
 )
-from storage.prices import load_closes
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +74,6 @@ MAX_HOPS = 5
 #: One Bot API call may take this long before it is abandoned (and treated as timed out);
 #: well inside the outbox lease, so a live sender's claim never expires under it.
 SEND_TIMEOUT_SECONDS = 120.0
-CHART_SESSIONS = 260
-# Sessions loaded before the chart window so its averages (up to 252 sessions) are defined.
-HISTORY_PAD = 260
 CHART_CACHE_SIZE = 32
 # Paid broadcasts: messages in flight at once (each to a different chat).
 PAID_PARALLEL = 8
@@ -99,7 +95,7 @@ def retry_seconds(exc: RetryAfter) -> float:
 
 def backoff(attempt: int) -> dt.timedelta:
     """Delay before retrying a network failure: 2 s, 4 s, 8 s ... capped at 5 minutes."""
-    return min(BACKOFF_BASE * (2 ** max(0, attempt - 1)), BACKOFF_CAP)
+    return doubling(BACKOFF_BASE, attempt, BACKOFF_CAP)
 
 
 @dataclass
@@ -412,16 +408,16 @@ class Sender:
         return html, text
 
     async def _chart(self, row: OutboxRow) -> bytes | None:
-        """The flip's ratio chart, rendered once per (pair, session) for every chat."""
+        """The flip's ratio chart, drawn from the data in its payload, once per event for
+        every chat (the sender only renders: no storage or analytics call)."""
         if not self.charts:
             return None
-        key = (str(row.payload.get("pair")), row.session)
+        key = (row.event_key, row.session)
         if key in self._charts:
             return self._charts[key]
         try:
-            # Read on the event-loop thread (the connection is shared); render off it.
-            closes = flip_closes(self.services, row)
-            png: bytes | None = await asyncio.to_thread(flip_chart, self.services, row, closes)
+            body = decode(row.kind, row.payload)
+            png: bytes | None = await asyncio.to_thread(flip_chart_png, body)
         except Exception:  # a chart is a bonus: never lose the alert over it
             log.exception("flip chart for row %s failed; sending text only", row.id)
             png = None
@@ -431,21 +427,9 @@ class Sender:
         return png
 
 
-def flip_closes(services: Services, row: OutboxRow) -> pd.DataFrame:
-    """Stored closes of the flip pair's legs (basket members expanded), enough for a chart."""
-    universe = services.universe
-    symbols: list[str] = []
-    for leg in legs(str(row.payload["pair"])):
-        basket = universe.basket(leg)
-        symbols.extend(basket.members if basket is not None else (leg,))
-    start = services.calendar.shift(row.session, -(CHART_SESSIONS + HISTORY_PAD))
-    return load_closes(services.db, symbols, start=start, end=row.session)
-
-
-def flip_chart(services: Services, row: OutboxRow, closes: pd.DataFrame) -> bytes:
-    """The ratio chart of a flip's pair, up to the flip session (PNG)."""
-    pair = str(row.payload["pair"])
-    spec = services.universe.pair(pair)
-    series = pair_series(closes, spec, row.session, services.universe).tail(CHART_SESSIONS)
-    a, b = legs(pair)
-    return ratio_chart(series, a, b, f"{spec.label} · as of {row.session.isoformat()} close")
+def flip_chart_png(body: FlipAlert) -> bytes | None:
+    """The ratio chart of a flip alert's theme head pair, from the alert's own chart data."""
+    chart = body.chart
+    if chart is None or not chart.dates:
+        return None
+    return ratio_chart(chart.frame(), chart.a, chart.b, chart.title)

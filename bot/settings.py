@@ -40,7 +40,7 @@ class Settings:
 
     telegram_bot_token: str = ""
     telegram_api_url: str = DEFAULT_API_URL
-    database_path: Path = Path("data/rotation.db")
+    database_path: Path = DEFAULT_DATABASE_PATH
     market_data_source: str = "yahoo"
     market_data_dir: Path = BUNDLED_DATA_DIR
     operator_ids: frozenset[int] = field(default_factory=frozenset)
@@ -84,6 +84,11 @@ def _parse_bool(name: str, raw: str | None, problems: list[str]) -> bool:
     if value not in _FALSE:
         problems.append(f"{name}: {raw!r} is not true or false")
     return False
+
+
+#: The one place defaults are written: the loader falls back to these, and a test checks that
+#: `.env.example` shows the same values.
+DEFAULTS = Settings()
 
 
 def _parse_ids(raw: str, problems: list[str]) -> frozenset[int]:
@@ -180,19 +185,19 @@ def load_settings(
     values.update(os.environ if environ is None else environ)
     problems: list[str] = []
 
-    source = values.get("MARKET_DATA_SOURCE", "yahoo").strip().lower() or "yahoo"
+    source = values.get("MARKET_DATA_SOURCE", "").strip().lower() or DEFAULTS.market_data_source
     if source not in _SOURCES:
         problems.append(f"MARKET_DATA_SOURCE: {source!r} is not one of {', '.join(_SOURCES)}")
-    level = values.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    level = values.get("LOG_LEVEL", "").strip().upper() or DEFAULTS.log_level
     if level not in _LOG_LEVELS:
         problems.append(f"LOG_LEVEL: {level!r} is not one of {', '.join(_LOG_LEVELS)}")
-    api_url = values.get("TELEGRAM_API_URL", "").strip() or DEFAULT_API_URL
+    api_url = values.get("TELEGRAM_API_URL", "").strip() or DEFAULTS.telegram_api_url
     if not api_url.startswith(("http://", "https://")):
         problems.append(f"TELEGRAM_API_URL: {api_url!r} must start with http:// or https://")
     token = values.get("TELEGRAM_BOT_TOKEN", "").strip()
     if token and (":" not in token or not token.split(":", 1)[0].isdigit()):
         problems.append("TELEGRAM_BOT_TOKEN: does not look like a bot token (<digits>:<secret>)")
-    data_dir = Path(values.get("MARKET_DATA_DIR", "").strip() or BUNDLED_DATA_DIR)
+    data_dir = Path(values.get("MARKET_DATA_DIR", "").strip() or DEFAULTS.market_data_dir)
     if source == "csv" and not data_dir.is_dir():
         problems.append(f"MARKET_DATA_DIR: {data_dir} is not a folder")
     universe_raw = values.get("UNIVERSE_FILE", "").strip()
@@ -200,14 +205,16 @@ def load_settings(
     if universe_file is not None and not universe_file.is_file():
         problems.append(f"UNIVERSE_FILE: {universe_file} does not exist")
 
-    database_path = Path(values.get("DATABASE_PATH", "").strip() or DEFAULT_DATABASE_PATH)
+    database_path = Path(values.get("DATABASE_PATH", "").strip() or DEFAULTS.database_path)
     webhook_url = values.get("WEBHOOK_URL", "").strip()
     if webhook_url and not webhook_url.startswith("https://"):
         problems.append(f"WEBHOOK_URL: {webhook_url!r} must start with https:// (Telegram's rule)")
     webhook_secret = values.get("WEBHOOK_SECRET", "").strip()
     if webhook_secret and not SECRET_RE.fullmatch(webhook_secret):
         problems.append("WEBHOOK_SECRET: use 1-256 characters A-Z, a-z, 0-9, _ and - only")
-    webhook_port = _parse_int("WEBHOOK_PORT", values.get("WEBHOOK_PORT"), 8080, problems)
+    webhook_port = _parse_int(
+        "WEBHOOK_PORT", values.get("WEBHOOK_PORT"), DEFAULTS.webhook_port, problems
+    )
     if not 0 < webhook_port < 65536:
         problems.append(f"WEBHOOK_PORT: {webhook_port} is not a TCP port (1-65535)")
 
@@ -221,19 +228,28 @@ def load_settings(
         log_level=level,
         universe_file=universe_file,
         daily_offset_minutes=_parse_int(
-            "DAILY_OFFSET_MINUTES", values.get("DAILY_OFFSET_MINUTES"), 30, problems
+            "DAILY_OFFSET_MINUTES",
+            values.get("DAILY_OFFSET_MINUTES"),
+            DEFAULTS.daily_offset_minutes,
+            problems,
         ),
         daily_deadline_minutes=_parse_int(
-            "DAILY_DEADLINE_MINUTES", values.get("DAILY_DEADLINE_MINUTES"), 240, problems
+            "DAILY_DEADLINE_MINUTES",
+            values.get("DAILY_DEADLINE_MINUTES"),
+            DEFAULTS.daily_deadline_minutes,
+            problems,
         ),
         yahoo_cache_dir=Path(
             values.get("YAHOO_CACHE_DIR", "").strip() or database_path.parent / "yfinance-cache"
         ),
         yahoo_attempts=max(
-            1, _parse_int("YAHOO_ATTEMPTS", values.get("YAHOO_ATTEMPTS"), 3, problems)
+            1,
+            _parse_int(
+                "YAHOO_ATTEMPTS", values.get("YAHOO_ATTEMPTS"), DEFAULTS.yahoo_attempts, problems
+            ),
         ),
         webhook_url=webhook_url,
-        webhook_listen=values.get("WEBHOOK_LISTEN", "").strip() or "127.0.0.1",
+        webhook_listen=values.get("WEBHOOK_LISTEN", "").strip() or DEFAULTS.webhook_listen,
         webhook_port=webhook_port,
         webhook_secret=webhook_secret,
         allow_paid_broadcast=_parse_bool(

@@ -1,8 +1,12 @@
-"""The daily pipeline: refresh -> completeness guard -> snapshot -> rules -> outbox, once.
+"""The daily pipeline: refresh -> snapshot -> rules per computable pair -> outbox, once.
 
-Plain async functions with explicit inputs (no clock, no telegram). Re-running a session that
-was committed does nothing: alert state, outbox rows and the "session done" mark are written in
-one transaction, and outbox rows carry a unique idempotency key per (event, chat).
+Plain async functions with explicit inputs (no clock, no telegram). Freshness is per pair:
+a pair whose legs both closed on the session gets its alerts; a pair with a late or stopped
+leg gets none that day (never an alert on stale data), keeps its rule state, and is named in
+the result (``waiting``) and in the digest as "no close since DATE". One late symbol never
+holds back the other pairs. Re-running a session that was committed does nothing, except
+for the pairs it still waits for: alert state, outbox rows and the "session done" mark are
+written in one transaction, and outbox rows carry a unique idempotency key per (event, chat).
 """
 
 from __future__ import annotations
@@ -10,14 +14,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import pandas as pd
 
+from analytics.constants import YEAR_SESSIONS
+from analytics.events import with_charts
 from analytics.rules import evaluate_rules
 from analytics.snapshot import build_snapshot
-from analytics.types import Event, Snapshot, Universe
+from analytics.types import Event, Rule, Snapshot, Universe
 from jobs.fanout import DEFAULT_RULES, dashboard_messages, fan_out, user_rule
 from jobs.refresh import refresh_prices
 from market.calendar import NyseCalendar
@@ -27,7 +33,13 @@ from storage.alert_state import load_state, save_state
 from storage.chats import list_chats
 from storage.dashboards import active_dashboards
 from storage.db import Database, transaction
-from storage.jobruns import finish_run, last_done_session, mark_session_done, start_run
+from storage.jobruns import (
+    finish_run,
+    last_done_session,
+    mark_session_done,
+    start_run,
+    waiting_pairs,
+)
 from storage.outbox import enqueue
 from storage.prices import load_closes
 from storage.rules import active_rules
@@ -37,15 +49,17 @@ from storage.subscriptions import active_subscriptions
 log = logging.getLogger(__name__)
 
 JOB_NAME = "daily"
-# Sessions of closes loaded for a snapshot: enough for the 252-session windows and the
+# Sessions of closes loaded for a snapshot: enough for the one-year windows and the
 # flip track record, bounded so that years of history do not slow the job down.
-HISTORY_SESSIONS = 5 * 252
+HISTORY_SESSIONS = 5 * YEAR_SESSIONS
 
-Status = Literal["done", "stale", "already_done"]
+#: done: every pair computed; partial: done, but some pairs (``waiting``) or symbols
+#: (``stale``) had no close on the session; stale: no pair computable, nothing committed.
+Status = Literal["done", "partial", "stale", "already_done"]
 
 
 class StaleData(Exception):
-    """Required symbols do not have the expected session; no alerts are computed."""
+    """No pair has the expected session; no alerts are computed."""
 
     def __init__(self, session: dt.date, symbols: Sequence[str]) -> None:
         self.session = session
@@ -55,7 +69,12 @@ class StaleData(Exception):
 
 @dataclass(frozen=True)
 class DailyResult:
-    """What one pipeline run did for ``session``."""
+    """What one pipeline run did for ``session``.
+
+    ``stale`` names universe symbols without a close on the session (``stale_since`` their
+    last close, None when there is none); ``waiting`` maps pairs that got no alerts because a
+    leg had no close on the session to their last common close (None: never).
+    """
 
     session: dt.date
     status: Status
@@ -64,10 +83,25 @@ class DailyResult:
     events: tuple[Event, ...] = ()
     queued: int = 0
     snapshot: Snapshot | None = None
+    stale_since: dict[str, dt.date | None] = field(default_factory=dict)
+    waiting: dict[str, dt.date | None] = field(default_factory=dict)
 
     def error(self) -> StaleData | None:
         """The StaleData behind a 'stale' result (None otherwise)."""
         return StaleData(self.session, self.stale) if self.status == "stale" else None
+
+    @property
+    def complete(self) -> bool:
+        """True when nothing is left to retry for this session."""
+        return self.status in ("done", "already_done")
+
+
+def session_finished(db: Database, session: dt.date) -> bool:
+    """True when ``session`` (or a later one) is committed and waits for no pair."""
+    done = last_done_session(db)
+    if done is None or done < session:
+        return False
+    return done > session or not waiting_pairs(db, session)
 
 
 async def run_daily(
@@ -79,26 +113,61 @@ async def run_daily(
     *,
     now: dt.datetime,
 ) -> DailyResult:
-    """Run the whole pipeline for ``session``: refresh, guard, snapshot, rules, outbox."""
+    """Run the whole pipeline for ``session``: refresh, snapshot, rules per pair, outbox.
+
+    Run again for a 'partial' session (a retry), it computes the pairs that were waiting
+    once their legs are in; pairs already done send nothing twice.
+    """
     uhash = universe_hash(universe)
-    done = last_done_session(db)
-    if done is not None and done >= session:
+    if session_finished(db, session):
         return DailyResult(session=session, status="already_done")
     run_id = start_run(db, JOB_NAME, session, now=now)
     symbols = list(universe.all_symbols())
     report = await refresh_prices(db, provider, calendar, symbols, session, fetched_at=now)
-    missing = report.complete(symbols)
-    if missing:
+    frame = load_history(db, calendar, universe, session)
+    late = tuple(report.behind(symbols))
+    since = {s: report.latest.get(s) for s in late}
+    snapshot = build_snapshot(frame, universe, session) if not frame.empty else None
+    if (
+        snapshot is None
+        or snapshot.session < session
+        or len(snapshot.stale_pairs) == len(universe.pairs)
+    ):
         result = DailyResult(
-            session=session, status="stale", stale=tuple(missing), failures=report.failures
+            session=session,
+            status="stale",
+            stale=late,
+            failures=report.failures,
+            stale_since=since,
+            waiting={p.key: _last_common(snapshot, p.key) for p in universe.pairs},
         )
         finish_run(db, run_id, "stale", str(result.error()), now=now)
-        log.warning("daily %s: stale data for %s", session, ", ".join(missing))
+        log.warning("daily %s: no pair computable; stale: %s", session, ", ".join(late))
         return result
-    result = process_session(db, calendar, universe, session, now=now, uhash=uhash)
+    result = process_session(
+        db, calendar, universe, session, now=now, uhash=uhash, closes=frame, snapshot=snapshot
+    )
+    result = replace(result, stale=late, stale_since=since, failures=report.failures)
+    if result.status == "done" and late:
+        result = replace(result, status="partial")
     detail = f"{len(result.events)} events, {result.queued} messages queued"
-    finish_run(db, run_id, "ok" if result.status == "done" else "skipped", detail, now=now)
+    if result.waiting:
+        detail += "; no alerts yet for " + ", ".join(result.waiting)
+    if late:
+        detail += "; stale: " + ", ".join(late)
+    finish_run(db, run_id, _run_status(result), detail, now=now)
     return result
+
+
+def _run_status(result: DailyResult) -> str:
+    return {"done": "ok", "partial": "partial"}.get(result.status, "skipped")
+
+
+def _last_common(snapshot: Snapshot | None, key: str) -> dt.date | None:
+    if snapshot is None:
+        return None
+    stats = snapshot.pairs.get(key)
+    return None if stats is None else stats.last_date
 
 
 def load_history(
@@ -107,6 +176,20 @@ def load_history(
     """Stored closes of every universe symbol up to ``session`` (bounded history)."""
     start = calendar.shift(session, -HISTORY_SESSIONS)
     return load_closes(db, list(universe.all_symbols()), start=start, end=session)
+
+
+def rules_view(snapshot: Snapshot, rules: Sequence[Rule]) -> tuple[Snapshot, list[Rule]]:
+    """The snapshot and rules alerts are computed from: computable pairs only.
+
+    Pairs without a close on the session are left out (their rule state stays as it was),
+    and the breadth rule is left out while a pair it reads is stale.
+    """
+    if not snapshot.stale_pairs:
+        return snapshot, list(rules)
+    fresh = {k: v for k, v in snapshot.pairs.items() if k not in snapshot.stale_pairs}
+    view = replace(snapshot, pairs=fresh)
+    blocked = bool(snapshot.breadth.excluded)
+    return view, [r for r in rules if not (blocked and r.kind == "breadth")]
 
 
 def process_session(
@@ -118,32 +201,51 @@ def process_session(
     now: dt.datetime,
     uhash: str | None = None,
     closes: pd.DataFrame | None = None,
+    snapshot: Snapshot | None = None,
 ) -> DailyResult:
-    """Snapshot ``session`` from stored closes, evaluate rules, queue messages; commit once.
+    """Snapshot ``session`` from stored closes, evaluate rules on the computable pairs, queue
+    messages; commit once.
 
-    Sessions at or before the last committed one are skipped (state only moves forward).
+    Sessions before the last committed one are skipped (state only moves forward); the last
+    committed one runs again only while it waits for pairs.
     """
     uhash = uhash or universe_hash(universe)
-    done = last_done_session(db)
-    if done is not None and done >= session:
+    if session_finished(db, session):
         return DailyResult(session=session, status="already_done")
     frame = closes if closes is not None else load_history(db, calendar, universe, session)
-    snapshot = build_snapshot(frame, universe, session)
+    if snapshot is None:
+        snapshot = build_snapshot(frame, universe, session)
     user_rules = active_rules(db)
     rules = [*DEFAULT_RULES, *(user_rule(r) for r in user_rules)]
-    events, state = evaluate_rules(snapshot, rules, load_state(db))
+    view, active = rules_view(snapshot, rules)
+    events, state = evaluate_rules(view, active, load_state(db))
+    if waiting_pairs(db, session) is not None:  # a retry of a partial session: a theme's
+        # late pairs get their own keys (the theme's event of the first pass is queued)
+        events = [replace(e, key=f"{e.key}:{'+'.join(e.pairs)}") if e.pairs else e for e in events]
+    events = with_charts(events, frame, universe)
     chats = {c.chat_id: c for c in list_chats(db)}
     messages = fan_out(snapshot, events, chats, active_subscriptions(db), user_rules, universe, now)
     boards = [d.chat_id for d in active_dashboards(db)]
     messages += dashboard_messages(snapshot, boards, universe, now)
+    waiting = dict(snapshot.stale_pairs)
     with transaction(db) as conn:
         save_snapshot(db, snapshot.session, uhash, snapshot.to_dict(), created_at=now)
         save_state(conn, state, session)
         queued = enqueue(conn, messages, now=now)
-        mark_session_done(conn, session, uhash, events=len(events), queued=queued, now=now)
+        mark_session_done(
+            conn, session, uhash, events=len(events), queued=queued, now=now, waiting=list(waiting)
+        )
     log.info("daily %s: %d events, %d messages queued", session, len(events), queued)
+    if waiting:
+        log.warning("daily %s: no alerts for %s (no close on the session)", session,
+                    ", ".join(waiting))  # fmt: skip
     return DailyResult(
-        session=session, status="done", events=tuple(events), queued=queued, snapshot=snapshot
+        session=session,
+        status="partial" if waiting else "done",
+        events=tuple(events),
+        queued=queued,
+        snapshot=snapshot,
+        waiting=waiting,
     )
 
 

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from analytics.events import Digest, DigestRow, Folded, encode
 from analytics.rules import METRICS, default_rules, metric_name
-from analytics.serde import to_jsonable
 from analytics.types import Event, Rule, Snapshot, Universe
 from storage.chats import Chat
 from storage.outbox import NewMessage, idem_key
@@ -66,7 +66,8 @@ def recipients(
         return [owners[event.rule_id]]
     if event.kind == "breadth":
         return [c for c, ss in subs.items() if any(s.kind == "preset" for s in ss)]
-    return [c for c, ss in subs.items() if event.pair in chat_pairs(ss, universe)]
+    named = set(event.pairs or ((event.pair,) if event.pair else ()))
+    return [c for c, ss in subs.items() if named & set(chat_pairs(ss, universe))]
 
 
 def zone(name: str) -> ZoneInfo:
@@ -132,39 +133,54 @@ def send_after(chat: Chat, kind: str, urgent: bool, now: dt.datetime) -> dt.date
     return quiet_end_after(chat, moment)
 
 
-def digest_payload(snapshot: Snapshot, pairs: Iterable[str], alerts: Sequence[str]) -> dict:
-    """The daily digest of a chat's pairs: regime, spreads, stretch; breadth; alert keys."""
-    rows: list[dict[str, Any]] = []
+def digest_body(
+    snapshot: Snapshot,
+    pairs: Iterable[str],
+    folded: Sequence[Event] = (),
+    urgent: int = 0,
+) -> Digest:
+    """The chat's one non-urgent message of the session: its pairs (regime, spreads,
+    stretch), breadth, the session's folded alerts, and the count of urgent ones sent apart."""
+    rows = []
+    no_close: dict[str, dt.date | None] = {}
     for key in pairs:
         stats = snapshot.pairs.get(key)
+        if key in snapshot.stale_pairs:  # no figures from an older close under today's date
+            no_close[key] = snapshot.stale_pairs[key]
+            continue
         if stats is None:
             continue
+        regime = stats.regime
         rows.append(
-            {
-                "pair": key,
-                "label": stats.label,
-                "state": stats.regime.state,
-                "since": stats.regime.since,
-                "sessions": stats.regime.sessions,
-                "pending": stats.regime.pending,
-                "pending_side": stats.regime.pending_side,
-                "spreads_pp": stats.spreads_pp,
-                "stretch_z": stats.stretch_z,
-                "stretched": stats.stretched,
-            }
+            DigestRow(
+                pair=key,
+                label=stats.label,
+                state=regime.state,
+                since=regime.since,
+                sessions=regime.sessions,
+                pending=regime.pending,
+                pending_side=regime.pending_side,
+                spreads_pp=dict(stats.spreads_pp),
+                stretch_z=stats.stretch_z,
+                stretched=stats.stretched,
+            )
         )
-    payload = {
-        "session": snapshot.session,
-        "pairs": rows,
-        "breadth": {
-            "state": snapshot.breadth.state,
-            "confirmation": snapshot.breadth.confirmation,
-            "detail": snapshot.breadth.detail,
-        },
-        "alerts": list(alerts),
-    }
-    result: dict[str, Any] = to_jsonable(payload)
-    return result
+    return Digest(
+        session=snapshot.session,
+        rows=tuple(rows),
+        breadth=snapshot.breadth.state,
+        confirmation=snapshot.breadth.confirmation,
+        alerts=tuple(Folded(e.kind, e.payload) for e in folded),
+        urgent=urgent,
+        no_close=no_close,
+    )
+
+
+def digest_payload(
+    snapshot: Snapshot, pairs: Iterable[str], folded: Sequence[Event] = (), urgent: int = 0
+) -> dict[str, Any]:
+    """``digest_body`` encoded for the outbox."""
+    return encode(digest_body(snapshot, pairs, folded, urgent))
 
 
 def fan_out(
@@ -176,25 +192,34 @@ def fan_out(
     universe: Universe,
     now: dt.datetime,
 ) -> list[NewMessage]:
-    """Outbox rows: one per (event, recipient chat), then one digest per chat that wants it."""
+    """Outbox rows: one per urgent event (a flip) and recipient chat, at once; then at most one
+    more per chat for the session: the digest (when on) with that day's non-urgent alerts
+    (stretch, breadth, thresholds, quadrant changes) folded in, or those alerts alone."""
     owners = {r.rule_id: r.chat_id for r in rules}
     out: list[NewMessage] = []
-    per_chat: dict[int, list[str]] = {}
+    folded: dict[int, list[Event]] = {}
+    urgent: dict[int, int] = {}
     for event in events:
         for chat_id in recipients(event, subs, owners, universe):
             chat = chats.get(chat_id)
             if chat is None or not chat.active:
                 continue
-            per_chat.setdefault(chat_id, []).append(event.key)
-            out.append(_message(chat, event.key, event.kind, event.urgent, snapshot, now, event))
-    for chat_id, chat_subs in subs.items():
+            if event.urgent:
+                urgent[chat_id] = urgent.get(chat_id, 0) + 1
+                out.append(_message(chat, event, snapshot, now))
+            else:
+                folded.setdefault(chat_id, []).append(event)
+    key = f"digest:{snapshot.session.isoformat()}"
+    for chat_id in dict.fromkeys([*subs, *folded]):
         chat = chats.get(chat_id)
-        if chat is None or not chat.active or not chat.digest or not chat_subs:
+        chat_subs = subs.get(chat_id, ())
+        if chat is None or not chat.active:
             continue
-        payload = digest_payload(
-            snapshot, chat_pairs(chat_subs, universe), per_chat.get(chat_id, [])
-        )
-        key = f"digest:{snapshot.session.isoformat()}"
+        with_rows = chat.digest and bool(chat_subs)
+        if not with_rows and not folded.get(chat_id):
+            continue
+        pairs = chat_pairs(chat_subs, universe) if with_rows else []
+        body = digest_body(snapshot, pairs, folded.get(chat_id, ()), urgent.get(chat_id, 0))
         out.append(
             NewMessage(
                 idem_key=idem_key(key, chat_id),
@@ -203,34 +228,24 @@ def fan_out(
                 kind="digest",
                 session=snapshot.session,
                 urgent=False,
-                payload=payload,
-                not_before=send_after(chat, "digest", False, now),
+                payload=encode(body),
+                not_before=send_after(chat, "digest" if with_rows else "alerts", False, now),
             )
         )
     return out
 
 
-def _message(
-    chat: Chat,
-    key: str,
-    kind: str,
-    urgent: bool,
-    snapshot: Snapshot,
-    now: dt.datetime,
-    event: Event,
-) -> NewMessage:
+def _message(chat: Chat, event: Event, snapshot: Snapshot, now: dt.datetime) -> NewMessage:
     payload = {**event.payload, "rule_id": event.rule_id, "event_key": event.key}
-    if event.pair is not None:
-        payload.setdefault("pair", event.pair)
     return NewMessage(
-        idem_key=idem_key(key, chat.chat_id),
-        event_key=key,
+        idem_key=idem_key(event.key, chat.chat_id),
+        event_key=event.key,
         chat_id=chat.chat_id,
-        kind=kind,
+        kind=event.kind,
         session=snapshot.session,
-        urgent=urgent,
+        urgent=event.urgent,
         payload=payload,
-        not_before=send_after(chat, kind, urgent, now),
+        not_before=send_after(chat, event.kind, event.urgent, now),
     )
 
 
@@ -238,7 +253,7 @@ def dashboard_payload(snapshot: Snapshot, universe: Universe) -> dict:
     """What a pinned dashboard shows: every preset pair's regime and spreads, breadth, and the
     lead pair (whose chart it carries)."""
     keys = list(dict.fromkeys(k for ks in universe.presets.values() for k in ks))
-    payload = digest_payload(snapshot, keys or list(snapshot.pairs), [])
+    payload = digest_payload(snapshot, keys or list(snapshot.pairs))
     payload["pair"] = snapshot.lead_pair
     return payload
 

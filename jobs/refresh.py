@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from analytics.constants import YEAR_SESSIONS
 from market.calendar import NyseCalendar
 from market.provider import FetchResult, PriceProvider
 from storage.db import Database
@@ -24,7 +25,7 @@ from storage.prices import (
 log = logging.getLogger(__name__)
 
 OVERLAP_SESSIONS = 5
-HISTORY_SESSIONS = 3 * 252
+HISTORY_SESSIONS = 3 * YEAR_SESSIONS
 # Stored and fetched closes of the same session that differ by more than this fraction mean the
 # source re-adjusted history (a dividend or split): the symbol's history is fetched again.
 READJUST_TOLERANCE = 5e-4
@@ -55,9 +56,28 @@ class RefreshReport:
     def ok(self) -> bool:
         return not self.failures
 
-    def complete(self, symbols: Sequence[str]) -> list[str]:
-        """Symbols whose latest stored session is older than the expected one."""
+    def behind(self, symbols: Sequence[str]) -> list[str]:
+        """The symbols whose latest stored session is older than the expected one (missing
+        ones included): what keeps a run from being complete."""
         return [s for s in symbols if self.latest.get(s, dt.date.min) < self.expected]
+
+
+@dataclass
+class _Problems:
+    """What the fetches of one refresh reported besides bars, gathered across fetches."""
+
+    failures: dict[str, str] = field(default_factory=dict)
+    rate_limited: bool = False
+    unreachable: set[str] = field(default_factory=set)
+    warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def add(self, result: FetchResult) -> FetchResult:
+        """Take in one fetch's problems; return the result for its bars."""
+        self.rate_limited |= result.rate_limited
+        self.unreachable |= result.unreachable
+        self.failures.update(result.failures)
+        self.warnings.update(result.warnings)
+        return result
 
 
 async def refresh_prices(
@@ -79,30 +99,21 @@ async def refresh_prices(
     history_start = calendar.shift(expected, -HISTORY_SESSIONS)
     stored = [s for s in symbols if s in before and before[s] < expected]
     fresh = [s for s in symbols if s not in before]
-    failures: dict[str, str] = {}
-    rate_limited = False
-    unreachable: set[str] = set()
+    problems = _Problems()
     added: dict[str, int] = {s: 0 for s in symbols}
     readjusted: list[str] = []
-    warnings: dict[str, tuple[str, ...]] = {}
     written: dict[str, tuple[dt.date, dt.date]] = {}
 
     if stored:
         start = calendar.shift(min(before[s] for s in stored), -OVERLAP_SESSIONS)
-        result = await provider.fetch(stored, start, expected, expected_last=expected)
-        rate_limited |= result.rate_limited
-        unreachable |= result.unreachable
-        failures.update(result.failures)
-        warnings.update(result.warnings)
+        result = problems.add(await provider.fetch(stored, start, expected, expected_last=expected))
         stale = _readjusted(db, result)
         good = {s: b for s, b in result.bars.items() if s not in stale}
         _store(db, good, result.source, fetched_at, before, added, written)
         if stale:
-            full = await provider.fetch(stale, history_start, expected, expected_last=expected)
-            rate_limited |= full.rate_limited
-            unreachable |= full.unreachable
-            failures.update(full.failures)
-            warnings.update(full.warnings)
+            full = problems.add(
+                await provider.fetch(stale, history_start, expected, expected_last=expected)
+            )
             for symbol, bars in full.bars.items():
                 if bars.empty:
                     continue
@@ -113,11 +124,9 @@ async def refresh_prices(
                 readjusted.append(symbol)
                 log.warning("%s: source re-adjusted history; stored history replaced", symbol)
     if fresh:
-        result = await provider.fetch(fresh, history_start, expected, expected_last=expected)
-        rate_limited |= result.rate_limited
-        unreachable |= result.unreachable
-        failures.update(result.failures)
-        warnings.update(result.warnings)
+        result = problems.add(
+            await provider.fetch(fresh, history_start, expected, expected_last=expected)
+        )
         _store(db, dict(result.bars), result.source, fetched_at, before, added, written)
 
     latest = last_dates(db, symbols)
@@ -132,13 +141,13 @@ async def refresh_prices(
         expected=expected,
         added=added,
         latest=latest,
-        failures=failures,
+        failures=problems.failures,
         readjusted=tuple(sorted(readjusted)),
-        rate_limited=rate_limited,
-        unreachable=frozenset(unreachable & set(failures)),
+        rate_limited=problems.rate_limited,
+        unreachable=frozenset(problems.unreachable & set(problems.failures)),
         stale=late,
         gaps=gaps,
-        warnings={s: w for s, w in warnings.items() if w},
+        warnings={s: w for s, w in problems.warnings.items() if w},
     )
 
 

@@ -56,8 +56,9 @@ class ReplaySummary:
         self.sessions += 1
         for event in step.events:
             self.by_kind[event.kind] = self.by_kind.get(event.kind, 0) + 1
-            if event.kind == "flip" and event.pair:
-                self.flips[event.pair] = self.flips.get(event.pair, 0) + 1
+            if event.kind == "flip":
+                for pair in event.pairs or ((event.pair,) if event.pair else ()):
+                    self.flips[pair] = self.flips.get(pair, 0) + 1
 
 
 def alert_pair(event: Event, lead_pair: str) -> str:

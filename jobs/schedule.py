@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from analytics.backoff import doubling
 from market.calendar import NyseCalendar
 
 #: First retry delay when data is incomplete, doubling up to RETRY_CAP.
@@ -30,8 +31,8 @@ def next_run(calendar: NyseCalendar, now: dt.datetime, offset: dt.timedelta) -> 
 
     Holidays have no session and are skipped; early closes move the run to 13:00 ET + offset.
     """
-    session, close = calendar.next_close(now - offset)
-    return PlannedRun(session=session, at=close + offset)
+    session, _close = calendar.next_close(now - offset)
+    return PlannedRun(session=session, at=run_time(calendar, session, offset))
 
 
 def missed_session(
@@ -50,8 +51,7 @@ def missed_session(
 
 def retry_delay(attempt: int) -> dt.timedelta:
     """Delay before retry number ``attempt`` (1, 2, ...): 5, 10, 20, 30, 30 ... minutes."""
-    delay = RETRY_BASE * (2 ** max(0, attempt - 1))
-    return min(delay, RETRY_CAP)
+    return doubling(RETRY_BASE, attempt, RETRY_CAP)
 
 
 def retry_at(
@@ -69,7 +69,7 @@ def retry_at(
     """
     delay = retry_delay(attempt)
     if base is not None:
-        delay = min(base * (2 ** max(0, attempt - 1)), max(base, RETRY_CAP))
+        delay = doubling(base, attempt, max(base, RETRY_CAP))
     moment = now + delay
     limit = calendar.close_time(session) + deadline
     if now >= limit:

@@ -39,16 +39,6 @@ class FetchResult:
         return not self.failures
 
 
-class PriceFetchError(Exception):
-    """A fetch that failed for some symbols; ``failures`` maps symbol -> cause."""
-
-    def __init__(self, failures: Mapping[str, str], *, rate_limited: bool = False) -> None:
-        self.failures = dict(failures)
-        self.rate_limited = rate_limited
-        lines = [f"{sym}: {why}" for sym, why in sorted(self.failures.items())]
-        super().__init__("price fetch failed for " + "; ".join(lines))
-
-
 class PriceProvider(Protocol):
     """Where daily prices come from (Yahoo, a csv folder, a test fake)."""
 

@@ -60,15 +60,6 @@ def resolve_alias(symbol: str, is_known: Callable[[str], bool]) -> str:
     return target
 
 
-def is_valid_symbol(text: str) -> bool:
-    """True when normalize_symbol would accept the text."""
-    try:
-        normalize_symbol(text)
-    except InvalidSymbol:
-        return False
-    return True
-
-
 def symbol_to_filename(symbol: str) -> str:
     """'^RUT' -> 'RUT.csv'; 'IWM' -> 'IWM.csv'."""
     return normalize_symbol(symbol).lstrip("^") + ".csv"

@@ -79,7 +79,14 @@ def parse_universe(raw: dict[str, Any]) -> Universe:
         members = tuple(normalize_symbol(m) for m in spec["members"])
         if not members:
             raise ValueError(f"basket {name} has no members")
-        baskets.append(BasketSpec(name=name, label=str(spec.get("label", name)), members=members))
+        share = float(spec.get("min_share", raw.get("basket_min_share", BasketSpec.min_share)))
+        if not 0 < share <= 1:
+            raise ValueError(f"basket {name}: min_share {share} must be in (0, 1]")
+        baskets.append(
+            BasketSpec(
+                name=name, label=str(spec.get("label", name)), members=members, min_share=share
+            )
+        )
     names = {b.name for b in baskets}
     default_regime = _regime(dict(raw.get("regime", {})), RegimeParams())
     pairs = []
@@ -88,12 +95,20 @@ def parse_universe(raw: dict[str, Any]) -> Universe:
         if a == b:
             raise ValueError(f"pair {a}/{b} compares a symbol with itself")
         label = str(item.get("label", f"{a} vs {b}"))
-        pairs.append(PairSpec(a=a, b=b, label=label, regime=_regime(item, default_regime)))
+        regime = _regime(item, default_regime)
+        theme = str(item.get("theme", ""))
+        pairs.append(PairSpec(a=a, b=b, label=label, regime=regime, theme=theme))
     if not pairs:
         raise ValueError("no pairs defined")
     keys = {p.key for p in pairs}
     if len(keys) != len(pairs):
         raise ValueError("a pair is listed twice")
+    heads = {p.key for p in pairs if not p.theme or p.theme == p.key}
+    for pair in pairs:
+        if pair.theme and pair.theme not in heads:
+            raise ValueError(
+                f"pair {pair.key}: theme {pair.theme} must be a listed pair heading its own theme"
+            )
     presets = {}
     for preset, members in dict(raw.get("presets", {})).items():
         unknown = [k for k in members if k not in keys]

@@ -34,6 +34,7 @@ import yfinance as yf
 from yfinance import data as yf_data
 from yfinance.exceptions import YFRateLimitError
 
+from analytics.backoff import doubling
 from market.provider import BAR_COLUMNS, FetchResult
 from market.symbols import InvalidSymbol, normalize_symbol
 
@@ -90,10 +91,8 @@ class RetryPolicy:
         A rate limit multiplies the wait by ``rate_limit_factor``: asking again soon only
         extends Yahoo's block.
         """
-        delay = self.base_delay * 2 ** (retry - 1)
-        if rate_limited:
-            delay *= self.rate_limit_factor
-        return min(delay, self.max_delay) * (1 - self.jitter * rng.random())
+        base = self.base_delay * (self.rate_limit_factor if rate_limited else 1.0)
+        return doubling(base, retry, self.max_delay) * (1 - self.jitter * rng.random())
 
 
 @dataclass

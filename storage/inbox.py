@@ -77,6 +77,14 @@ def finish(db: sqlite_utils.Database, update_id: int) -> None:
     db.conn.execute("UPDATE inbox SET state = 'done' WHERE update_id = ?", [update_id])
 
 
+def prune(db: sqlite_utils.Database, now: dt.datetime) -> int:
+    """Delete handled updates older than KEEP_DONE; return how many."""
+    cur = db.conn.execute(
+        "DELETE FROM inbox WHERE state = 'done' AND received_at < ?", [_stamp(now - KEEP_DONE)]
+    )
+    return int(cur.rowcount)
+
+
 def recover(db: sqlite_utils.Database, now: dt.datetime) -> tuple[list[dict[str, Any]], int]:
     """At start: the updates never started (to process now, oldest first), and how many were
     cut off mid-way by a process that is gone (closed as done, not run again)."""
@@ -93,9 +101,7 @@ def recover(db: sqlite_utils.Database, now: dt.datetime) -> tuple[list[dict[str,
             "UPDATE inbox SET state = 'done' WHERE state = 'processing' AND pid = ?", [pid]
         )
         cut += int(cur.rowcount)
-    db.conn.execute(
-        "DELETE FROM inbox WHERE state = 'done' AND received_at < ?", [_stamp(now - KEEP_DONE)]
-    )
+    prune(db, now)
     waiting = [
         json.loads(payload)
         for (payload,) in db.execute(

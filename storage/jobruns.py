@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -51,13 +53,30 @@ def mark_session_done(
     events: int,
     queued: int,
     now: dt.datetime,
+    waiting: Sequence[str] = (),
 ) -> None:
-    """Record the session as processed (call inside the pipeline's transaction)."""
+    """Record the session as processed (call inside the pipeline's transaction).
+
+    ``waiting`` names pairs that could not be computed yet; running the session again (a
+    retry) adds its events and queued messages to the row and replaces ``waiting``.
+    """
     conn.execute(
-        "INSERT INTO sessions_done (session, universe_hash, events, queued, done_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        [session.isoformat(), universe_hash, events, queued, now.isoformat()],
-    )
+        "INSERT INTO sessions_done (session, universe_hash, events, queued, done_at, waiting) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session, universe_hash) DO UPDATE SET "
+        "events = events + excluded.events, queued = queued + excluded.queued, "
+        "done_at = excluded.done_at, waiting = excluded.waiting",
+        [session.isoformat(), universe_hash, events, queued, now.isoformat(),
+         json.dumps(list(waiting))],
+    )  # fmt: skip
+
+
+def waiting_pairs(db: sqlite_utils.Database, session: dt.date) -> list[str] | None:
+    """Pairs the finished ``session`` still waits for ([] when complete), None if not done."""
+    row = db.execute(
+        "SELECT waiting FROM sessions_done WHERE session = ? ORDER BY done_at DESC LIMIT 1",
+        [session.isoformat()],
+    ).fetchone()
+    return None if row is None else [str(k) for k in json.loads(row[0])]
 
 
 def last_done_session(db: sqlite_utils.Database) -> dt.date | None:
@@ -66,20 +85,12 @@ def last_done_session(db: sqlite_utils.Database) -> dt.date | None:
     return None if row is None or row[0] is None else dt.date.fromisoformat(row[0])
 
 
-def last_run(db: sqlite_utils.Database, job: str) -> tuple[str, str | None, str | None] | None:
-    """(status, session, detail) of the job's latest run, or None."""
-    row = db.execute(
-        "SELECT status, session, detail FROM job_runs WHERE job = ? ORDER BY id DESC LIMIT 1",
-        [job],
-    ).fetchone()
-    return None if row is None else (str(row[0]), row[1], row[2])
-
-
-def recent_runs(db: sqlite_utils.Database, limit: int) -> list[JobRun]:
-    """The ``limit`` latest job runs, newest first."""
+def recent_runs(db: sqlite_utils.Database, limit: int, job: str | None = None) -> list[JobRun]:
+    """The ``limit`` latest runs (of ``job``, or of every job), newest first."""
+    where = "" if job is None else "WHERE job = ? "
     rows = db.query(
         "SELECT job, session, started_at, finished_at, status, detail FROM job_runs "
-        "ORDER BY id DESC LIMIT ?",
-        [limit],
+        f"{where}ORDER BY id DESC LIMIT ?",
+        [limit] if job is None else [job, limit],
     )
     return [JobRun(**row) for row in rows]

@@ -35,3 +35,30 @@ def test_every_make_target_in_the_readme_exists() -> None:
 
 def test_ci_runs_the_readme_test_command() -> None:
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_architecture_names_only_what_exists() -> None:
+    """docs/ARCHITECTURE.md is drawn from the code: every module, function or class it names
+    (``bot.app.configured``, ``storage.db.transaction``...) exists."""
+    import importlib
+
+    text = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    names = set(re.findall(r"\b((?:analytics|market|storage|jobs|bot)(?:\.[A-Za-z_]\w*)+)", text))
+    assert len(names) > 30
+    missing = []
+    for name in sorted(names):
+        parts = name.split(".")
+        for cut in range(len(parts), 0, -1):
+            try:
+                found: object = importlib.import_module(".".join(parts[:cut]))
+            except ModuleNotFoundError:
+                continue
+            try:
+                for attr in parts[cut:]:
+                    found = getattr(found, attr)
+            except AttributeError:
+                missing.append(name)
+            break
+        else:
+            missing.append(name)
+    assert not missing, f"docs/ARCHITECTURE.md names what does not exist: {missing}"

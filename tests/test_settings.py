@@ -94,6 +94,25 @@ def test_missing_token_is_a_clear_error() -> None:
         load_settings({}, env_file=None).require_token()
 
 
+def test_env_example_shows_the_defaults_of_settings() -> None:
+    """Defaults are written once (the Settings dataclass); `.env.example` shows the same."""
+    from bot.settings import DEFAULTS
+
+    text = (ROOT / ".env.example").read_text()
+    shown = dict(re.findall(r"^([A-Z_]+)=(.*)$", text, flags=re.MULTILINE))
+    checked = 0
+    for name, value in shown.items():
+        if not value:
+            continue  # empty: "use the default", whatever it is
+        default = getattr(DEFAULTS, name.lower())
+        assert value == str(default), f"{name}={value} but the default is {default}"
+        checked += 1
+    assert checked >= 8
+    assert load_settings({}, env_file=None) == dataclasses.replace(
+        DEFAULTS, env_source=load_settings({}, env_file=None).env_source
+    )
+
+
 def test_env_example_lists_every_setting() -> None:
     text = (ROOT / ".env.example").read_text()
     documented = set(re.findall(r"^([A-Z_]+)=", text, flags=re.MULTILINE))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.handlers import admin, dashboard, export, market, subscriptions
+from bot.handlers import admin, dashboard, export, inline, market, subscriptions
 from bot.registry import Command, unique_commands
 
 if TYPE_CHECKING:  # offline faces (ask, console) never load telegram
@@ -24,4 +24,5 @@ COMMANDS: tuple[Command, ...] = unique_commands(
 INSTALLS: tuple[Callable[[Application[Any, Any, Any, Any, Any, Any]], None], ...] = (
     market.install,
     subscriptions.install,
+    inline.install,
 )

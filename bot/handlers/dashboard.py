@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING
 
-from bot.access import can_post, require_admin
+from bot.channels import managed_channel
 from bot.readapi import snapshot_for
 from bot.registry import Command, Reply, Request, UserError
 from bot.render.format import esc
@@ -23,21 +23,8 @@ GROUP_TYPES = ("group", "supergroup")
 
 async def _channel(request: Request, bot: telegram.Bot, name: str) -> tuple[int, str]:
     """(id, name) of a channel the sender administers and the bot may post in."""
-    from telegram.error import TelegramError
-
-    try:
-        channel = await bot.get_chat(name)
-    except TelegramError:
-        raise UserError(f"I cannot see {name[:40]}; add me to it as an admin first.") from None
-    if channel.type != "channel":
-        raise UserError(f"{name[:40]} is not a channel.", DASHBOARD_USAGE)
-    await require_admin(
-        request, f"Only admins of {name[:40]} can set up its dashboard.", chat_id=channel.id
-    )
-    if not await can_post(bot, channel.id):
-        raise UserError(f"I cannot post in {name[:40]}: make me an admin allowed to post.")
-    upsert_chat(request.services.db, channel.id, "channel", now=utc_now(),
-                title=channel.title, username=channel.username)  # fmt: skip
+    refusal = f"Only admins of {name[:40]} can set up its dashboard."
+    channel = await managed_channel(request, bot, name, usage=DASHBOARD_USAGE, refusal=refusal)
     return channel.id, name
 
 

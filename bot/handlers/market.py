@@ -28,6 +28,7 @@ from bot.render.history import history_html, quadrant_html
 from bot.render.market import pair_html, ticker_html
 from bot.render.rotation import (
     HORIZON_LABELS,
+    horizon_window,
     ratio_subtitle,
     rotation_caption,
     rotation_html,
@@ -77,18 +78,18 @@ def parse_pair(services: Services, raw: str, usage: str) -> tuple[str, str, str 
     """(A, B, horizon or None) from "A B", "A/B", "A vs B", optionally followed by a horizon."""
     words = [w for w in raw.replace("/", " ").split() if w.upper() not in _PAIR_WORDS]
     command = usage.split()[0]
+    takes_horizon = "|ytd|" in usage
     horizon = None
     if len(words) == 3:
         last = words[-1]
-        if last.lower() in HORIZONS or _HORIZON_LIKE.fullmatch(last):
+        if takes_horizon and (last.lower() in HORIZONS or _HORIZON_LIKE.fullmatch(last)):
             horizon = parse_horizon(words.pop(), usage)
         else:
             shown = ", ".join(w[:12] for w in words)
-            raise UserError(
-                f"A pair is two symbols, not three ({shown}); "
-                f"a horizon after them is one of {', '.join(HORIZONS)}.",
-                usage,
+            after = (
+                f"; a horizon after them is one of {', '.join(HORIZONS)}" if takes_horizon else ""
             )
+            raise UserError(f"A pair is two symbols, not three ({shown}){after}.", usage)
     if len(words) != 2:
         raise UserError(f"Give two symbols, e.g. {command} IWM/SPY.", usage)
     a, b = (parse_symbol(services, w, usage) for w in words)
@@ -151,7 +152,11 @@ async def cmd_rotation(request: Request) -> Reply:
         )
     html = rotation_html(snap, services.universe.headline, horizon)
     return Reply(
-        html, photo=photo, keyboard=rotation_keyboard(horizon), caption=rotation_caption(snap)
+        html,
+        photo=photo,
+        keyboard=rotation_keyboard(horizon),
+        caption=rotation_caption(snap),
+        chart=(f"ratio:{lead.key}", snap.session),
     )
 
 
@@ -187,7 +192,8 @@ async def cmd_ticker(request: Request) -> Reply:
         lambda c: c.price_chart(view.series, name, subtitle, unit),
     )
     caption = f"<b>{esc(name)}</b>: a year of closes\n{asof_line(view.session)}"
-    return Reply(ticker_html(view), photo=photo, caption=caption)
+    cached = (f"price:{name}", view.session)
+    return Reply(ticker_html(view), photo=photo, caption=caption, chart=cached)
 
 
 async def cmd_pair(request: Request) -> Reply:
@@ -198,14 +204,19 @@ async def cmd_pair(request: Request) -> Reply:
     a, b = require_stored(services, [a, b], PAIR_USAGE)
     view = await pair_view(services, a, b, request.asof)
     subtitle = f"{ratio_subtitle(view.stats)} · as of {view.session} close"
+    label = HORIZON_LABELS[horizon] if horizon else ""
+    window = horizon_window(view.series.index, horizon, label) if horizon else None
     photo = await chart(
         request,
-        ("ratio", f"{a}/{b}"),
+        ("ratio", f"{a}/{b}", horizon),
         view.session,
-        lambda c: c.ratio_chart(view.series, a, b, subtitle),
+        lambda c: c.ratio_chart(view.series, a, b, subtitle, window),
     )
-    caption = f"<b>{esc(a)} / {esc(b)}</b> ratio\n{asof_line(view.session)}"
-    return Reply(pair_html(view, horizon), photo=photo, caption=caption)
+    marked = f" · {label} marked" if window is not None else ""
+    caption = f"<b>{esc(a)} / {esc(b)}</b> ratio{marked}\n{asof_line(view.session)}"
+    # Inline answers reuse the plain chart only (not one with a horizon marked).
+    cached = (f"ratio:{a}/{b}", view.session) if window is None else None
+    return Reply(pair_html(view, horizon), photo=photo, caption=caption, chart=cached)
 
 
 async def cmd_quadrant(request: Request) -> Reply:

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from analytics.rules import METRICS, metric_name
 from analytics.types import Universe
-from bot.access import ADMINISTRATOR, OWNER, can_post, require_admin
+from bot.access import ADMINISTRATOR, OWNER, require_admin
+from bot.channels import managed_channel
 from bot.inputs import parse_hm, parse_id, parse_timezone, parse_window
-from bot.registry import Command, Reply, Request, UserError
+from bot.registry import Command, Reply, Request, UserError, parse_command
 from bot.render.alerts import digest_html, why_html
 from bot.render.format import esc
 from bot.render.format import metric as format_metric
@@ -117,26 +118,9 @@ async def subscribe_channel(request: Request) -> Reply:
         raise UserError("Subscribe a channel from a private chat with me.", SUBSCRIBE_USAGE)
     name = request.args[0]
     target, kind = parse_target(request, request.args[1] if len(request.args) > 1 else None)
-    from telegram.error import TelegramError
-
-    try:
-        channel = await request.bot.get_chat(name)
-    except TelegramError:
-        raise UserError(f"I cannot see {name[:40]}; add me to it as an admin first.") from None
-    if channel.type != "channel":
-        raise UserError(f"{name[:40]} is not a channel.", SUBSCRIBE_USAGE)
-    await require_admin(
-        request, f"Only admins of {name[:40]} can subscribe it.", chat_id=channel.id
-    )
-    if not await can_post(request.bot, channel.id):
-        raise UserError(f"I cannot post in {name[:40]}: make me an admin allowed to post.")
-    upsert_chat(
-        request.services.db,
-        channel.id,
-        "channel",
-        now=utc_now(),
-        title=channel.title,
-        username=channel.username,
+    refusal = f"Only admins of {name[:40]} can subscribe it."
+    channel = await managed_channel(
+        request, request.bot, name, usage=SUBSCRIBE_USAGE, refusal=refusal
     )
     return _subscribed(request, channel.id, target, kind, name)
 
@@ -267,12 +251,12 @@ async def cmd_preview(request: Request) -> Reply:
     if not subs:
         return Reply("This chat follows nothing yet; try /subscribe.")
     snap = await snapshot_for(services, request.asof)
-    queued = [
-        r.event_key
-        for r in rows_for(services.db, chat_id=request.chat_id, session=snap.session)
-        if r.kind != "digest"
-    ]
-    payload = digest_payload(snap, chat_pairs(subs, services.universe), queued)
+    rows = rows_for(services.db, chat_id=request.chat_id, session=snap.session)
+    stored = [r for r in rows if r.kind == "digest"]
+    if stored:  # the session's message is already queued: show exactly that
+        return Reply("<b>Preview</b>\n" + digest_html(stored[-1].payload))
+    urgent = sum(1 for r in rows if r.kind != "digest")
+    payload = digest_payload(snap, chat_pairs(subs, services.universe), (), urgent)
     return Reply("<b>Preview</b>\n" + digest_html(payload))
 
 
@@ -350,9 +334,10 @@ async def on_channel_post(update: Update, context: BotContext) -> None:
     if post is None or not post.text:
         return
     services = context.services
-    head, _, rest = post.text.partition(" ")
-    name, _, target = head[1:].partition("@")
-    name = name.lower()
+    parsed = parse_command(post.text)
+    if parsed is None:
+        return
+    name, rest, target = parsed.name, parsed.raw_args, parsed.target
     if target and target.lower() != (context.bot.username or "").lower():
         return  # addressed to another bot
     request = Request(services=services, command=name, args=tuple(rest.split()), raw_args=rest,

@@ -1,28 +1,54 @@
-"""Alert and digest messages (Telegram HTML) from outbox payloads: what changed and why."""
+"""Alert and digest messages (Telegram HTML) from typed alert bodies: what changed and why.
+
+``RENDERERS`` is the one table keyed by kind: each kind of ``analytics.events.KINDS`` has a
+full message (``html``), a one-line form (``line``: replay output and the alerts folded into the
+day's message) and the rule behind it (``why``). ``alert_html``, ``alert_line`` and ``why_html``
+decode an outbox payload into its type and look the kind up there; nothing branches on kind
+anywhere else.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
-from analytics.types import TrackRecord
-from bot.render.format import asof_line, esc, metric, pct, pp, ratio, signed
+from analytics.events import (
+    BreadthAlert,
+    Digest,
+    FlipAlert,
+    FlipMove,
+    QuadrantAlert,
+    SpreadMoveAlert,
+    StretchAlert,
+    StretchMove,
+    ThresholdAlert,
+    decode,
+    unfold,
+)
+from bot.render.format import asof_line, esc, metric, pct, plural, pp, ratio, signed
 from bot.render.history import track_summary
 
 _SPREAD_HORIZONS = ("1w", "1m", "3m")
 _TRACK_HORIZON = "20"
-_METRIC_UNITS = {"pp": "pp", "fraction": "%", "z": "σ", "percentile": "pct"}
+
+B = TypeVar("B")
+
+
+@dataclass(frozen=True)
+class Renderer(Generic[B]):
+    """How one kind of alert is shown: full message, one line, and the rule behind it."""
+
+    html: Callable[[B], str]
+    line: Callable[[B], str]
+    why: Callable[[B], str]
 
 
 def legs(pair: str) -> tuple[str, str]:
     """("IWM", "SPY") from "IWM/SPY"."""
     a, _, b = pair.partition("/")
     return a, b
-
-
-def _session(payload: Mapping[str, Any]) -> dt.date:
-    return dt.date.fromisoformat(str(payload["session"]))
 
 
 def _leader(pair: str, side: str | None) -> str:
@@ -34,64 +60,88 @@ def _spreads(spreads: Mapping[str, float | None]) -> str:
     return " · ".join(f"{h} {pp(spreads.get(h))}" for h in _SPREAD_HORIZONS)
 
 
-def track_line(payload: Mapping[str, Any]) -> str:
-    """How earlier flips of the pair played out over the next 20 sessions, with the count."""
-    track = TrackRecord(
-        horizons=(),
-        outcomes=(),
-        counts=dict(payload.get("track_counts") or {}),
-        hits=dict(payload.get("track_hits") or {}),
-        means=dict(payload.get("track_means") or {}),
-        overlapping=dict(payload.get("track_overlapping") or {}),
+def band_size(move: FlipMove) -> str:
+    """ "1 %" for a fixed band, "2.60 % (scaled to the pair's volatility)" for a scaled one."""
+    if move.band is None:
+        return "n/a"
+    if not move.scaled:
+        return pct(move.band, 0 if round(move.band, 4) * 100 % 1 == 0 else 2).lstrip("+")
+    return pct(move.band, 2).lstrip("+") + " (scaled to the pair's volatility)"
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+# -- flips ---------------------------------------------------------------------------------
+
+
+def _flip_move_lines(move: FlipMove) -> list[str]:
+    lasted = (
+        f"{move.former} had led for {plural(move.prev_sessions, 'session')}"
+        if move.prev_sessions
+        else "first regime on record"
     )
-    return "Track record: " + track_summary(track, _TRACK_HORIZON, earlier=True)
-
-
-def flip_html(payload: Mapping[str, Any]) -> str:
-    """A confirmed leadership flip: who leads now, the numbers, the confirmation, history."""
-    pair = str(payload["pair"])
-    now = _leader(pair, payload.get("direction"))
-    before = _leader(pair, "A" if payload.get("direction") == "B" else "B")
-    trend = payload.get("trend")
-    gap = payload.get("vs_trend")
-    prev = payload.get("prev_sessions")
-    lasted = f"{before} had led for {prev} sessions" if prev else "first regime on record"
     lines = [
-        f"🔄 <b>Leadership flip: {esc(now)} now leads {esc(pair)}</b>",
-        esc(payload.get("label", pair)),
-        "",
-        f"Ratio {esc(ratio(payload.get('ratio')))} vs its {esc(payload.get('window'))}-session "
-        f"trend {esc(ratio(trend))} ({esc(pct(gap))}).",
-        f"Confirmed: {esc(payload.get('confirm'))} closes in a row beyond the "
-        f"{esc(pct(payload.get('band'), 0).lstrip('+'))} band ({esc(lasted)}).",
-        f"Spreads {esc(_spreads(payload.get('spreads_pp') or {}))}",
-        esc(track_line(payload)),
+        f"Ratio {esc(ratio(move.ratio))} vs its {move.window}-session trend "
+        f"{esc(ratio(move.trend))} ({esc(pct(move.vs_trend))}).",
+        f"Confirmed: {move.confirm} closes in a row beyond the {esc(band_size(move))} band "
+        f"({esc(lasted)}).",
+        f"Spreads {esc(_spreads(move.spreads_pp))}",
+        esc("Track record: " + _lower_first(track_summary(move.track, _TRACK_HORIZON, True))),
     ]
-    if payload.get("breadth") == "confirmed":
+    if move.breadth == "confirmed":
         lines.append("Confirmed by breadth: every breadth pair leads the same way.")
-    elif payload.get("breadth") == "not confirmed":
+    elif move.breadth == "not confirmed":
         lines.append("Not confirmed by breadth: the breadth pairs do not all lead this way.")
-    if payload.get("a_total_return") != payload.get("b_total_return"):
+    if move.a_total_return != move.b_total_return:
         lines.append("<i>One leg is a price index, the other total return.</i>")
-    lines += ["", asof_line(_session(payload))]
+    return lines
+
+
+def flip_html(body: FlipAlert) -> str:
+    """Confirmed flips of one theme: who leads now, the numbers, the confirmation, history."""
+    head, *others = body.moves
+    lines = [
+        f"🔄 <b>Leadership flip: {esc(head.leader)} now leads {esc(head.pair)}</b>",
+        esc(head.label),
+        "",
+        *_flip_move_lines(head),
+    ]
+    for move in others:
+        lines += [
+            "",
+            f"<b>Same theme: {esc(move.leader)} now leads {esc(move.pair)}</b> ({esc(move.label)})",
+            f"Ratio {esc(pct(move.vs_trend))} vs its {move.window}-session trend.",
+        ]
+    lines += ["", asof_line(body.session)]
     return "\n".join(lines)
 
 
-def breadth_html(payload: Mapping[str, Any]) -> str:
-    """Breadth turned broad or narrow: equal weight against cap weight, and the other pairs."""
-    state = str(payload.get("state"))
-    key = str(payload.get("participation_pair"))
-    detail = payload.get("detail") or {}
-    rows = [f"{esc(k)}: {esc(_leader(k, v))} leads" for k, v in detail.items()]
-    return "\n".join(
-        [
-            f"📊 <b>Breadth turned {esc(state)}</b>",
-            esc(participation_text(key, state)),
-            *rows,
-            "",
-            asof_line(_session(payload)),
-        ]
+def flip_line(body: FlipAlert) -> str:
+    head, *others = body.moves
+    lasted = (
+        f", previous regime {plural(head.prev_sessions, 'session')}" if head.prev_sessions else ""
     )
+    text = (
+        f"{head.leader} now leads (ratio {pct(head.vs_trend)} vs its {head.window}-session "
+        f"trend{lasted})"
+    )
+    if others:
+        text += "; also " + ", ".join(f"{m.pair} ({m.leader} now leads)" for m in others)
+    return text
+
+
+def flip_why(body: FlipAlert) -> str:
+    head = body.moves[0]
+    return (
+        f"A flip needs {head.confirm} consecutive closes of the ratio beyond a "
+        f"{band_size(head)} band around its {head.window}-session trend, so a single wiggle "
+        "never triggers it. Pairs of one theme that flip together arrive as one alert."
+    )
+
+
+# -- breadth -------------------------------------------------------------------------------
 
 
 def participation_text(key: str, state: str | None) -> str:
@@ -102,161 +152,275 @@ def participation_text(key: str, state: str | None) -> str:
     return f"Cap weight ({b}) leads equal weight ({a}): narrow, a few large stocks carry the index."
 
 
-def stretch_html(payload: Mapping[str, Any]) -> str:
-    """A pair entered (or left) a stretch: |z| of the ratio against its 252-session mean."""
-    pair = str(payload["pair"])
-    z = esc(signed(payload.get("stretch_z")))
-    window = esc(payload.get("window"))
-    if payload.get("entered"):
-        head = f"📏 <b>{esc(pair)} is stretched</b>"
-        body = (
-            f"Ratio z-score {z} against its {window}-session mean of log R (limit "
-            f"±{esc(payload.get('limit'))}): a crowded trade, prone to snap back."
-        )
-    else:
-        head = f"📏 <b>{esc(pair)} is no longer stretched</b>"
-        body = (
-            f"Ratio z-score back to {z} against its {window}-session mean of log R (below "
-            f"±{esc(payload.get('exit_below'))}): the crowding has eased."
-        )
+def breadth_html(body: BreadthAlert) -> str:
+    """Breadth turned broad or narrow: equal weight against cap weight, and the other pairs."""
+    rows = [f"{esc(k)}: {esc(_leader(k, v))} leads" for k, v in body.detail.items()]
     return "\n".join(
         [
-            head,
-            esc(payload.get("label", pair)),
-            body,
+            f"📊 <b>Breadth turned {esc(body.state)}</b>",
+            esc(participation_text(body.participation_pair, body.state)),
+            *rows,
             "",
-            asof_line(_session(payload)),
+            asof_line(body.session),
         ]
     )
 
 
-def threshold_html(payload: Mapping[str, Any]) -> str:
-    """A user rule crossed its threshold."""
-    unit = str(payload.get("unit", ""))
-    rule = f"{payload.get('pair')} {payload.get('metric')} {payload.get('op')}"
-    margin = metric(payload.get("hysteresis"), unit).lstrip("+")
-    return "\n".join(
-        [
-            f"🔔 <b>Your alert: {esc(rule)} {esc(metric(payload.get('threshold'), unit))}</b>",
-            f"Now {esc(metric(payload.get('value'), unit))}.",
-            f"<i>Rule {esc(payload.get('rule_id'))}; it re-arms once the value is back "
-            f"past the threshold by {esc(margin)}.</i>",
-            "",
-            asof_line(_session(payload)),
-        ]
+def breadth_line(body: BreadthAlert) -> str:
+    return (
+        f"breadth turned {body.state} ({participation_text(body.participation_pair, body.state)})"
     )
 
 
-def generic_html(kind: str, payload: Mapping[str, Any]) -> str:
-    """Spread moves and quadrant changes: the headline numbers."""
-    pair = esc(payload.get("pair") or payload.get("key") or "")
-    if kind == "spread_move":
-        body = f"1-session spread {esc(pp(payload.get('spread_1d_pp')))}"
-    else:
-        body = f"moved to {esc(payload.get('quadrant'))} (from {esc(payload.get('previous'))})"
-    return f"<b>{pair}</b>: {body}\n\n{asof_line(_session(payload))}"
+def breadth_why(body: BreadthAlert) -> str:
+    return (
+        f"Breadth is participation: equal weight leading cap weight ({body.participation_pair}) "
+        "is broad, cap weight leading is narrow. It alerts when that changes, nothing else."
+    )
 
 
-def digest_html(payload: Mapping[str, Any]) -> str:
-    """The daily digest of a chat's pairs: leader, since when, spreads, stretch."""
-    lines = ["🗞 <b>Daily rotation digest</b>"]
-    for row in payload.get("pairs") or []:
-        pair = str(row["pair"])
-        pending = ""
-        if row.get("pending"):
-            pending = f", {row['pending']} close(s) toward {_leader(pair, row.get('pending_side'))}"
-        stretched = " · stretched" if row.get("stretched") else ""
-        lines.append(
-            f"<b>{esc(pair)}</b>: {esc(_leader(pair, row.get('state')))} leads "
-            f"({esc(row.get('sessions'))} sessions{esc(pending)}){stretched}\n"
-            f"  {esc(_spreads(row.get('spreads_pp') or {}))}"
+# -- stretch -------------------------------------------------------------------------------
+
+
+def _stretch_text(move: StretchMove) -> str:
+    z = signed(move.stretch_z)
+    if move.entered:
+        return (
+            f"{move.pair} is stretched: z {z} against its {move.window}-session mean of log R "
+            f"(limit ±{move.limit:g}), a crowded trade, prone to snap back."
         )
-    breadth = payload.get("breadth") or {}
-    if breadth.get("state"):
-        line = f"Breadth: {esc(breadth['state'])}"
-        if breadth.get("confirmation"):
-            line += f"; small caps' lead {esc(breadth['confirmation'])} by breadth"
-        lines.append(line)
-    alerts = len(payload.get("alerts") or [])
-    lines.append(f"Alerts today: {alerts}" if alerts else "No alert today.")
-    lines += ["", asof_line(_session(payload))]
+    return (
+        f"{move.pair} is no longer stretched: z back to {z} (below ±{move.exit_below:g}), "
+        "the crowding has eased."
+    )
+
+
+def stretch_html(body: StretchAlert) -> str:
+    """Pairs of one theme entered (or left) a stretch of log R against its 252-session mean."""
+    head = body.moves[0]
+    verb = "is stretched" if head.entered else "is no longer stretched"
+    lines = [f"📏 <b>{esc(head.pair)} {verb}</b>", esc(head.label)]
+    lines += [esc(_stretch_text(m)) for m in body.moves]
+    lines += ["", asof_line(body.session)]
     return "\n".join(lines)
+
+
+def stretch_line(body: StretchAlert) -> str:
+    return "; ".join(
+        f"{m.pair} {'stretched' if m.entered else 'no longer stretched'}, z {signed(m.stretch_z)}"
+        for m in body.moves
+    )
+
+
+def stretch_why(body: StretchAlert) -> str:
+    head = body.moves[0]
+    return (
+        f"Stretch is the z-score of log R against its {head.window}-session mean; beyond "
+        f"±{head.limit:g} is stretched, and it ends below ±{head.exit_below:g}."
+    )
+
+
+# -- user thresholds, quadrant changes, spread moves ---------------------------------------
+
+
+def threshold_html(body: ThresholdAlert) -> str:
+    """A user rule crossed its threshold."""
+    rule = f"{body.pair} {body.metric} {body.op}"
+    margin = metric(body.hysteresis, body.unit).lstrip("+")
+    return "\n".join(
+        [
+            f"🔔 <b>Your alert: {esc(rule)} {esc(metric(body.threshold, body.unit))}</b>",
+            f"Now {esc(metric(body.value, body.unit))}.",
+            f"<i>Rule {esc(body.rule_id)}; it re-arms once the value is back past the "
+            f"threshold by {esc(margin)}.</i>",
+            "",
+            asof_line(body.session),
+        ]
+    )
+
+
+def threshold_line(body: ThresholdAlert) -> str:
+    return (
+        f"your alert {body.pair} {body.metric} {body.op} {metric(body.threshold, body.unit)} "
+        f"(now {metric(body.value, body.unit)})"
+    )
+
+
+def threshold_why(body: ThresholdAlert) -> str:
+    return "Your own rule: it fires once when crossed and re-arms after a margin."
+
+
+def quadrant_html(body: QuadrantAlert) -> str:
+    """A symbol or pair moved to a new strength quadrant (indexes: 100 = in line)."""
+    return "\n".join(
+        [
+            f"🧭 <b>{esc(body.key)} moved to {esc(body.quadrant)}</b> "
+            f"(from {esc(body.previous or 'n/a')}), held {plural(body.sessions, 'session')}",
+            f"Strength {body.strength:.2f}, momentum {body.momentum:.2f} (100 = in line / "
+            f"unchanged; against {esc(body.benchmark)}).",
+            "",
+            asof_line(body.session),
+        ]
+    )
+
+
+def quadrant_line(body: QuadrantAlert) -> str:
+    return f"{body.key} moved to {body.quadrant} (from {body.previous or 'n/a'})"
+
+
+def quadrant_why(body: QuadrantAlert) -> str:
+    return (
+        f"Strength = 100 x ratio / its {body.ema}-session exponential trend; momentum = 100 x "
+        f"strength / strength {body.momentum_shift} sessions earlier. A new quadrant is "
+        f"reported once it has held {body.hold} sessions."
+    )
+
+
+def spread_move_html(body: SpreadMoveAlert) -> str:
+    return "\n".join(
+        [
+            f"⚡ <b>{esc(body.pair)}: 1-session spread {esc(pp(body.spread_1d_pp))}</b>",
+            esc(body.label),
+            "",
+            asof_line(body.session),
+        ]
+    )
+
+
+def spread_move_line(body: SpreadMoveAlert) -> str:
+    return f"{body.pair} 1-session spread {pp(body.spread_1d_pp)}"
+
+
+def spread_move_why(body: SpreadMoveAlert) -> str:
+    return f"A 1-session spread of at least {pp(body.threshold_pp).lstrip('+')} fires this rule."
+
+
+# -- the day's message ----------------------------------------------------------------------
+
+
+def no_close_since(last: object) -> str:
+    """How a pair without a close on the session is shown: "no close since 2026-03-20"."""
+    return f"no close since {last} (no alerts)" if last else "no close yet (no alerts)"
+
+
+def digest_body_html(body: Digest) -> str:
+    """The chat's one non-urgent message: its pairs, breadth, and the day's folded alerts."""
+    shown = body.rows or body.no_close
+    lines = ["🗞 <b>Daily rotation digest</b>" if shown else "🗞 <b>Today's alerts</b>"]
+    for row in body.rows:
+        pending = ""
+        if row.pending:
+            pending = f", {row.pending} close(s) toward {_leader(row.pair, row.pending_side)}"
+        stretched = " · stretched" if row.stretched else ""
+        lines.append(
+            f"<b>{esc(row.pair)}</b>: {esc(_leader(row.pair, row.state))} leads "
+            f"({esc(plural(row.sessions, 'session'))}{esc(pending)}){stretched}\n"
+            f"  {esc(_spreads(row.spreads_pp))}"
+        )
+    for pair, last in body.no_close.items():
+        lines.append(f"<b>{esc(pair)}</b>: {esc(no_close_since(last))}")
+    if body.rows and body.breadth:
+        line = f"Breadth: {esc(body.breadth)}"
+        if body.confirmation:
+            line += f"; small caps' lead {esc(body.confirmation)} by breadth"
+        lines.append(line)
+    if body.alerts:
+        lines.append("<b>Also today</b>")
+        for folded in body.alerts:
+            lines.append("• " + esc(RENDERERS[folded.kind].line(unfold(folded))))
+    if body.urgent:
+        lines.append(f"Sent separately today: {plural(body.urgent, 'flip alert')}.")
+    elif body.rows and not body.alerts:
+        lines.append("No alert today.")
+    lines += ["", asof_line(body.session)]
+    return "\n".join(lines)
+
+
+def digest_line(body: Digest) -> str:
+    return f"digest of {plural(len(body.rows), 'pair')}, {plural(len(body.alerts), 'alert')}"
+
+
+def digest_why(body: Digest) -> str:
+    rules = dict.fromkeys(RENDERERS[f.kind].why(unfold(f)) for f in body.alerts)
+    return " ".join(
+        [
+            "The day's one message: your pairs after the close (when the digest is on) and the "
+            "session's non-urgent alerts folded in; flips are sent at once.",
+            *rules,
+        ]
+    )
+
+
+RENDERERS: Mapping[str, Renderer[Any]] = {
+    "flip": Renderer(flip_html, flip_line, flip_why),
+    "breadth": Renderer(breadth_html, breadth_line, breadth_why),
+    "stretch": Renderer(stretch_html, stretch_line, stretch_why),
+    "threshold": Renderer(threshold_html, threshold_line, threshold_why),
+    "quadrant": Renderer(quadrant_html, quadrant_line, quadrant_why),
+    "spread_move": Renderer(spread_move_html, spread_move_line, spread_move_why),
+    "digest": Renderer(digest_body_html, digest_line, digest_why),
+}
 
 
 def alert_html(kind: str, payload: Mapping[str, Any]) -> str:
     """The message for an outbox row of ``kind``."""
-    if kind == "flip":
-        return flip_html(payload)
-    if kind == "breadth":
-        return breadth_html(payload)
-    if kind == "stretch":
-        return stretch_html(payload)
-    if kind == "threshold":
-        return threshold_html(payload)
-    if kind == "digest":
-        return digest_html(payload)
-    return generic_html(kind, payload)
+    return str(RENDERERS[kind].html(decode(kind, payload)))
+
+
+def digest_html(payload: Mapping[str, Any]) -> str:
+    """The day's message from its outbox payload."""
+    return alert_html("digest", payload)
 
 
 def alert_line(session: dt.date, pair: str, kind: str, payload: Mapping[str, Any]) -> str:
-    """One replay line: "YYYY-MM-DD IWM/SPY flip: SPY now leads (IWM led 47 sessions) ..."."""
-    head = f"{session.isoformat()} {pair} {kind}"
-    if kind == "flip":
-        now = _leader(pair, payload.get("direction"))
-        prev = payload.get("prev_sessions")
-        lasted = f", previous regime {prev} sessions" if prev else ""
-        gap = payload.get("vs_trend")
-        window = payload.get("window")
-        return f"{head}: {now} now leads (ratio {pct(gap)} vs its {window}-session trend{lasted})"
-    if kind == "breadth":
-        return f"{head}: breadth turned {payload.get('state')}"
-    if kind == "stretch":
-        verb = "stretched" if payload.get("entered") else "no longer stretched"
-        return f"{head}: {verb}, z {signed(payload.get('stretch_z'))}"
-    if kind == "threshold":
-        unit = str(payload.get("unit", ""))
-        return (
-            f"{head}: {payload.get('metric')} {payload.get('op')} "
-            f"{metric(payload.get('threshold'), unit)} (now {metric(payload.get('value'), unit)})"
-        )
-    return head
+    """One replay line: "YYYY-MM-DD IWM/SPY flip: SPY now leads (ratio ... trend) ..."."""
+    return f"{session.isoformat()} {pair} {kind}: {RENDERERS[kind].line(decode(kind, payload))}"
 
 
 def why_html(kind: str, payload: Mapping[str, Any], sent_at: dt.datetime | None) -> str:
     """Explain an alert: the rule behind it and the numbers that triggered it."""
-    reasons = {
-        "flip": (
-            "A flip needs {confirm} consecutive closes of the ratio beyond a {band} band "
-            "around its {window}-session trend, so a single wiggle never triggers it."
-        ),
-        "breadth": (
-            "Breadth is participation: equal weight leading cap weight is broad, cap weight "
-            "leading is narrow. It alerts when that changes."
-        ),
-        "stretch": "Stretch is the z-score of log R against its 252-session mean; |z| > 2.",
-        "threshold": "Your own rule: it fires once when crossed and re-arms after a margin.",
-        "digest": "The digest summarises your pairs after each close.",
-    }
-    rule = reasons.get(kind, "A rule of your subscription fired.").format(
-        confirm=payload.get("confirm"),
-        band=pct(payload.get("band"), 0).lstrip("+"),
-        window=payload.get("window"),
-    )
+    body = decode(kind, payload)
+    renderer = RENDERERS[kind]
     when = f" (sent {sent_at:%Y-%m-%d %H:%M} UTC)" if sent_at else ""
     return "\n".join(
-        [f"<b>Why you got the last alert</b>{esc(when)}", esc(rule), "", alert_html(kind, payload)]
+        [
+            f"<b>Why you got the last alert</b>{esc(when)}",
+            esc(renderer.why(body)),
+            "",
+            renderer.html(body),
+        ]
     )
 
 
-def stale_html(session: dt.date, symbols: list[str] | tuple[str, ...], *, final: bool) -> str:
-    """Operator notice: the expected session is missing for some symbols; no alerts sent."""
-    names = ", ".join(symbols)
-    then = (
-        "Gave up for today: no alerts for this session."
-        if final
-        else "Retrying with backoff until the deadline; no alerts until the data is complete."
-    )
-    return (
-        f"⚠️ <b>Daily run {esc(session.isoformat())}: stale data</b>\n"
-        f"No {esc(session.isoformat())} close for {esc(names)}.\n{esc(then)}"
-    )
+def stale_html(
+    session: dt.date,
+    stale_since: Mapping[str, dt.date | None],
+    waiting: Mapping[str, dt.date | None],
+    *,
+    final: bool,
+    computed: bool = False,
+) -> str:
+    """Operator report of one session's late data: pairs without alerts (each with its last
+    common close) and symbols without a close on the session (each with its own last close).
+
+    ``computed``: the other pairs' alerts went out; ``final``: no retry follows.
+    """
+    day = esc(session.isoformat())
+    title = "late data" if computed else "stale data, no pair computable"
+    lines = [f"⚠️ <b>Daily run {day}: {title}</b>"]
+    if waiting:
+        lines.append(f"No alerts for these pairs (no {day} close of a leg):")
+        lines += [f"• {esc(k)}: {esc(no_close_since(v))}" for k, v in waiting.items()]
+    if stale_since:
+        lines.append(f"No {day} close for:")
+        lines += [
+            f"• {esc(s)}: last close {esc(v.isoformat() if v else 'none stored')}"
+            for s, v in stale_since.items()
+        ]
+    if computed:
+        lines.append("Every other pair was computed and its alerts sent.")
+    if waiting and not final:
+        lines.append("Retrying the late symbols with backoff until the deadline.")
+    elif waiting or not computed:
+        lines.append("Gave up for today: no alerts for these pairs on this session.")
+    return "\n".join(lines)

@@ -109,6 +109,17 @@ def day(value: dt.date | None) -> str:
     return NA if value is None else value.isoformat()
 
 
+def own_date(last: dt.date | None, session: dt.date) -> str:
+    """The date a figure carries when its data ends before the session shown:
+    " · as of 2026-07-01 (no newer close)", "" when it is current, " · no close yet" without
+    any."""
+    if last is None:
+        return " · no close yet"
+    if last >= session:
+        return ""
+    return f" · as of {last.isoformat()} (no newer close)"
+
+
 def asof_line(session: dt.date) -> str:
     """The footer every numeric message carries."""
     return f"<i>as of {esc(session.isoformat())} close</i>"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from analytics.types import TRACK_MIN_SAMPLE, PairStats, QuadrantTrail, TrackRecord
-from bot.render.format import asof_line, esc, pct, plural, share, signed
+from bot.render.format import asof_line, esc, own_date, pct, plural, share
 from bot.render.table import pre_table
 
 MAX_FLIPS = 24
@@ -13,7 +13,7 @@ QUADRANT_ORDER = ("leading", "improving", "weakening", "lagging")
 OVERLAP_MARK = "†"
 
 
-def track_summary(track: TrackRecord, horizon: str, *, earlier: bool = False) -> str:
+def track_summary(track: TrackRecord, horizon: str, earlier: bool = False) -> str:
     """ "the new leader gained over the next 20 sessions in 3 of 9 flips (33 %), mean +0.45 %";
     a caveat under TRACK_MIN_SAMPLE and a note on windows that ran into the next flip."""
     count = track.counts.get(horizon, 0)
@@ -39,6 +39,8 @@ def history_html(stats: PairStats, session: dt.date) -> str:
     """Past flips of one pair: date, who took the lead, how long it lasted, how the new
     leader did 5/20/60 sessions later (in its favour), and the summary of those numbers."""
     lines = [f"<b>Flip history</b> · <code>{esc(stats.key)}</code> · {esc(stats.label)}"]
+    if stats.last_date < session:
+        lines.append(f"<i>{esc(own_date(stats.last_date, session).removeprefix(' · '))}</i>")
     flips = stats.flips
     if not flips:
         lines.append("No confirmed flip in the stored history.")
@@ -80,6 +82,11 @@ def history_html(stats: PairStats, session: dt.date) -> str:
     return "\n".join(lines)
 
 
+def index_level(value: float) -> str:
+    """An index around 100 (strength, momentum): 102.18, the same number the chart plots."""
+    return f"{value:.2f}"
+
+
 def _short(value: float | None) -> str:
     return pct(value, 2).replace(" %", "%")
 
@@ -101,13 +108,15 @@ def quadrant_html(
         for t in members:
             assert t.current is not None
             since = f", since {t.since.isoformat()} (from {t.previous})" if t.since else ""
+            since += own_date(t.current.date, session)
             lines.append(
-                f"  <code>{esc(t.key)}</code> strength {signed(t.current.strength - 100)}, "
-                f"momentum {signed(t.current.momentum - 100)}{esc(since)}"
+                f"  <code>{esc(t.key)}</code> strength {index_level(t.current.strength)}, "
+                f"momentum {index_level(t.current.momentum)}{esc(since)}"
             )
     lines.append(
-        f"<i>Strength = ratio to {esc(benchmark)} against its {ema}-session average (0 = in "
-        f"line); momentum = strength change over {shift} sessions. Tails: weekly.</i>"
+        f"<i>Strength = 100 × ratio to {esc(benchmark)} / its {ema}-session exponential trend "
+        f"(100 = in line with the trend); momentum = 100 × strength / strength {shift} sessions "
+        "earlier (100 = unchanged). The chart plots the same numbers. Tails: weekly.</i>"
     )
     lines.append(asof_line(session))
     return "\n".join(lines)

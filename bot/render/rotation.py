@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from analytics.types import HORIZONS, PairStats, Regime, Snapshot
-from bot.render.format import asof_line, esc, pct, pp, signed
+import datetime as dt
+
+import pandas as pd
+
+from analytics.types import HORIZON_SESSIONS, HORIZONS, PairStats, Regime, Snapshot
+from bot.render.format import asof_line, esc, own_date, pct, pp, signed
 from bot.render.table import pre_table
 
 HORIZON_LABELS = {"1d": "1D", "1w": "1W", "1m": "1M", "3m": "3M", "ytd": "YTD", "1y": "1Y"}
@@ -69,9 +73,14 @@ def spreads_line(stats: PairStats, selected: str) -> str:
 def _headline(snap: Snapshot, headline: tuple[str, ...], horizon: str) -> list[str]:
     columns = ["ytd"] if horizon == "ytd" else [horizon, "ytd"]
     rows = []
+    notes: list[str] = []
     for symbol in headline:
         stats = snap.symbols.get(symbol)
         name = HEADLINE_NAMES.get(symbol, symbol)
+        mark = own_date(stats.last_date if stats else None, snap.session)
+        if mark:
+            name += "*" * (len(notes) + 1)
+            notes.append(f"{'*' * (len(notes) + 1)} {HEADLINE_NAMES.get(symbol, symbol)}{mark}")
         rows.append([name, *(pct(stats.returns.get(h) if stats else None) for h in columns)])
     if len(headline) >= 2:
         a, b = (snap.symbols.get(s) for s in headline[:2])
@@ -82,11 +91,12 @@ def _headline(snap: Snapshot, headline: tuple[str, ...], horizon: str) -> list[s
             cells.append(pp(None if ra is None or rb is None else 100.0 * (ra - rb)))
         rows.append(["Small − large", *cells])
     header = ["", *(HORIZON_LABELS[h] for h in columns)]
-    return [pre_table(header, rows, "l" + "r" * len(columns))]
+    return [pre_table(header, rows, "l" + "r" * len(columns)), *(esc(n) for n in notes)]
 
 
-def _pair_block(stats: PairStats, horizon: str) -> list[str]:
-    lines = ["", f"<b>{esc(stats.label)}</b> <code>{esc(stats.key)}</code>"]
+def _pair_block(stats: PairStats, horizon: str, session: dt.date) -> list[str]:
+    mark = own_date(stats.last_date, session)
+    lines = ["", f"<b>{esc(stats.label)}</b> <code>{esc(stats.key)}</code>{esc(mark)}"]
     lines.append(f"  {regime_line(stats)}")
     lines.append(f"  {spreads_line(stats, horizon)}")
     extra = f"  ratio {pct(stats.ratio_vs_trend)} vs its {stats.regime.window}-session trend"
@@ -101,16 +111,34 @@ def _side_name(key: str, state: str | None) -> str:
     return {"A": a, "B": b}.get(state or "", "no regime") + ("" if state is None else " leads")
 
 
+def _preset_keys(snap: Snapshot) -> list[str]:
+    return list(dict.fromkeys(k for ks in snap.presets.values() for k in ks)) or list(snap.pairs)
+
+
 def _verdict(snap: Snapshot) -> list[str]:
     board = snap.scoreboard
-    if board.pairs_total:
+    if board.themes_total:
         score = (
-            f"{board.pairs_favouring_challenger} of {board.pairs_total} pairs led by the "
+            f"{board.themes_favouring_challenger} of {board.themes_total} themes led by the "
             "challenger (the first symbol of each pair above)."
         )
     else:
         score = "no pair has a regime yet (not enough history)."
     lines = ["", f"<b>Score</b>: {score}"]
+    context = [
+        k
+        for k in snap.pairs
+        if snap.pairs[k].theme != k and k in _preset_keys(snap)
+        and k not in board.themes and k not in snap.stale_pairs
+    ]  # fmt: skip
+    if context:
+        lines.append(
+            "Counted once with their theme: "
+            + esc(", ".join(f"{k} (with {snap.pairs[k].theme})" for k in context))
+            + "."
+        )
+    if board.excluded:
+        lines.append(f"Left out of the score: {esc(_no_close(snap, board.excluded))}.")
     if board.horizons_total:
         favoured = [
             HORIZON_LABELS[h]
@@ -123,10 +151,10 @@ def _verdict(snap: Snapshot) -> list[str]:
             f"Spreads: the challenger is ahead in most of these pairs over "
             f"{board.horizons_favouring} of {board.horizons_total} horizons{which}."
         )
-    if board.prev_pairs_favouring_challenger is not None:
-        delta = board.pairs_favouring_challenger - board.prev_pairs_favouring_challenger
+    if board.prev_themes_favouring_challenger is not None:
+        delta = board.themes_favouring_challenger - board.prev_themes_favouring_challenger
         if delta:
-            lines.append(f"Changed since {esc(board.prev_session)}: {signed(delta, 0)} pairs.")
+            lines.append(f"Changed since {esc(board.prev_session)}: {signed(delta, 0)} themes.")
     if board.changed_pairs:
         lines.append("Flipped today: " + esc(", ".join(board.changed_pairs)))
     breadth = snap.breadth
@@ -136,6 +164,8 @@ def _verdict(snap: Snapshot) -> list[str]:
             f"<b>Breadth</b>: {esc(breadth.state)} ({esc(key)}: "
             f"{esc(_side_name(key, breadth.detail.get(key)))})"
         )
+    if breadth.excluded:
+        lines.append(f"Left out of breadth: {esc(_no_close(snap, breadth.excluded))}.")
     if breadth.confirmation is not None and breadth.lead_state is not None:
         others = [k for k in breadth.confirm_pairs if k != breadth.lead_pair]
         detail = ", ".join(f"{k}: {_side_name(k, breadth.detail.get(k))}" for k in others)
@@ -147,22 +177,42 @@ def _verdict(snap: Snapshot) -> list[str]:
     return lines
 
 
+def _no_close(snap: Snapshot, keys: tuple[str, ...]) -> str:
+    """ "RSP/SPY (no close since 2026-03-20), ..." for pairs without a close on the session."""
+    parts = []
+    for key in keys:
+        last = snap.stale_pairs.get(key)
+        parts.append(f"{key} (no close since {last})" if last else f"{key} (no close yet)")
+    return f"{', '.join(parts)}: no {snap.session} close"
+
+
+def stale_lines(snap: Snapshot) -> list[str]:
+    """Symbols without a close on the session, each with its own last close."""
+    if not snap.stale and not snap.missing:
+        return []
+    parts = [f"{s} (last close {snap.symbols[s].last_date})" for s in snap.stale]
+    parts += [f"{s} (none stored)" for s in snap.missing]
+    return [f"No {snap.session} close: " + esc(", ".join(parts))]
+
+
 def rotation_html(snap: Snapshot, headline: tuple[str, ...], horizon: str) -> str:
     """The full scoreboard for ``horizon`` (one of HORIZONS)."""
     lead = snap.pairs.get(snap.lead_pair)
     title = f"<b>Rotation</b> · {HORIZON_LABELS[horizon]}"
     lines = [title]
     if lead is not None:
-        lines.append(f"{esc(lead.label)}: {regime_line(lead)}")
+        mark = esc(own_date(lead.last_date, snap.session))
+        lines.append(f"{esc(lead.label)}: {regime_line(lead)}{mark}")
     lines += _headline(snap, headline, horizon)
     keys = list(dict.fromkeys(k for ks in snap.presets.values() for k in ks)) or list(snap.pairs)
     for key in keys:
         stats = snap.pairs.get(key)
         if stats is not None:
-            lines += _pair_block(stats, horizon)
+            lines += _pair_block(stats, horizon, snap.session)
+        elif key in snap.stale_pairs:
+            lines += ["", f"<code>{esc(key)}</code>{esc(own_date(None, snap.session))}"]
     lines += _verdict(snap)
-    if snap.stale:
-        lines.append("Stale: " + esc(", ".join(snap.stale)))
+    lines += stale_lines(snap)
     lines.append(asof_line(snap.session))
     return "\n".join(lines)
 
@@ -176,3 +226,16 @@ def rotation_caption(snap: Snapshot) -> str:
         f"<b>{esc(lead.key)}</b> ratio, {lead.regime.window}-session trend and regimes\n"
         f"{regime_line(lead)}\n{asof_line(snap.session)}"
     )
+
+
+def horizon_window(index: pd.Index, horizon: str, label: str) -> tuple[pd.Timestamp, str] | None:
+    """(first close of ``horizon`` on a chart of ``index``, label), None when it is not shown:
+    the close the horizon's return is measured from (YTD: the previous year's last close)."""
+    dates = pd.DatetimeIndex(index)
+    if len(dates) < 2:
+        return None
+    sessions = HORIZON_SESSIONS[horizon]
+    if sessions is None:
+        before = dates[dates.year < dates[-1].year]
+        return (before[-1], label) if len(before) else None
+    return (dates[-1 - sessions], label) if len(dates) > sessions else None

@@ -68,7 +68,8 @@ def test_default_replay_is_identical_on_the_bundled_data(
     assert got == expected
     kinds = {e.kind for _d, e in expected}
     assert kinds == {"flip", "breadth", "stretch"}  # every default rule fires in this range
-    assert {e.payload["entered"] for _d, e in expected if e.kind == "stretch"} == {True, False}
+    entered = {m.entered for _d, e in expected if e.kind == "stretch" for m in e.body.moves}
+    assert entered == {True, False}
 
 
 def test_every_supported_kind_is_identical_on_the_bundled_data(

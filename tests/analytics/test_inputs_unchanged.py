@@ -10,7 +10,7 @@ import pandas as pd
 
 from analytics.baskets import basket_index
 from analytics.pairs import compute_pairs, pair_series, pair_stats
-from analytics.returns import all_symbol_stats, horizon_returns, max_drawdown, symbol_stats
+from analytics.returns import all_symbol_stats, horizon_returns, symbol_stats
 from analytics.rules import evaluate_rules
 from analytics.snapshot import build_snapshot, quadrant_tails
 from analytics.types import Rule, Universe
@@ -28,7 +28,6 @@ def test_public_functions_do_not_mutate_inputs(
         lambda c: symbol_stats(c, "IWM", ASOF),
         lambda c: all_symbol_stats(c, c.columns, ASOF),
         lambda c: horizon_returns(c, ASOF),
-        lambda c: max_drawdown(c, ASOF),
         lambda c: basket_index(c, universe.baskets[0], ASOF),
         lambda c: pair_stats(c, universe.pairs[0], universe, ASOF),
         lambda c: pair_series(c, universe.pairs[0], ASOF, universe),

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from analytics.quadrant import week_end_rows
-from analytics.returns import all_symbol_stats, horizon_returns, max_drawdown, symbol_stats
+from analytics.returns import all_symbol_stats, horizon_returns, symbol_stats
 from analytics.types import UnknownSymbol
 
 from .conftest import day, frame, sessions
@@ -77,6 +77,21 @@ def test_yields_report_basis_points_and_indexes_are_price_return() -> None:
     assert not stats["^RUT"].total_return
     assert stats["IWM"].total_return
     assert stats["IWM"].changes_bp == {}
+    assert (tnx.kind, tnx.max_drawdown_1y, tnx.off_high) == ("yield", None, None)
+    assert stats["IWM"].kind == "price"
+
+
+def test_volatility_is_a_level_in_points() -> None:
+    dates = sessions("2025-06-02", 3)
+    closes = frame(dates, _caret_VIX=[16.5, 18.0, 17.25])
+    vix = all_symbol_stats(closes, ["^VIX"], dates[-1].date())["^VIX"]
+    assert vix.kind == "volatility"
+    assert vix.changes_pts["1d"] == pytest.approx(-0.75, abs=1e-12)
+    assert all(v is None for v in vix.returns.values())
+    assert (vix.max_drawdown_1y, vix.off_high, vix.off_low, vix.total_return) == (
+        None, None, None, False,
+    )  # fmt: skip
+    assert vix.changes_bp == {}
 
 
 def test_52_week_range_and_distances() -> None:
@@ -130,12 +145,14 @@ def test_total_return_over_one_year_matches_empyrical(bundled_closes: pd.DataFra
 def test_max_drawdown_matches_empyrical(bundled_closes: pd.DataFrame) -> None:
     asof = day("2026-03-31")
     cut = bundled_closes.loc[: pd.Timestamp(asof)]
-    ours = max_drawdown(bundled_closes, asof)
     stats = all_symbol_stats(bundled_closes, cut.columns, asof)
     for symbol in cut.columns:
         daily = cut[symbol].pct_change()
-        assert ours[symbol] == pytest.approx(empyrical.max_drawdown(daily.dropna()), rel=1e-9)
         one_year = empyrical.max_drawdown(daily.iloc[-252:])
+        if stats[symbol].is_level:  # yields and volatility are levels: no drawdown shown
+            assert stats[symbol].max_drawdown_1y is None
+            assert stats[symbol].returns["1y"] is None
+            continue
         assert stats[symbol].max_drawdown_1y == pytest.approx(one_year, rel=1e-9)
 
 

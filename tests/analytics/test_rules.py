@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from analytics.events import FlipAlert, decode
 from analytics.rules import METRICS, evaluate_rules, metric_value
 from analytics.snapshot import build_snapshot
 from analytics.types import PairSpec, QuadrantParams, RegimeParams, Rule, Snapshot, Universe
@@ -58,14 +59,18 @@ def test_flip_event_on_the_confirming_close_only() -> None:
     assert [(e.key, e.session) for e in events] == [
         (f"flip:f:{closes.index[32].date()}", closes.index[32].date())
     ]
-    payload = events[0].payload
-    assert payload["direction"] == "A"
-    assert payload["previous_state"] == "B"
-    assert payload["ratio"] == pytest.approx(101.5 / 50)
-    assert (payload["band"], payload["confirm"], payload["window"]) == (0.01, 3, 20)
-    assert payload["prev_sessions"] == 10
-    assert payload["since"] == closes.index[32].date().isoformat()
+    body = events[0].body
+    assert isinstance(body, FlipAlert)
+    (move,) = body.moves
+    assert (move.direction, move.leader, move.former) == ("A", "A", "B")
+    assert move.ratio == pytest.approx(101.5 / 50)
+    assert move.vs_trend == pytest.approx(move.ratio / move.trend - 1)
+    assert (move.band, move.confirm, move.window) == (0.01, 3, 20)
+    assert move.prev_sessions == 10
     assert events[0].urgent
+    assert events[0].pairs == ("A/B",)
+    # the stored form decodes back to the same typed body
+    assert decode("flip", json.loads(json.dumps(events[0].payload))) == body
 
 
 def test_wildcard_rule_keys_name_the_pair() -> None:
@@ -100,7 +105,7 @@ def test_threshold_is_edge_triggered_and_rearms_past_the_hysteresis() -> None:
         snap = with_metric(base, ratio_vs_trend=value)
         snap = replace(snap, session=base.session.replace(day=1 + i))
         events, state = evaluate_rules(snap, (rule,), state)
-        fired.extend((e.payload["value"], e.key) for e in events)
+        fired.extend((e.body.value, e.key) for e in events)
     assert [v for v, _ in fired] == [0.021, 0.025]
     assert len({k for _, k in fired}) == 2
 
@@ -114,7 +119,7 @@ def test_stretch_entered_and_left() -> None:
     for z in (1.0, 2.5, 2.7, 1.5):
         snap = with_metric(base, stretch_z=z, stretched=abs(z) > 2, stretched_prev=None)
         events, state = evaluate_rules(snap, (rule,), state)
-        seen.extend(e.payload["entered"] for e in events)
+        seen.extend(e.body.moves[0].entered for e in events)
     assert seen == [True, False]
 
 
@@ -127,7 +132,7 @@ def test_stretch_leaves_only_past_the_hysteresis() -> None:
     for z in (2.5, 1.8, 2.1, -1.6, -1.4, -2.2):
         snap = with_metric(base, stretch_z=z)
         events, state = evaluate_rules(snap, (rule,), state)
-        seen.extend((z, e.payload["entered"]) for e in events)
+        seen.extend((z, e.body.moves[0].entered) for e in events)
     assert seen == [(2.5, True), (-1.4, False), (-2.2, True)]
 
 
@@ -137,7 +142,7 @@ def test_spread_move_fires_once_per_session() -> None:
     rule = Rule("m", "spread_move", "A/B", value=1.5)
     big = with_metric(base, spread_change_1d_pp=-1.6)
     events, state = evaluate_rules(big, (rule,), {})
-    assert [e.payload["spread_1d_pp"] for e in events] == [-1.6]
+    assert [e.body.spread_1d_pp for e in events] == [-1.6]
     assert evaluate_rules(big, (rule,), state)[0] == []
     small = with_metric(base, spread_change_1d_pp=1.4)
     assert evaluate_rules(small, (rule,), {})[0] == []
@@ -149,7 +154,7 @@ def test_quadrant_transition_reported_once_it_has_held() -> None:
     # leading, weakening x4
     closes = scenario()
     events = replay(closes, (Rule("q", "quadrant", "A/B", value=2),))
-    got = [(e.session, e.payload["quadrant"], e.payload["previous"]) for e in events]
+    got = [(e.session, e.body.quadrant, e.body.previous) for e in events]
     dates = closes.index
     assert got == [
         (dates[21].date(), "lagging", "leading"),
@@ -158,7 +163,7 @@ def test_quadrant_transition_reported_once_it_has_held() -> None:
         (dates[28].date(), "leading", "weakening"),
         (dates[33].date(), "weakening", "leading"),
     ]
-    assert all(e.payload["ema"] == 5 and e.payload["sessions"] == 2 for e in events)
+    assert all(e.body.ema == 5 and e.body.sessions == 2 for e in events)
     # the default hold of 5 sessions filters every one of these wobbles
     assert replay(closes, (Rule("q", "quadrant", "A/B"),)) == []
 

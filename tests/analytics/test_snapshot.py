@@ -79,7 +79,7 @@ def test_bundled_regime_matches_a_plain_reference_loop(
 def test_basket_leaves_out_a_member_without_a_close() -> None:
     dates = sessions("2025-05-05", 4)
     closes = frame(dates, X=[10.0, 11.0, 12.1, 13.31], Y=[20.0, np.nan, 20.0, 30.0])
-    basket = BasketSpec("XY", "x and y", ("X", "Y", "Z"))
+    basket = BasketSpec("XY", "x and y", ("X", "Y", "Z"), min_share=0.3)
     level, coverage = basket_index(closes, basket, dates[-1].date())
     # day 1: only X has a return (+10 %); day 2: Y has no close the day before, X +10 %;
     # day 3: mean of X +10 % and Y +50 %
@@ -91,7 +91,7 @@ def test_basket_leaves_out_a_member_without_a_close() -> None:
 def test_basket_stats_report_coverage_and_missing_members() -> None:
     dates = sessions("2025-05-05", 3)
     closes = frame(dates, X=[10.0, 11.0, 12.0], Y=[20.0, 21.0, np.nan], SPY=[1.0, 1.0, 1.0])
-    uni = Universe(pairs=(), baskets=(BasketSpec("XY", "x and y", ("X", "Y", "Z")),))
+    uni = Universe(pairs=(), baskets=(BasketSpec("XY", "x and y", ("X", "Y", "Z"), min_share=0.3),))
     snap = build_snapshot(closes, uni, dates[-1].date())
     stats = snap.baskets["XY"]
     assert (stats.coverage, stats.size, stats.missing) == (1, 3, ("Y", "Z"))
@@ -166,8 +166,8 @@ def test_scoreboard_counts_and_changes_since_previous_session() -> None:
     # row 32 is the third close beyond the band: the regimes start that session
     snap = build_snapshot(closes, uni, closes.index[32].date())
     board = snap.scoreboard
-    assert (board.pairs_favouring_challenger, board.pairs_total) == (2, 3)
-    assert board.prev_pairs_favouring_challenger == 0
+    assert (board.themes_favouring_challenger, board.themes_total) == (2, 3)
+    assert board.prev_themes_favouring_challenger == 0
     assert board.changed_pairs == ("IWM/SPY", "RSP/SPY", "IJR/SPY")  # from no regime
     assert board.per_horizon["1w"] == 2
     assert board.per_horizon_total["1w"] == 3

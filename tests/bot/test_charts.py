@@ -25,6 +25,7 @@ from bot.charts import (
     ratio_figure,
 )
 from bot.readapi import snapshot_for, ticker_view
+from bot.render.rotation import horizon_window
 from bot.services import Services
 from storage.prices import load_closes
 
@@ -155,3 +156,16 @@ async def test_quadrant_labels_touch_no_marker_no_crosshair_no_label(
         assert not _overlap(box_a, box_b), f"{a} overlaps {b}"
     assert ax.get_xlabel()
     assert ax.get_ylabel()
+
+
+def test_a_chosen_horizon_is_marked_where_its_return_starts(services: Services) -> None:
+    series = _series_at(services, "IWM/SPY", dt.date(2026, 3, 31))
+    start, label = horizon_window(series.index, "3m", "3M") or (None, "")
+    assert start == series.index[-64]
+    ytd = horizon_window(series.index, "ytd", "YTD")
+    assert ytd is not None
+    assert ytd[0] == pd.Timestamp("2025-12-31")
+    assert horizon_window(series.index[-10:], "1m", "1M") is None
+    fig = ratio_figure(series, "IWM", "SPY", "test", (start, label))
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "3M →" in texts

@@ -34,6 +34,8 @@ async def live(
     fake_botapi: FakeBotApi, services: Services
 ) -> AsyncIterator[tuple[Application, FakeBotApi]]:
     application = build_application(services, builder_for(fake_botapi))
+    for job in application.job_queue.jobs():
+        job.schedule_removal()  # no daily run: these tests only answer commands
     async with polling(application, poll_timeout=0.5):
         yield application, fake_botapi
 

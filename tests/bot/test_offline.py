@@ -140,9 +140,12 @@ async def test_no_data_before_history_starts(services: Services) -> None:
 
 
 async def test_pair_horizon_changes_what_the_answer_leads_with(services: Services) -> None:
-    plain = reply_to_plain(await answer(services, "/pair IWM/SPY 3m", asof=ASOF))
-    default = reply_to_plain(await answer(services, "/pair IWM SPY", asof=ASOF))
+    chosen = await answer(services, "/pair IWM/SPY 3m", asof=ASOF)
+    plain_reply = await answer(services, "/pair IWM SPY", asof=ASOF)
+    plain, default = reply_to_plain(chosen), reply_to_plain(plain_reply)
     assert plain != default
+    assert chosen.photo != plain_reply.photo  # the chart marks where the 3M window starts
+    assert "3M marked" in (chosen.caption or "")
     second = plain.splitlines()[1]
     assert re.fullmatch(
         r"3M: (IWM ahead of SPY|SPY ahead of IWM) by \d+\.\d\d pp \(ratio .+\)", second
@@ -168,6 +171,8 @@ async def test_rotation_score_says_which_pairs_and_horizons(services: Services) 
         ("/pair IWM/SPY/QQQ", "A pair is two symbols, not three (IWM, SPY, QQQ)"),
         ("/pair IWM SPY QQQ", "A pair is two symbols, not three"),
         ("/history IWM", "Give two symbols, e.g. /history IWM/SPY."),
+        ("/history IWM/SPY/QQQ", "A pair is two symbols, not three (IWM, SPY, QQQ)."),
+        ("/history IWM SPY 3m", "A pair is two symbols, not three (IWM, SPY, 3m)."),
         ("/pair IWM", "Give two symbols, e.g. /pair IWM/SPY."),
         ("/pair IWM SPY 6m", "Unknown horizon “6m”"),
     ],

@@ -5,7 +5,16 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from telegram import CallbackQuery, Chat, ChatMember, ChatMemberUpdated, Message, Update, User
+from telegram import (
+    CallbackQuery,
+    Chat,
+    ChatMember,
+    ChatMemberUpdated,
+    InlineQuery,
+    Message,
+    Update,
+    User,
+)
 
 from tests.fakes.faults import Fault
 from tests.fakes.objects import (
@@ -98,6 +107,15 @@ class UpdateInjector(FakeState):
             query_id, user, chat_instance=str(stored.chat.id), message=stored, data=data
         )
         return await self._enqueue(Update(self._next_update(), callback_query=query))
+
+    async def send_inline_query(self, user: User, query: str, *, chat_type: str = "sender") -> str:
+        """Queue an ``inline_query``: ``user`` typed ``@bot <query>`` in some chat (of
+        ``chat_type``). Returns the query id; its answer is ``inline_answers[query_id]``."""
+        query_id = f"{next(_query_ids)}{user.id % 10_000:04d}"
+        self._inline_queries[query_id] = None
+        inline = InlineQuery(query_id, user, query, offset="", chat_type=chat_type)
+        await self._enqueue(Update(self._next_update(), inline_query=inline))
+        return query_id
 
     def callback_answered(self, query_id: str) -> bool:
         """True once the bot called answerCallbackQuery for ``query_id``."""

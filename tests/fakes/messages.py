@@ -321,6 +321,50 @@ class MessageMethods(FakeState):
         self.pinned[chat.id] = []
         return True
 
+    async def m_answerInlineQuery(self, params: dict[str, Any]) -> Any:
+        query_id = str(params.get("inline_query_id") or "")
+        if query_id not in self._inline_queries or self._inline_queries[query_id] is not None:
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        results = params.get("results")
+        if not isinstance(results, list) or len(results) > 50:
+            raise bad_request("RESULTS_TOO_MUCH" if isinstance(results, list) else "results empty")
+        ids = [str(r.get("id", "")) for r in results]
+        if len(set(ids)) != len(ids) or any(not 1 <= len(i.encode()) <= 64 for i in ids):
+            raise bad_request("RESULT_ID_DUPLICATE" if ids else "RESULT_ID_INVALID")
+        for result in results:
+            self._check_inline_result(result)
+        cache_time = params.get("cache_time")
+        if cache_time is not None and int(cache_time) < 0:
+            raise bad_request("cache_time must be non-negative")
+        button = params.get("button")
+        if button is not None:
+            start = str(button.get("start_parameter") or "")
+            if (
+                not button.get("text")
+                or not 1 <= len(start) <= 64
+                or not all(ch.isalnum() or ch in "_-" for ch in start)
+            ):
+                raise bad_request("BUTTON_INVALID")
+        self._inline_queries[query_id] = params
+        return True
+
+    def _check_inline_result(self, result: dict[str, Any]) -> None:
+        kind = result.get("type")
+        if kind == "article":
+            content = result.get("input_message_content") or {}
+            if not result.get("title"):
+                raise bad_request("RESULT_TITLE_EMPTY")
+            render(str(content.get("message_text") or ""), content.get("parse_mode"),
+                   caption=False)  # fmt: skip
+        elif kind == "photo" and "photo_file_id" in result:
+            if result["photo_file_id"] not in self._files:
+                raise bad_request("PHOTO_INVALID: wrong file identifier")
+            render(str(result.get("caption") or ""), result.get("parse_mode"), caption=True)
+        else:
+            raise bad_request(f"unsupported inline result type in the fake: {kind}")
+
     async def m_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
         query_id = str(params.get("callback_query_id") or "")
         if self._callback_queries.get(query_id, True):

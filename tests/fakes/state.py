@@ -43,6 +43,8 @@ class FakeState:
         self._webhook_url = ""
         self._commands: dict[tuple[str, str], list[BotCommand]] = {}
         self._callback_queries: dict[str, bool] = {}
+        # Inline query id -> its answerInlineQuery parameters (None until answered).
+        self._inline_queries: dict[str, dict[str, Any] | None] = {}
         self._files: dict[str, tuple[bytes, str]] = {}
         self._file_paths: dict[str, bytes] = {}
         self._faults = FaultPlan()
@@ -166,6 +168,11 @@ class FakeState:
     def _next_update(self) -> int:
         self._next_update_id += 1
         return self._next_update_id - 1
+
+    @property
+    def inline_answers(self) -> dict[str, dict[str, Any]]:
+        """The accepted answerInlineQuery parameters, by inline query id."""
+        return {k: v for k, v in self._inline_queries.items() if v is not None}
 
     @property
     def pending_updates(self) -> int:

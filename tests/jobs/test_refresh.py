@@ -70,7 +70,7 @@ async def test_failed_symbol_is_named_and_its_rows_are_unchanged(
     assert report.latest["IWM"] == dt.date(2026, 4, 1)
     assert report.latest["SPY"] == dt.date(2026, 3, 27)
     assert report.latest["^RUT"] == dt.date(2026, 3, 31)
-    assert report.complete(SYMS) == ["SPY", "^RUT"]
+    assert report.behind(SYMS) == ["SPY", "^RUT"]
     assert load_bars(db, "SPY").equals(before)
 
 

@@ -7,7 +7,6 @@ import pytest
 from market.csv_provider import filename_to_symbol
 from market.symbols import (
     InvalidSymbol,
-    is_valid_symbol,
     normalize_symbol,
     resolve_alias,
     symbol_to_filename,
@@ -51,7 +50,6 @@ def test_valid_symbols_are_normalised(text: str, expected: str) -> None:
 def test_invalid_symbols_are_refused_with_help(text: str) -> None:
     with pytest.raises(InvalidSymbol, match="A symbol is"):
         normalize_symbol(text)
-    assert not is_valid_symbol(text)
 
 
 def test_long_input_is_shortened_in_the_message() -> None:

@@ -123,7 +123,9 @@ def dump(db: sqlite_utils.Database) -> list[str]:
     tables = [
         name
         for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        if name not in ("prices", "inbox")
+        # chart_files caches the Telegram file id of each chart sent (for inline answers):
+        # every answered chart command writes it, like an in-memory cache.
+        if name not in ("prices", "inbox", "chart_files")
     ]
     rows = [repr(prices_fingerprint(db))]
     for name in sorted(tables):

@@ -150,3 +150,25 @@ async def test_operator_reports_are_deduplicated_with_a_count(app, services, fak
     await fake.send_command(None, make_user(), "/quadrant")
     report = await fake.wait_for_message(OPERATOR, count=2, timeout=60)
     assert "11 more like this" in (report.rendered or report.text or "")
+
+
+async def test_a_chats_threshold_alerts_of_a_session_arrive_as_one_message(app, services, fake):
+    """20 rules that all fire at the same close: one message for them, not twenty."""
+    from bot.scheduler import run_pipeline
+    from storage.outbox import rows_for
+    from tests.fake_prices import FakeProvider
+    from tests.reliability.conftest import FLIP_DAY, NOW
+
+    user = make_user()
+    for n in range(MAX_RULES_PER_CHAT):
+        await fake.send_command(None, user, f"/alert IWM/SPY spread_1m > {-900 - n}")
+    await fake.wait_for(lambda: len(fake.messages_to(user.id)) >= MAX_RULES_PER_CHAT, 60)
+    assert len(chat_rules(services.db, user.id)) == MAX_RULES_PER_CHAT
+    provider = FakeProvider(services.settings.market_data_dir, asof=FLIP_DAY)
+    await run_pipeline(app.bot, services, FLIP_DAY, provider=provider, now=NOW, wait=5)
+    rows = rows_for(services.db, chat_id=user.id)
+    calm = [r for r in rows if not r.urgent]
+    assert len(calm) == 1, [r.kind for r in rows]  # every threshold alert folded into one
+    assert len(calm[0].payload["alerts"]) == MAX_RULES_PER_CHAT
+    assert all(r.status == "sent" for r in rows)
+    assert len(fake.messages_to(user.id)) == MAX_RULES_PER_CHAT + len(rows)

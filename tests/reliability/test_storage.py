@@ -193,3 +193,21 @@ async def test_updates_received_before_a_sigkill_are_handled_after_restart(fake,
     # once; one may have been answered just before the kill, so the sum may exceed the users).
     assert len(answered) + cut >= len(users), (len(answered), cut, log[-2000:])
     assert cut <= 8
+
+
+async def test_handled_updates_are_forgotten_after_two_days(app, services, fake):
+    from bot.scheduler import job_drain
+    from storage import inbox
+
+    user = make_user()
+    await fake.send_command(None, user, "/help")
+    await fake.wait_for_message(user.id, timeout=30)
+    await fake.wait_for(
+        lambda: services.db.execute("SELECT state FROM inbox").fetchall() == [("done",)], 30
+    )
+    services.db.conn.execute("UPDATE inbox SET received_at = '2000-01-01T00:00:00+00:00'")
+    app.job_queue.run_once(job_drain, 0)
+    await fake.wait_for(
+        lambda: services.db.execute("SELECT COUNT(*) FROM inbox").fetchone()[0] == 0, timeout=30
+    )
+    assert inbox.KEEP_DONE.days == 2

@@ -1,8 +1,10 @@
 """Yahoo faults through the scheduled daily job: unmodified yfinance fed generated chart JSON.
 
 Each fault must end as a failed fetch naming the symbols, with the stored prices of those
-symbols, the rule state and the outbox untouched, no alert to any subscriber, one operator
-message for the session (not one per attempt), and a retry scheduled on the JobQueue.
+symbols untouched, one operator message for the session (not one per attempt), and a retry
+scheduled on the JobQueue. When every symbol fails, nothing is computed (rule state and outbox
+untouched). When some fail, only the pairs with a failing leg wait: they get no alert (never
+one on stale data), the others are computed and sent as usual.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from telegram.ext import Application
 from bot.scheduler import JOB_DAILY, DailyJobData, job_daily
 from bot.services import Services
 from market.yahoo import RetryPolicy, YahooProvider
-from storage.jobruns import last_run
-from storage.outbox import counts
+from storage.jobruns import recent_runs
+from storage.outbox import counts, rows_for
 from tests.fakes.botapi import FakeBotApi
 from tests.fakes.yahoo_chart import FakeYahoo, load_bundled_bars, patch_curl_cffi
 from tests.reliability.conftest import (
@@ -94,7 +96,9 @@ def _stored(services: Services, symbols: tuple[str, ...]) -> list[tuple]:
 
 
 async def _run_job(app: Application, services: Services, fake: FakeBotApi, attempt: int) -> None:
-    stale_runs = "SELECT COUNT(*) FROM job_runs WHERE job = 'daily' AND status = 'stale'"
+    stale_runs = (
+        "SELECT COUNT(*) FROM job_runs WHERE job = 'daily' AND status IN ('stale', 'partial')"
+    )
     before = services.db.execute(stale_runs).fetchone()[0]
     app.job_queue.run_once(job_daily, when=0, data=DailyJobData(FLIP_DAY, attempt))
     await fake.wait_for(lambda: services.db.execute(stale_runs).fetchone()[0] > before, timeout=60)
@@ -142,16 +146,21 @@ def _yahoo_services(services: Services, retry: RetryPolicy, tmp_path) -> Service
 async def _fails_safely(app, services, fake, fy, failing, prior, state) -> None:
     await _run_job(app, services, fake, attempt=1)
 
-    status, session, detail = last_run(services.db, "daily")
-    assert (status, session) == ("stale", FLIP_DAY.isoformat())
+    run = recent_runs(services.db, 1, "daily")[0]
+    status, session, detail = run.status, run.session, run.detail or ""
+    whole = set(failing) == set(services.universe.all_symbols())
+    assert (status, session) == ("stale" if whole else "partial", FLIP_DAY.isoformat())
     for symbol in failing:
         assert symbol in detail
     assert _stored(services, failing) == prior
-    assert services.db.execute("SELECT * FROM alert_state ORDER BY slot").fetchall() == state
-    assert services.db.execute("SELECT COUNT(*) FROM sessions_done").fetchone()[0] == 0
-    assert counts(services.db) == {}
-    for chat in SUBSCRIBERS:
-        assert fake.messages_to(chat) == []
+    if whole:
+        assert services.db.execute("SELECT * FROM alert_state ORDER BY slot").fetchall() == state
+        assert services.db.execute("SELECT COUNT(*) FROM sessions_done").fetchone()[0] == 0
+        assert counts(services.db) == {}
+        for chat in SUBSCRIBERS:
+            assert fake.messages_to(chat) == []
+    else:
+        _only_fresh_pairs_alerted(services, failing)
     told = fake.messages_to(OPERATOR)
     assert len(told) == 1
     assert all(symbol in told[0].text for symbol in failing)
@@ -166,6 +175,20 @@ async def _fails_safely(app, services, fake, fy, failing, prior, state) -> None:
     assert len(fake.messages_to(OPERATOR)) == 1
     assert [d.attempt for d in _retries(app)] == [3]
     assert _stored(services, failing) == prior
+
+
+def _only_fresh_pairs_alerted(services: Services, failing: tuple[str, ...]) -> None:
+    """No queued alert names a pair with a failing leg; digests show those as stale rows."""
+    rows = rows_for(services.db, session=FLIP_DAY)
+    assert rows
+    for row in rows:
+        if row.kind == "digest":
+            for entry in row.payload["rows"]:
+                assert not set(str(entry["pair"]).split("/")) & set(failing), entry
+            for pair in row.payload.get("no_close") or {}:
+                assert set(pair.split("/")) & set(failing), pair
+        elif row.payload.get("pair"):
+            assert not set(str(row.payload["pair"]).split("/")) & set(failing), row
 
 
 async def test_exception_inside_yfinance_is_a_failed_fetch(
@@ -187,7 +210,8 @@ async def test_exception_inside_yfinance_is_a_failed_fetch(
     async with running_app(yahoo, fake) as app:
         await _run_job(app, services, fake, attempt=1)
         retries = [d.attempt for d in _retries(app)]
-    status, _, detail = last_run(services.db, "daily")
+    run = recent_runs(services.db, 1, "daily")[0]
+    status, detail = run.status, run.detail or ""
     assert status == "stale"
     assert all(s in detail for s in symbols)
     assert _stored(services, symbols) == prior

@@ -10,7 +10,7 @@ from telegram import ChatMember
 
 from bot.scheduler import DailyJobData, job_daily
 from storage.chats import get_chat
-from storage.jobruns import last_run
+from storage.jobruns import recent_runs
 from storage.outbox import counts
 from storage.rules import chat_rules
 from storage.subscriptions import chat_subscriptions
@@ -54,7 +54,8 @@ async def test_group_admin_subscribes_private_chat_too_and_each_gets_one_alert(
     assert len(fake.delivered) == sent
 
     await fake.send_command(None, solo, "/why")
-    assert "Why you got the last alert" in await _reply(fake, solo.id, 5)
+    # sub reply, one flip alert for the theme (IWM/SPY with ^RUT/^GSPC), the digest, /why
+    assert "Why you got the last alert" in await _reply(fake, solo.id, 4)
 
 
 async def _subscribe_direct(services, chat_id, kind="private"):
@@ -104,26 +105,49 @@ async def test_flood_429_is_retried_after_retry_after(app, services, fake_botapi
     assert len(flip_messages(fake_botapi, 601)) == 1
 
 
-async def test_stale_symbol_sends_no_alert_and_tells_operators_once(services, fake_botapi):
-    await _subscribe_direct(services, 701)
+def _late_iwm(services, provider):
     close = services.calendar.close_time(FLIP_DAY)
-    stale = dataclasses.replace(
+    return dataclasses.replace(
         services,
-        prices=lambda asof: FakeProvider(
-            services.settings.market_data_dir, asof=FLIP_DAY, stale={"IWM"}
-        ),
+        prices=lambda asof: provider,
         clock=lambda: close + dt.timedelta(minutes=30),
         stale_retry_base=dt.timedelta(seconds=0.05),
     )
-    rows = "SELECT COUNT(*) FROM job_runs WHERE job = 'daily' AND status = 'stale'"
-    async with running_app(stale, fake_botapi) as app:
+
+
+async def test_stale_leg_sends_no_alert_for_its_pair_and_tells_operators_once(
+    services, fake_botapi
+):
+    await _subscribe_direct(services, 701)
+    provider = FakeProvider(services.settings.market_data_dir, asof=FLIP_DAY, stale={"IWM"})
+    rows = "SELECT COUNT(*) FROM job_runs WHERE job = 'daily' AND status = 'partial'"
+    async with running_app(_late_iwm(services, provider), fake_botapi) as app:
         app.job_queue.run_once(job_daily, when=0, data=DailyJobData(FLIP_DAY))
         await fake_botapi.wait_for(lambda: services.db.execute(rows).fetchone()[0] >= 3, timeout=10)
-    assert len(fake_botapi.messages_to(OPERATOR)) == 1
-    assert "IWM" in fake_botapi.messages_to(OPERATOR)[0].text
-    assert fake_botapi.messages_to(701) == []
-    assert counts(services.db) == {}
-    assert last_run(services.db, "daily")[0] == "stale"
+        await fake_botapi.wait_for_message(701)
+    [report] = fake_botapi.messages_to(OPERATOR)
+    assert "IWM/SPY: no close since 2025-10-30" in report.text
+    assert "IWM: last close 2025-10-30" in report.text
+    [digest] = fake_botapi.messages_to(701)  # the digest, and no flip on stale data
+    assert "IWM/SPY: no close since 2025-10-30" in (digest.rendered or "")
+    assert "as of 2025-10-31 close" in (digest.text or "")
+    assert recent_runs(services.db, 1, "daily")[0].status == "partial"
+
+
+async def test_a_late_leg_arriving_before_the_deadline_sends_its_flip_once(services, fake_botapi):
+    await _subscribe_direct(services, 702)
+    provider = FakeProvider(services.settings.market_data_dir, asof=FLIP_DAY, stale={"IWM"})
+    async with running_app(_late_iwm(services, provider), fake_botapi) as app:
+        app.job_queue.run_once(job_daily, when=0, data=DailyJobData(FLIP_DAY))
+        await fake_botapi.wait_for_message(702)  # the digest of the first, partial run
+        assert flip_messages(fake_botapi, 702) == []
+        provider.stale.clear()  # IWM's close comes in; the next retry computes IWM/SPY
+        await fake_botapi.wait_for(lambda: flip_messages(fake_botapi, 702), timeout=10)
+        await asyncio.sleep(0.5)  # later retries (if any) must not repeat it
+    assert len(flip_messages(fake_botapi, 702)) == 1
+    assert "as of 2025-10-31 close" in (flip_messages(fake_botapi, 702)[0].caption or "")
+    assert len(fake_botapi.messages_to(702)) == 2  # the digest and the flip
+    assert recent_runs(services.db, 1, "daily")[0].status == "ok"
 
 
 async def test_channel_admin_subscribes_channel_from_private(app, services, fake_botapi):

@@ -1,0 +1,312 @@
+"""Typed alert events: one frozen dataclass per kind, serialised through ``analytics.serde``.
+
+An ``Event`` (see ``analytics.types``) is the envelope the pipeline routes: key, kind, rule,
+pairs, session, urgency. Its ``body`` is one of the types below and holds every number the
+message shows; ``encode`` turns it into the JSON stored in the outbox and ``decode`` gives it
+back, typed, so a renamed field fails loudly instead of printing "None". ``KINDS`` maps each
+kind to its type; the bot keeps one renderer per kind (``bot.render.alerts.RENDERERS``).
+
+Events of one theme on one session are one event: a ``FlipAlert`` or ``StretchAlert`` carries a
+move per pair that moved (IWM/SPY and its context pair ^RUT/^GSPC flip together), and a flip
+carries the chart data of its theme's head pair, so delivery only renders and sends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from analytics.serde import from_jsonable, to_jsonable
+from analytics.types import Event, Side, TrackRecord, Universe
+
+Confirmation = Literal["confirmed", "not confirmed"]
+#: Sessions of chart data a flip alert carries.
+CHART_SESSIONS = 260
+
+
+@dataclass(frozen=True)
+class FlipMove:
+    """One pair's confirmed flip: who leads now, the trend and band behind it, its record.
+
+    ``vs_trend`` is R / trend - 1 on the confirming close (the regime's own figure); ``track``
+    is the summary of earlier flips (outcomes left out); ``breadth`` tags a small-cap flip as
+    confirmed by breadth or not (None for other pairs).
+    """
+
+    pair: str
+    label: str
+    a: str
+    b: str
+    direction: Side
+    ratio: float
+    trend: float
+    vs_trend: float
+    band: float | None
+    scaled: bool
+    confirm: int
+    window: int
+    prev_sessions: int | None
+    a_total_return: bool
+    b_total_return: bool
+    spreads_pp: dict[str, float | None]
+    track: TrackRecord
+    flips_total: int
+    raw_crosses: int
+    breadth: Confirmation | None = None
+
+    @property
+    def leader(self) -> str:
+        return self.a if self.direction == "A" else self.b
+
+    @property
+    def former(self) -> str:
+        return self.b if self.direction == "A" else self.a
+
+
+@dataclass(frozen=True)
+class FlipChart:
+    """What the flip chart draws: the head pair's ratio, trend, band and regime per session."""
+
+    pair: str
+    a: str
+    b: str
+    title: str
+    dates: tuple[dt.date, ...]
+    ratio: tuple[float, ...]
+    trend: tuple[float | None, ...]
+    band: tuple[float | None, ...]
+    state: tuple[int, ...]
+
+    def frame(self) -> pd.DataFrame:
+        """The chart's columns as ``analytics.pairs.pair_series`` names them."""
+        index = pd.DatetimeIndex(pd.to_datetime(list(self.dates)), name="date")
+        trend = np.array([np.nan if v is None else v for v in self.trend], dtype="float64")
+        band = np.array([np.nan if v is None else v for v in self.band], dtype="float64")
+        state = np.array(self.state, dtype="int64")
+        change = np.diff(state, prepend=state[0] if len(state) else 0) != 0
+        return pd.DataFrame(
+            {
+                "ratio": np.array(self.ratio, dtype="float64"),
+                "trend": trend,
+                "band": band,
+                "upper": trend * (1.0 + band),
+                "lower": trend / (1.0 + band),
+                "state": state,
+                "flip": change & (state != 0) & (np.roll(state, 1) != 0),
+            },
+            index=index,
+        )
+
+
+@dataclass(frozen=True)
+class FlipAlert:
+    """Confirmed flips of one theme on one session (urgent: sent at once, with a chart)."""
+
+    session: dt.date
+    theme: str
+    moves: tuple[FlipMove, ...]
+    chart: FlipChart | None = None
+
+
+@dataclass(frozen=True)
+class StretchMove:
+    """One pair entered (|z| > limit) or left (|z| < exit_below) a stretch of log R."""
+
+    pair: str
+    label: str
+    entered: bool
+    stretch_z: float
+    limit: float
+    exit_below: float
+    window: int
+
+
+@dataclass(frozen=True)
+class StretchAlert:
+    """Stretch changes of one theme on one session (folded into the day's message)."""
+
+    session: dt.date
+    theme: str
+    moves: tuple[StretchMove, ...]
+
+
+@dataclass(frozen=True)
+class BreadthAlert:
+    """Participation turned broad or narrow (equal weight against cap weight)."""
+
+    session: dt.date
+    state: Literal["broad", "narrow"]
+    previous: str | None
+    participation_pair: str
+    lead_pair: str
+    lead_state: Side | None
+    confirmation: Confirmation | None
+    detail: dict[str, str | None]
+
+
+@dataclass(frozen=True)
+class ThresholdAlert:
+    """A user's /alert rule crossed its threshold (edge-triggered, re-armed after a margin)."""
+
+    session: dt.date
+    rule_id: str
+    pair: str
+    label: str
+    metric: str
+    op: str
+    threshold: float
+    value: float
+    hysteresis: float
+    unit: str
+
+
+@dataclass(frozen=True)
+class QuadrantAlert:
+    """A symbol or pair moved to a new strength quadrant and held it ``hold`` sessions."""
+
+    session: dt.date
+    key: str
+    benchmark: str
+    quadrant: str
+    previous: str | None
+    since: dt.date | None
+    sessions: int
+    hold: int
+    strength: float
+    momentum: float
+    ema: int
+    momentum_shift: int
+
+
+@dataclass(frozen=True)
+class SpreadMoveAlert:
+    """A pair's 1-session spread reached the rule's size (pp)."""
+
+    session: dt.date
+    pair: str
+    label: str
+    spread_1d_pp: float
+    threshold_pp: float
+    z: float | None
+
+
+@dataclass(frozen=True)
+class DigestRow:
+    """One followed pair in the daily message: who leads, since when, spreads, stretch."""
+
+    pair: str
+    label: str
+    state: Side | None
+    since: dt.date | None
+    sessions: int
+    pending: int
+    pending_side: Side | None
+    spreads_pp: dict[str, float | None]
+    stretch_z: float | None
+    stretched: bool
+
+
+@dataclass(frozen=True)
+class Folded:
+    """A non-urgent alert folded into the day's one message: its kind and encoded body."""
+
+    kind: str
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The one non-urgent message a chat gets per session: its pairs (when the digest is on),
+    breadth, that day's folded alerts, and how many urgent alerts went out separately.
+    ``no_close`` maps the chat's pairs without a close of both legs on the session to their
+    last common close (None: never): they get no row of figures and no alert."""
+
+    session: dt.date
+    rows: tuple[DigestRow, ...]
+    breadth: str | None
+    confirmation: Confirmation | None
+    alerts: tuple[Folded, ...] = ()
+    urgent: int = 0
+    no_close: dict[str, dt.date | None] = field(default_factory=dict)
+
+
+AlertBody = (
+    FlipAlert
+    | StretchAlert
+    | BreadthAlert
+    | ThresholdAlert
+    | QuadrantAlert
+    | SpreadMoveAlert
+    | Digest
+)
+
+#: Every kind an outbox row can have, and the type of its body.
+KINDS: Mapping[str, type] = {
+    "flip": FlipAlert,
+    "stretch": StretchAlert,
+    "breadth": BreadthAlert,
+    "threshold": ThresholdAlert,
+    "quadrant": QuadrantAlert,
+    "spread_move": SpreadMoveAlert,
+    "digest": Digest,
+}
+
+
+def encode(body: AlertBody) -> dict[str, Any]:
+    """The JSON-friendly dict of a body (stored as an outbox payload)."""
+    out: dict[str, Any] = to_jsonable(body)
+    return out
+
+
+def decode(kind: str, payload: Mapping[str, Any]) -> Any:
+    """The typed body of an outbox payload of ``kind``; KeyError for an unknown kind,
+    TypeError/KeyError when a field is missing (never a silent default)."""
+    return from_jsonable(KINDS[kind], payload)
+
+
+def unfold(folded: Folded) -> Any:
+    """The typed body of a folded alert."""
+    return decode(folded.kind, folded.body)
+
+
+def flip_chart(
+    closes: pd.DataFrame, universe: Universe, alert: FlipAlert, sessions: int = CHART_SESSIONS
+) -> FlipChart:
+    """The chart data of a flip alert: its theme's head pair (the first move), the last
+    ``sessions`` sessions up to the alert's session, from the same series as every figure."""
+    from analytics.pairs import pair_series
+
+    head = alert.moves[0]
+    spec = universe.pair(head.pair)
+    series = pair_series(closes, spec, alert.session, universe).tail(sessions)
+
+    def floats(column: str) -> tuple[float | None, ...]:
+        return tuple(None if np.isnan(v) else float(v) for v in series[column])
+
+    return FlipChart(
+        pair=spec.key,
+        a=spec.a,
+        b=spec.b,
+        title=f"{spec.label} · as of {alert.session.isoformat()} close",
+        dates=tuple(stamp.date() for stamp in pd.DatetimeIndex(series.index)),
+        ratio=tuple(float(v) for v in series["ratio"]),
+        trend=floats("trend"),
+        band=floats("band"),
+        state=tuple(int(v) for v in series["state"]),
+    )
+
+
+def with_charts(events: Sequence[Event], closes: pd.DataFrame, universe: Universe) -> list[Event]:
+    """The events with every flip alert's chart data filled in (others unchanged)."""
+    out: list[Event] = []
+    for event in events:
+        body = event.body
+        if isinstance(body, FlipAlert) and body.chart is None:
+            event = replace(event, body=replace(body, chart=flip_chart(closes, universe, body)))
+        out.append(event)
+    return out
