@@ -105,7 +105,8 @@ def test_env_example_shows_the_defaults_of_settings() -> None:
         if not value:
             continue  # empty: "use the default", whatever it is
         default = getattr(DEFAULTS, name.lower())
-        assert value == str(default), f"{name}={value} but the default is {default}"
+        expected = str(default).lower() if isinstance(default, bool) else str(default)
+        assert value == expected, f"{name}={value} but the default is {default}"
         checked += 1
     assert checked >= 8
     assert load_settings({}, env_file=None) == dataclasses.replace(

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from telegram import Update
-from telegram.ext import Application, InlineQueryHandler
+if TYPE_CHECKING:  # telegram (and bot.inline, which builds its results) are imported where
+    # they are used: the offline faces never load them
+    from telegram import Update
+    from telegram.ext import Application
 
-from bot.context import BotContext
-from bot.inline import INLINE_BUDGET, InlineAnswer, answer_query, nothing
+    from bot.context import BotContext
+    from bot.inline import InlineAnswer
 
 log = logging.getLogger(__name__)
 # Answers that ran past the budget and are finishing in the background (kept referenced).
@@ -25,6 +27,8 @@ def _finished(work: asyncio.Future[InlineAnswer]) -> None:
 
 async def on_inline_query(update: Update, context: BotContext) -> None:
     """Answer within INLINE_BUDGET seconds; anything slower or broken gets no results."""
+    from bot.inline import INLINE_BUDGET, answer_query, nothing
+
     query = update.inline_query
     if query is None:
         return
@@ -50,4 +54,6 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
 
 def install(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register the inline query handler."""
+    from telegram.ext import InlineQueryHandler
+
     app.add_handler(InlineQueryHandler(on_inline_query))

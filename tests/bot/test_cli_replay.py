@@ -40,7 +40,7 @@ def test_dry_replay_writes_every_event_to_csv(env: Path) -> None:
     assert "flip" in kinds
     flip = next(r for r in rows if r["kind"] == "flip")
     payload = json.loads(flip["payload"])
-    assert payload["pair"] == flip["pair"]
+    assert payload["moves"][0]["pair"] == flip["pair"]  # the theme's head pair first
     assert flip["key"].startswith("flip:")
     assert flip["session"] in alert_lines[[r["key"] for r in rows].index(flip["key"])]
     assert "nothing queued or sent" in result.stdout
