@@ -42,6 +42,8 @@ def daily(
             outcome = asyncio.run(run_daily_cli(services, delivery_bot(settings), asof=day))
     except SettingsError as exc:
         raise fail(str(exc)) from None
+    if outcome.unreachable:
+        raise fail(outcome.summary())
     typer.echo(outcome.summary())
     if outcome.result.status == "stale":
         raise typer.Exit(1)

@@ -7,12 +7,14 @@ with backoff until close + DAILY_DEADLINE_MINUTES; operators hear about it once 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 import telegram
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import Application
 
 from bot.context import BotContext
@@ -26,6 +28,7 @@ from market.provider import PriceProvider
 from storage import inbox
 from storage.db import check_identity
 from storage.jobruns import last_done_session
+from storage.outbox import counts as outbox_counts
 from storage.outbox import requeue_inflight
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,11 @@ class DailyOutcome:
 
     result: DailyResult
     delivery: DrainReport = field(default_factory=DrainReport)
+    #: Messages left pending because Telegram could not be reached after the session was
+    #: committed (``rotation-bot daily`` only); the running bot or the next run sends them.
+    undelivered: int = 0
+    #: Telegram could not be reached for delivery (``rotation-bot daily`` only).
+    unreachable: bool = False
 
     def summary(self) -> str:
         """One line for the CLI and logs."""
@@ -60,6 +68,12 @@ class DailyOutcome:
         if r.stale:
             tail += "; stale: " + ", ".join(
                 f"{s} (last close {v})" if v else s for s, v in r.stale_since.items()
+            )
+        if self.unreachable:
+            return (
+                f"{head}; Telegram unreachable: {self.undelivered} messages stay queued and go "
+                f"out once when the running bot or the next `rotation-bot daily` reaches "
+                f"Telegram{tail}"
             )
         return f"{head}; delivered {d.sent}, dead {d.dead}, retrying {d.retried}{tail}"
 
@@ -88,7 +102,12 @@ async def run_daily_cli(
     services: Services, bot: telegram.Bot, *, asof: dt.date | None
 ) -> DailyOutcome:
     """`rotation-bot daily`: requeue a row left in flight, run once, deliver through ``bot``
-    (the root's ``delivery_bot``), tell operators."""
+    (the root's ``delivery_bot``), tell operators.
+
+    The session is computed and its messages committed to the outbox before the first Bot API
+    call, so Telegram being unreachable at the close delays the messages, never the session:
+    the outcome then says how many are queued (``undelivered``), and the running bot or the
+    next ``daily`` sends them once, as of their own session."""
     now = services.clock()
     session = services.expected_session(now, asof)
     requeued = requeue_inflight(services.db)
@@ -96,22 +115,29 @@ async def run_daily_cli(
         log.warning(
             "%d message(s) were in flight when the last sender stopped; resending", requeued
         )
-    async with bot:
-        outcome = await run_pipeline(
-            bot,
-            services,
-            session,
-            provider=services.provider(asof),
-            now=now,
-            wait=DELIVERY_WAIT_SECONDS,
-        )
-        if outcome.result.status in ("stale", "partial"):
-            await services.reports.send(
-                bot,
-                services.settings.operator_ids,
-                f"stale {session}",
-                operator_report(outcome.result, final=True),
-            )
+    result = await run_daily(
+        services.db, services.provider(asof), services.calendar, services.universe, session, now=now
+    )
+    outcome = DailyOutcome(result)
+    try:
+        async with bot:
+            if result.status != "stale":
+                outcome = DailyOutcome(
+                    result, await Sender(bot, services).drain(wait=DELIVERY_WAIT_SECONDS)
+                )
+            if result.status in ("stale", "partial"):
+                await services.reports.send(
+                    bot,
+                    services.settings.operator_ids,
+                    f"stale {session}",
+                    operator_report(result, final=True),
+                )
+    except BadRequest:
+        raise
+    except NetworkError as exc:
+        log.info("Telegram unreachable after the session was computed: %s", type(exc).__name__)
+        pending = outbox_counts(services.db).get("pending", 0)
+        return dataclasses.replace(outcome, unreachable=True, undelivered=pending)
     return outcome
 
 
