@@ -20,7 +20,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 @pytest.fixture
 def sample_dir() -> Path:
-    """The bundled real price sample (never ../shared)."""
+    """The bundled real price sample (the copy inside the project)."""
     return BUNDLED_DATA_DIR
 
 

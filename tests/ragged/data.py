@@ -1,4 +1,4 @@
-"""Ragged market data built from the bundled sample in a temporary folder (never ../shared).
+"""Ragged market data built in a temporary folder from the bundled sample inside the project.
 
 Real closes, with the defects real data has: a series that stops early (delisted, halted,
 dropped by the source), sessions missing in the middle (a halt), a malformed line.
