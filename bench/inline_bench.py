@@ -20,7 +20,7 @@ from telegram import InlineQuery, Update
 
 from bench.botdb import build_bot_db
 from bench.reply_bench import TOKEN, application, bot_services
-from bench.timing import p95
+from bench.timing import latency_ms
 from bot.inline import INLINE_BUDGET
 from bot.services import Services
 from tests.fakes.botapi import FakeBotApi
@@ -59,11 +59,8 @@ async def answers(services: Services) -> dict[str, Any]:
         times = [await one(app, fake, QUERIES[k % len(QUERIES)]) for k in range(REQUESTS)]
     finally:
         await app.shutdown()
-    ms = [t * 1000 for t in times]
     return {
-        "p95_ms": round(p95(ms), 2),
-        "median_ms": round(sorted(ms)[len(ms) // 2], 2),
-        "max_ms": round(max(ms), 2),
+        **latency_ms(times),
         "requests": REQUESTS,
         "queries": list(QUERIES),
         "cutoff_s": INLINE_BUDGET,

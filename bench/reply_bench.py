@@ -22,7 +22,7 @@ from typing import Any
 from telegram.ext import Application, ApplicationBuilder
 
 from bench.botdb import build_bot_db
-from bench.timing import p95, summary
+from bench.timing import latency_ms, p95, summary
 from bot.app import build_application
 from bot.charts import ratio_chart
 from bot.readapi import pair_view, snapshot_for
@@ -96,11 +96,8 @@ async def replies(services: Services) -> dict[str, Any]:
             counts.append(count)
     finally:
         await app.shutdown()
-    ms = [t * 1000 for t in times]
     return {
-        "p95_ms": round(p95(ms), 2),
-        "median_ms": round(sorted(ms)[len(ms) // 2], 2),
-        "max_ms": round(max(ms), 2),
+        **latency_ms(times),
         "cold_first_request_s": round(cold, 3),
         "cold_first_request_ms": round(cold * 1000, 2),
         "post_init_warm_start_s": round(start_up, 3),

@@ -36,6 +36,16 @@ def summary(times: list[float]) -> dict[str, float]:
     }
 
 
+def latency_ms(seconds: list[float]) -> dict[str, float]:
+    """p95, median (upper middle) and max of request latencies given in seconds, in ms."""
+    ms = [t * 1000 for t in seconds]
+    return {
+        "p95_ms": round(p95(ms), 2),
+        "median_ms": round(sorted(ms)[len(ms) // 2], 2),
+        "max_ms": round(max(ms), 2),
+    }
+
+
 def p95(values: list[float]) -> float:
     """The 95th percentile (nearest-rank) of a list of numbers."""
     ordered = sorted(values)
