@@ -108,3 +108,14 @@ async def inproc(services: Services) -> AsyncIterator[tuple[Application, FakeBot
 async def process(app: Application, update: Update) -> None:
     """Feed one update through the application."""
     await app.process_update(update)
+
+
+@pytest.fixture
+def env(clean_env: Path, filled_db_file: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the filled database for the command line (csv source, warnings only)."""
+    path = clean_env / "cli.db"
+    shutil.copy(filled_db_file, path)
+    monkeypatch.setenv("DATABASE_PATH", str(path))
+    monkeypatch.setenv("MARKET_DATA_SOURCE", "csv")
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
+    return clean_env

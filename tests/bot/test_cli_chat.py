@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-
-
-@pytest.fixture
-def env(clean_env: Path, filled_db_file: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = clean_env / "cli.db"
-    shutil.copy(filled_db_file, path)
-    monkeypatch.setenv("DATABASE_PATH", str(path))
-    monkeypatch.setenv("MARKET_DATA_SOURCE", "csv")
-    monkeypatch.setenv("LOG_LEVEL", "WARNING")
-    return clean_env
 
 
 def test_ask_rotation_prints_plain_text_and_writes_a_png(env: Path) -> None:

@@ -4,23 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-
-
-@pytest.fixture
-def env(clean_env: Path, filled_db_file: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = clean_env / "cli.db"
-    shutil.copy(filled_db_file, path)
-    monkeypatch.setenv("DATABASE_PATH", str(path))
-    monkeypatch.setenv("MARKET_DATA_SOURCE", "csv")
-    monkeypatch.setenv("LOG_LEVEL", "WARNING")
-    return clean_env
 
 
 def test_dry_replay_writes_every_event_to_csv(env: Path) -> None:
