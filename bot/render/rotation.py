@@ -59,12 +59,32 @@ def tags(stats: PairStats) -> list[str]:
     return out
 
 
+def gap_mark(stats: PairStats, horizon: str) -> str:
+    """ "*" when the pair's spread over ``horizon`` spans sessions without a close of a leg."""
+    return "*" if stats.gaps.get(horizon) else ""
+
+
+def pair_gap_note(stats: PairStats) -> str | None:
+    """Says which spreads span sessions without a close of a leg (a halt, a dropped row);
+    plain text, None when none does."""
+    if not stats.gaps:
+        return None
+    most = max(stats.gaps.values())
+    marked = ", ".join(HORIZON_LABELS[h] for h in HORIZONS if stats.gaps.get(h))
+    legs = " or ".join(stats.gap_legs or (stats.a, stats.b))
+    return (
+        f"* {marked}: the window spans {most} session(s) with no {legs} close "
+        "(measured from the last close of both legs before them)"
+    )
+
+
 def spreads_line(stats: PairStats, selected: str) -> str:
-    """Every horizon's spread (pp): the selected one first and bold, then the others in order."""
+    """Every horizon's spread (pp): the selected one first and bold, then the others in order;
+    "*" marks a spread whose window spans sessions without a close of a leg."""
     order = [selected, *(h for h in HORIZONS if h != selected)]
     parts = []
     for h in order:
-        value = pp(stats.spreads_pp.get(h))
+        value = pp(stats.spreads_pp.get(h)) + gap_mark(stats, h)
         label = HORIZON_LABELS[h]
         parts.append(f"<b>{label} {value}</b>" if h == selected else f"{label} {value}")
     return " · ".join(parts)
@@ -102,6 +122,9 @@ def _pair_block(stats: PairStats, horizon: str, session: dt.date) -> list[str]:
     extra = f"  ratio {pct(stats.ratio_vs_trend)} vs its {stats.regime.window}-session trend"
     extra += "".join(f" · {esc(t)}" for t in tags(stats))
     lines.append(extra)
+    note = pair_gap_note(stats)
+    if note is not None:
+        lines.append(f"  <i>{esc(note)}</i>")
     return lines
 
 
