@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 
 from analytics.types import HORIZON_SESSIONS, HORIZONS, PairStats, Regime, Snapshot
-from bot.render.format import asof_line, esc, own_date, pct, pp, signed
+from bot.render.format import asof_line, esc, gap_note, own_date, pct, pp, signed
 from bot.render.table import pre_table
 
 HORIZON_LABELS = {"1d": "1D", "1w": "1W", "1m": "1M", "3m": "3M", "ytd": "YTD", "1y": "1Y"}
@@ -67,15 +67,7 @@ def gap_mark(stats: PairStats, horizon: str) -> str:
 def pair_gap_note(stats: PairStats) -> str | None:
     """Says which spreads span sessions without a close of a leg (a halt, a dropped row);
     plain text, None when none does."""
-    if not stats.gaps:
-        return None
-    most = max(stats.gaps.values())
-    marked = ", ".join(HORIZON_LABELS[h] for h in HORIZONS if stats.gaps.get(h))
-    legs = " or ".join(stats.gap_legs or (stats.a, stats.b))
-    return (
-        f"* {marked}: the window spans {most} session(s) with no {legs} close "
-        "(measured from the last close of both legs before them)"
-    )
+    return gap_note(stats.gaps, stats.gap_legs or (stats.a, stats.b), HORIZON_LABELS)
 
 
 def spreads_line(stats: PairStats, selected: str) -> str:

@@ -2,7 +2,8 @@
 
 KRE misses three sessions (a halt, 2026-03-25 .. 27) and IWM one (2026-03-10): every spread
 whose window reaches back to one of them carries "*" and a footnote naming the leg, in
-/pair, /rotation and the "vs" columns of /ticker; the others, and pairs of intact legs, don't.
+/pair, /rotation, the "vs" columns of /ticker, flip alerts, digests and the dashboard; the
+others, and pairs of intact legs, don't.
 """
 
 from __future__ import annotations
@@ -15,8 +16,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.offline import answer, reply_to_plain
+from analytics.rules import default_rules, evaluate_rules
+from analytics.snapshot import build_snapshot
+from analytics.types import Snapshot
+from bot.offline import answer, html_to_plain, reply_to_plain
+from bot.render.alerts import alert_html, digest_body_html
+from bot.render.dashboard import dashboard_html
 from bot.services import Services
+from jobs.daily import load_history
+from jobs.fanout import dashboard_payload, digest_body
 from jobs.refresh import refresh_prices
 from market.csv_provider import CsvProvider
 from tests.conftest import csv_services
@@ -155,3 +163,84 @@ async def test_ticker_marks_spreads_against_a_reference_with_a_halt(
     assert table_marks(text, 1) == []
     assert table_marks(text, 2) == []  # vs SPY
     assert table_marks(text, 3) == IWM_MARKED  # vs IWM
+
+
+# The alerts show the 1W, 1M and 3M spreads (labels as they print them).
+ALERT_KRE_NOTE = (
+    "* 1w, 1m, 3m: the window spans 3 session(s) with no KRE close "
+    "(measured from the last close of both legs before them)"
+)
+ALERT_IWM_NOTE = (
+    "* 1m, 3m: the window spans 1 session(s) with no IWM close "
+    "(measured from the last close of both legs before them)"
+)
+
+
+def alert_marks(line: str) -> list[str]:
+    """Horizons marked "*" in an alert's spreads ("1w +2.03 pp* · 1m ... · 3m ...")."""
+    found = dict(re.findall(r"(1w|1m|3m) [−+]?[\d.]+ pp(\*?)", line))
+    assert sorted(found) == ["1m", "1w", "3m"], line
+    return [h for h in ("1w", "1m", "3m") if found[h]]
+
+
+@pytest.fixture(scope="module")
+def snapshot(services: Services) -> Snapshot:
+    closes = load_history(services.db, services.calendar, services.universe, SESSION)
+    return build_snapshot(closes, services.universe, SESSION)
+
+
+def test_flip_alerts_mark_spreads_spanning_a_halt(snapshot: Snapshot) -> None:
+    rules = [r for r in default_rules() if r.kind == "flip"]
+    _, state = evaluate_rules(snapshot, rules, {})
+    # Every pair's stored regime the other way round: each pair with a regime flips now.
+    turned = {slot: {**e, "state": "A" if e["state"] == "B" else "B"} for slot, e in state.items()}
+    events, _ = evaluate_rules(snapshot, rules, turned)
+    texts = {e.pairs[0]: html_to_plain(alert_html(e.kind, e.payload)) for e in events}
+    assert {"KRE/SPY", "IWM/SPY", "IJR/SPY"} <= set(texts)
+
+    assert alert_marks(line_with(texts["KRE/SPY"], "Spreads")) == ["1w", "1m", "3m"]
+    assert ALERT_KRE_NOTE in texts["KRE/SPY"]
+    assert alert_marks(line_with(texts["IWM/SPY"], "Spreads")) == ["1m", "3m"]
+    assert ALERT_IWM_NOTE in texts["IWM/SPY"]
+    assert alert_marks(line_with(texts["IJR/SPY"], "Spreads")) == []
+    assert "the window spans" not in texts["IJR/SPY"]
+
+
+def test_digest_rows_mark_spreads_spanning_a_halt(snapshot: Snapshot) -> None:
+    body = digest_body(snapshot, ["IWM/SPY", "KRE/SPY", "IJR/SPY"])
+    lines = html_to_plain(digest_body_html(body)).splitlines()
+
+    def row(pair: str) -> list[str]:
+        at = next(i for i, line in enumerate(lines) if line.startswith(f"{pair}:"))
+        return lines[at + 1 : at + 3]
+
+    spreads, note = row("IWM/SPY")
+    assert alert_marks(spreads) == ["1m", "3m"]
+    assert note.strip() == ALERT_IWM_NOTE
+    spreads, note = row("KRE/SPY")
+    assert alert_marks(spreads) == ["1w", "1m", "3m"]
+    assert note.strip() == ALERT_KRE_NOTE
+    spreads, after = row("IJR/SPY")
+    assert alert_marks(spreads) == []
+    assert "the window spans" not in after
+
+
+def test_the_dashboard_marks_spreads_spanning_a_halt(
+    services: Services, snapshot: Snapshot
+) -> None:
+    text = html_to_plain(dashboard_html(dashboard_payload(snapshot, services.universe)))
+    marked = {
+        line.split()[0]: re.findall(r"(1M|YTD) [−+]?[\d.]+ pp\*", line)
+        for line in text.splitlines()
+        if "/" in line.split(" ", 1)[0]
+    }
+    assert marked == {
+        "IWM/SPY": ["1M", "YTD"],
+        "^RUT/^GSPC": [],
+        "IWM/QQQ": ["1M", "YTD"],
+        "IJR/SPY": [],
+        "RSP/SPY": [],
+        "KRE/SPY": ["1M", "YTD"],
+        "SMALLCAP_WINNERS/MAG7": [],
+    }
+    assert "* the window spans up to 3 session(s) with no IWM or KRE close" in text
