@@ -13,16 +13,24 @@ therefore the rule's own; the handlers are quiet while their input and state are
 unchanged, which is what makes skipping the other sessions and pairs exact, and the events
 of one session's pairs are grouped per theme exactly as the pipeline groups them.
 
+Threshold rules read one metric of a pair (``analytics.rules.metric_value``); its value on
+every session is derived from the same arrays ``stats_at`` reads, and the handler is
+consulted where the value moves past the threshold (it fires when armed) or back past the
+re-arm margin (it re-arms), and on any session whose value lies within rounding of either
+edge. Spread-move rules are consulted on every session whose 1-session spread is at least
+their size (or within rounding of it).
+
 ``tests/analytics/test_backtest.py`` compares this with the per-session pipeline event by
-event on the bundled data. Rule kinds whose input is not derived here yet (threshold,
-spread_move, quadrant rules on a member) raise ``Unsupported``; callers then replay session
-by session.
+event on the bundled data. Rules whose input is not derived here (quadrant rules on a member
+symbol, a rule on a pair the universe does not have, a threshold on a metric or operator
+this module does not know) raise ``Unsupported``; callers then replay session by session.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Hashable, Sequence
+import operator
+from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,9 +42,11 @@ from analytics.frames import to_date, upto
 from analytics.pairs import PairHistory, pair_history, stats_at
 from analytics.quadrant import quadrant_codes, quadrant_trails
 from analytics.regime import STATE_A
-from analytics.rules import QUADRANT_HOLD, evaluate_rules
+from analytics.returns import base_values
+from analytics.rules import METRIC_ALIASES, QUADRANT_HOLD, evaluate_rules
 from analytics.snapshot import breadth_from, usable_pairs
 from analytics.types import (
+    HORIZONS,
     Breadth,
     Event,
     PairStats,
@@ -49,8 +59,28 @@ from analytics.types import (
     UnknownSymbol,
 )
 
-SUPPORTED = frozenset({"flip", "breadth", "stretch", "quadrant"})
+SUPPORTED = frozenset({"flip", "breadth", "stretch", "quadrant", "threshold", "spread_move"})
 _ABSENT: tuple[Hashable, ...] = ("absent",)
+#: Relative distance from a threshold within which a session is always consulted: the
+#: derived value is computed as the snapshot computes it, this only guards against rounding.
+_EDGE = 1e-9
+#: Comparison of a threshold rule (as ``analytics.rules`` applies it), on arrays.
+_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    ">": operator.gt,
+    "<": operator.lt,
+    ">=": operator.ge,
+    "<=": operator.le,
+}
+#: Threshold metrics that are one row of a ``PairHistory.metrics`` array (as in ``stats_at``).
+_METRIC_ARRAYS = {
+    "ratio_vs_trend": "vs_trend",
+    "ratio_vs_trend200": "vs_trend200",
+    "spread_change_z": "spread_z",
+    "rel20_percentile": "rel_pct",
+    "stretch_z": "stretch",
+    "strength": "strength",
+    "momentum": "momentum",
+}
 _EMPTY_SCOREBOARD = Scoreboard(0, 0, 0, 0, {}, {}, None, None, None, ())
 
 
@@ -74,6 +104,23 @@ def check_supported(rules: Sequence[Rule], pair_keys: Sequence[str]) -> None:
             raise Unsupported(f"rule kind {rule.kind!r} ({rule.id})")
         if rule.pair is not None and rule.kind != "breadth" and rule.pair not in pair_keys:
             raise Unsupported(f"rule {rule.id} on {rule.pair}, which is not a pair")
+        if rule.kind == "threshold":
+            if not _known_metric(rule.metric):
+                raise Unsupported(f"rule {rule.id}: metric {rule.metric!r}")
+            if rule.op is not None and rule.op not in _OPS:
+                raise Unsupported(f"rule {rule.id}: operator {rule.op!r}")
+
+
+def _known_metric(metric: str | None) -> bool:
+    if metric is None:
+        return False
+    name = METRIC_ALIASES.get(metric, metric)
+    horizon = name.split("_", 1)[1] if "_" in name else ""
+    return (
+        name in _METRIC_ARRAYS
+        or name == "regime_sessions"
+        or (name.startswith(("spread_", "ratio_")) and horizon in HORIZONS)
+    )
 
 
 def backtest(
@@ -96,9 +143,7 @@ def backtest(
     for r, rule in enumerate(rules):
         for j in _columns(rule, history):
             signature = _signature(view, rule, j)
-            # Between the exit level and the limit the stretch rule keeps its state.
-            quiet = 1 if rule.kind == "stretch" else _ABSENT
-            for p in _changes(signature, quiet):
+            for p in _changes(signature, _QUIET.get(rule.kind, ())):
                 calls.setdefault(p, {}).setdefault(r, []).append(j)
     state: dict[str, Any] = {}
     steps = []
@@ -146,16 +191,27 @@ def _columns(rule: Rule, history: PairHistory) -> list[int | None]:
     return [keys.index(rule.pair)] if rule.pair is not None else list(range(len(keys)))
 
 
-def _changes(signature: list[Hashable], quiet: Hashable = _ABSENT) -> list[int]:
+#: Per kind, the inputs its handler keeps its state on and raises nothing for, once it has
+#: seen an input: the stretch zone between the exit level and the limit; a threshold metric
+#: without a value or between the re-arm margin and the threshold; a spread move without a
+#: value or smaller than the rule's size.
+_QUIET: dict[str, frozenset[Hashable]] = {
+    "stretch": frozenset({1}),
+    "threshold": frozenset({0, 1}),
+    "spread_move": frozenset({0, 1}),
+}
+
+
+def _changes(signature: list[Hashable], quiet: Collection[Hashable] = ()) -> list[int]:
     """Positions where the rule must be consulted: its first session with input, and every
-    session whose input differs from the session before, unless it changed to ``quiet``
-    (an input the handler keeps its state on, once it has one)."""
+    session whose input differs from the session before, unless it changed to one in
+    ``quiet`` (an input the handler keeps its state on, once it has one)."""
     out: list[int] = []
     settled = False  # the handler has seen an input (not None) and holds a state
     for p, sig in enumerate(signature):
         if sig == _ABSENT:
             continue
-        if not out or (sig != signature[p - 1] and not (settled and sig == quiet)):
+        if not out or (sig != signature[p - 1] and not (settled and sig in quiet)):
             out.append(p)
             settled = settled or sig is not None
     return out
@@ -290,8 +346,96 @@ def _quadrant_reader(view: _View, rule: Rule, j: int) -> Callable[[int], Hashabl
     return read
 
 
+def _threshold_reader(view: _View, rule: Rule, j: int) -> Callable[[int], Hashable]:
+    """Where the metric stands against the rule: 0 no value, 1 between the re-arm margin and
+    the threshold, 2 past the threshold (fires when armed), 3 back past the margin (re-arms).
+    A session where both hold (a negative hysteresis) or the value is within rounding of
+    either edge reads as itself, so the handler is consulted there."""
+    values = _metric_values(view, str(rule.metric), j)
+    if rule.op is None or rule.value is None:
+        return lambda p: 0  # the handler raises nothing and keeps its state
+    threshold = rule.value
+    below = rule.op in (">", ">=")  # re-armed below the margin (else above it)
+    margin = threshold - rule.hysteresis if below else threshold + rule.hysteresis
+    finite = ~np.isnan(values)
+    with np.errstate(invalid="ignore"):
+        hit = _OPS[rule.op](values, threshold) & finite
+        rearm = (values < margin if below else values > margin) & finite
+        tol = _EDGE * max(1.0, abs(threshold), abs(margin))
+        near = finite & (
+            (np.abs(values - threshold) <= tol) | (np.abs(values - margin) <= tol) | (hit & rearm)
+        )
+    code = np.where(finite, 1 + hit.astype("int64") + 2 * rearm.astype("int64"), 0)
+
+    def read(p: int) -> Hashable:
+        return ("edge", p) if near[p] else int(code[p])
+
+    return read
+
+
+def _spread_move_reader(view: _View, rule: Rule, j: int) -> Callable[[int], Hashable]:
+    """0 no move, 1 a move smaller than the rule's size, else the snapshot's row: the handler
+    raises an alert on each session with such a move (once per session)."""
+    move = _at_rows(view, view.history.metrics["spread"], j)
+    if rule.value is None:
+        return lambda p: 0
+    finite = ~np.isnan(move)
+    with np.errstate(invalid="ignore"):
+        size = np.abs(move)
+        tol = _EDGE * max(1.0, abs(rule.value))
+        fire = finite & (~(size < rule.value) | (np.abs(size - rule.value) <= tol))
+    code = finite.astype("int64")
+
+    def read(p: int) -> Hashable:
+        return ("move", int(view.pos[p])) if fire[p] else int(code[p])
+
+    return read
+
+
+def _at_rows(view: _View, values: np.ndarray, j: int) -> np.ndarray:
+    """Column j of a T x P array on each session's row of pair j (NaN where the pair has no
+    row yet or the value is not finite, as ``opt`` turns it into None)."""
+    rows = view.last_row[:, j]
+    out = np.asarray(values[np.clip(rows, 0, None), j], dtype="float64").copy()
+    out[(rows < 0) | ~np.isfinite(out)] = np.nan
+    return out
+
+
+def _metric_values(view: _View, metric: str, j: int) -> np.ndarray:
+    """The value ``analytics.rules.metric_value`` reads for pair j on every session, computed
+    as ``stats_at`` computes it (NaN where it is None)."""
+    name = METRIC_ALIASES.get(metric, metric)
+    history = view.history
+    if name in _METRIC_ARRAYS:
+        return _at_rows(view, history.metrics[_METRIC_ARRAYS[name]], j)
+    rows = view.last_row[:, j]
+    safe = np.clip(rows, 0, None)
+    if name == "regime_sessions":
+        counted = np.cumsum(~np.isnan(history.run.log_ratio[:, j]))
+        start = np.clip(view.regime_start[safe, j], 0, None)
+        sessions = np.where(view.state[safe, j] != 0, counted[safe] - counted[start] + 1, 0)
+        return np.where(rows >= 0, sessions.astype("float64"), np.nan)
+    frames = history.frames
+    horizon = name.split("_", 1)[1]
+    a_last = frames.a.to_numpy(dtype="float64")[safe, j]
+    b_last = frames.b.to_numpy(dtype="float64")[safe, j]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if name.startswith("spread_"):
+            # base_values with one column and one measurement row per session
+            a_base = base_values(frames.a.iloc[:, [j]], rows)[horizon]
+            b_base = base_values(frames.b.iloc[:, [j]], rows)[horizon]
+            values = 100.0 * (a_last / a_base - b_last / b_base)
+        else:
+            r_base = base_values(frames.ratio.iloc[:, [j]], rows)[horizon]
+            values = (a_last / b_last) / r_base - 1.0
+    values = np.where(np.isfinite(values) & (rows >= 0), values, np.nan)
+    return np.asarray(values, dtype="float64")
+
+
 _READERS: dict[str, Callable[[_View, Rule, int], Callable[[int], Hashable]]] = {
     "flip": _flip_reader,
     "stretch": _stretch_reader,
     "quadrant": _quadrant_reader,
+    "threshold": _threshold_reader,
+    "spread_move": _spread_move_reader,
 }

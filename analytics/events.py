@@ -35,7 +35,8 @@ class FlipMove:
 
     ``vs_trend`` is R / trend - 1 on the confirming close (the regime's own figure); ``track``
     is the summary of earlier flips (outcomes left out); ``breadth`` tags a small-cap flip as
-    confirmed by breadth or not (None for other pairs).
+    confirmed by breadth or not (None for other pairs). ``gaps`` / ``gap_legs``: as in
+    ``PairStats`` (spreads whose window spans sessions without a close of a leg).
     """
 
     pair: str
@@ -58,6 +59,8 @@ class FlipMove:
     flips_total: int
     raw_crosses: int
     breadth: Confirmation | None = None
+    gaps: dict[str, int] = field(default_factory=dict)
+    gap_legs: tuple[str, ...] = ()
 
     @property
     def leader(self) -> str:
@@ -197,7 +200,8 @@ class SpreadMoveAlert:
 
 @dataclass(frozen=True)
 class DigestRow:
-    """One followed pair in the daily message: who leads, since when, spreads, stretch."""
+    """One followed pair in the daily message: who leads, since when, spreads, stretch;
+    ``gaps`` / ``gap_legs`` as in ``PairStats``."""
 
     pair: str
     label: str
@@ -209,6 +213,8 @@ class DigestRow:
     spreads_pp: dict[str, float | None]
     stretch_z: float | None
     stretched: bool
+    gaps: dict[str, int] = field(default_factory=dict)
+    gap_legs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

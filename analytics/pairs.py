@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -39,7 +39,7 @@ from analytics.regime import (
     raw_crosses,
     run_regimes,
 )
-from analytics.returns import base_values, is_total_return
+from analytics.returns import base_values, gap_counts, horizon_base_rows, is_total_return
 from analytics.track import track_record
 from analytics.types import (
     HORIZONS,
@@ -82,11 +82,17 @@ def leg_total_return(name: str, universe: Universe | None) -> bool:
 
 @dataclass(frozen=True)
 class PairFrames:
-    """Legs A and B and ratio R, one column per pair key, NaN unless both legs closed."""
+    """Legs A and B and ratio R, one column per pair key, NaN unless both legs closed.
+
+    ``a_missing`` / ``b_missing`` (T x P, when known) say on which sessions of the frame leg
+    A / B itself has no close (which leg a pair's gap comes from).
+    """
 
     a: pd.DataFrame
     b: pd.DataFrame
     ratio: pd.DataFrame
+    a_missing: np.ndarray | None = None
+    b_missing: np.ndarray | None = None
 
 
 def pair_frames(
@@ -97,12 +103,15 @@ def pair_frames(
     keys = [s.key for s in specs]
     a = levels[[s.a for s in specs]].to_numpy(dtype="float64")
     b = levels[[s.b for s in specs]].to_numpy(dtype="float64")
-    both = ~np.isnan(a) & ~np.isnan(b)
+    a_missing, b_missing = np.isnan(a), np.isnan(b)
+    both = ~a_missing & ~b_missing
     a, b = np.where(both, a, np.nan), np.where(both, b, np.nan)
     return PairFrames(
         pd.DataFrame(a, index=levels.index, columns=keys),
         pd.DataFrame(b, index=levels.index, columns=keys),
         pd.DataFrame(a / b, index=levels.index, columns=keys),
+        a_missing,
+        b_missing,
     )
 
 
@@ -149,7 +158,21 @@ def pair_history(
     logs = log_ratio(frames)
     run = run_regimes(logs, [s.regime for s in specs])
     metrics = _ratio_metrics(frames, logs, run, quadrant)
+    metrics.update(_missing_counts(frames))
     return PairHistory(tuple(specs), frames, metrics, run, universe)
+
+
+#: Running counts (T x P) of sessions without a common close, and without a close of A / B.
+_MISSING = ("missing", "missing_a", "missing_b")
+
+
+def _missing_counts(frames: PairFrames) -> dict[str, np.ndarray]:
+    """Per pair, the running count of sessions of the frame with no common close, and with
+    no close of leg A and of leg B (what a window's gaps are read from)."""
+    common = np.isnan(frames.ratio.to_numpy(dtype="float64"))
+    a = common if frames.a_missing is None else frames.a_missing
+    b = common if frames.b_missing is None else frames.b_missing
+    return {name: np.cumsum(m, axis=0) for name, m in zip(_MISSING, (common, a, b), strict=True)}
 
 
 def stats_at(
@@ -162,16 +185,36 @@ def stats_at(
     picked = np.asarray(rows, dtype="int64")
     sub = PairFrames(frames.a.iloc[:, cols], frames.b.iloc[:, cols], frames.ratio.iloc[:, cols])
     bases = (base_values(sub.a, picked), base_values(sub.b, picked), base_values(sub.ratio, picked))
+    windows = horizon_base_rows(sub.ratio.index, picked)
+    gaps = tuple(gap_counts(history.metrics[name][:, cols], picked, windows) for name in _MISSING)
     out: dict[str, PairStats] = {}
     for k, j in enumerate(cols):
         if picked[k] < 0:
             continue
         spec = history.specs[j]
-        out[spec.key] = _one_pair(
+        stats = _one_pair(
             spec, (j, k), int(picked[k]), frames, bases, history.metrics, history.run,
             history.universe,
         )  # fmt: skip
+        out[spec.key] = _with_gaps(stats, gaps, k)
     return out
+
+
+def _with_gaps(stats: PairStats, gaps: tuple[dict[str, np.ndarray], ...], k: int) -> PairStats:
+    """``stats`` with the horizons whose spread spans sessions without a common close (column
+    ``k`` of ``gaps``: common, leg A, leg B) and the legs missing there."""
+    common, a, b = gaps
+    spans = {
+        h: int(common[h][k])
+        for h in HORIZONS
+        if stats.spreads_pp.get(h) is not None and common[h][k] > 0
+    }
+    if not spans:
+        return stats
+    legs = tuple(
+        leg for leg, own in ((stats.a, a), (stats.b, b)) if any(own[h][k] > 0 for h in spans)
+    )
+    return replace(stats, gaps=spans, gap_legs=legs)
 
 
 def compute_pairs(

@@ -54,12 +54,19 @@ def base_values(levels: pd.DataFrame, rows: np.ndarray) -> dict[str, np.ndarray]
     filled = ffill_values(values)
     cols = np.arange(values.shape[1])
     out: dict[str, np.ndarray] = {}
-    for horizon in HORIZONS:
-        sessions = HORIZON_SESSIONS[horizon]
-        base_rows = _ytd_rows(levels.index, rows) if sessions is None else rows - sessions
+    for horizon, base_rows in horizon_base_rows(levels.index, rows).items():
         ok = (base_rows >= 0) & (rows >= 0)
         picked = filled[np.clip(base_rows, 0, None), cols] if len(cols) else np.array([])
         out[horizon] = np.where(ok, picked, np.nan)
+    return out
+
+
+def horizon_base_rows(index: pd.Index, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Per horizon, the row each measurement at ``rows`` compares with (negative: none)."""
+    out: dict[str, np.ndarray] = {}
+    for horizon in HORIZONS:
+        sessions = HORIZON_SESSIONS[horizon]
+        out[horizon] = _ytd_rows(index, rows) if sessions is None else rows - sessions
     return out
 
 
@@ -134,19 +141,27 @@ def window_gaps(levels: pd.DataFrame, rows: np.ndarray) -> dict[str, np.ndarray]
     spans a gap (the base is then the last close before it). 0 where there is none.
     """
     values = levels.to_numpy(dtype="float64")
-    count = values.shape[1]
-    if count == 0 or values.shape[0] == 0:
-        return {h: np.zeros(count, dtype=np.int64) for h in HORIZONS}
     missing = np.cumsum(np.isnan(values), axis=0)
+    return gap_counts(missing, rows, horizon_base_rows(levels.index, rows))
+
+
+def gap_counts(
+    missing: np.ndarray, rows: np.ndarray, base_rows: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Per horizon, sessions without a value inside each column's window (base row .. row).
+
+    ``missing`` is the running count of sessions without a value, per column (T x N, a
+    cumulative sum down each column); ``base_rows`` as from ``horizon_base_rows``.
+    """
+    count = missing.shape[1] if missing.ndim == 2 else 0
+    if count == 0 or missing.shape[0] == 0:
+        return {h: np.zeros(count, dtype=np.int64) for h in base_rows}
     cols = np.arange(count)
-    safe_rows = np.clip(rows, 0, None)
-    at_row = missing[safe_rows, cols]
+    at_row = missing[np.clip(rows, 0, None), cols]
     out: dict[str, np.ndarray] = {}
-    for horizon in HORIZONS:
-        sessions = HORIZON_SESSIONS[horizon]
-        base_rows = _ytd_rows(levels.index, rows) if sessions is None else rows - sessions
-        before = np.where(base_rows > 0, missing[np.clip(base_rows - 1, 0, None), cols], 0)
-        ok = (base_rows >= 0) & (rows >= 0)
+    for horizon, base in base_rows.items():
+        before = np.where(base > 0, missing[np.clip(base - 1, 0, None), cols], 0)
+        ok = (base >= 0) & (rows >= 0)
         out[horizon] = np.where(ok, at_row - before, 0)
     return out
 

@@ -210,6 +210,8 @@ def _flip(snapshot: Snapshot, rule: Rule, pair: str | None, prev: Any) -> Outcom
         breadth=snapshot.breadth.confirms(last.direction)
         if _small_cap(snapshot, stats.key)
         else None,
+        gaps=dict(stats.gaps),
+        gap_legs=stats.gap_legs,
     )
     return move, entry
 

@@ -323,6 +323,10 @@ class PairStats:
     ``strength`` / ``momentum`` / ``quadrant``: see QuadrantParams. ``raw_crosses``: how many
     times R crossed its regime trend without band or confirmation (for comparison with flips).
     ``theme``: the key of the theme's head pair (see ``PairSpec.theme_key``).
+    ``gaps``: per horizon whose spread is known, how many sessions inside its window have no
+    close of one leg or both (a halt, a dropped row; the spread is then measured from the
+    last common close before them); horizons without such a session are left out.
+    ``gap_legs``: the legs that have no close on some of those sessions.
     """
 
     key: str
@@ -352,6 +356,8 @@ class PairStats:
     momentum: float | None
     track: TrackRecord
     theme: str = ""
+    gaps: dict[str, int] = field(default_factory=dict)
+    gap_legs: tuple[str, ...] = ()
 
     @property
     def mixed_basis(self) -> bool:

@@ -163,6 +163,8 @@ def digest_body(
                 spreads_pp=dict(stats.spreads_pp),
                 stretch_z=stats.stretch_z,
                 stretched=stats.stretched,
+                gaps=dict(stats.gaps),
+                gap_legs=stats.gap_legs,
             )
         )
     return Digest(

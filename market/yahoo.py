@@ -2,8 +2,11 @@
 
 This is the only module that imports yfinance. yfinance does not raise when Yahoo fails: it
 returns an empty or NaN-filled frame and logs "Failed downloads". Every symbol therefore ends
-up either with good bars or with a cause in ``FetchResult.failures``; a fetch is good only if
-the symbol has closes and its last row is the expected session.
+up either with bars or with a cause in ``FetchResult.failures``; a fetch is current only if
+its last close is the expected session. A symbol whose last valid close is older (delisted,
+halted, late at Yahoo, or a NaN close on the last session) is asked for again like a failed
+one; if it is still behind after the last attempt, its valid rows are returned all the same
+and it is named in ``FetchResult.stale`` with its last close (NaN rows are never returned).
 
 Concurrency: yfinance reports per-symbol errors only through its (process-wide) logger, and
 keeps a process-wide cache of answers. One download at a time therefore holds
@@ -97,9 +100,11 @@ class RetryPolicy:
 
 @dataclass
 class _Attempt:
-    """The outcome of one download: good bars, and causes for the rest."""
+    """The outcome of one download: current bars, stale bars (with their last close), and
+    causes for the rest."""
 
     bars: dict[str, pd.DataFrame] = field(default_factory=dict)
+    stale: dict[str, tuple[pd.DataFrame, dt.date]] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
     rate_limited: set[str] = field(default_factory=set)
     unreachable: set[str] = field(default_factory=set)
@@ -163,6 +168,8 @@ class YahooProvider:
             raise ValueError(f"start {start} is after end {end}")
         pending, invalid = _split_symbols(symbols)
         bars: dict[str, pd.DataFrame] = {}
+        # symbol -> the stale rows with the newest last close seen in any attempt so far
+        stale: dict[str, tuple[pd.DataFrame, dt.date]] = {}
         last = _Attempt()
         for attempt in range(1, self.retry.attempts + 1):
             if attempt > 1:
@@ -173,9 +180,17 @@ class YahooProvider:
                 await self._sleep(delay)
             last = await asyncio.to_thread(self._attempt, pending, start, end, expected_last)
             bars.update(last.bars)
-            pending = list(last.failures)
+            for symbol in last.bars:
+                stale.pop(symbol, None)
+            for symbol, (frame, day) in last.stale.items():
+                if symbol not in stale or day >= stale[symbol][1]:
+                    stale[symbol] = (frame, day)
+            # A stale symbol is asked for again too: a late source may catch up.
+            pending = [s for s in pending if s in last.failures or s in last.stale]
             for symbol, cause in sorted(last.failures.items()):
                 log.debug("Yahoo attempt %d: %s: %s", attempt, symbol, cause)
+            for symbol, (_, day) in sorted(last.stale.items()):
+                log.debug("Yahoo attempt %d: %s: stale: last close %s", attempt, symbol, day)
             if not pending:
                 break
             if last.network is not None:
@@ -187,19 +202,22 @@ class YahooProvider:
                 )
                 break
             log.warning(
-                "Yahoo attempt %d/%d: %d symbol(s) failed: %s",
+                "Yahoo attempt %d/%d: %d symbol(s) failed or stale: %s",
                 attempt,
                 self.retry.attempts,
                 len(pending),
                 ", ".join(sorted(pending)),
             )
-        failures = {**invalid, **last.failures}
+        # Still behind after the last attempt: their valid rows are kept, named stale.
+        bars.update({symbol: frame for symbol, (frame, _) in stale.items()})
+        failures = {**invalid, **{s: c for s, c in last.failures.items() if s not in stale}}
         return FetchResult(
             bars=bars,
             failures=failures,
             source=SOURCE,
             rate_limited=bool(last.rate_limited),
-            unreachable=frozenset(last.unreachable),
+            unreachable=frozenset(last.unreachable - stale.keys()),
+            stale={symbol: day for symbol, (_, day) in stale.items()},
         )
 
     def _attempt(
@@ -274,11 +292,17 @@ def _split_download(
             _fail_with_detail(result, symbol, "missing from Yahoo's answer", errors.get(symbol))
             continue
         frame = _symbol_frame(pd.DataFrame(raw.xs(symbol, axis=1, level=level)), start, end)
-        cause = _check(frame, expected_last)
-        if cause is None:
-            result.bars[symbol] = frame.dropna(subset=["close"])
+        valid = frame.dropna(subset=["close"])
+        if valid.empty:
+            _fail_with_detail(result, symbol, "no closes in Yahoo's answer", errors.get(symbol))
+            continue
+        last = pd.DatetimeIndex(valid.index)[-1].date()
+        # Without an expected session, the last session Yahoo lists (a NaN close) is one.
+        wanted = expected_last or pd.DatetimeIndex(frame.index)[-1].date()
+        if last < wanted:
+            result.stale[symbol] = (valid, last)
         else:
-            _fail_with_detail(result, symbol, cause, errors.get(symbol))
+            result.bars[symbol] = valid
     return result
 
 
@@ -294,19 +318,6 @@ def _symbol_frame(sub: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFra
     frame = frame.reindex(columns=list(BAR_COLUMNS)).astype("float64")
     frame = frame[~frame.index.duplicated(keep="last")].sort_index()
     return frame.loc[pd.Timestamp(start) : pd.Timestamp(end)]
-
-
-def _check(frame: pd.DataFrame, expected_last: dt.date | None) -> str | None:
-    """Why a symbol's frame is not good, or None when it is."""
-    closes = frame["close"]
-    if closes.isna().all():
-        return "no closes in Yahoo's answer"
-    if pd.isna(closes.iloc[-1]):
-        return f"no close for the last session {pd.DatetimeIndex(frame.index)[-1].date()} (NaN)"
-    last = pd.DatetimeIndex(closes.dropna().index)[-1].date()
-    if expected_last is not None and last < expected_last:
-        return f"stale: last session {last}, expected {expected_last}"
-    return None
 
 
 def _fail_with_detail(result: _Attempt, symbol: str, cause: str, detail: str | None) -> None:

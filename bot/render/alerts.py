@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 from analytics.events import (
     BreadthAlert,
     Digest,
+    DigestRow,
     FlipAlert,
     FlipMove,
     QuadrantAlert,
@@ -27,7 +28,7 @@ from analytics.events import (
     decode,
     unfold,
 )
-from bot.render.format import asof_line, esc, metric, pct, plural, pp, ratio, signed
+from bot.render.format import asof_line, esc, gap_note, metric, pct, plural, pp, ratio, signed
 from bot.render.history import track_summary
 
 _SPREAD_HORIZONS = ("1w", "1m", "3m")
@@ -56,8 +57,17 @@ def _leader(pair: str, side: str | None) -> str:
     return a if side == "A" else b if side == "B" else "nobody"
 
 
-def _spreads(spreads: Mapping[str, float | None]) -> str:
-    return " · ".join(f"{h} {pp(spreads.get(h))}" for h in _SPREAD_HORIZONS)
+def _spreads(spreads: Mapping[str, float | None], gaps: Mapping[str, int]) -> str:
+    """ "1w +1.20 pp · 1m ..." with "*" on a spread whose window spans a gap of a leg."""
+    return " · ".join(
+        f"{h} {pp(spreads.get(h))}{'*' if gaps.get(h) else ''}" for h in _SPREAD_HORIZONS
+    )
+
+
+def _gap_note(row: FlipMove | DigestRow) -> str | None:
+    """The footnote of the spreads ``_spreads`` marks (None when none is)."""
+    a, b = legs(row.pair)
+    return gap_note(row.gaps, row.gap_legs or (a, b), {h: h for h in _SPREAD_HORIZONS})
 
 
 def band_size(move: FlipMove) -> str:
@@ -87,7 +97,12 @@ def _flip_move_lines(move: FlipMove) -> list[str]:
         f"{esc(ratio(move.trend))} ({esc(pct(move.vs_trend))}).",
         f"Confirmed: {move.confirm} closes in a row beyond the {esc(band_size(move))} band "
         f"({esc(lasted)}).",
-        f"Spreads {esc(_spreads(move.spreads_pp))}",
+        f"Spreads {esc(_spreads(move.spreads_pp, move.gaps))}",
+    ]
+    note = _gap_note(move)
+    if note is not None:
+        lines.append(f"<i>{esc(note)}</i>")
+    lines += [
         esc("Track record: " + _lower_first(track_summary(move.track, _TRACK_HORIZON, True))),
     ]
     if move.breadth == "confirmed":
@@ -315,8 +330,11 @@ def digest_body_html(body: Digest) -> str:
         lines.append(
             f"<b>{esc(row.pair)}</b>: {esc(_leader(row.pair, row.state))} leads "
             f"({esc(plural(row.sessions, 'session'))}{esc(pending)}){stretched}\n"
-            f"  {esc(_spreads(row.spreads_pp))}"
+            f"  {esc(_spreads(row.spreads_pp, row.gaps))}"
         )
+        note = _gap_note(row)
+        if note is not None:
+            lines.append(f"  <i>{esc(note)}</i>")
     for pair, last in body.no_close.items():
         lines.append(f"<b>{esc(pair)}</b>: {esc(no_close_since(last))}")
     if body.rows and body.breadth:

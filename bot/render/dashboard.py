@@ -15,7 +15,10 @@ HORIZONS_SHOWN = (("1m", "1M"), ("ytd", "YTD"))
 
 def _pair_line(row: DigestRow) -> str:
     a, b = legs(row.pair)
-    numbers = " · ".join(f"{label} {pp(row.spreads_pp.get(h))}" for h, label in HORIZONS_SHOWN)
+    numbers = " · ".join(
+        f"{label} {pp(row.spreads_pp.get(h))}{'*' if row.gaps.get(h) else ''}"
+        for h, label in HORIZONS_SHOWN
+    )
     if row.state not in ("A", "B"):
         who = "no regime yet"
     else:
@@ -36,15 +39,36 @@ def dashboard_html(payload: Mapping[str, Any]) -> str:
     if body.breadth:
         tail.append(f"Breadth: <b>{esc(body.breadth)}</b>")
     tail += [asof_line(body.session), "Updated after each NYSE close · /rotation for details"]
-    rows = [_pair_line(r) for r in body.rows]
-    rows += [f"<code>{esc(k)}</code> {esc(no_close_since(v))}" for k, v in body.no_close.items()]
+    rows: list[tuple[DigestRow | None, str]] = [(r, _pair_line(r)) for r in body.rows]
+    rows += [
+        (None, f"<code>{esc(k)}</code> {esc(no_close_since(v))}") for k, v in body.no_close.items()
+    ]
     total = len(rows)
     while True:
-        shown = [head, *rows]
+        shown = [head, *(line for _, line in rows)]
         hidden = total - len(rows)
         if hidden:
             shown.append(f"… and {hidden} more pair(s)")
+        note = _gap_note([r for r, _ in rows if r is not None])
+        if note is not None:
+            shown.append(f"<i>{esc(note)}</i>")
         html = "\n".join([*shown, *tail])
         if utf16_len(html_to_plain(html)) <= CAPTION_LIMIT or not rows:
             return html
         rows.pop()
+
+
+def _gap_note(rows: list[DigestRow]) -> str | None:
+    """One short footnote for the spreads marked "*" (their window spans sessions without a
+    close of a leg), naming the legs; None when none is marked."""
+    spans = [
+        (row.gaps[h], row.gap_legs or legs(row.pair))
+        for row in rows
+        for h, _ in HORIZONS_SHOWN
+        if row.gaps.get(h)
+    ]
+    if not spans:
+        return None
+    most = max(count for count, _ in spans)
+    names = " or ".join(dict.fromkeys(leg for _, these in spans for leg in these))
+    return f"* the window spans up to {most} session(s) with no {names} close"

@@ -8,11 +8,26 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
+from collections.abc import Mapping, Sequence
 
 NA = "n/a"
 MINUS = "−"  # U+2212: as wide as "+", so signed columns line up in <pre> blocks
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
+
+
+def gap_note(gaps: Mapping[str, int], legs: Sequence[str], shown: Mapping[str, str]) -> str | None:
+    """The footnote of spreads marked "*": which of the ``shown`` horizons (horizon -> label,
+    in display order) span sessions without a close of a leg, how many, and which legs.
+    Plain text; None when no shown horizon does."""
+    marked = [h for h in shown if gaps.get(h)]
+    if not marked:
+        return None
+    most = max(gaps[h] for h in marked)
+    return (
+        f"* {', '.join(shown[h] for h in marked)}: the window spans {most} session(s) with no "
+        f"{' or '.join(legs)} close (measured from the last close of both legs before them)"
+    )
 
 
 def esc(value: object) -> str:

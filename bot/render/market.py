@@ -11,7 +11,9 @@ from bot.render.format import asof_line, esc, ordinal, own_date, pct, pp, price,
 from bot.render.rotation import (
     HORIZON_LABELS,
     band_text,
+    gap_mark,
     leader,
+    pair_gap_note,
     regime_line,
     spreads_line,
     tags,
@@ -29,7 +31,7 @@ def _returns_table(view: TickerView) -> str:
         [
             HORIZON_LABELS[h],
             pct(view.stats.returns.get(h)) + ("*" if gaps.get(h) else ""),
-            *(pp(view.relative[r].spreads_pp.get(h)) for r in refs),
+            *(pp(view.relative[r].spreads_pp.get(h)) + gap_mark(view.relative[r], h) for r in refs),
         ]
         for h in HORIZONS
     ]
@@ -47,6 +49,17 @@ def _gap_note(view: TickerView) -> str | None:
         f"* {marked}: the window spans {most} session(s) with no {view.stats.symbol} close "
         "(measured from the last close before them)"
     )
+
+
+def _reference_gap_notes(view: TickerView) -> list[str]:
+    """Notes for the spreads against a reference whose own closes have gaps (the symbol's
+    own gaps are explained by ``_gap_note``)."""
+    notes = []
+    for ref, rel in view.relative.items():
+        note = pair_gap_note(rel)
+        if note is not None and set(rel.gap_legs) - {view.stats.symbol}:
+            notes.append(note.replace("* ", f"* vs {ref} ", 1))
+    return notes
 
 
 def _role_line(stats: PairStats, side: str, name: str, session: dt.date) -> str:
@@ -83,6 +96,7 @@ def ticker_html(view: TickerView) -> str:
         note = _gap_note(view)
         if note is not None:
             lines.append(f"<i>{esc(note)}</i>")
+        lines += [f"<i>{esc(n)}</i>" for n in _reference_gap_notes(view)]
         for ref, rel in view.relative.items():
             if rel.last_date < s.last_date:  # the reference stopped first
                 lines.append(f"<i>vs {esc(ref)}{esc(own_date(rel.last_date, view.session))}</i>")
@@ -146,11 +160,12 @@ def horizon_lead(stats: PairStats, horizon: str) -> str:
         return f"<b>{label}</b>: not enough history for this horizon yet."
     ratio_move = pct(stats.ratio_returns.get(horizon))
     shown = pp(abs(spread)).lstrip("+")
+    mark = gap_mark(stats, horizon)
     if shown == pp(0.0):
-        return f"<b>{label}</b>: {esc(stats.a)} and {esc(stats.b)} level (ratio {ratio_move})"
+        return f"<b>{label}</b>: {esc(stats.a)} and {esc(stats.b)} level{mark} (ratio {ratio_move})"
     ahead, behind = (stats.a, stats.b) if spread > 0 else (stats.b, stats.a)
     return (
-        f"<b>{label}</b>: <b>{esc(ahead)}</b> ahead of {esc(behind)} by {shown} "
+        f"<b>{label}</b>: <b>{esc(ahead)}</b> ahead of {esc(behind)} by {shown}{mark} "
         f"(ratio {ratio_move})"
     )
 
@@ -169,9 +184,17 @@ def pair_html(view: PairView, horizon: str | None = None) -> str:
     lines.append(regime_line(p))
     lines.append(spreads_line(p, horizon or "ytd"))
     rows = [
-        [HORIZON_LABELS[h], pp(p.spreads_pp.get(h)), pct(p.ratio_returns.get(h))] for h in HORIZONS
+        [
+            HORIZON_LABELS[h],
+            pp(p.spreads_pp.get(h)) + gap_mark(p, h),
+            pct(p.ratio_returns.get(h)) + gap_mark(p, h),
+        ]
+        for h in HORIZONS
     ]
     lines.append(pre_table(["", "spread", "ratio"], rows, "lrr"))
+    note = pair_gap_note(p)
+    if note is not None:
+        lines.append(f"<i>{esc(note)}</i>")
     lines.append(
         f"Ratio {ratio(p.ratio)} · {pct(p.ratio_vs_trend)} vs its {p.regime.window}-session "
         f"trend · {pct(p.ratio_vs_trend200)} vs its 200-session trend"

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 
 from analytics.types import HORIZON_SESSIONS, HORIZONS, PairStats, Regime, Snapshot
-from bot.render.format import asof_line, esc, own_date, pct, pp, signed
+from bot.render.format import asof_line, esc, gap_note, own_date, pct, pp, signed
 from bot.render.table import pre_table
 
 HORIZON_LABELS = {"1d": "1D", "1w": "1W", "1m": "1M", "3m": "3M", "ytd": "YTD", "1y": "1Y"}
@@ -59,12 +59,24 @@ def tags(stats: PairStats) -> list[str]:
     return out
 
 
+def gap_mark(stats: PairStats, horizon: str) -> str:
+    """ "*" when the pair's spread over ``horizon`` spans sessions without a close of a leg."""
+    return "*" if stats.gaps.get(horizon) else ""
+
+
+def pair_gap_note(stats: PairStats) -> str | None:
+    """Says which spreads span sessions without a close of a leg (a halt, a dropped row);
+    plain text, None when none does."""
+    return gap_note(stats.gaps, stats.gap_legs or (stats.a, stats.b), HORIZON_LABELS)
+
+
 def spreads_line(stats: PairStats, selected: str) -> str:
-    """Every horizon's spread (pp): the selected one first and bold, then the others in order."""
+    """Every horizon's spread (pp): the selected one first and bold, then the others in order;
+    "*" marks a spread whose window spans sessions without a close of a leg."""
     order = [selected, *(h for h in HORIZONS if h != selected)]
     parts = []
     for h in order:
-        value = pp(stats.spreads_pp.get(h))
+        value = pp(stats.spreads_pp.get(h)) + gap_mark(stats, h)
         label = HORIZON_LABELS[h]
         parts.append(f"<b>{label} {value}</b>" if h == selected else f"{label} {value}")
     return " · ".join(parts)
@@ -102,6 +114,9 @@ def _pair_block(stats: PairStats, horizon: str, session: dt.date) -> list[str]:
     extra = f"  ratio {pct(stats.ratio_vs_trend)} vs its {stats.regime.window}-session trend"
     extra += "".join(f" · {esc(t)}" for t in tags(stats))
     lines.append(extra)
+    note = pair_gap_note(stats)
+    if note is not None:
+        lines.append(f"  <i>{esc(note)}</i>")
     return lines
 
 

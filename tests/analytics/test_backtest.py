@@ -18,7 +18,7 @@ import pytest
 from analytics.backtest import Unsupported, backtest
 from analytics.rules import evaluate_rules
 from analytics.snapshot import build_snapshot
-from analytics.types import Event, Rule, Universe
+from analytics.types import Event, Rule, Snapshot, Universe
 from jobs.fanout import DEFAULT_RULES
 from jobs.replay import replay_dry, replay_per_session
 
@@ -34,18 +34,73 @@ SUPPORTED_KINDS = (
     Rule("stretch", "stretch", value=2.0, hysteresis=0.5),
     Rule("tight", "stretch", value=1.2, hysteresis=0.3),
 )
+# User alerts on the bundled pairs: every metric, both directions, on every pair or on one,
+# with the re-arm margins /alert gives them (jobs.fanout), and one without a margin.
+THRESHOLDS = (
+    Rule("s1d", "threshold", None, "spread_1d", "<=", -1.0, 0.5),
+    Rule("s1w", "threshold", None, "spread_1w", ">", 2.0, 0.5),
+    Rule("s1m", "threshold", "IWM/SPY", "spread_1m", "<", 0.0, 0.5),
+    Rule("s3m", "threshold", "KRE/XLF", "spread_3m", ">=", 4.0, 0.5),
+    Rule("sytd", "threshold", None, "spread_ytd", "<", 0.0, 0.5),
+    Rule("s1y", "threshold", None, "spread_1y", ">", 4.0, 0.5),
+    Rule("r1d", "threshold", "RSP/SPY", "ratio_1d", "<", -0.005, 0.005),
+    Rule("r1w", "threshold", None, "ratio_1w", ">=", 0.02, 0.005),
+    Rule("r1m", "threshold", None, "ratio_1m", ">", 0.04, 0.005),
+    Rule("r3m", "threshold", None, "ratio_3m", "<=", 0.0, 0.005),
+    Rule("rytd", "threshold", "IWM/MAG7", "ratio_ytd", ">", 0.05, 0.005),
+    Rule("r1y", "threshold", None, "ratio_1y", "<", -0.05, 0.005),
+    Rule("trend", "threshold", None, "ratio_vs_sma50", ">", 0.03, 0.005),  # an earlier name
+    Rule("t200", "threshold", None, "ratio_vs_trend200", "<", 0.02, 0.005),
+    Rule("z", "threshold", None, "spread_change_z", ">=", 1.5, 0.25),
+    Rule("pct", "threshold", None, "rel20_percentile", ">", 90.0, 5.0),
+    Rule("pctlo", "threshold", "IWM/SPY", "rel20_percentile", "<", 30.0, 5.0),
+    Rule("stz", "threshold", None, "stretch_z", ">", 1.5, 0.25),
+    Rule("str", "threshold", None, "strength", "<", 100.0, 0.5),
+    Rule("mom", "threshold", None, "momentum", ">", 102.0, 0.5),
+    Rule("age", "threshold", None, "regime_sessions", ">=", 20.0, 0.0),
+    Rule("bare", "threshold", "IJR/SPY", "spread_1w", ">", 1.0, 0.0),
+)
+SPREAD_MOVES = (
+    Rule("move", "spread_move", None, None, None, 1.0),
+    Rule("iwm", "spread_move", "IWM/SPY", None, None, 0.5),
+    Rule("big", "spread_move", None, None, None, 2.5),
+)
+# The synthetic scenario's alerts: its spreads are tiny and A rises by 0.3 a session.
+SCENARIO_ALERTS = (
+    Rule("w_up", "threshold", None, "spread_1w", ">", 1.45, 0.05),
+    Rule("w_down", "threshold", "A/B", "spread_1w", "<", 1.0, 0.2),
+    Rule("d_flat", "threshold", None, "spread_1d", "<=", 0.0, 0.1),
+    Rule("r_up", "threshold", "A/B", "ratio_1d", ">=", 0.0029, 0.0001),
+    Rule("age", "threshold", None, "regime_sessions", ">=", 10.0, 0.0),
+    Rule("move", "spread_move", None, None, None, 0.29),
+    Rule("every", "spread_move", "A/B", None, None, 0.0),
+)
 
 
 def per_session(
-    closes: pd.DataFrame, universe: Universe, days: list[dt.date], rules: tuple[Rule, ...]
+    closes: pd.DataFrame,
+    universe: Universe,
+    days: list[dt.date],
+    rules: tuple[Rule, ...],
+    snapshots: list[Snapshot] | None = None,
 ) -> list[tuple[dt.date, Event]]:
     state: dict = {}
     out = []
-    for day in days:
-        events, state = evaluate_rules(build_snapshot(closes, universe, day), rules, state)
+    for k, day in enumerate(days):
+        snapshot = snapshots[k] if snapshots is not None else build_snapshot(closes, universe, day)
+        events, state = evaluate_rules(snapshot, rules, state)
         state = json.loads(json.dumps(state))
         out.extend((day, e) for e in events)
     return out
+
+
+@pytest.fixture(scope="module")
+def december(
+    bundled_closes: pd.DataFrame, universe: Universe
+) -> tuple[list[dt.date], list[Snapshot]]:
+    """The bundled sessions from 2025-12-01 and their snapshots (built once for the module)."""
+    days = days_from(bundled_closes, "2025-12-01")
+    return days, [build_snapshot(bundled_closes, universe, day) for day in days]
 
 
 def vectorised(
@@ -73,13 +128,36 @@ def test_default_replay_is_identical_on_the_bundled_data(
 
 
 def test_every_supported_kind_is_identical_on_the_bundled_data(
-    bundled_closes: pd.DataFrame, universe: Universe
+    bundled_closes: pd.DataFrame,
+    universe: Universe,
+    december: tuple[list[dt.date], list[Snapshot]],
 ) -> None:
-    days = days_from(bundled_closes, "2025-12-01")
+    days, snapshots = december
     rules = (*SUPPORTED_KINDS, Rule("one", "flip", "IWM/SPY"), Rule("oneq", "quadrant", "RSP/SPY"))
-    expected = per_session(bundled_closes, universe, days, rules)
+    expected = per_session(bundled_closes, universe, days, rules, snapshots)
     assert vectorised(bundled_closes, universe, days, rules) == expected
     assert {e.kind for _d, e in expected} >= {"flip", "quadrant", "stretch"}
+
+
+def test_thresholds_and_spread_moves_are_identical_on_the_bundled_data(
+    bundled_closes: pd.DataFrame,
+    universe: Universe,
+    december: tuple[list[dt.date], list[Snapshot]],
+) -> None:
+    days, snapshots = december
+    rules = (*DEFAULT_RULES, *THRESHOLDS, *SPREAD_MOVES)
+    expected = per_session(bundled_closes, universe, days, rules, snapshots)
+    assert vectorised(bundled_closes, universe, days, rules) == expected
+    thresholds = [e for _d, e in expected if e.kind == "threshold"]
+    # every threshold rule fires in this range, in both directions
+    assert {e.rule_id for e in thresholds} == {r.id for r in THRESHOLDS}
+    assert {e.body.op for e in thresholds} == {">", "<", ">=", "<="}
+    fired = [(e.rule_id, e.pair) for e in thresholds]
+    assert len(fired) > len(set(fired))  # some rule re-armed and fired again on the same pair
+    assert len({e.pair for e in thresholds if e.rule_id == "s1w"}) > 1  # a rule on every pair
+    moves = [e for _d, e in expected if e.kind == "spread_move"]
+    assert {e.rule_id for e in moves} == {r.id for r in SPREAD_MOVES}
+    assert {e.pair for e in moves if e.rule_id == "iwm"} == {"IWM/SPY"}
 
 
 def test_first_session_rules_and_gaps_match_on_a_scenario() -> None:
@@ -90,18 +168,28 @@ def test_first_session_rules_and_gaps_match_on_a_scenario() -> None:
     days = [ts.date() for ts in closes.index[32:]]
     friday = next(d for d in days if d.weekday() == 4)
     days.insert(days.index(friday) + 1, friday + dt.timedelta(days=1))  # a Saturday: no row
-    expected = per_session(closes, UNI, days, SUPPORTED_KINDS)
+    rules = (*SUPPORTED_KINDS, *SCENARIO_ALERTS)
+    expected = per_session(closes, UNI, days, rules)
     assert expected  # the scenario raises events
     assert expected[0][1].kind == "flip"
     assert expected[0][0] == days[0]
-    assert vectorised(closes, UNI, days, SUPPORTED_KINDS) == expected
+    assert vectorised(closes, UNI, days, rules) == expected
+    fired = [e.rule_id for _d, e in expected if e.kind == "threshold"]
+    assert set(fired) == {r.id for r in SCENARIO_ALERTS if r.kind == "threshold"}
+    assert fired.count("w_up") == 2  # re-armed once the 1-week spread fell back
+    # A's missing close: the pair keeps its last row, and its move alerts again that session
+    stale = closes.index[40].date()
+    assert ("move", stale) in {(e.rule_id, d) for d, e in expected}
+    # the Saturday has the Friday's snapshot: a move alerts once per session
+    assert [d for d, e in expected if e.rule_id == "every"] == [d for d in days if d.weekday() < 5]
 
 
 @pytest.mark.parametrize(
     "rule",
     [
-        Rule("t", "threshold", "IWM/SPY", "spread_1w", ">", 1.0, 0.5),
-        Rule("m", "spread_move", None, None, None, 1.0),
+        Rule("t", "threshold", "IWM/SPY", "no_such_metric", ">", 1.0, 0.5),
+        Rule("n", "threshold", "IWM/SPY", None, ">", 1.0, 0.5),
+        Rule("x", "threshold", "XLE/SPY", "spread_1w", ">", 1.0, 0.5),
         Rule("q", "quadrant", "IWM"),
     ],
 )

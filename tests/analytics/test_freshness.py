@@ -11,7 +11,7 @@ import pytest
 
 from analytics.baskets import basket_index
 from analytics.snapshot import build_snapshot
-from analytics.types import BasketSpec, Universe
+from analytics.types import HORIZON_SESSIONS, HORIZONS, BasketSpec, Universe
 
 from .conftest import MAG7, day
 
@@ -102,3 +102,75 @@ def test_returns_over_a_window_with_missing_sessions_say_so(
         closes.loc["2026-03-31", "KRE"] / closes.loc["2026-03-30", "KRE"] - 1
     )
     assert build_snapshot(closes, universe, ASOF).symbols["KRE"].gaps == {}
+
+
+def _spanned(closes: pd.DataFrame, dropped: list[pd.Timestamp]) -> dict[str, int]:
+    """Per horizon, how many dropped sessions lie in [base session, ASOF] (an oracle built
+    from the intact session list, independent of the code under test)."""
+    sessions = pd.DatetimeIndex(closes.index)
+    pos = sessions.get_loc(pd.Timestamp(ASOF))
+    out = {}
+    for horizon in HORIZONS:
+        count = HORIZON_SESSIONS[horizon]
+        previous_year = sessions[sessions.year < ASOF.year]
+        base = previous_year[-1] if count is None else sessions[pos - count]
+        spanned = sum(base <= day <= pd.Timestamp(ASOF) for day in dropped)
+        if spanned:
+            out[horizon] = spanned
+    return out
+
+
+@pytest.mark.parametrize(
+    ("leg", "dropped"),
+    [
+        ("KRE", ["2026-03-25", "2026-03-26", "2026-03-27"]),  # a halt of leg A: all but 1D
+        ("SPY", ["2026-03-10"]),  # leg B, before the 1W window: 1M and longer only
+        ("KRE", ["2026-03-24"]),  # the 1W base session itself: 1W is measured from 03-23
+        ("KRE", ["2026-03-23"]),  # the session before the 1W base: 1W is not affected
+        ("KRE", ["2026-03-31"]),  # the last session: the pair is stale, no window spans it
+    ],
+)
+def test_pair_spreads_over_a_window_with_missing_sessions_say_so(
+    closes: pd.DataFrame, universe: Universe, leg: str, dropped: list[str]
+) -> None:
+    days = [pd.Timestamp(d) for d in dropped]
+    halted = closes.copy()
+    halted.loc[days, leg] = np.nan
+    snap = build_snapshot(halted, universe, ASOF)
+    for key, stats in snap.pairs.items():
+        if leg not in (stats.a, stats.b):
+            assert stats.gaps == {}, key
+            assert stats.gap_legs == (), key
+            continue
+        last = pd.Timestamp(stats.last_date)
+        expected = _spanned(closes, days) if last == pd.Timestamp(ASOF) else {}
+        assert stats.gaps == expected, key
+        assert stats.gap_legs == ((leg,) if expected else ()), key
+    kre = snap.pairs["KRE/XLF"]
+    if "1w" in kre.gaps:  # measured from the last close of both legs before the gap
+        base = max(d for d in closes.index[closes.index < min(days)])
+        a, b = (
+            closes.loc[[base, pd.Timestamp(ASOF)], "KRE"],
+            closes.loc[[base, pd.Timestamp(ASOF)], "XLF"],
+        )
+        assert kre.spreads_pp["1w"] == pytest.approx(
+            100 * (a.iloc[1] / a.iloc[0] - b.iloc[1] / b.iloc[0])
+        )
+
+
+def test_pair_spreads_of_intact_data_have_no_gap_marks(
+    closes: pd.DataFrame, universe: Universe
+) -> None:
+    snap = build_snapshot(closes, universe, ASOF)
+    assert snap.pairs
+    assert all(stats.gaps == {} for stats in snap.pairs.values())
+    assert all(stats.gap_legs == () for stats in snap.pairs.values())
+
+
+def test_a_gap_in_both_legs_names_both(closes: pd.DataFrame, universe: Universe) -> None:
+    halted = closes.copy()
+    halted.loc[pd.Timestamp("2026-03-26"), "KRE"] = np.nan
+    halted.loc[pd.Timestamp("2026-03-12"), "XLF"] = np.nan
+    kre = build_snapshot(halted, universe, ASOF).pairs["KRE/XLF"]
+    assert kre.gaps == {"1w": 1, "1m": 2, "3m": 2, "ytd": 2, "1y": 2}
+    assert kre.gap_legs == ("KRE", "XLF")

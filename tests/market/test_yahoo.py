@@ -209,17 +209,32 @@ async def test_all_nan_closes_fail_with_what_yfinance_logged(
     assert not [r for r in caplog.records if r.name == "yfinance"]
 
 
-async def test_nan_tail_is_a_failure(
-    provider: YahooProvider, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("expected_last", [None, END])
+async def test_nan_tail_rows_are_dropped_and_the_symbol_reported_stale(
+    provider: YahooProvider,
+    monkeypatch: pytest.MonkeyPatch,
+    delays: list[float],
+    expected_last: dt.date | None,
 ) -> None:
     spy = sample("SPY")
     spy.loc[pd.Timestamp(END), "close"] = float("nan")
-    install(monkeypatch, FakeDownload(yf_frame({"IWM": sample("IWM"), "SPY": spy})))
+    fake = install(monkeypatch, FakeDownload(yf_frame({"IWM": sample("IWM"), "SPY": spy})))
 
-    result = await provider.fetch(["IWM", "SPY"], START, END)
+    result = await provider.fetch(["IWM", "SPY"], START, END, expected_last=expected_last)
 
-    assert sorted(result.bars) == ["IWM"]
-    assert result.failures == {"SPY": "no close for the last session 2026-04-01 (NaN)"}
+    assert result.failures == {}
+    assert result.stale == {"SPY": dt.date(2026, 3, 31)}
+    assert sorted(result.bars) == ["IWM", "SPY"]
+    # Every valid row up to the last valid close, and not the NaN one.
+    pd.testing.assert_frame_equal(
+        result.bars["SPY"],
+        sample("SPY", end=dt.date(2026, 3, 31)),
+        check_names=False,
+        check_index_type=False,
+    )
+    # SPY was asked for again on every attempt (a late close may still arrive).
+    assert fake.tickers() == [["IWM", "SPY"], ["SPY"], ["SPY"]]
+    assert delays == [1.0, 2.0]
 
 
 async def test_interior_nan_close_rows_are_dropped(
@@ -236,18 +251,59 @@ async def test_interior_nan_close_rows_are_dropped(
     assert len(result.bars["IWM"]) == len(iwm) - 1
 
 
-async def test_stale_last_row_is_a_failure(
+async def test_stale_symbols_keep_their_rows_and_are_reported_with_their_last_close(
     provider: YahooProvider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old_end = dt.date(2026, 3, 31)
     frame = yf_frame({"IWM": sample("IWM", end=old_end), "SPY": sample("SPY", end=old_end)})
-    install(monkeypatch, FakeDownload(frame))
+    fake = install(monkeypatch, FakeDownload(frame))
 
     result = await provider.fetch(["IWM", "SPY"], START, END, expected_last=END)
 
-    assert result.bars == {}
-    stale = "stale: last session 2026-03-31, expected 2026-04-01"
-    assert result.failures == {"IWM": stale, "SPY": stale}
+    assert result.ok
+    assert result.stale == {"IWM": old_end, "SPY": old_end}
+    assert result.unreachable == frozenset()
+    for symbol in ("IWM", "SPY"):
+        pd.testing.assert_frame_equal(
+            result.bars[symbol],
+            sample(symbol, end=old_end),
+            check_names=False,
+            check_index_type=False,
+        )
+    assert len(fake.calls) == 3  # stale symbols are asked for again on every attempt
+
+
+async def test_a_stale_symbol_that_catches_up_on_a_retry_is_current(
+    provider: YahooProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old_end = dt.date(2026, 3, 30)
+    first = yf_frame({"IWM": sample("IWM"), "SPY": sample("SPY", end=old_end)})
+    fake = install(monkeypatch, FakeDownload(first, yf_frame({"SPY": sample("SPY")})))
+
+    result = await provider.fetch(["IWM", "SPY"], START, END, expected_last=END)
+
+    assert result.ok
+    assert result.stale == {}
+    assert result.bars["SPY"].index[-1] == pd.Timestamp(END)
+    assert fake.tickers() == [["IWM", "SPY"], ["SPY"]]
+
+
+async def test_stale_rows_are_kept_when_a_retry_finds_yahoo_unreachable(
+    provider: YahooProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old_end = dt.date(2026, 3, 27)
+    stale = yf_frame({"IWM": sample("IWM"), "SPY": sample("SPY", end=old_end)})
+    offline = RuntimeError("curl: (6) Could not resolve host: query2.finance.yahoo.com")
+    fake = install(monkeypatch, FakeDownload(stale, offline))
+
+    result = await provider.fetch(["IWM", "SPY"], START, END, expected_last=END)
+
+    assert len(fake.calls) == 2  # the network error ends the retries
+    assert result.failures == {}
+    assert result.unreachable == frozenset()
+    assert result.stale == {"SPY": old_end}
+    assert result.bars["SPY"].index[-1] == pd.Timestamp(old_end)
+    assert result.bars["IWM"].index[-1] == pd.Timestamp(END)
 
 
 async def test_rate_limit_raised_is_reported_and_backs_off_longer(
@@ -400,6 +456,35 @@ async def test_yfinance_returns_the_bundled_closes_exactly(
     iwm, iwm_csv = result.bars["IWM"], load_bundled_bars("IWM")
     for column in ("open", "high", "low", "volume"):
         assert iwm[column].tolist() == iwm_csv[column].tolist()
+
+
+async def test_yfinance_answers_for_stale_and_nan_tail_symbols_keep_their_valid_rows(
+    real_provider: YahooProvider, fake_yahoo: FakeYahoo, delays: list[float]
+) -> None:
+    fake_yahoo.serve(["IWM", "SPY", "^RUT"])
+    halted = dt.date(2026, 3, 20)
+    fake_yahoo.bars["^RUT"] = fake_yahoo.bars["^RUT"].loc[: pd.Timestamp(halted)]
+    # Yahoo lists the last session for SPY but with no prices in it.
+    spy = fake_yahoo.bars["SPY"].loc[: pd.Timestamp(END)].copy()
+    spy.loc[pd.Timestamp(END)] = float("nan")
+    fake_yahoo.bars["SPY"] = spy
+
+    result = await real_provider.fetch(["IWM", "SPY", "^RUT"], START, END, expected_last=END)
+
+    assert result.failures == {}
+    assert result.stale == {"^RUT": halted, "SPY": dt.date(2026, 3, 31)}
+    for symbol, last in (("IWM", END), ("SPY", dt.date(2026, 3, 31)), ("^RUT", halted)):
+        bars = result.bars[symbol]
+        expected = load_bundled_bars(symbol).loc[pd.Timestamp(START) : pd.Timestamp(last)]
+        assert list(bars.index) == list(expected.index)
+        assert bars["close"].tolist() == expected["close"].tolist()
+        assert not bars["close"].isna().any()
+    # The stale symbols were asked for on every attempt, IWM once.
+    charts = fake_yahoo.chart_symbols()
+    assert charts.count("IWM") == 1
+    assert charts.count("SPY") == charts.count("^RUT") >= 3
+    assert delays == [1.0, 2.0]
+    assert fake_yahoo.unexpected == []
 
 
 async def test_unknown_symbol_404_is_named_in_failures(

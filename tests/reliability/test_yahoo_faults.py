@@ -1,17 +1,24 @@
 """Yahoo faults through the scheduled daily job: unmodified yfinance fed generated chart JSON.
 
-Each fault must end as a failed fetch naming the symbols, with the stored prices of those
-symbols untouched, one operator message for the session (not one per attempt), and a retry
-scheduled on the JobQueue. When every symbol fails, nothing is computed (rule state and outbox
-untouched). When some fail, only the pairs with a failing leg wait: they get no alert (never
-one on stale data), the others are computed and sent as usual.
+Each failing fault must end as a failed fetch naming the symbols, with the stored prices of
+those symbols untouched, one operator message for the session (not one per attempt), and a
+retry scheduled on the JobQueue. When every symbol fails, nothing is computed (rule state and
+outbox untouched). When some fail, only the pairs with a failing leg wait: they get no alert
+(never one on stale data), the others are computed and sent as usual.
+
+A symbol Yahoo answers for with an older last close (halted, late, or a NaN close on the
+session) is not a failure: its valid rows are stored, it is reported stale with its last
+close, and pairs using it wait exactly like pairs with a failing leg.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,13 +27,22 @@ from telegram.ext import Application
 
 from bot.scheduler import JOB_DAILY, DailyJobData, job_daily
 from bot.services import Services
+from bot.settings import BUNDLED_DATA_DIR
+from jobs.daily import run_daily
+from market.calendar import nyse
+from market.csv_provider import CsvProvider
+from market.universe import load_universe
 from market.yahoo import RetryPolicy, YahooProvider
+from storage.chats import upsert_chat
+from storage.db import open_db
 from storage.jobruns import recent_runs
 from storage.outbox import counts, rows_for
+from storage.subscriptions import subscribe
 from tests.fakes.botapi import FakeBotApi
 from tests.fakes.yahoo_chart import FakeYahoo, load_bundled_bars, patch_curl_cffi
 from tests.reliability.conftest import (
     FLIP_DAY,
+    NOW,
     OPERATOR,
     PRIOR_DAY,
     add_subscriber,
@@ -36,6 +52,11 @@ from tests.reliability.conftest import (
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:yfinance.*")
 
 SUBSCRIBERS = (7001, 7002)
+#: Follows ^RUT/^GSPC (which flips on FLIP_DAY too) in the stale-symbol tests.
+INDEX_CHAT = 7003
+#: The stale-symbol tests first remove the stale symbols' stored rows after this session, so
+#: storing Yahoo's (stale) answer has rows to bring back.
+CUT = dt.date(2025, 10, 24)
 
 
 def _served(universe_symbols: tuple[str, ...]) -> FakeYahoo:
@@ -76,13 +97,20 @@ def unreachable(fy: FakeYahoo, symbols: tuple[str, ...]) -> tuple[str, ...]:
     return symbols
 
 
-FAULTS: dict[str, Callable[[FakeYahoo, tuple[str, ...]], tuple[str, ...]]] = {
+Fault = Callable[[FakeYahoo, tuple[str, ...]], tuple[str, ...]]
+
+#: Faults that fail the symbols they touch.
+FAULTS: dict[str, Fault] = {
     "empty frame": empty_frames,
     "some symbols missing": some_missing,
-    "NaN tail": nan_tail,
-    "stale last session": stale_last_session,
     "rate limited": rate_limited,
     "unreachable": unreachable,
+}
+
+#: Faults that leave the symbols they touch stale: valid rows up to PRIOR_DAY, none on FLIP_DAY.
+STALE_FAULTS: dict[str, Fault] = {
+    "NaN tail": nan_tail,
+    "stale last session": stale_last_session,
 }
 
 
@@ -187,8 +215,118 @@ def _only_fresh_pairs_alerted(services: Services, failing: tuple[str, ...]) -> N
                 assert not set(str(entry["pair"]).split("/")) & set(failing), entry
             for pair in row.payload.get("no_close") or {}:
                 assert set(pair.split("/")) & set(failing), pair
-        elif row.payload.get("pair"):
-            assert not set(str(row.payload["pair"]).split("/")) & set(failing), row
+        else:
+            named = [str(m["pair"]) for m in row.payload.get("moves") or ()]
+            if row.payload.get("pair"):
+                named.append(str(row.payload["pair"]))
+            for pair in named:
+                assert not set(pair.split("/")) & set(failing), (pair, row.event_key)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("fault", list(STALE_FAULTS))
+async def test_yahoo_stale_symbols_keep_their_valid_rows(
+    fault, services, fake, monkeypatch, tmp_path, prior_db_file
+) -> None:
+    symbols = services.universe.all_symbols()
+    fy = patch_curl_cffi(monkeypatch, _served(symbols))
+    stale = STALE_FAULTS[fault](fy, symbols)
+    _add_chats(services.db)
+    expected = await _intact_rows(prior_db_file, tmp_path)
+    full = _stored(services, stale)  # every row up to PRIOR_DAY (from the bundled sample)
+    marks = ",".join("?" * len(stale))
+    services.db.execute(
+        f"DELETE FROM prices WHERE symbol IN ({marks}) AND date > ?", [*stale, CUT.isoformat()]
+    )
+    services.db.conn.commit()
+    assert _stored(services, stale) != full
+    yahoo = _yahoo_services(services, RetryPolicy(attempts=2, base_delay=0.0), tmp_path)
+    fetched_at = yahoo.clock().isoformat()
+
+    async with running_app(yahoo, fake) as app:
+        await _run_job(app, services, fake, attempt=1)
+
+        # Every valid row up to the last valid close is stored again, with the same closes,
+        # fetched now from Yahoo; the NaN or missing session is not stored.
+        stored = _stored(services, stale)
+        assert [row[:3] for row in stored] == [row[:3] for row in full]
+        for symbol in stale:
+            assert max(row[1] for row in stored if row[0] == symbol) == PRIOR_DAY.isoformat()
+        restored = [row for row in stored if row[1] > CUT.isoformat()]
+        assert len(restored) == 4 * len(stale)  # 10-27 .. 10-30 of each symbol
+        assert {row[3] for row in restored} == {fetched_at}
+        sources = services.db.execute(
+            f"SELECT DISTINCT source FROM prices WHERE symbol IN ({marks}) AND date > ?",
+            [*stale, CUT.isoformat()],
+        ).fetchall()
+        assert sources == [("yahoo",)]
+
+        # Reported stale with its last close: in the run and to the operators, once.
+        run = recent_runs(services.db, 1, "daily")[0]
+        assert (run.status, run.session) == ("partial", FLIP_DAY.isoformat())
+        assert all(symbol in (run.detail or "") for symbol in stale)
+        told = fake.messages_to(OPERATOR)
+        assert len(told) == 1
+        for symbol in stale:
+            assert f"{symbol}: last close {PRIOR_DAY}" in told[0].text
+
+        # No alert names a pair using a stale symbol; every other pair's alerts are those
+        # of the same session on intact data, and they were delivered.
+        _only_fresh_pairs_alerted(services, stale)
+        # (A theme's flip goes to the followers of any of its pairs, so which chats get a
+        # pair's move depends on which pairs of the theme are computable: compared per pair.)
+        got = _alert_rows(services.db)
+        fresh = {row for row in expected if not set(row[2].split("/")) & set(stale)}
+        assert fresh  # a flip of a pair not using the stale symbols is on this session
+        assert {row[1:] for row in got} == {row[1:] for row in fresh}
+        followers = {"IWM/SPY": SUBSCRIBERS, "^RUT/^GSPC": (INDEX_CHAT,)}
+        for pair in {row[2] for row in fresh}:
+            for chat in followers.get(pair, ()):
+                assert any(row[:3] == (chat, "flip", pair) for row in got), (chat, pair)
+                assert any(pair in (m.body or "") for m in fake.messages_to(chat)), (chat, pair)
+        assert [d.attempt for d in _retries(app)] == [2]
+        assert fy.unexpected == []
+
+
+def _add_chats(db) -> None:
+    """IWM/SPY followers (with digests) and one ^RUT/^GSPC follower."""
+    for chat in SUBSCRIBERS:
+        add_subscriber(db, chat, digest=True)
+    now = dt.datetime.now(dt.UTC)
+    upsert_chat(db, INDEX_CHAT, "private", now=now)
+    subscribe(db, INDEX_CHAT, "^RUT/^GSPC", "pair", now=now)
+
+
+def _alert_rows(db) -> set[tuple[int, str, str, str]]:
+    """(chat, kind, pair, the pair's own figures) of every queued alert of FLIP_DAY, one per
+    pair it names (a theme's flip names each of its pairs in ``moves``); digests left out.
+    Breadth confirmation is left out of the figures: it reads other pairs."""
+    out = set()
+    for row in rows_for(db, session=FLIP_DAY):
+        if row.kind == "digest":
+            continue
+        moves = [m for m in row.payload.get("moves") or () if isinstance(m, dict)]
+        for move in moves:
+            own = {k: v for k, v in move.items() if k != "breadth"}
+            out.add((row.chat_id, row.kind, str(move["pair"]), json.dumps(own, sort_keys=True)))
+        if row.payload.get("pair"):
+            out.add((row.chat_id, row.kind, str(row.payload["pair"]), ""))
+    return out
+
+
+async def _intact_rows(prior_db_file: Path, tmp_path: Path) -> set[tuple[int, str, str]]:
+    """The pair alerts FLIP_DAY queues for the same chats when no symbol is stale."""
+    path = tmp_path / "intact.db"
+    shutil.copy(prior_db_file, path)
+    db = open_db(path)
+    _add_chats(db)
+    result = await run_daily(
+        db, CsvProvider(BUNDLED_DATA_DIR, asof=FLIP_DAY), nyse(), load_universe(), FLIP_DAY, now=NOW
+    )
+    assert result.status == "done"
+    rows = _alert_rows(db)
+    db.conn.close()
+    return rows
 
 
 async def test_exception_inside_yfinance_is_a_failed_fetch(
