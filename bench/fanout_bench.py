@@ -30,13 +30,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from telegram.ext import AIORateLimiter, ExtBot
-from telegram.request import HTTPXRequest
+from telegram.ext import AIORateLimiter, BaseRateLimiter, ExtBot
 
 from analytics.snapshot import build_snapshot
 from bench.data import real_closes
 from bench.reply_bench import TOKEN, bot_services
-from bot.app import rate_limiter
+from bot.limits import rate_limiter
+from bot.request import BotRequest
 from bot.sender import Sender
 from jobs.fanout import digest_payload
 from market.universe import load_universe
@@ -91,23 +91,21 @@ def queue_digests(services: Any, count: int, first_chat: int) -> None:
         enqueue(services.db.conn, rows, now=NOW)
 
 
-def limiter_of(kind: str | None) -> AIORateLimiter | None:
-    """None, the bot's own limiter ("bot": ``bot.app.rate_limiter()``, a smooth 29/s with
-    Telegram's per-group limit), or PTB's bare defaults ("ptb_defaults": a bucket of 30
-    refilled at 30/s, so a first-second burst of ~60)."""
+def limiter_of(kind: str | None) -> BaseRateLimiter | None:
+    """None, the bot's own limiter ("bot": ``bot.limits.rate_limiter()``: free sends a smooth
+    28/s with Telegram's per-group limit, paid sends up to 970/s), or PTB's bare defaults
+    ("ptb_defaults": a bucket of 30 refilled at 30/s, so a first-second burst of ~60)."""
     if kind is None:
         return None
     if kind == "bot":
         return rate_limiter()
-    if kind == "paid":
-        return rate_limiter(paid=True)
     return AIORateLimiter()
 
 
 async def drain(services: Any, base_url: str, limiter: str | None) -> tuple[float, float, Any]:
-    """Drain the outbox through an ExtBot on ``base_url``: (wall s, cpu s, report). The
-    connection pool is as large as the Application's (PTB's default for a built bot)."""
-    request = HTTPXRequest(connection_pool_size=256)
+    """Drain the outbox through an ExtBot on ``base_url`` with the bot's own HTTP layer
+    (``bot.request.BotRequest``): (wall s, cpu s, report)."""
+    request = BotRequest()
     bot = ExtBot(TOKEN, base_url=base_url, rate_limiter=limiter_of(limiter), request=request)
     await bot.initialize()
     sender = Sender(bot, services, charts=False, clock=lambda: NOW + dt.timedelta(hours=1))
@@ -147,7 +145,7 @@ def run() -> dict[str, Any]:
     rate = limited["sent"] / limited["wall_s"]
     bare = one_run(LIMITED_MESSAGES, TELEGRAM_PER_SECOND, limiter="ptb_defaults")
     bare["rate_msgs_per_s"] = round(bare["sent"] / bare["wall_s"], 2)
-    paid = one_run(PAID_MESSAGES, PAID_PER_SECOND, limiter="paid", paid=True)
+    paid = one_run(PAID_MESSAGES, PAID_PER_SECOND, limiter="bot", paid=True)
     fake = paid["fake"]
     once = (paid["sent"] == PAID_MESSAGES and paid["outbox"].get("sent") == PAID_MESSAGES
             and fake["chats"] == PAID_MESSAGES and fake["max_copies_per_chat"] == 1)  # fmt: skip

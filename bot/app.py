@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 from telegram import BotCommand, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
@@ -41,11 +40,13 @@ from bot.dispatch import run_command
 from bot.errors import TokenRefused, on_error
 from bot.fetcher import Done, FetchFailure, NotStored
 from bot.handlers import COMMANDS, INSTALLS
+from bot.limits import rate_limiter
 from bot.logs import one_line
 from bot.readapi import not_found_text
 from bot.registry import Command, Reply, Request, UserError, parse_command
 from bot.render.common import error_html, fetching_html, unknown_command_html
 from bot.reply import request_from_update, send_reply
+from bot.request import BotRequest
 from bot.sender import Sender
 from bot.services import Services
 from bot.settings import Settings
@@ -64,34 +65,15 @@ Callback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
 
 def builder_for(settings: Settings) -> ApplicationBuilder:
-    """The real connection: token, TELEGRAM_API_URL (base and file URL)."""
+    """The real connection: token, TELEGRAM_API_URL (base and file URL), and the bot's HTTP
+    layer for Bot API calls (``bot.request.BotRequest``; getUpdates has its own)."""
     return (
         ApplicationBuilder()
         .token(settings.require_token())
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_file_url)
+        .request(BotRequest())
     )
-
-
-#: Overall sends per second, and how many may go at once. Telegram allows about 30 a second.
-#: AIORateLimiter's default bucket (30, refilled at 30/s) lets ~60 through in the first second
-#: of a broadcast, which Telegram answers with 429s. A bucket of 2 refilled 28 times a second
-#: never exceeds 30 in any second, and still sends a reply's chart and text back to back.
-OVERALL_RATE = 28
-OVERALL_BURST = 2
-
-
-#: With ALLOW_PAID_BROADCAST Telegram accepts up to 1000 messages a second (paid above 30):
-#: a bucket of 20 refilled 950 times a second stays under 1000 in any second.
-PAID_RATE = 950
-PAID_BURST = 20
-
-
-def rate_limiter(*, paid: bool = False) -> AIORateLimiter:
-    """PTB's rate limiter: at most 30 sends in any second overall (``paid``: 970), Telegram's
-    20/min per group."""
-    rate, burst = (PAID_RATE, PAID_BURST) if paid else (OVERALL_RATE, OVERALL_BURST)
-    return AIORateLimiter(overall_max_rate=burst, overall_time_period=burst / rate)
 
 
 class PollingRequest(HTTPXRequest):
@@ -145,6 +127,15 @@ class RecordingApplication(Application):
     """PTB's Application; each update is claimed in the inbox before its handlers run and
     marked done after, so an update is handled once even if Telegram delivers it again."""
 
+    async def initialize(self) -> None:
+        """PTB's start-up; when it fails (a refused token, Telegram unreachable) PTB shuts
+        nothing down, so the bot's HTTP session is closed here before the error goes on."""
+        try:
+            await super().initialize()
+        except BaseException:
+            await self.bot.request.shutdown()
+            raise
+
     async def process_update(self, update: object) -> None:
         bot_data = self.bot_data
         if not isinstance(update, Update) or not isinstance(bot_data, BotData):
@@ -168,12 +159,12 @@ class RecordingApplication(Application):
                 inbox.finish(services.db, update.update_id)
 
 
-def configured(builder: ApplicationBuilder, settings: Settings) -> ApplicationBuilder:
-    """``builder`` with what every bot of the project has: Defaults, the rate limiter above
-    and the typed context."""
+def configured(builder: ApplicationBuilder) -> ApplicationBuilder:
+    """``builder`` with what every bot of the project has: Defaults, Telegram's send limits
+    (``bot.limits``: free and paid sends apart) and the typed context."""
     return (
         builder.defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=TIMEZONE))
-        .rate_limiter(rate_limiter(paid=settings.allow_paid_broadcast))
+        .rate_limiter(rate_limiter())
         .context_types(CONTEXT_TYPES)
     )
 
@@ -186,7 +177,7 @@ def build_application(
     chosen = builder if builder is not None else builder_for(services.settings)
     polls = PollingRequest(services, connection_pool_size=1)
     app: BotApplication = (
-        configured(chosen, services.settings)
+        configured(chosen)
         .application_class(RecordingApplication)
         .get_updates_request(polls)
         # Handle up to 8 updates at once: a slow chart does not hold everyone up, and replies
@@ -206,7 +197,7 @@ def build_application(
 def delivery_bot(settings: Settings) -> ExtBot[None]:
     """The bot `rotation-bot daily` delivers through: built like the bot's (same connection,
     Defaults and rate limiter), without polling or a job queue."""
-    app = configured(builder_for(settings), settings).updater(None).job_queue(None).build()
+    app = configured(builder_for(settings)).updater(None).job_queue(None).build()
     return app.bot
 
 

@@ -8,16 +8,19 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter
 
 from bot import handlers
-from bot.app import OVERALL_BURST, OVERALL_RATE, build_application, delivery_bot
+from bot.app import build_application, delivery_bot
 from bot.context import BotData
+from bot.limits import OVERALL_BURST, OVERALL_RATE, BotRateLimiter
+from bot.request import BotRequest
 from bot.services import Services
 from tests.fakes.botapi import FakeBotApi
 from tests.fakes.fixtures import builder_for
 
 
 def _limits(limiter: object) -> tuple[float, float]:
-    assert isinstance(limiter, AIORateLimiter)
-    base = limiter._base_limiter  # the overall bucket: what bursts past 30/s if too large
+    assert isinstance(limiter, BotRateLimiter)
+    assert isinstance(limiter.free, AIORateLimiter)
+    base = limiter.free._base_limiter  # the overall bucket: what bursts past 30/s if too large
     assert base is not None
     return base.max_rate, base.time_period
 
@@ -36,6 +39,7 @@ async def test_delivery_bot_is_built_like_the_bot(
     assert _limits(bot.rate_limiter) == (OVERALL_BURST, OVERALL_BURST / OVERALL_RATE)
     assert bot.defaults is not None
     assert bot.defaults.parse_mode == ParseMode.HTML
+    assert isinstance(bot.request, BotRequest)
     async with bot:
         sent = await bot.send_message(77, "<b>daily</b>")
     assert sent.text == "daily"

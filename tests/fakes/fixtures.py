@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 import pytest_asyncio
 from telegram.ext import Application, ApplicationBuilder
 
+from bot.request import BotRequest
 from tests.fakes.botapi import FakeBotApi
 
 
@@ -23,12 +24,14 @@ async def fake_botapi() -> AsyncIterator[FakeBotApi]:
 
 
 def builder_for(fake: FakeBotApi) -> ApplicationBuilder:
-    """An ``ApplicationBuilder`` whose bot talks to ``fake`` (add handlers, limiter, ...)."""
+    """An ``ApplicationBuilder`` whose bot talks to ``fake`` over the bot's own HTTP layer
+    (add handlers, limiter, ...)."""
     return (
         ApplicationBuilder()
         .token(fake.token)
         .base_url(fake.base_url)
         .base_file_url(fake.base_file_url)
+        .request(BotRequest())
     )
 
 

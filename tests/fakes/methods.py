@@ -40,9 +40,14 @@ class BotApiMethods(MessageMethods):
     """getMe, polling, commands, chats and members; message methods come from the base."""
 
     def _method_table(self) -> dict[str, Callable[..., Any]]:
-        return {
-            name[2:].lower(): getattr(self, name) for name in dir(self) if name.startswith("m_")
-        }
+        """Bot API method name (lower case) -> its implementation, built once per fake."""
+        table: dict[str, Callable[..., Any]] | None = self.__dict__.get("_methods")
+        if table is None:
+            table = {
+                name[2:].lower(): getattr(self, name) for name in dir(self) if name.startswith("m_")
+            }
+            self.__dict__["_methods"] = table
+        return table
 
     async def m_getMe(self, params: dict[str, Any]) -> Any:
         return self.bot.to_dict()

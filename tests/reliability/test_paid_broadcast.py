@@ -3,24 +3,38 @@ delivery guarantees (every row once, in order per chat; failures mapped row by r
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
+import time
+from collections.abc import AsyncIterator
+from typing import Any
 
+import pytest_asyncio
 from telegram.ext import ExtBot
 
-from bot.app import PAID_BURST, PAID_RATE, rate_limiter
+from bot.limits import OVERALL_BURST, OVERALL_RATE, PAID_BURST, PAID_RATE, rate_limiter
+from bot.request import BotRequest
 from bot.sender import PAID_PARALLEL, Sender
 from bot.services import Services
 from storage.chats import get_chat
 from storage.outbox import counts, rows_for
 from tests.fakes.botapi import FakeBotApi
-from tests.reliability.conftest import NOW
+from tests.reliability.conftest import NOW, TOKEN
 from tests.reliability.delivery import SimClock, on_send
 from tests.reliability.test_telegram_faults import (
     assert_exactly_once_in_order,
     queue_flip_day,
 )
-from tests.reliability.test_telegram_faults import bot as bot  # the ExtBot fixture
+
+
+@pytest_asyncio.fixture
+async def bot(fake: FakeBotApi) -> AsyncIterator[ExtBot]:
+    """An ExtBot on ``fake`` with the bot's own HTTP layer and send limits."""
+    request = BotRequest(read_timeout=5.0)
+    client = ExtBot(TOKEN, base_url=fake.base_url, request=request, rate_limiter=rate_limiter())
+    async with client:
+        yield client
 
 
 def paid(services: Services) -> Services:
@@ -94,7 +108,55 @@ async def test_paid_broadcast_survives_a_dropped_connection(
     assert_exactly_once_in_order(services, fake, chats)
 
 
-def test_paid_limiter_stays_under_1000_a_second() -> None:
-    limiter = rate_limiter(paid=True)
-    assert PAID_RATE + PAID_BURST < 1000
-    assert limiter is not rate_limiter()
+def most_in_one_second(times: list[float]) -> int:
+    """The most calls that started within any one second."""
+    times = sorted(times)
+    most, first = 0, 0
+    for last, moment in enumerate(times):
+        while moment - times[first] >= 1.0:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
+async def limited_calls(requests: list[dict[str, Any]]) -> dict[bool, list[float]]:
+    """Run one call per request data through the bot's limiter, all at once; when each call
+    started, by whether it carried the paid flag."""
+    limiter = rate_limiter()
+    started: dict[bool, list[float]] = {True: [], False: []}
+
+    async def call(data: dict[str, Any]) -> None:
+        started[bool(data.get("allow_paid_broadcast"))].append(time.monotonic())
+
+    async def one(data: dict[str, Any]) -> None:
+        await limiter.process_request(call, (data,), {}, "sendMessage", data, None)
+
+    await limiter.initialize()
+    await asyncio.gather(*(one(d) for d in requests))
+    await limiter.shutdown()
+    return started
+
+
+async def test_paid_sends_stay_under_1000_in_any_second() -> None:
+    """Telegram allows 1000 paid messages a second; PTB's own paid bucket holds a whole
+    second's worth and lets ~1400 of these through within the first second."""
+    assert PAID_RATE + PAID_BURST + OVERALL_RATE + OVERALL_BURST <= 1000
+    started = await limited_calls(
+        [{"chat_id": 10_000 + i, "allow_paid_broadcast": True} for i in range(1400)]
+    )
+    assert len(started[True]) == 1400
+    assert most_in_one_second(started[True]) <= PAID_RATE + PAID_BURST
+
+
+async def test_replies_keep_the_free_limit_during_a_paid_broadcast() -> None:
+    """Only messages with the paid flag use the paid rate: a reply sent meanwhile still
+    counts against Telegram's free 30 a second, and does not hold the broadcast up."""
+    paid = [{"chat_id": 20_000 + i, "allow_paid_broadcast": True} for i in range(300)]
+    free = [{"chat_id": 30_000 + i} for i in range(45)]
+    started = await limited_calls(free[:20] + paid + free[20:])
+    assert len(started[True]) == 300
+    assert len(started[False]) == 45
+    assert most_in_one_second(started[False]) <= OVERALL_RATE + OVERALL_BURST
+    # The 45 free sends take over a second and a half at 28 a second; the paid ones do not
+    # wait for them.
+    assert max(started[True]) < max(started[False])

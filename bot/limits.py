@@ -1,0 +1,79 @@
+"""Telegram's send limits, for every bot of the project (``bot.app.configured``).
+
+Telegram allows a bot about 30 messages a second overall and 20 a minute per group. A message
+sent with ``allow_paid_broadcast`` (only the outbox sender sets it, and only with
+ALLOW_PAID_BROADCAST) is outside the free limit: up to 1000 a second, paid in Stars. So:
+
+* sends without the flag (replies, free broadcasts): PTB's ``AIORateLimiter`` with a smooth
+  overall bucket (``OVERALL_BURST`` refilled ``OVERALL_RATE`` times a second) and Telegram's
+  per-group limit;
+* sends with the flag: their own bucket (``PAID_BURST`` refilled ``PAID_RATE`` times a
+  second), so a paid broadcast neither waits behind nor speeds up the free limit, and the
+  replies users wait for keep their own 28 a second meanwhile.
+
+PTB's AIORateLimiter has a paid bucket of its own, but it holds a whole second's worth (1000):
+the first second of a broadcast can then go well past 1000, which Telegram answers with 429s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram.ext import AIORateLimiter, BaseRateLimiter
+
+#: Overall sends per second without the paid flag, and how many may go at once. AIORateLimiter's
+#: default bucket (30, refilled at 30/s) lets ~60 through in the first second of a broadcast,
+#: which Telegram answers with 429s. A bucket of 2 refilled 28 times a second never exceeds 30
+#: in any second, and still sends a reply's chart and text back to back.
+OVERALL_RATE = 28
+OVERALL_BURST = 2
+
+#: Paid sends: a bucket of 20 refilled 950 times a second stays under 1000 in any second, with
+#: the free 28 a second beside it.
+PAID_RATE = 950
+PAID_BURST = 20
+
+Callback = Callable[..., Coroutine[Any, Any, Any]]
+
+
+class BotRateLimiter(BaseRateLimiter[int]):
+    """Free sends through ``free`` (an AIORateLimiter), paid sends through ``paid``."""
+
+    def __init__(self) -> None:
+        self.free = AIORateLimiter(
+            overall_max_rate=OVERALL_BURST, overall_time_period=OVERALL_BURST / OVERALL_RATE
+        )
+        self.paid = AsyncLimiter(PAID_BURST, PAID_BURST / PAID_RATE)
+
+    async def initialize(self) -> None:
+        """See :meth:`BaseRateLimiter.initialize`."""
+        await self.free.initialize()
+
+    async def shutdown(self) -> None:
+        """See :meth:`BaseRateLimiter.shutdown`."""
+        await self.free.shutdown()
+
+    async def process_request(
+        self,
+        callback: Callback,
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        """See :meth:`BaseRateLimiter.process_request`. A 429 is raised to the caller (the
+        sender defers that chat), as AIORateLimiter does without retries."""
+        if data.get("allow_paid_broadcast"):
+            async with self.paid:
+                return await callback(*args, **kwargs)
+        return await self.free.process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
+
+
+def rate_limiter() -> BotRateLimiter:
+    """A fresh limiter for one bot."""
+    return BotRateLimiter()
