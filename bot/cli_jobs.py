@@ -53,7 +53,10 @@ def replay(
     start: Annotated[str, typer.Option(metavar="DATE", help="First session (YYYY-MM-DD).")],
     end: Annotated[str, typer.Option(metavar="DATE", help="Last session (YYYY-MM-DD).")],
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Queue nothing: every preset's default rules.")
+        bool,
+        typer.Option(
+            "--dry-run", help="Queue nothing: every preset's default rules and the /alert rules."
+        ),
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", help="Print each full message.")] = False,
     csv_file: Annotated[
@@ -64,6 +67,7 @@ def replay(
     ] = None,
 ) -> None:
     """Replay the rules over a range; one line per alert, then a summary."""
+    from jobs.fanout import pipeline_rules
     from jobs.replay import (
         EmptyRange,
         ReplaySummary,
@@ -75,6 +79,7 @@ def replay(
         replay_live,
         write_events_csv,
     )
+    from storage.rules import active_rules
 
     first = date_option(start, "--start", future_ok=True)
     last = date_option(end, "--end", future_ok=True)
@@ -107,7 +112,8 @@ def replay(
         )
     uni = services.universe
     if dry_run:
-        steps = replay_dry(sessions, closes, uni)  # every session at once
+        rules = pipeline_rules(active_rules(services.db))
+        steps = replay_dry(sessions, closes, uni, rules)  # every session at once
     else:
         steps = list(replay_live(services.db, services.calendar, uni, sessions, closes, now=now))
     summary = ReplaySummary()

@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Literal
 
 import pandas as pd
 
@@ -24,7 +24,7 @@ from analytics.events import with_charts
 from analytics.rules import evaluate_rules
 from analytics.snapshot import build_snapshot
 from analytics.types import Event, Rule, Snapshot, Universe
-from jobs.fanout import DEFAULT_RULES, dashboard_messages, fan_out, user_rule
+from jobs.fanout import dashboard_messages, fan_out, pipeline_rules
 from jobs.refresh import refresh_prices
 from market.calendar import NyseCalendar
 from market.provider import PriceProvider
@@ -216,7 +216,7 @@ def process_session(
     if snapshot is None:
         snapshot = build_snapshot(frame, universe, session)
     user_rules = active_rules(db)
-    rules = [*DEFAULT_RULES, *(user_rule(r) for r in user_rules)]
+    rules = pipeline_rules(user_rules)
     view, active = rules_view(snapshot, rules)
     events, state = evaluate_rules(view, active, load_state(db))
     if waiting_pairs(db, session) is not None:  # a retry of a partial session: a theme's
@@ -247,10 +247,3 @@ def process_session(
         snapshot=snapshot,
         waiting=waiting,
     )
-
-
-def evaluate_defaults(
-    snapshot: Snapshot, state: dict[str, Any]
-) -> tuple[list[Event], dict[str, Any]]:
-    """Every preset's default rules on a snapshot, in memory (dry runs)."""
-    return evaluate_rules(snapshot, DEFAULT_RULES, state)

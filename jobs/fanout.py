@@ -44,6 +44,12 @@ def user_rule(rule: UserRule) -> Rule:
     )
 
 
+def pipeline_rules(rules: Sequence[UserRule]) -> list[Rule]:
+    """The rules a session is evaluated with: every preset's defaults, then the stored
+    /alert rules (in id order)."""
+    return [*DEFAULT_RULES, *(user_rule(r) for r in rules)]
+
+
 def chat_pairs(subs: Sequence[Subscription], universe: Universe) -> list[str]:
     """Pairs a chat follows (preset members, then single pairs), first-seen order."""
     keys: dict[str, None] = {}

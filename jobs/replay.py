@@ -1,9 +1,11 @@
 """Replays: run the rules over a date range, in order.
 
-``replay_dry`` evaluates every preset's default rules in memory (nothing stored besides the
-prices) over all sessions at once (``analytics.backtest``); ``replay_per_session`` does the
-same one snapshot at a time, as the daily pipeline does (the reference the backtest is
-tested against); ``replay_live`` runs the real per-session pipeline step, queueing messages.
+``replay_dry`` evaluates rules (by default every preset's default rules; the command line
+adds the stored /alert rules) in memory (nothing stored besides the prices) over all
+sessions at once (``analytics.backtest``); ``replay_per_session`` does the same one snapshot
+at a time, as the daily pipeline does (the reference the backtest is tested against, and
+the fallback for a rule the backtest cannot evaluate); ``replay_live`` runs the real
+per-session pipeline step, queueing messages.
 """
 
 from __future__ import annotations
@@ -11,17 +13,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from analytics.backtest import backtest
+from analytics.backtest import Unsupported, backtest
+from analytics.rules import evaluate_rules
 from analytics.snapshot import build_snapshot
-from analytics.types import Event, Snapshot, Universe
-from jobs.daily import HISTORY_SESSIONS, evaluate_defaults, process_session
+from analytics.types import Event, Rule, Snapshot, Universe
+from jobs.daily import HISTORY_SESSIONS, process_session
 from jobs.fanout import DEFAULT_RULES
 from jobs.refresh import refresh_prices
 from market.calendar import NyseCalendar
@@ -109,26 +112,35 @@ async def load_range(
 
 
 def replay_dry(
-    sessions: list[dt.date], closes: pd.DataFrame, universe: Universe
+    sessions: list[dt.date],
+    closes: pd.DataFrame,
+    universe: Universe,
+    rules: Sequence[Rule] = DEFAULT_RULES,
 ) -> list[ReplayStep]:
-    """Default rules of every preset, as if one chat followed everything; nothing stored.
+    """``rules`` (default rules of every preset) as if one chat followed everything; nothing
+    stored.
 
     All sessions at once (a vectorised backtest): the same events as
-    ``replay_per_session``, without a snapshot per session (``snapshot`` is None)."""
-    return [
-        ReplayStep(step.session, None, step.events)
-        for step in backtest(closes, universe, sessions, DEFAULT_RULES)
-    ]
+    ``replay_per_session``, without a snapshot per session (``snapshot`` is None). A rule the
+    backtest cannot evaluate (``Unsupported``) makes it replay one snapshot at a time."""
+    try:
+        steps = backtest(closes, universe, sessions, rules)
+    except Unsupported:
+        return list(replay_per_session(sessions, closes, universe, rules))
+    return [ReplayStep(step.session, None, step.events) for step in steps]
 
 
 def replay_per_session(
-    sessions: list[dt.date], closes: pd.DataFrame, universe: Universe
+    sessions: list[dt.date],
+    closes: pd.DataFrame,
+    universe: Universe,
+    rules: Sequence[Rule] = DEFAULT_RULES,
 ) -> Iterator[ReplayStep]:
     """``replay_dry`` one snapshot at a time, as the daily pipeline evaluates a session."""
     state: dict[str, Any] = {}
     for session in sessions:
         snapshot = build_snapshot(closes, universe, session)
-        events, state = evaluate_defaults(snapshot, state)
+        events, state = evaluate_rules(snapshot, tuple(rules), state)
         yield ReplayStep(session, snapshot, tuple(events))
 
 

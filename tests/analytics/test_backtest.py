@@ -200,6 +200,20 @@ def test_rules_it_does_not_evaluate_are_refused(
         backtest(bundled_closes, universe, days_from(bundled_closes, "2026-03-02"), (rule,))
 
 
+def test_a_rule_it_does_not_evaluate_is_replayed_one_snapshot_at_a_time(
+    bundled_closes: pd.DataFrame,
+    universe: Universe,
+    december: tuple[list[dt.date], list[Snapshot]],
+) -> None:
+    days, snapshots = december
+    rules = (*DEFAULT_RULES, Rule("q", "quadrant", "IWM", value=2.0), THRESHOLDS[1])
+    steps = replay_dry(days, bundled_closes, universe, rules)
+    expected = per_session(bundled_closes, universe, days, rules, snapshots)
+    assert [(s.session, e) for s in steps for e in s.events] == expected
+    assert {e.kind for _d, e in expected} >= {"quadrant", "threshold"}
+    assert all(s.snapshot is not None for s in steps)  # the per-session path ran
+
+
 def test_inputs_are_not_changed(bundled_closes: pd.DataFrame, universe: Universe) -> None:
     closes = bundled_closes.copy()
     backtest(closes, universe, days_from(closes, "2026-03-02"), DEFAULT_RULES)
