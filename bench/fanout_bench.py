@@ -93,7 +93,7 @@ def queue_digests(services: Any, count: int, first_chat: int) -> None:
 
 def limiter_of(kind: str | None) -> BaseRateLimiter | None:
     """None, the bot's own limiter ("bot": ``bot.limits.rate_limiter()``: free sends a smooth
-    28/s with Telegram's per-group limit, paid sends up to 970/s), or PTB's bare defaults
+    28/s with Telegram's per-group limit, paid sends up to 950/s), or PTB's bare defaults
     ("ptb_defaults": a bucket of 30 refilled at 30/s, so a first-second burst of ~60)."""
     if kind is None:
         return None
