@@ -11,7 +11,10 @@ that session holding the pairs whose input changed and the breadth, with the sta
 left before. Event keys and payloads are
 therefore the rule's own; the handlers are quiet while their input and state are
 unchanged, which is what makes skipping the other sessions and pairs exact, and the events
-of one session's pairs are grouped per theme exactly as the pipeline groups them.
+of one session's pairs are grouped per theme exactly as the pipeline groups them. As in the
+pipeline (``analytics.rules.rules_view``), a pair without a close on a session gets no
+alerts that session and keeps its rule state, and the breadth rule waits while a pair it
+reads is stale.
 
 Threshold rules read one metric of a pair (``analytics.rules.metric_value``); its value on
 every session is derived from the same arrays ``stats_at`` reads, and the handler is
@@ -44,7 +47,7 @@ from analytics.quadrant import quadrant_codes, quadrant_trails
 from analytics.regime import STATE_A
 from analytics.returns import base_values
 from analytics.rules import METRIC_ALIASES, QUADRANT_HOLD, evaluate_rules
-from analytics.snapshot import breadth_from, usable_pairs
+from analytics.snapshot import breadth_from, fresh_breadth, usable_pairs
 from analytics.types import (
     HORIZONS,
     Breadth,
@@ -232,6 +235,12 @@ class _View:
         rows = np.where(valid, np.arange(len(index))[:, None], -1)
         # Per session and pair: the pair's last row with a close on or before the session.
         self.last_row = np.maximum.accumulate(rows, axis=0)[pos] if len(index) else rows
+        # Per session and pair: both legs closed on the session (the snapshot's row). Alerts
+        # are computed for these pairs only (``analytics.rules.rules_view``).
+        self.fresh = self.last_row == np.asarray(pos)[:, None]
+        specs = {spec.key for spec in history.specs}
+        #: Universe pairs without usable data at all: stale on every session.
+        self.unusable = tuple(spec.key for spec in universe.pairs if spec.key not in specs)
         self.codes = quadrant_codes(history.metrics["strength"], history.metrics["momentum"])
         state = history.run.state.astype("int64")
         change = np.diff(state, axis=0, prepend=0) != 0
@@ -254,16 +263,22 @@ class _View:
         return side, int(self.regime_start[row, j])
 
     def states(self, p: int) -> dict[str, Side | None]:
-        """Regime state of every pair present on session p."""
+        """Regime state of every pair that closed on session p."""
         return {
             spec.key: self.regime(p, j)[0]
             for j, spec in enumerate(self.history.specs)
-            if self.row(p, j) >= 0
+            if self.fresh[p, j]
         }
 
+    def stale(self, p: int) -> list[str]:
+        """The universe pairs without a close on session p (the snapshot's stale pairs)."""
+        keys = [s.key for j, s in enumerate(self.history.specs) if not self.fresh[p, j]]
+        return [*keys, *self.unusable]
+
     def breadth(self, p: int) -> Breadth:
-        """The breadth of session p."""
-        return breadth_from(self.states(p), self.universe)
+        """The breadth of session p, read from the pairs that closed on it (as the snapshot
+        reads it)."""
+        return fresh_breadth(breadth_from(self.states(p), self.universe), self.stale(p))
 
     def snapshot(
         self, p: int, session: dt.date, columns: list[int], trails: list[int], breadth: Breadth
@@ -300,9 +315,18 @@ def _signature(view: _View, rule: Rule, j: int | None) -> list[Hashable]:
     has no target that session)."""
     sessions = range(len(view.pos))
     if rule.kind == "breadth":
-        return [breadth_from(view.states(p), view.universe).state for p in sessions]
+        # Left out while a pair it reads has no close on the session (rules_view).
+        breadths = [view.breadth(p) for p in sessions]
+        return [_ABSENT if b.excluded else b.state for b in breadths]
     assert j is not None
-    present = [view.row(p, j) >= 0 for p in sessions]
+    if rule.kind == "quadrant" and rule.pair is not None:
+        # Read from the pair's quadrant trail, which the snapshot keeps while the pair is
+        # stale (evaluate_rules finds the pair there).
+        present = [view.row(p, j) >= 0 for p in sessions]
+    else:
+        # A pair without a close on the session gets no alerts and keeps its state
+        # (rules_view leaves it out of the snapshot's pairs).
+        present = [bool(view.fresh[p, j]) for p in sessions]
     read: Callable[[int], Hashable] = _READERS[rule.kind](view, rule, j)
     return [read(p) if present[p] else _ABSENT for p in sessions]
 

@@ -12,7 +12,8 @@ for a rule that applies to every pair.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from analytics.constants import STRETCH_LIMIT, STRETCH_WINDOW
@@ -97,6 +98,21 @@ def metric_value(stats: PairStats, metric: str) -> float | None:
         return float(stats.regime.sessions)
     value = getattr(stats, metric)
     return None if value is None else float(value)
+
+
+def rules_view(snapshot: Snapshot, rules: Sequence[Rule]) -> tuple[Snapshot, list[Rule]]:
+    """The snapshot and rules alerts are computed from: computable pairs only (the daily
+    pipeline and replay alike).
+
+    Pairs without a close on the session are left out (their rule state stays as it was),
+    and the breadth rule is left out while a pair it reads is stale.
+    """
+    if not snapshot.stale_pairs:
+        return snapshot, list(rules)
+    fresh = {k: v for k, v in snapshot.pairs.items() if k not in snapshot.stale_pairs}
+    view = replace(snapshot, pairs=fresh)
+    blocked = bool(snapshot.breadth.excluded)
+    return view, [r for r in rules if not (blocked and r.kind == "breadth")]
 
 
 def evaluate_rules(

@@ -8,7 +8,7 @@ ad-hoc queries on any symbols.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import Literal
 
@@ -256,7 +256,7 @@ def build_snapshot(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> S
         symbols=symbols,
         pairs=pairs,
         baskets=basket_stats(cut, universe, session),
-        breadth=_fresh_breadth(breadth_of(fresh, universe), stale_pairs),
+        breadth=fresh_breadth(breadth_of(fresh, universe), stale_pairs),
         scoreboard=replace(
             scoreboard_of(fresh, prev_fresh, fresh_keys, prev_session, heads), excluded=excluded
         ),
@@ -270,7 +270,7 @@ def build_snapshot(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> S
     )
 
 
-def _fresh_breadth(breadth: Breadth, stale_pairs: Mapping[str, object]) -> Breadth:
+def fresh_breadth(breadth: Breadth, stale_pairs: Collection[str]) -> Breadth:
     """Breadth read from the pairs that closed on the session: stale ones are named in
     ``excluded`` and confirm nothing either way (the lead pair stale: no confirmation)."""
     involved = (*breadth.detail, *breadth.confirm_pairs)

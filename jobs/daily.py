@@ -21,9 +21,9 @@ import pandas as pd
 
 from analytics.constants import YEAR_SESSIONS
 from analytics.events import with_charts
-from analytics.rules import evaluate_rules
+from analytics.rules import evaluate_rules, rules_view
 from analytics.snapshot import build_snapshot
-from analytics.types import Event, Rule, Snapshot, Universe
+from analytics.types import Event, Snapshot, Universe
 from jobs.fanout import dashboard_messages, fan_out, pipeline_rules
 from jobs.refresh import refresh_prices
 from market.calendar import NyseCalendar
@@ -176,20 +176,6 @@ def load_history(
     """Stored closes of every universe symbol up to ``session`` (bounded history)."""
     start = calendar.shift(session, -HISTORY_SESSIONS)
     return load_closes(db, list(universe.all_symbols()), start=start, end=session)
-
-
-def rules_view(snapshot: Snapshot, rules: Sequence[Rule]) -> tuple[Snapshot, list[Rule]]:
-    """The snapshot and rules alerts are computed from: computable pairs only.
-
-    Pairs without a close on the session are left out (their rule state stays as it was),
-    and the breadth rule is left out while a pair it reads is stale.
-    """
-    if not snapshot.stale_pairs:
-        return snapshot, list(rules)
-    fresh = {k: v for k, v in snapshot.pairs.items() if k not in snapshot.stale_pairs}
-    view = replace(snapshot, pairs=fresh)
-    blocked = bool(snapshot.breadth.excluded)
-    return view, [r for r in rules if not (blocked and r.kind == "breadth")]
 
 
 def process_session(

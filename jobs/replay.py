@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from analytics.backtest import Unsupported, backtest
-from analytics.rules import evaluate_rules
+from analytics.rules import evaluate_rules, rules_view
 from analytics.snapshot import build_snapshot
 from analytics.types import Event, Rule, Snapshot, Universe
 from jobs.daily import HISTORY_SESSIONS, process_session
@@ -136,11 +136,13 @@ def replay_per_session(
     universe: Universe,
     rules: Sequence[Rule] = DEFAULT_RULES,
 ) -> Iterator[ReplayStep]:
-    """``replay_dry`` one snapshot at a time, as the daily pipeline evaluates a session."""
+    """``replay_dry`` one snapshot at a time, as the daily pipeline evaluates a session: pairs
+    without a close on the session get no alerts and keep their rule state."""
     state: dict[str, Any] = {}
     for session in sessions:
         snapshot = build_snapshot(closes, universe, session)
-        events, state = evaluate_rules(snapshot, tuple(rules), state)
+        view, active = rules_view(snapshot, rules)
+        events, state = evaluate_rules(view, active, state)
         yield ReplayStep(session, snapshot, tuple(events))
 
 
