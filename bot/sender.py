@@ -258,20 +258,28 @@ class Sender:
         sent: list[tuple[int, int | None]] = []
         size = min(CLAIM_CHUNK, self.parallel)
         try:
-            for start in range(0, len(rows), size):
-                if start and self._down_since is not None:
-                    break  # Telegram is failing: the first chunk was the probe, the rest wait
-                chunk = rows[start : start + size]
-                won = claim_many(db, [r.id for r in chunk])
-                mine = [r for r in chunk if r.id in won]
-                chats = chats_by_id(db, [r.chat_id for r in mine])
-                for row in mine:
-                    send = self._send(row.chat_id, row, chats)
-                    flying[asyncio.ensure_future(asyncio.wait_for(send, SEND_TIMEOUT_SECONDS))] = (
-                        row
-                    )
-                while len(flying) > self.parallel - size:
-                    await self._settle(flying, sent, report, FIRST_COMPLETED)
+            probe = True
+            while rows:
+                for start in range(0, len(rows), size):
+                    if not probe and self._down_since is not None:
+                        break  # Telegram is failing: the first chunk was the probe, the rest wait
+                    probe = False
+                    chunk = rows[start : start + size]
+                    won = claim_many(db, [r.id for r in chunk])
+                    mine = [r for r in chunk if r.id in won]
+                    chats = chats_by_id(db, [r.chat_id for r in mine])
+                    for row in mine:
+                        send = asyncio.wait_for(
+                            self._send(row.chat_id, row, chats), SEND_TIMEOUT_SECONDS
+                        )
+                        flying[asyncio.ensure_future(send)] = row
+                    while len(flying) > self.parallel - size:
+                        await self._settle(flying, sent, report, FIRST_COMPLETED)
+                if self._down_since is not None:
+                    break
+                # The next rows while the window still holds sends: the rate does not dip
+                # between batches (rows of chats still in flight are held back by due_rows).
+                rows = due_rows(db, self.clock(), self.batch)
             while flying:
                 await self._settle(flying, sent, report, ALL_COMPLETED)
         except BaseException:  # cancelled (shutdown): what went through is marked, the rest
