@@ -81,7 +81,11 @@ async def replies(services: Services) -> dict[str, Any]:
         started = time.perf_counter()
         if app.post_init is not None:
             await app.post_init(app)
-        await warm_up(services)  # waits for the caches the background warm-up is filling
+        warming = app.bot_data.warming
+        if warming is not None:
+            await warming  # the background warm-up post_init started
+        else:
+            await warm_up(services)
         start_up = time.perf_counter() - started
         cold, _ = await one(app, fake, 10_000)
         for k in range(WARMUP):

@@ -264,6 +264,7 @@ async def _post_init(app: BotApplication) -> None:
     task = asyncio.get_running_loop().create_task(warm_up(services), name="warm-up")
     _BACKGROUND.add(task)  # keep a reference until it is done
     task.add_done_callback(_BACKGROUND.discard)
+    app.bot_data.warming = task
 
 
 async def _post_shutdown(app: BotApplication) -> None:

@@ -7,6 +7,7 @@ The composition root (``bot.app.build_application``) builds the Application with
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,8 @@ class BotData:
         self.stale_told: set[dt.date] = set()
         #: Stops run_polling/run_webhook (set by them; None when tests drive the Application).
         self.stop: Callable[[], None] | None = None
+        #: The start-up warm-up running in the background (bot.warm; None before post_init).
+        self.warming: asyncio.Task[float | None] | None = None
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

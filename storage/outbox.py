@@ -130,10 +130,14 @@ def due_rows(db: sqlite_utils.Database, now: dt.datetime, limit: int) -> list[Ou
     """
     held = _HELD_BACK.format(due=" OR e.not_before <= ?")
     stamp = _stamp(now)
+    # Walk the pending rows in id order and stop at ``limit`` (migration 0008). Left to
+    # itself SQLite picks outbox_due and sorts every pending row: 10 ms a read during a
+    # 5000-chat broadcast, which stalls the sends in flight.
     rows = db.query(
-        f"SELECT {_COLUMNS} FROM outbox WHERE status = 'pending' AND not_before <= ? "
-        f"AND chat_id IN (SELECT chat_id FROM chats WHERE active = 1) AND {held} "
-        "ORDER BY id LIMIT ?",
+        f"SELECT {_COLUMNS} FROM outbox INDEXED BY outbox_pending "
+        "WHERE status = 'pending' AND not_before <= ? "
+        "AND EXISTS (SELECT 1 FROM chats AS c WHERE c.chat_id = outbox.chat_id AND c.active = 1) "
+        f"AND {held} ORDER BY id LIMIT ?",
         [stamp, stamp, limit],
     )
     return [_row(r) for r in rows]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+from pathlib import Path
 
 import sqlite_utils
 
-from storage.outbox import NewMessage, claim, enqueue, idem_key, requeue_inflight
+from storage.db import open_db
+from storage.outbox import NewMessage, claim, due_rows, enqueue, idem_key, requeue_inflight
 
 NOW = dt.datetime(2026, 3, 10, 21, 30, tzinfo=dt.UTC)
 
@@ -52,3 +54,17 @@ def test_an_expired_claim_goes_back_even_if_the_pid_lives(db: sqlite_utils.Datab
     db.conn.execute("UPDATE outbox SET claimed_at = '2020-01-01T00:00:00' WHERE id = ?", [row])
     assert requeue_inflight(db) == 1
     assert _status(db, row) == "pending"
+
+
+def test_due_rows_read_pending_rows_in_order_without_sorting_them_all(tmp_path: Path) -> None:
+    """The due read walks outbox_pending in id order and stops at its limit (no temporary
+    sort of every pending row, which stalled paid broadcasts)."""
+    db = open_db(tmp_path / "bot.db")
+    seen: list[str] = []
+    db.conn.set_trace_callback(seen.append)
+    due_rows(db, dt.datetime(2026, 4, 1, tzinfo=dt.UTC), 5)
+    db.conn.set_trace_callback(None)
+    (query,) = [sql for sql in seen if sql.lstrip().upper().startswith("SELECT")]
+    plan = " | ".join(str(row[3]) for row in db.conn.execute("EXPLAIN QUERY PLAN " + query))
+    assert "USING INDEX outbox_pending" in plan
+    assert "TEMP B-TREE" not in plan
