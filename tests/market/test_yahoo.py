@@ -42,6 +42,10 @@ from tests.fakes.yahoo_chart import (
 # DeprecationWarning from yfinance.*, this keeps the module self-contained if that changes.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:yfinance.*")
 
+#: A symbol no test serves: yfinance keeps each symbol's timezone for the whole process (in
+#: the cache folder set once), so a symbol another test fetched would skip the timezone
+#: look-up whose 404 these tests expect.
+UNKNOWN = "NOSUCHETF"
 START = dt.date(2026, 3, 2)
 END = dt.date(2026, 4, 1)
 NO_JITTER = RetryPolicy(attempts=3, base_delay=1.0, rate_limit_factor=4.0, jitter=0.0)
@@ -491,15 +495,15 @@ async def test_unknown_symbol_404_is_named_in_failures(
     real_provider: YahooProvider, fake_yahoo: FakeYahoo
 ) -> None:
     fake_yahoo.serve(["IWM"])
-    fake_yahoo.not_found.add("QQQ")  # never served by any test, so its timezone is unknown
+    fake_yahoo.not_found.add(UNKNOWN)
 
-    result = await real_provider.fetch(["IWM", "QQQ"], START, END, expected_last=END)
+    result = await real_provider.fetch(["IWM", UNKNOWN], START, END, expected_last=END)
 
     assert sorted(result.bars) == ["IWM"]
-    assert list(result.failures) == ["QQQ"]
-    assert "no timezone found" in result.failures["QQQ"]
+    assert list(result.failures) == [UNKNOWN]
+    assert "no timezone found" in result.failures[UNKNOWN]
     assert not result.rate_limited
-    assert result.unreachable == frozenset()  # Yahoo answered: QQQ is really unknown
+    assert result.unreachable == frozenset()  # Yahoo answered: the symbol is really unknown
     assert result.bars["IWM"]["close"].tolist() == sample("IWM")["close"].tolist()
     assert fake_yahoo.unexpected == []
 
@@ -601,9 +605,9 @@ async def test_overlapping_downloads_keep_their_own_errors(
     for the other), so without serialised downloads their yfinance log records interleave.
     """
     fake_yahoo.serve(["IWM", "SPY", "DIA"])
-    fake_yahoo.not_found.add("QQQ")
+    fake_yahoo.not_found.add(UNKNOWN)
     fake_yahoo.down.add("DIA")
-    first = ("IWM", "QQQ")
+    first = ("IWM", UNKNOWN)
     first_held, second_done = threading.Event(), threading.Event()
 
     def hold_first(symbol: str) -> None:
@@ -638,8 +642,8 @@ async def test_overlapping_downloads_keep_their_own_errors(
         logging.getLogger("market.yahoo").removeHandler(watcher)
 
     assert sorted(daily.bars) == ["IWM"]
-    assert "no timezone found" in daily.failures["QQQ"]
-    assert daily.unreachable == frozenset()  # QQQ is unknown: Yahoo answered
+    assert "no timezone found" in daily.failures[UNKNOWN]
+    assert daily.unreachable == frozenset()  # the symbol is unknown: Yahoo answered
     assert sorted(user.bars) == ["SPY"]
     assert user.failures["DIA"].startswith(UNREACHABLE)
     assert "Could not resolve host" in user.failures["DIA"]
