@@ -8,6 +8,7 @@ import json
 import os
 from pathlib import Path
 
+from click.testing import Result
 from typer.testing import CliRunner
 
 from bot.cli import app
@@ -18,15 +19,20 @@ from storage.rules import add_rule
 NOW = dt.datetime(2026, 4, 1, 22, tzinfo=dt.UTC)
 
 
-def test_dry_replay_writes_every_event_to_csv(env: Path) -> None:
-    out = env / "events.csv"
+def _dry_replay_csv(out: Path) -> tuple[Result, list[dict[str, str]]]:
+    """``replay --dry-run --csv out`` from 2025-10-01 to 2026-03-31: the run and its rows."""
     result = CliRunner().invoke(
         app, ["replay", "--start", "2025-10-01", "--end", "2026-03-31", "--dry-run",
               "--csv", str(out)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     with out.open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+        return result, list(csv.DictReader(handle))
+
+
+def test_dry_replay_writes_every_event_to_csv(env: Path) -> None:
+    out = env / "events.csv"
+    result, rows = _dry_replay_csv(out)
     alert_lines = [line for line in result.stdout.splitlines() if line[:4] in ("2025", "2026")]
     assert rows
     assert len(rows) == len(alert_lines)
@@ -59,14 +65,7 @@ def test_dry_replay_evaluates_the_stored_alert_rules(env: Path) -> None:
     rule = add_rule(db, 111, "IWM/SPY", "spread_1w", ">", 2.0, now=NOW)
     idle = add_rule(db, 222, "IWM/SPY", "spread_1w", ">", 2.0, now=NOW)  # an inactive chat's
     db.conn.close()
-    out = env / "events.csv"
-    result = CliRunner().invoke(
-        app, ["replay", "--start", "2025-10-01", "--end", "2026-03-31", "--dry-run",
-              "--csv", str(out)],
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    with out.open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    result, rows = _dry_replay_csv(env / "events.csv")
     mine = [r for r in rows if r["rule_id"] == rule.rule_id]
     assert len(mine) >= 2  # fired, re-armed after the spread fell back, fired again
     assert {r["kind"] for r in mine} == {"threshold"}
