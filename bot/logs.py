@@ -16,6 +16,8 @@ REDACTED = "<redacted-token>"
 _QUIET = (
     "httpx",
     "httpcore",
+    # bot.request's HTTP client: connection-level chatter at DEBUG
+    "aiohttp",
     "apscheduler",
     "yfinance",
     "peewee",
