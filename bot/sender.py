@@ -236,10 +236,7 @@ class Sender:
             except BaseException:  # cancelled (shutdown): the row goes back as in doubt
                 release(db, row.id, not_before=self.clock(), error="interrupted", refund=True)
                 raise
-            self._down_since = None
-            if self.token_refused:
-                self.token_refused = False
-                log.warning("Telegram accepts the bot token again: delivery resumed")
+            self._went_through()
             mark_sent(db, row.id, now=self.clock(), message_id=message)
             report.sent += 1
             return
@@ -258,28 +255,18 @@ class Sender:
         sent: list[tuple[int, int | None]] = []
         size = min(CLAIM_CHUNK, self.parallel)
         try:
-            probe = True
+            probe = True  # the first chunk goes out even while Telegram is failing
             while rows:
                 for start in range(0, len(rows), size):
                     if not probe and self._down_since is not None:
-                        break  # Telegram is failing: the first chunk was the probe, the rest wait
+                        break  # Telegram is failing: the rest wait for the next probe
                     probe = False
-                    chunk = rows[start : start + size]
-                    won = claim_many(db, [r.id for r in chunk])
-                    mine = [r for r in chunk if r.id in won]
-                    chats = chats_by_id(db, [r.chat_id for r in mine])
-                    for row in mine:
-                        send = asyncio.wait_for(
-                            self._send(row.chat_id, row, chats), SEND_TIMEOUT_SECONDS
-                        )
-                        flying[asyncio.ensure_future(send)] = row
+                    self._launch(rows[start : start + size], flying)
                     while len(flying) > self.parallel - size:
                         await self._settle(flying, sent, report, FIRST_COMPLETED)
-                if self._down_since is not None:
-                    break
-                # The next rows while the window still holds sends: the rate does not dip
+                # The next rows while the window still holds sends, so the rate does not dip
                 # between batches (rows of chats still in flight are held back by due_rows).
-                rows = due_rows(db, self.clock(), self.batch)
+                rows = due_rows(db, self.clock(), self.batch) if self._down_since is None else []
             while flying:
                 await self._settle(flying, sent, report, ALL_COMPLETED)
         except BaseException:  # cancelled (shutdown): what went through is marked, the rest
@@ -291,6 +278,18 @@ class Sender:
                 release(db, row.id, not_before=self.clock(), error="interrupted", refund=True)
             raise
         self._mark_sent(sent, report)
+
+    def _launch(
+        self, chunk: list[OutboxRow], flying: dict[asyncio.Task[int | None], OutboxRow]
+    ) -> None:
+        """Claim ``chunk`` in one transaction and start a send for each row this process won."""
+        db = self.services.db
+        won = claim_many(db, [r.id for r in chunk])
+        mine = [r for r in chunk if r.id in won]
+        chats = chats_by_id(db, [r.chat_id for r in mine])
+        for row in mine:
+            send = asyncio.wait_for(self._send(row.chat_id, row, chats), SEND_TIMEOUT_SECONDS)
+            flying[asyncio.ensure_future(send)] = row
 
     async def _settle(
         self,
@@ -315,14 +314,18 @@ class Sender:
         for row, exc in failed:
             await self._after_failure(row, exc, report)
 
-    def _mark_sent(self, sent: list[tuple[int, int | None]], report: DrainReport) -> None:
-        """Mark ``sent`` rows sent in one transaction and empty the list."""
-        if not sent:
-            return
+    def _went_through(self) -> None:
+        """A send reached Telegram: any outage is over, and a refused token works again."""
         self._down_since = None
         if self.token_refused:
             self.token_refused = False
             log.warning("Telegram accepts the bot token again: delivery resumed")
+
+    def _mark_sent(self, sent: list[tuple[int, int | None]], report: DrainReport) -> None:
+        """Mark ``sent`` rows sent in one transaction and empty the list."""
+        if not sent:
+            return
+        self._went_through()
         mark_sent_many(self.services.db, sent, now=self.clock())
         report.sent += len(sent)
         sent.clear()
