@@ -21,9 +21,10 @@ from typing import Any
 import pandas as pd
 
 from analytics.backtest import Unsupported, backtest
+from analytics.events import Event
 from analytics.rules import evaluate_rules, rules_view
 from analytics.snapshot import build_snapshot
-from analytics.types import Event, Rule, Snapshot, Universe
+from analytics.types import Rule, Snapshot, Universe
 from jobs.daily import HISTORY_SESSIONS, process_session
 from jobs.fanout import DEFAULT_RULES
 from jobs.refresh import refresh_prices
