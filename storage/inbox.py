@@ -8,7 +8,8 @@ after. At start, 'received' rows are processed (they never started); 'processing
 process that is gone were cut off mid-way: they are not run again (a command may have written
 already) and are counted in one log line. Telegram re-delivering an update we recorded is
 recognised by its update_id and not processed twice. Webhook: the update is recorded when its
-handling starts (the only loss window: between the HTTP answer and that moment).
+handling starts (the only loss window: between the HTTP answer and that moment). The table
+is migration 0009.
 """
 
 from __future__ import annotations
@@ -23,26 +24,12 @@ import sqlite_utils
 
 from storage.outbox import _alive
 
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS inbox ("
-    " update_id INTEGER PRIMARY KEY,"
-    " payload TEXT NOT NULL,"
-    " received_at TEXT NOT NULL,"
-    " state TEXT NOT NULL DEFAULT 'received'"
-    "  CHECK (state IN ('received', 'processing', 'done')),"
-    " pid INTEGER)"
-)
 #: Done rows are kept this long (enough to recognise a re-delivery), then deleted.
 KEEP_DONE = dt.timedelta(days=2)
 
 
 def _stamp(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
-
-
-def ensure_inbox(db: sqlite_utils.Database) -> None:
-    """Create the table if needed (only the bot's update path uses it)."""
-    db.conn.execute(_SCHEMA)
 
 
 def record(db: sqlite_utils.Database, updates: Iterable[dict[str, Any]], now: dt.datetime) -> int:
