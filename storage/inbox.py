@@ -22,19 +22,16 @@ from typing import Any
 
 import sqlite_utils
 
+from storage.db import stamp
 from storage.outbox import _alive
 
 #: Done rows are kept this long (enough to recognise a re-delivery), then deleted.
 KEEP_DONE = dt.timedelta(days=2)
 
 
-def _stamp(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
-
-
 def record(db: sqlite_utils.Database, updates: Iterable[dict[str, Any]], now: dt.datetime) -> int:
     """Store raw updates (as Telegram sent them) not seen before; return how many were new."""
-    rows = [(int(u["update_id"]), json.dumps(u), _stamp(now)) for u in updates]
+    rows = [(int(u["update_id"]), json.dumps(u), stamp(now)) for u in updates]
     if not rows:
         return 0
     before = db.conn.total_changes
@@ -50,7 +47,7 @@ def claim(
     """Start handling an update: True once per update_id (recording it if it is new)."""
     db.conn.execute(
         "INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
-        [update_id, json.dumps(payload), _stamp(now)],
+        [update_id, json.dumps(payload), stamp(now)],
     )
     cur = db.conn.execute(
         "UPDATE inbox SET state = 'processing', pid = ? WHERE update_id = ? AND state = 'received'",
@@ -67,7 +64,7 @@ def finish(db: sqlite_utils.Database, update_id: int) -> None:
 def prune(db: sqlite_utils.Database, now: dt.datetime) -> int:
     """Delete handled updates older than KEEP_DONE; return how many."""
     cur = db.conn.execute(
-        "DELETE FROM inbox WHERE state = 'done' AND received_at < ?", [_stamp(now - KEEP_DONE)]
+        "DELETE FROM inbox WHERE state = 'done' AND received_at < ?", [stamp(now - KEEP_DONE)]
     )
     return int(cur.rowcount)
 

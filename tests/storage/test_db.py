@@ -82,3 +82,20 @@ def test_a_new_database_has_the_inbox(tmp_path: Path) -> None:
     db = open_db(tmp_path / "new.db")
     assert "inbox" in db.table_names()
     assert db.execute("SELECT COUNT(*) FROM inbox").fetchone()[0] == 0
+
+
+def test_storage_stamps_every_moment_in_utc_to_the_second(tmp_path: Path) -> None:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from storage.chats import upsert_chat
+    from storage.db import stamp
+    from storage.subscriptions import subscribe
+
+    evening = dt.datetime(2026, 3, 31, 16, 15, 7, 250, tzinfo=ZoneInfo("America/New_York"))
+    assert stamp(evening) == "2026-03-31T20:15:07+00:00"
+    db = open_db(tmp_path / "x.db")
+    upsert_chat(db, 5, "private", now=evening)
+    subscribe(db, 5, "smallcaps", "preset", now=evening)
+    assert db.execute("SELECT created_at FROM chats").fetchone()[0] == stamp(evening)
+    assert db.execute("SELECT created_at FROM subscriptions").fetchone()[0] == stamp(evening)
