@@ -72,8 +72,15 @@ def recipients(
         return [owners[event.rule_id]]
     if event.kind == "breadth":
         return [c for c, ss in subs.items() if any(s.kind == "preset" for s in ss)]
+    if event.kind in ("sector", "rotation_map"):  # a board's followers
+        board = event.rule_id.removeprefix("board:")
+        return [c for c, ss in subs.items() if any(_follows(s, board) for s in ss)]
     named = set(event.pairs or ((event.pair,) if event.pair else ()))
     return [c for c, ss in subs.items() if named & set(chat_pairs(ss, universe))]
+
+
+def _follows(sub: Subscription, board: str) -> bool:
+    return sub.kind == "preset" and sub.target == board
 
 
 def zone(name: str) -> ZoneInfo:
@@ -212,6 +219,8 @@ def fan_out(
             chat = chats.get(chat_id)
             if chat is None or not chat.active:
                 continue
+            if event.kind == "rotation_map" and not chat.weekly_map:
+                continue
             if event.urgent:
                 urgent[chat_id] = urgent.get(chat_id, 0) + 1
                 out.append(_message(chat, event, snapshot, now))
@@ -260,7 +269,7 @@ def _message(chat: Chat, event: Event, snapshot: Snapshot, now: dt.datetime) -> 
 def dashboard_payload(snapshot: Snapshot, universe: Universe) -> dict:
     """What a pinned dashboard shows: every preset pair's regime and spreads, breadth, and the
     lead pair (whose chart it carries)."""
-    keys = list(dict.fromkeys(k for ks in universe.presets.values() for k in ks))
+    keys = list(dict.fromkeys(k for ks in universe.scoreboard_presets().values() for k in ks))
     payload = digest_payload(snapshot, keys or list(snapshot.pairs))
     payload["pair"] = snapshot.lead_pair
     return payload
