@@ -13,11 +13,11 @@ from storage.db import transaction
 DEFAULT_TIMEZONE = "America/New_York"
 _COLUMNS = (
     "chat_id, type, title, username, active, inactive_reason, digest, digest_time, "
-    "quiet_start, quiet_end, timezone, thread_id, migrated_to"
+    "quiet_start, quiet_end, timezone, thread_id, migrated_to, watch_benchmark, weekly_map"
 )
 # Tables that hold a chat id and must follow a group's upgrade to a supergroup.
 # Tables keyed by chat that follow a group to its new id when it becomes a supergroup.
-_CHAT_TABLES = ("subscriptions", "user_rules", "dashboards")
+_CHAT_TABLES = ("subscriptions", "user_rules", "dashboards", "chat_baskets", "chat_watchlist")
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ class Chat:
     timezone: str = DEFAULT_TIMEZONE
     thread_id: int | None = None
     migrated_to: int | None = None
+    watch_benchmark: str = "SPY"
+    weekly_map: bool = True
 
 
 def _row_to_chat(row: dict[str, Any]) -> Chat:
@@ -55,6 +57,8 @@ def _row_to_chat(row: dict[str, Any]) -> Chat:
         timezone=str(row["timezone"]),
         thread_id=row["thread_id"],
         migrated_to=row["migrated_to"],
+        watch_benchmark=str(row["watch_benchmark"]),
+        weekly_map=bool(row["weekly_map"]),
     )
 
 
@@ -125,7 +129,8 @@ def update_settings(db: sqlite_utils.Database, chat: Chat, *, now: dt.datetime) 
     """Store the settings fields of ``chat`` (digest, times, timezone, thread)."""
     db.conn.execute(
         "UPDATE chats SET digest = ?, digest_time = ?, quiet_start = ?, quiet_end = ?, "
-        "timezone = ?, thread_id = ?, updated_at = ? WHERE chat_id = ?",
+        "timezone = ?, thread_id = ?, watch_benchmark = ?, weekly_map = ?, updated_at = ? "
+        "WHERE chat_id = ?",
         [
             int(chat.digest),
             chat.digest_time,
@@ -133,6 +138,8 @@ def update_settings(db: sqlite_utils.Database, chat: Chat, *, now: dt.datetime) 
             chat.quiet_end,
             chat.timezone,
             chat.thread_id,
+            chat.watch_benchmark,
+            int(chat.weekly_map),
             now.isoformat(timespec="seconds"),
             chat.chat_id,
         ],
@@ -156,7 +163,7 @@ def migrate_chat(
             moved = replace(old, chat_id=new_id, type="supergroup", migrated_to=None)
             conn.execute(
                 f"INSERT INTO chats ({_COLUMNS}, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"VALUES ({', '.join('?' * (_COLUMNS.count(',') + 3))})",
                 [*_chat_values(moved), stamp, stamp],
             )
         for table in _CHAT_TABLES:
@@ -191,6 +198,8 @@ def _chat_values(chat: Chat) -> list[object]:
         chat.timezone,
         chat.thread_id,
         chat.migrated_to,
+        chat.watch_benchmark,
+        int(chat.weekly_map),
     ]
 
 
