@@ -43,40 +43,42 @@ def basket_levels(
     if not baskets:
         empty = pd.DataFrame(index=cut.index)
         return empty, empty
-    symbols = list(dict.fromkeys(m for b in baskets for m in b.members if m in cut.columns))
+    have = set(cut.columns)
+    symbols = list(dict.fromkeys(m for b in baskets for m in b.members if m in have))
     where = {s: i for i, s in enumerate(symbols)}
-    values = cut[symbols].to_numpy(dtype="float64") if symbols else np.empty((len(cut), 0))
-    has_close = ~np.isnan(values)
+    # symbols x sessions, one zero row more: the padding of baskets shorter than the longest
+    values = cut[symbols].to_numpy(dtype="float64").T if symbols else np.empty((0, len(cut)))
+    rows = len(cut)
     with np.errstate(invalid="ignore", divide="ignore"):
-        daily = np.full_like(values, np.nan)
-        daily[1:] = values[1:] / values[:-1] - 1.0
+        daily = np.full((len(symbols) + 1, rows), np.nan)
+        daily[:-1, 1:] = values[:, 1:] / values[:, :-1] - 1.0
     counted = ~np.isnan(daily)
-    # one zero column more: the padding of baskets shorter than the longest one
-    filled = np.column_stack([np.where(counted, daily, 0.0), np.zeros(len(cut))])
-    counted_f = np.column_stack([counted, np.zeros(len(cut), dtype=bool)]).astype("float64")
-    closed_f = np.column_stack([has_close, np.zeros(len(cut), dtype=bool)]).astype("float64")
+    filled = np.where(counted, daily, 0.0)
+    closed = np.zeros((len(symbols) + 1, rows))
+    closed[:-1] = ~np.isnan(values)
+    counted_f = counted.astype("float64")
     members = [[where[m] for m in dict.fromkeys(b.members) if m in where] for b in baskets]
     width = max((len(m) for m in members), default=0)
     index = np.full((len(baskets), max(width, 1)), len(symbols), dtype="int64")
     for j, found in enumerate(members):
         index[j, : len(found)] = found
-    sums = np.empty((len(cut), len(baskets)))
+    sums = np.empty((len(baskets), rows))
     counts = np.empty_like(sums)
-    coverage = np.empty((len(cut), len(baskets)), dtype="int64")
-    for lo in range(0, len(baskets), _CHUNK):  # gathers of bounded size, not one per basket
-        part = index[lo : lo + _CHUNK]
-        sums[:, lo : lo + _CHUNK] = filled[:, part].sum(axis=2)
-        counts[:, lo : lo + _CHUNK] = counted_f[:, part].sum(axis=2)
-        coverage[:, lo : lo + _CHUNK] = closed_f[:, part].sum(axis=2)
+    coverage = np.empty_like(sums)
+    for lo in range(0, len(baskets), _CHUNK):  # row gathers of bounded size, never one basket
+        part = index[lo : lo + _CHUNK]  # at a time
+        sums[lo : lo + _CHUNK] = filled[part].sum(axis=1)
+        counts[lo : lo + _CHUNK] = counted_f[part].sum(axis=1)
+        coverage[lo : lo + _CHUNK] = closed[part].sum(axis=1)
     mean = np.where(counts > 0, sums / np.maximum(counts, 1.0), 0.0)
-    steps = np.arange(len(cut))[:, None]
+    steps = np.arange(rows)[None, :]
     any_close = coverage > 0
-    first = np.where(any_close.any(axis=0), np.argmax(any_close, axis=0), len(cut))
-    mean = np.where(steps <= first[None, :], 0.0, mean)
-    level = BASE_LEVEL * np.cumprod(1.0 + mean, axis=0)
-    minimum = np.array([b.min_members for b in baskets])[None, :]
-    hidden = (coverage < minimum) | (coverage == 0) | (steps < first[None, :])
-    level = np.where(hidden, np.nan, level)
+    first = np.where(any_close.any(axis=1), np.argmax(any_close, axis=1), rows)[:, None]
+    mean[steps <= first] = 0.0
+    level = BASE_LEVEL * np.cumprod(1.0 + mean, axis=1)
+    minimum = np.array([b.min_members for b in baskets])[:, None]
+    level[(coverage < minimum) | (coverage == 0) | (steps < first)] = np.nan
+    level, coverage = level.T, coverage.T.astype("int64")
     return (
         pd.DataFrame(level, index=cut.index, columns=names),
         pd.DataFrame(coverage, index=cut.index, columns=names),
@@ -109,10 +111,13 @@ def watch_rows(
     """Per chat id: its watched names (columns of ``levels``: symbols and baskets' levels)
     against its benchmark. Each distinct (name, benchmark) is computed once for all chats."""
     cut = upto(levels, asof)
+    have = set(cut.columns)
     columns: dict[tuple[str, str], int] = {}
     for names, bench in wanted.values():
+        if bench not in have:
+            continue
         for name in names:
-            if name != bench and name in cut.columns and bench in cut.columns:
+            if name != bench and name in have:
                 columns.setdefault((name, bench), len(columns))
     if not columns or cut.empty:
         return {chat: [] for chat in wanted}
@@ -144,7 +149,8 @@ def watch_rows(
         )  # fmt: skip
     out: dict[int, list[WatchRow]] = {}
     for chat, (names, bench) in wanted.items():
-        out[chat] = [rows[columns[(n, bench)]] for n in names if (n, bench) in columns]
+        found = (columns.get((n, bench)) for n in names)
+        out[chat] = [rows[j] for j in found if j is not None]
     return out
 
 

@@ -50,13 +50,14 @@ SUITES: tuple[tuple[str, str, dict[str, tuple[str, float]]], ...] = (
       "limited_send_rate_msgs_per_s": (">=", 28.0), "limited_send_429s": ("=", 0.0),
       "paid_broadcast_rate_msgs_per_s": (">=", 900.0), "paid_broadcast_429s": ("=", 0.0),
       "paid_broadcast_exactly_once": ("=", 1.0)}),
+    ("custom", "bench.custom_bench", {"custom_10k_chats_s": ("<=", 5.0)}),
     ("rss", "bench.rss_bench", {"peak_rss_mb": ("<=", 300.0)}),
 )  # fmt: skip
 
 SCALED = frozenset({
     "snapshot_2000_symbols_s", "backfill_1m_bars_s", "daily_upsert_2000_symbols_s",
     "rotation_reply_p95_ms", "chart_render_p95_ms", "fanout_overhead_ms_per_message",
-    "replay_2000_symbols_2y_s", "inline_answer_p95_ms",
+    "replay_2000_symbols_2y_s", "inline_answer_p95_ms", "custom_10k_chats_s",
 })  # fmt: skip
 INFO = frozenset({"machine_factor"})  # reported, not judged
 
