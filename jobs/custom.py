@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from analytics.custom import CUSTOM_SESSIONS, WATCH_BAND, WATCH_CONFIRM, basket_levels, watch_rows
-from analytics.events import SectorAlert
-from analytics.types import BasketSpec, Event, QuadrantParams
+from analytics.events import Event, SectorAlert
+from analytics.types import BasketSpec, QuadrantParams
 from storage.custom import ChatBasket
 
 #: The subscription target of a chat's watchlist alerts.
