@@ -378,8 +378,9 @@ def board_events(snapshot: Snapshot) -> list[Event]:
             )  # fmt: skip
             key = f"sector:{board.name}:{row.symbol}:{snapshot.session.isoformat()}"
             out.append(
-                Event(key=key, kind="sector", rule_id=f"board:{board.name}", pair=None,
-                      session=snapshot.session, urgent=False, body=body)
+                Event(key=key, kind="sector", rule_id=f"board:{board.name}",
+                      pair=f"{row.symbol}/{board.benchmark}", session=snapshot.session,
+                      urgent=False, body=body)
             )  # fmt: skip
     return out
 
@@ -455,7 +456,8 @@ def board_events_over(
                 )  # fmt: skip
                 key = f"sector:{board.name}:{symbol}:{dates[r].isoformat()}"
                 out.setdefault(dates[r], []).append(
-                    Event(key=key, kind="sector", rule_id=f"board:{board.name}", pair=None,
-                          session=dates[r], urgent=False, body=body)
+                    Event(key=key, kind="sector", rule_id=f"board:{board.name}",
+                          pair=f"{symbol}/{board.benchmark}", session=dates[r], urgent=False,
+                          body=body)
                 )  # fmt: skip
     return out

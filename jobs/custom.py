@@ -83,7 +83,8 @@ def watch_events(
             out.append(
                 Event(
                     key=f"sector:{WATCH_TARGET}:{chat}:{shown}:{session.isoformat()}",
-                    kind="sector", rule_id=f"{WATCH_TARGET}:{chat}", pair=None,
+                    kind="sector", rule_id=f"{WATCH_TARGET}:{chat}",
+                    pair=f"{shown}/{row.benchmark}",
                     session=session, urgent=False, body=body,
                 )
             )  # fmt: skip

@@ -70,13 +70,21 @@ def recipients(
     event's pair, or every chat with a preset subscription for breadth."""
     if event.rule_id in owners:
         return [owners[event.rule_id]]
-    if event.kind == "breadth":
-        return [c for c, ss in subs.items() if any(s.kind == "preset" for s in ss)]
+    if event.kind == "breadth":  # followers of a pair preset (a board has no breadth)
+        presets = universe.presets
+        return [c for c, ss in subs.items() if any(_follows_preset(s, presets) for s in ss)]
+    if event.rule_id.startswith("watch:"):  # a chat's watchlist: that chat, when it follows it
+        chat = int(event.rule_id.split(":", 1)[1])
+        return [chat] if any(_follows(s, "watch") for s in subs.get(chat, ())) else []
     if event.kind in ("sector", "rotation_map"):  # a board's followers
         board = event.rule_id.removeprefix("board:")
         return [c for c, ss in subs.items() if any(_follows(s, board) for s in ss)]
     named = set(event.pairs or ((event.pair,) if event.pair else ()))
     return [c for c, ss in subs.items() if named & set(chat_pairs(ss, universe))]
+
+
+def _follows_preset(sub: Subscription, presets: Mapping[str, object]) -> bool:
+    return sub.kind == "preset" and sub.target in presets
 
 
 def _follows(sub: Subscription, board: str) -> bool:
@@ -232,10 +240,10 @@ def fan_out(
         chat_subs = subs.get(chat_id, ())
         if chat is None or not chat.active:
             continue
-        with_rows = chat.digest and bool(chat_subs)
+        pairs = chat_pairs(chat_subs, universe) if chat.digest else []
+        with_rows = bool(pairs)  # a board's followers get no empty digest on quiet days
         if not with_rows and not folded.get(chat_id):
             continue
-        pairs = chat_pairs(chat_subs, universe) if with_rows else []
         body = digest_body(snapshot, pairs, folded.get(chat_id, ()), urgent.get(chat_id, 0))
         out.append(
             NewMessage(
