@@ -239,7 +239,9 @@ async def cmd_quadrant(request: Request) -> Reply:
     args = check_args(request, QUADRANT_USAGE, 1)
     if args:
         if args[0].lower() != BOARD:
-            raise UserError(f"/quadrant takes nothing or {BOARD}.", QUADRANT_USAGE)
+            raise UserError(
+                f"Too many arguments for /quadrant: it takes nothing or {BOARD}.", QUADRANT_USAGE
+            )
         return await quadrant_sectors(request, QUADRANT_USAGE)
     services = request.services
     snap = await snapshot_for(services, request.asof)

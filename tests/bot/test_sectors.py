@@ -112,7 +112,7 @@ def test_sectors_horizon_and_bad_input(unseen: Path) -> None:
         ("/sectors 2y", "Unknown horizon"),
         ("/sectors 1m 3m", "Too many arguments"),
         ("/sectors <b>x</b>", "Unknown horizon"),
-        ("/quadrant banks", "/quadrant takes nothing or sectors"),
+        ("/quadrant banks", "it takes nothing or sectors"),
     ):
         bad = CliRunner().invoke(app, ["ask", text, "--asof", D.isoformat()])
         assert bad.exit_code == 2, text
