@@ -109,7 +109,7 @@ async def refresh_prices(
         result = problems.add(await provider.fetch(stored, start, expected, expected_last=expected))
         stale = _readjusted(db, result)
         good = {s: b for s, b in result.bars.items() if s not in stale}
-        _store(db, good, result.source, fetched_at, before, added, written)
+        _store(db, good, result, fetched_at, before, added, written)
         if stale:
             full = problems.add(
                 await provider.fetch(stale, history_start, expected, expected_last=expected)
@@ -118,7 +118,7 @@ async def refresh_prices(
                 if bars.empty:
                     continue
                 written[symbol] = (bars.index[0].date(), bars.index[-1].date())
-                rows = bars_to_rows(symbol, bars, full.source, fetched_at)
+                rows = bars_to_rows(symbol, bars, full.source_of(symbol), fetched_at)
                 replace_symbol_history(db, symbol, rows)
                 added[symbol] = int((bars.index > pd.Timestamp(before[symbol])).sum())
                 readjusted.append(symbol)
@@ -127,7 +127,7 @@ async def refresh_prices(
         result = problems.add(
             await provider.fetch(fresh, history_start, expected, expected_last=expected)
         )
-        _store(db, dict(result.bars), result.source, fetched_at, before, added, written)
+        _store(db, dict(result.bars), result, fetched_at, before, added, written)
 
     latest = last_dates(db, symbols)
     late = {s: latest[s] for s in symbols if s in latest and latest[s] < expected}
@@ -163,7 +163,7 @@ def series_gaps(
 def _store(
     db: Database,
     bars: dict[str, pd.DataFrame],
-    source: str,
+    result: FetchResult,
     fetched_at: dt.datetime,
     before: dict[str, dt.date],
     added: dict[str, int],
@@ -173,7 +173,7 @@ def _store(
     for symbol, frame in bars.items():
         if not frame.empty:
             written[symbol] = (frame.index[0].date(), frame.index[-1].date())
-        rows.extend(bars_to_rows(symbol, frame, source, fetched_at))
+        rows.extend(bars_to_rows(symbol, frame, result.source_of(symbol), fetched_at))
         last = before.get(symbol)
         added[symbol] = int((frame.index > pd.Timestamp(last)).sum()) if last else len(frame)
     upsert_prices(db, rows)

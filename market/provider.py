@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -13,6 +14,8 @@ import pandas as pd
 #: dates at midnight), ascending, unique. close is float and never NaN; open/high/low/volume
 #: may be NaN (close-only series).
 BAR_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
+_MAX_CAUSE = 160
+_URL_RE = re.compile(r"https?://\S+")
 
 
 @dataclass(frozen=True)
@@ -33,10 +36,17 @@ class FetchResult:
     unreachable: frozenset[str] = frozenset()
     stale: Mapping[str, dt.date] = field(default_factory=dict)
     warnings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: symbol -> where its bars came from, when not ``source`` (several sources in turn, or
+    #: a FRED series standing in for an index: "fred:DGS10").
+    sources: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.failures
+
+    def source_of(self, symbol: str) -> str:
+        """The source of ``symbol``'s bars."""
+        return self.sources.get(symbol, self.source)
 
 
 class PriceProvider(Protocol):
@@ -66,3 +76,9 @@ def empty_bars() -> pd.DataFrame:
     """An empty frame that follows the bar contract."""
     index = pd.DatetimeIndex([], name="date")
     return pd.DataFrame({c: pd.Series(dtype="float64") for c in BAR_COLUMNS}, index=index)
+
+
+def short_cause(text: str) -> str:
+    """One line, URLs removed, at most ~160 characters: safe to show a user."""
+    line = " ".join(_URL_RE.sub("<url>", text).split())
+    return line if len(line) <= _MAX_CAUSE else line[: _MAX_CAUSE - 1] + "…"

@@ -48,7 +48,7 @@ from yfinance.exceptions import YFRateLimitError
 from yfinance.scrapers import history as yf_history
 
 from analytics.backoff import doubling
-from market.provider import BAR_COLUMNS, FetchResult
+from market.provider import BAR_COLUMNS, FetchResult, short_cause
 from market.symbols import InvalidSymbol, normalize_symbol
 
 log = logging.getLogger(__name__)
@@ -58,8 +58,6 @@ NO_DATA = "no data returned (Yahoo unreachable or symbols unknown)"
 RATE_LIMITED = "rate limited by Yahoo"
 UNREACHABLE = "Yahoo unreachable"
 _YF_LOGGER = "yfinance"
-_MAX_CAUSE = 160
-_URL_RE = re.compile(r"https?://\S+")
 # yfinance's summary lines after a batch: "['SPY', 'NOPE']: possibly delisted; ..."
 _FAILED_LINE_RE = re.compile(r"^\[([^\]]*)\]: (.+)$", re.MULTILINE)
 _RATE_LIMIT_MARKS = ("YFRateLimitError", "Too Many Requests", "Rate limited")
@@ -534,12 +532,6 @@ def _split_symbols(symbols: Sequence[str]) -> tuple[list[str], dict[str, str]]:
         if symbol not in valid:
             valid.append(symbol)
     return valid, invalid
-
-
-def short_cause(text: str) -> str:
-    """One line, URLs removed, at most ~160 characters: safe to show a user."""
-    line = " ".join(_URL_RE.sub("<url>", text).split())
-    return line if len(line) <= _MAX_CAUSE else line[: _MAX_CAUSE - 1] + "…"
 
 
 class _YfLogCapture(logging.Filter):

@@ -4,6 +4,7 @@ stays stale, and once when it is back; pairs that wait still get their session's
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,7 @@ def test_fifty_sessions_of_one_stale_symbol_make_at_most_nine_reports() -> None:
     assert all(list(n.still) == ["MDY"] for n in told[1:])
     # never two within a week
     days = [n.session for n in told]
-    assert all(b - a > REMIND_AFTER for a, b in zip(days, days[1:], strict=False))
+    assert all(b - a > REMIND_AFTER for a, b in itertools.pairwise(days))
 
 
 def test_a_symbol_back_is_reported_once_and_a_new_stop_is_new_again() -> None:
