@@ -14,11 +14,13 @@ from market.calendar import NyseCalendar
 from market.provider import FetchResult, PriceProvider
 from storage.db import Database
 from storage.prices import (
+    Disagreement,
     bars_to_rows,
     last_dates,
-    load_closes,
+    record_disagreements,
     replace_symbol_history,
     stored_dates,
+    stored_rows,
     upsert_prices,
 )
 
@@ -29,6 +31,9 @@ HISTORY_SESSIONS = 3 * YEAR_SESSIONS
 # Stored and fetched closes of the same session that differ by more than this fraction mean the
 # source re-adjusted history (a dividend or split): the symbol's history is fetched again.
 READJUST_TOLERANCE = 5e-4
+# Two sources' closes of the same session further apart than this are a disagreement: the
+# operators hear of it once, and the stored row stays as it was.
+DISAGREE_TOLERANCE = 5e-3
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,10 @@ class RefreshReport:
     stale: dict[str, dt.date] = field(default_factory=dict)
     gaps: dict[str, tuple[dt.date, ...]] = field(default_factory=dict)
     warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Disagreements between sources found by this refresh and not seen before.
+    disagreements: tuple[Disagreement, ...] = ()
+    #: symbol -> the source of the rows this refresh wrote.
+    sources: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -103,13 +112,21 @@ async def refresh_prices(
     added: dict[str, int] = {s: 0 for s in symbols}
     readjusted: list[str] = []
     written: dict[str, tuple[dt.date, dt.date]] = {}
+    found: list[Disagreement] = []
+    sources: dict[str, str] = {}
 
     if stored:
         start = calendar.shift(min(before[s] for s in stored), -OVERLAP_SESSIONS)
         result = problems.add(await provider.fetch(stored, start, expected, expected_last=expected))
-        stale = _readjusted(db, result)
-        good = {s: b for s, b in result.bars.items() if s not in stale}
+        kept = stored_rows(db, list(result.bars), start)
+        stale = _readjusted(result, kept)
+        good = {
+            s: _other_sources_kept(s, b, result.source_of(s), kept.get(s), found)
+            for s, b in result.bars.items()
+            if s not in stale
+        }
         _store(db, good, result, fetched_at, before, added, written)
+        sources.update({s: result.source_of(s) for s in good})
         if stale:
             full = problems.add(
                 await provider.fetch(stale, history_start, expected, expected_last=expected)
@@ -122,18 +139,24 @@ async def refresh_prices(
                 replace_symbol_history(db, symbol, rows)
                 added[symbol] = int((bars.index > pd.Timestamp(before[symbol])).sum())
                 readjusted.append(symbol)
+                sources[symbol] = full.source_of(symbol)
                 log.warning("%s: source re-adjusted history; stored history replaced", symbol)
     if fresh:
         result = problems.add(
             await provider.fetch(fresh, history_start, expected, expected_last=expected)
         )
         _store(db, dict(result.bars), result, fetched_at, before, added, written)
+        sources.update({s: result.source_of(s) for s in result.bars})
 
     latest = last_dates(db, symbols)
     late = {s: latest[s] for s in symbols if s in latest and latest[s] < expected}
     gaps = {
-        s: found for s, span in written.items() if (found := series_gaps(db, calendar, s, span))
+        s: missing for s, span in written.items() if (missing := series_gaps(db, calendar, s, span))
     }
+    new = record_disagreements(db, found, fetched_at) if found else []
+    for row in new:
+        log.warning("%s %s: %s close %s, %s close %s: more than 0.5 %% apart; stored row kept",
+                    *row)  # fmt: skip
     for symbol, missing in gaps.items():
         log.warning("%s: %d session(s) missing inside the series, first %s", symbol,
                     len(missing), missing[0])  # fmt: skip
@@ -148,6 +171,8 @@ async def refresh_prices(
         stale=late,
         gaps=gaps,
         warnings={s: w for s, w in problems.warnings.items() if w},
+        disagreements=tuple(new),
+        sources=sources,
     )
 
 
@@ -179,20 +204,43 @@ def _store(
     upsert_prices(db, rows)
 
 
-def _readjusted(db: Database, result: FetchResult) -> list[str]:
-    """Symbols whose fetched closes disagree with stored closes on overlapping sessions."""
-    if not result.bars:
-        return []
-    symbols = list(result.bars)
-    first = min(frame.index[0] for frame in result.bars.values()).date()
-    stored = load_closes(db, symbols, start=first)
+def _readjusted(result: FetchResult, kept: dict[str, pd.DataFrame]) -> list[str]:
+    """Symbols whose fetched closes disagree with the same source's stored closes on
+    overlapping sessions (another source's rows are judged by ``_other_sources_kept``)."""
     out = []
     for symbol, frame in result.bars.items():
-        old = stored[symbol].dropna()
-        both = old.index.intersection(frame.index)
+        old = kept.get(symbol)
+        if old is None:
+            continue
+        same = old[old["source"] == result.source_of(symbol)]
+        both = same.index.intersection(frame.index)
         if both.empty:
             continue
-        rel = (frame.loc[both, "close"] / old.loc[both] - 1.0).abs()
+        rel = (frame.loc[both, "close"] / same.loc[both, "close"].astype("float64") - 1.0).abs()
         if bool((rel > READJUST_TOLERANCE).any()):
             out.append(symbol)
     return out
+
+
+def _other_sources_kept(
+    symbol: str,
+    frame: pd.DataFrame,
+    source: str,
+    old: pd.DataFrame | None,
+    found: list[Disagreement],
+) -> pd.DataFrame:
+    """``frame`` without the sessions another source already stored (never silently
+    replaced); closes more than DISAGREE_TOLERANCE apart are added to ``found``."""
+    if old is None:
+        return frame
+    other = old[old["source"] != source]
+    both = other.index.intersection(frame.index)
+    if both.empty:
+        return frame
+    for day in both:
+        stored, fetched = float(other["close"][day]), float(frame["close"][day])
+        if abs(fetched / stored - 1.0) > DISAGREE_TOLERANCE:
+            found.append(
+                (symbol, f"{day:%Y-%m-%d}", str(other["source"][day]), stored, source, fetched)
+            )
+    return frame.drop(index=both)
