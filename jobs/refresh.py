@@ -11,6 +11,7 @@ import pandas as pd
 
 from analytics.constants import YEAR_SESSIONS
 from market.calendar import NyseCalendar
+from market.exchanges import Exchanges, Sessions
 from market.provider import FetchResult, PriceProvider
 from storage.db import Database
 from storage.prices import (
@@ -42,7 +43,7 @@ class RefreshReport:
 
     ``stale`` names every requested symbol whose latest stored session is older than the
     expected one after the refresh (valid older rows are stored all the same), with that
-    date. ``gaps`` names sessions of the NYSE calendar missing inside a written series (a
+    date. ``gaps`` names sessions of the symbol's exchange missing inside a written series (a
     halt, a dropped row); ``warnings`` the malformed source lines that were skipped.
     """
 
@@ -60,6 +61,10 @@ class RefreshReport:
     disagreements: tuple[Disagreement, ...] = ()
     #: symbol -> the source of the rows this refresh wrote.
     sources: dict[str, str] = field(default_factory=dict)
+    #: symbol -> its own expected session where its exchange's differs from ``expected``.
+    expected_for: dict[str, dt.date] = field(default_factory=dict)
+    #: Symbols whose exchange has no calendar here: judged by weekdays.
+    weekdays: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -68,7 +73,11 @@ class RefreshReport:
     def behind(self, symbols: Sequence[str]) -> list[str]:
         """The symbols whose latest stored session is older than the expected one (missing
         ones included): what keeps a run from being complete."""
-        return [s for s in symbols if self.latest.get(s, dt.date.min) < self.expected]
+        return [s for s in symbols if self.latest.get(s, dt.date.min) < self.due(s)]
+
+    def due(self, symbol: str) -> dt.date:
+        """The session ``symbol`` should have reached (its exchange's)."""
+        return self.expected_for.get(symbol, self.expected)
 
 
 @dataclass
@@ -106,8 +115,11 @@ async def refresh_prices(
     """
     before = last_dates(db, symbols)
     history_start = calendar.shift(expected, -HISTORY_SESSIONS)
-    stored = [s for s in symbols if s in before and before[s] < expected]
-    fresh = [s for s in symbols if s not in before]
+    exchanges = Exchanges(calendar)
+    # Each symbol's own session: its exchange's last one on or before the run's (NYSE) one.
+    due = {s: exchanges.expected(s, expected) for s in symbols}
+    stored_all = [s for s in symbols if s in before and before[s] < due[s]]
+    fresh_all = [s for s in symbols if s not in before]
     problems = _Problems()
     added: dict[str, int] = {s: 0 for s in symbols}
     readjusted: list[str] = []
@@ -115,43 +127,48 @@ async def refresh_prices(
     found: list[Disagreement] = []
     sources: dict[str, str] = {}
 
-    if stored:
-        start = calendar.shift(min(before[s] for s in stored), -OVERLAP_SESSIONS)
-        result = problems.add(await provider.fetch(stored, start, expected, expected_last=expected))
-        kept = stored_rows(db, list(result.bars), start)
-        stale = _readjusted(result, kept)
-        good = {
-            s: _other_sources_kept(s, b, result.source_of(s), kept.get(s), found)
-            for s, b in result.bars.items()
-            if s not in stale
-        }
-        _store(db, good, result, fetched_at, before, added, written)
-        sources.update({s: result.source_of(s) for s in good})
-        if stale:
-            full = problems.add(
-                await provider.fetch(stale, history_start, expected, expected_last=expected)
+    for day in sorted({due[s] for s in [*stored_all, *fresh_all]}):
+        stored = [s for s in stored_all if due[s] == day]
+        fresh = [s for s in fresh_all if due[s] == day]
+        if stored:
+            start = calendar.shift(min(before[s] for s in stored), -OVERLAP_SESSIONS)
+            result = problems.add(await provider.fetch(stored, start, expected, expected_last=day))
+            kept = stored_rows(db, list(result.bars), start)
+            stale = _readjusted(result, kept)
+            good = {
+                s: _other_sources_kept(s, b, result.source_of(s), kept.get(s), found)
+                for s, b in result.bars.items()
+                if s not in stale
+            }
+            _store(db, good, result, fetched_at, before, added, written)
+            sources.update({s: result.source_of(s) for s in good})
+            if stale:
+                full = problems.add(
+                    await provider.fetch(stale, history_start, expected, expected_last=day)
+                )
+                for symbol, bars in full.bars.items():
+                    if bars.empty:
+                        continue
+                    written[symbol] = (bars.index[0].date(), bars.index[-1].date())
+                    rows = bars_to_rows(symbol, bars, full.source_of(symbol), fetched_at)
+                    replace_symbol_history(db, symbol, rows)
+                    added[symbol] = int((bars.index > pd.Timestamp(before[symbol])).sum())
+                    readjusted.append(symbol)
+                    sources[symbol] = full.source_of(symbol)
+                    log.warning("%s: source re-adjusted history; stored history replaced", symbol)
+        if fresh:
+            result = problems.add(
+                await provider.fetch(fresh, history_start, expected, expected_last=day)
             )
-            for symbol, bars in full.bars.items():
-                if bars.empty:
-                    continue
-                written[symbol] = (bars.index[0].date(), bars.index[-1].date())
-                rows = bars_to_rows(symbol, bars, full.source_of(symbol), fetched_at)
-                replace_symbol_history(db, symbol, rows)
-                added[symbol] = int((bars.index > pd.Timestamp(before[symbol])).sum())
-                readjusted.append(symbol)
-                sources[symbol] = full.source_of(symbol)
-                log.warning("%s: source re-adjusted history; stored history replaced", symbol)
-    if fresh:
-        result = problems.add(
-            await provider.fetch(fresh, history_start, expected, expected_last=expected)
-        )
-        _store(db, dict(result.bars), result, fetched_at, before, added, written)
-        sources.update({s: result.source_of(s) for s in result.bars})
+            _store(db, dict(result.bars), result, fetched_at, before, added, written)
+            sources.update({s: result.source_of(s) for s in result.bars})
 
     latest = last_dates(db, symbols)
-    late = {s: latest[s] for s in symbols if s in latest and latest[s] < expected}
+    late = {s: latest[s] for s in symbols if s in latest and latest[s] < due[s]}
     gaps = {
-        s: missing for s, span in written.items() if (missing := series_gaps(db, calendar, s, span))
+        s: missing
+        for s, span in written.items()
+        if (missing := series_gaps(db, exchanges.calendar(s), s, span))
     }
     new = record_disagreements(db, found, fetched_at) if found else []
     for row in new:
@@ -173,13 +190,16 @@ async def refresh_prices(
         warnings={s: w for s, w in problems.warnings.items() if w},
         disagreements=tuple(new),
         sources=sources,
+        expected_for={s: d for s, d in due.items() if d != expected},
+        weekdays=tuple(s for s in symbols if exchanges.by_weekdays(s)),
     )
 
 
 def series_gaps(
-    db: Database, calendar: NyseCalendar, symbol: str, span: tuple[dt.date, dt.date]
+    db: Database, calendar: Sessions, symbol: str, span: tuple[dt.date, dt.date]
 ) -> tuple[dt.date, ...]:
-    """NYSE sessions inside ``span`` (first and last written date) with no stored row."""
+    """Sessions of the symbol's exchange inside ``span`` (first and last written date) with
+    no stored row."""
     first, last = span
     have = set(stored_dates(db, symbol, first, last))
     return tuple(day for day in calendar.sessions(first, last) if day not in have)
