@@ -12,7 +12,7 @@ import pandas as pd
 from analytics.constants import YEAR_SESSIONS
 from market.calendar import NyseCalendar
 from market.exchanges import Exchanges, Sessions
-from market.provider import FetchResult, PriceProvider
+from market.provider import FetchResult, PriceProvider, outages_of
 from storage.db import Database
 from storage.prices import (
     Disagreement,
@@ -65,6 +65,8 @@ class RefreshReport:
     expected_for: dict[str, dt.date] = field(default_factory=dict)
     #: Symbols whose exchange has no calendar here: judged by weekdays.
     weekdays: tuple[str, ...] = ()
+    #: source -> one line about its outage (rate limited, unreachable): one per outage.
+    outages: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -88,10 +90,13 @@ class _Problems:
     rate_limited: bool = False
     unreachable: set[str] = field(default_factory=set)
     warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    outages: dict[str, str] = field(default_factory=dict)
 
     def add(self, result: FetchResult) -> FetchResult:
         """Take in one fetch's problems; return the result for its bars."""
         self.rate_limited |= result.rate_limited
+        for source, line in outages_of(result, result.source).items():
+            self.outages.setdefault(source, line)
         self.unreachable |= result.unreachable
         self.failures.update(result.failures)
         self.warnings.update(result.warnings)
@@ -192,6 +197,7 @@ async def refresh_prices(
         sources=sources,
         expected_for={s: d for s, d in due.items() if d != expected},
         weekdays=tuple(s for s in symbols if exchanges.by_weekdays(s)),
+        outages=problems.outages,
     )
 
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from market.provider import FetchResult, PriceProvider
+from market.provider import FetchResult, PriceProvider, outages_of
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +47,17 @@ class SourceChain:
         causes: dict[str, list[str]] = {}
         unreachable: dict[str, bool] = {}
         warnings: dict[str, tuple[str, ...]] = {}
+        outages: dict[str, str] = {}
         rate_limited = False
-        for provider in self.providers:
+        for position, provider in enumerate(self.providers):
             if not pending:
                 break
             result = await provider.fetch(pending, start, end, expected_last=expected_last)
             rate_limited |= result.rate_limited
+            following = self.providers[position + 1 :]
+            outages.update(
+                outages_of(result, provider.name, then=following[0].name if following else None)
+            )
             for symbol, cause in result.failures.items():
                 causes.setdefault(symbol, []).append(f"{provider.name}: {cause}")
                 unreachable[symbol] = unreachable.get(symbol, True) and (
@@ -92,4 +97,5 @@ class SourceChain:
             stale=stale,
             warnings=warnings,
             sources=sources,
+            outages=outages,
         )

@@ -39,6 +39,9 @@ class FetchResult:
     #: symbol -> where its bars came from, when not ``source`` (several sources in turn, or
     #: a FRED series standing in for an index: "fred:DGS10").
     sources: Mapping[str, str] = field(default_factory=dict)
+    #: source -> one line about its outage (rate limited or unreachable) in this fetch, for
+    #: the operators: one line per outage, never one per symbol (see ``outages_of``).
+    outages: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -82,3 +85,17 @@ def short_cause(text: str) -> str:
     """One line, URLs removed, at most ~160 characters: safe to show a user."""
     line = " ".join(_URL_RE.sub("<url>", text).split())
     return line if len(line) <= _MAX_CAUSE else line[: _MAX_CAUSE - 1] + "…"
+
+
+def outages_of(result: FetchResult, name: str, *, then: str | None = None) -> dict[str, str]:
+    """One line for ``name``'s outage in ``result`` (rate limited, or unreachable for some
+    symbols): its cause and how many symbols it cost, and which source was asked next."""
+    if result.outages:
+        return dict(result.outages)
+    down = sorted(s for s in result.unreachable if s in result.failures)
+    if not down and not result.rate_limited:
+        return {}
+    cause = result.failures[down[0]] if down else f"rate limited by {name}"
+    count = f"{len(down)} symbol(s)" if down else "some symbols"
+    tail = f", asked of {then}" if then else ""
+    return {name: f"{name}: {cause} ({count}{tail})"}

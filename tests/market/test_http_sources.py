@@ -4,6 +4,7 @@ the documented formats, faults included; and the ordered chain of sources."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -176,3 +177,30 @@ async def test_the_chain_asks_the_next_source_for_what_yahoo_could_not_give(
     assert result.stale == {}
     assert result.bars["IWM"]["close"].tolist() == sample("IWM")["close"].tolist()
     assert "/tiingo/daily/spy/prices" not in server.requests  # Yahoo had it
+
+
+async def test_a_rate_limited_yahoo_backs_off_boundedly_then_tiingo_answers_one_outage_line(
+    server: FakePriceSources, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    yahoo_fake = patch_curl_cffi(monkeypatch, FakeYahoo().serve(["IWM", "SPY", "QQQ"]))
+    yahoo_fake.rate_limited = True
+    delays: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        delays.append(seconds)
+
+    policy = RetryPolicy(attempts=4, base_delay=2.0, max_delay=10.0, rate_limit_factor=4.0)
+    yahoo = YahooProvider(tmp_path / "yf", retry=policy, sleep=sleep, rng=random.Random(3))
+    chain = SourceChain([yahoo, tiingo(server)])
+
+    result = await chain.fetch(["IWM", "SPY", "QQQ"], START, END, expected_last=END)
+
+    assert result.ok, result.failures
+    assert {result.source_of(s) for s in ("IWM", "SPY", "QQQ")} == {"tiingo"}
+    assert len(delays) == 3
+    ceilings = [8.0, 10.0, 10.0]  # 2 s x 4 for a rate limit, doubling, capped at 10 s
+    assert all(c / 2 <= d <= c for d, c in zip(delays, ceilings, strict=True))
+    assert delays != ceilings  # jittered
+    assert result.outages == {
+        "yahoo": "yahoo: rate limited by Yahoo (3 symbol(s), asked of tiingo)"
+    }
