@@ -305,3 +305,47 @@ def recent_disagreements(db: sqlite_utils.Database, limit: int = 20) -> list[Dis
         [limit],
     ).fetchall()
     return [_disagreement(r) for r in rows]
+
+
+def latest_sources(db: sqlite_utils.Database, symbols: Sequence[str]) -> dict[str, str]:
+    """The source of each symbol's newest stored row (symbols without rows are absent)."""
+    if not symbols:
+        return {}
+    marks = ",".join("?" * len(symbols))
+    rows = db.execute(
+        f"SELECT p.symbol, p.source FROM prices p JOIN (SELECT symbol, MAX(date) AS d FROM prices "
+        f"WHERE symbol IN ({marks}) GROUP BY symbol) m ON p.symbol = m.symbol AND p.date = m.d",
+        list(symbols),
+    ).fetchall()
+    return {str(symbol): str(source) for symbol, source in rows}
+
+
+def load_sources(
+    db: sqlite_utils.Database, symbols: Sequence[str], end: dt.date | None = None
+) -> dict[str, dict[str, str]]:
+    """symbol -> {ISO date: source} of its stored rows up to ``end``."""
+    if not symbols:
+        return {}
+    marks = ",".join("?" * len(symbols))
+    sql = f"SELECT symbol, date, source FROM prices WHERE symbol IN ({marks})"
+    params: list[str] = list(symbols)
+    if end is not None:
+        sql += " AND date <= ?"
+        params.append(end.isoformat())
+    out: dict[str, dict[str, str]] = {}
+    for symbol, date, source in db.execute(sql, params).fetchall():
+        out.setdefault(str(symbol), {})[str(date)] = str(source)
+    return out
+
+
+def disagreements_for(db: sqlite_utils.Database, symbols: Sequence[str]) -> list[Disagreement]:
+    """Every kept disagreement about ``symbols``, oldest first."""
+    if not symbols:
+        return []
+    marks = ",".join("?" * len(symbols))
+    rows = db.execute(
+        "SELECT symbol, date, stored_source, stored_close, other_source, other_close "
+        f"FROM price_disagreements WHERE symbol IN ({marks}) ORDER BY date, symbol",
+        list(symbols),
+    ).fetchall()
+    return [_disagreement(r) for r in rows]
