@@ -90,6 +90,8 @@ class DailyResult:
     stale_since: dict[str, dt.date | None] = field(default_factory=dict)
     waiting: dict[str, dt.date | None] = field(default_factory=dict)
     news: StaleNews | None = None
+    #: source -> one line about its outage in this run's refresh (rate limited, unreachable).
+    outages: dict[str, str] = field(default_factory=dict)
 
     @property
     def report_due(self) -> bool:
@@ -155,6 +157,7 @@ async def run_daily(
             stale_since=since,
             waiting={p.key: _last_common(snapshot, p.key) for p in universe.pairs},
             news=news,
+            outages=report.outages,
         )
         finish_run(db, run_id, "stale", str(result.error()), now=now)
         log.warning("daily %s: no pair computable; stale: %s", session, ", ".join(late))
