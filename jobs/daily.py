@@ -27,6 +27,7 @@ from analytics.snapshot import build_snapshot
 from analytics.types import Snapshot, Universe
 from jobs.fanout import dashboard_messages, fan_out, pipeline_rules
 from jobs.refresh import refresh_prices
+from jobs.stale import StaleNews, stale_news
 from market.calendar import NyseCalendar
 from market.provider import PriceProvider
 from market.universe import universe_hash
@@ -45,6 +46,7 @@ from storage.outbox import enqueue
 from storage.prices import load_closes
 from storage.rules import active_rules
 from storage.snapshots import save_snapshot
+from storage.stale_symbols import load_marks, save_marks
 from storage.subscriptions import active_subscriptions
 
 log = logging.getLogger(__name__)
@@ -74,7 +76,8 @@ class DailyResult:
 
     ``stale`` names universe symbols without a close on the session (``stale_since`` their
     last close, None when there is none); ``waiting`` maps pairs that got no alerts because a
-    leg had no close on the session to their last common close (None: never).
+    leg had no close on the session to their last common close (None: never). ``news`` is
+    what the operators are due to hear about stale symbols (see jobs.stale).
     """
 
     session: dt.date
@@ -86,6 +89,16 @@ class DailyResult:
     snapshot: Snapshot | None = None
     stale_since: dict[str, dt.date | None] = field(default_factory=dict)
     waiting: dict[str, dt.date | None] = field(default_factory=dict)
+    news: StaleNews | None = None
+    #: source -> one line about its outage in this run's refresh (rate limited, unreachable).
+    outages: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def report_due(self) -> bool:
+        """True when the operators get a report about this run: pairs waited for a late
+        leg (the session's late-data report), or a symbol went stale, is still stale after a
+        week, or is back."""
+        return bool(self.waiting) or (self.news is not None and not self.news.empty)
 
     def error(self) -> StaleData | None:
         """The StaleData behind a 'stale' result (None otherwise)."""
@@ -128,6 +141,8 @@ async def run_daily(
     frame = load_history(db, calendar, universe, session)
     late = tuple(report.behind(symbols))
     since = {s: report.latest.get(s) for s in late}
+    news = stale_news(load_marks(db), since, symbols, session)
+    save_marks(db, news.marks)
     snapshot = build_snapshot(frame, universe, session) if not frame.empty else None
     if (
         snapshot is None
@@ -141,6 +156,8 @@ async def run_daily(
             failures=report.failures,
             stale_since=since,
             waiting={p.key: _last_common(snapshot, p.key) for p in universe.pairs},
+            news=news,
+            outages=report.outages,
         )
         finish_run(db, run_id, "stale", str(result.error()), now=now)
         log.warning("daily %s: no pair computable; stale: %s", session, ", ".join(late))
@@ -148,7 +165,7 @@ async def run_daily(
     result = process_session(
         db, calendar, universe, session, now=now, uhash=uhash, closes=frame, snapshot=snapshot
     )
-    result = replace(result, stale=late, stale_since=since, failures=report.failures)
+    result = replace(result, stale=late, stale_since=since, failures=report.failures, news=news)
     if result.status == "done" and late:
         result = replace(result, status="partial")
     detail = f"{len(result.events)} events, {result.queued} messages queued"
