@@ -24,13 +24,12 @@ from analytics.events import with_charts
 from analytics.rules import evaluate_rules, rules_view
 from analytics.snapshot import build_snapshot
 from analytics.types import Event, Snapshot, Universe
-from jobs.fanout import dashboard_messages, fan_out, pipeline_rules
+from jobs.fanout import Audience, dashboard_messages, pipeline_rules
 from jobs.refresh import refresh_prices
 from market.calendar import NyseCalendar
 from market.provider import PriceProvider
 from market.universe import universe_hash
 from storage.alert_state import load_state, save_state
-from storage.chats import list_chats
 from storage.dashboards import active_dashboards
 from storage.db import Database, transaction
 from storage.jobruns import (
@@ -40,11 +39,11 @@ from storage.jobruns import (
     start_run,
     waiting_pairs,
 )
-from storage.outbox import enqueue
+from storage.outbox import PayloadIds, enqueue
 from storage.prices import load_closes
 from storage.rules import active_rules
 from storage.snapshots import save_snapshot
-from storage.subscriptions import active_subscriptions
+from storage.subscriptions import audience_page
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +177,43 @@ def load_history(
     return load_closes(db, list(universe.all_symbols()), start=start, end=session)
 
 
+#: Chats read per page, and outbox rows written per transaction, by the fan-out. A page
+#: holds the write lock for tens of milliseconds, so commands and the sender wait at most
+#: that long while a million chats are queued (bench: reply_p95_ms_during_enqueue).
+FANOUT_PAGE = 2000
+
+
+def queue_audience(
+    db: Database,
+    audience: Audience,
+    *,
+    now: dt.datetime,
+    payloads: PayloadIds | None = None,
+    page: int | None = None,
+) -> int:
+    """Queue the session's messages for every chat, a page of chats per transaction: first
+    the urgent ones (flips), then the digests; return how many rows were new.
+
+    Rows are committed page by page, before the session is marked done: a run killed
+    meanwhile runs again from the same state and closes, and the (event, chat) keys make
+    the rows it had queued count once."""
+    ids = payloads if payloads is not None else PayloadIds()
+    size = page or FANOUT_PAGE
+    queued = 0
+    passes = [audience.digests]
+    if any(e.urgent for e in audience.events):
+        passes.insert(0, audience.urgent)
+    for step in passes:
+        after: int | None = None
+        while chats := audience_page(db, after=after, limit=size):
+            after = chats[-1][0].chat_id
+            rows = [row for chat, subs in chats for row in step(chat, subs)]
+            if rows:
+                with transaction(db) as conn:
+                    queued += enqueue(conn, rows, now=now, payloads=ids)
+    return queued
+
+
 def process_session(
     db: Database,
     calendar: NyseCalendar,
@@ -209,15 +245,16 @@ def process_session(
         # late pairs get their own keys (the theme's event of the first pass is queued)
         events = [replace(e, key=f"{e.key}:{'+'.join(e.pairs)}") if e.pairs else e for e in events]
     events = with_charts(events, frame, universe)
-    chats = {c.chat_id: c for c in list_chats(db)}
-    messages = fan_out(snapshot, events, chats, active_subscriptions(db), user_rules, universe, now)
+    audience = Audience(snapshot, events, user_rules, universe, now)
+    payloads = PayloadIds()
+    queued = queue_audience(db, audience, now=now, payloads=payloads)
     boards = [d.chat_id for d in active_dashboards(db)]
-    messages += dashboard_messages(snapshot, boards, universe, now)
+    messages = dashboard_messages(snapshot, boards, universe, now)
     waiting = dict(snapshot.stale_pairs)
     with transaction(db) as conn:
         save_snapshot(db, snapshot.session, uhash, snapshot.to_dict(), created_at=now)
         save_state(conn, state, session)
-        queued = enqueue(conn, messages, now=now)
+        queued += enqueue(conn, messages, now=now, payloads=payloads)
         mark_session_done(
             conn, session, uhash, events=len(events), queued=queued, now=now, waiting=list(waiting)
         )
