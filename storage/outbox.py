@@ -380,3 +380,55 @@ def counts(db: sqlite_utils.Database) -> dict[str, int]:
     rows = db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall()
     return {str(s): int(n) for s, n in rows}
 
+
+@dataclass(frozen=True)
+class Pruned:
+    """What one prune deleted."""
+
+    rows: int
+    payloads: int
+
+
+#: Rows deleted per transaction by ``prune`` (each holds the write lock a few milliseconds).
+PRUNE_BATCH = 2000
+
+
+def prune(db: sqlite_utils.Database, *, before: dt.datetime, batch: int = PRUNE_BATCH) -> Pruned:
+    """Delete finished rows (sent, dead, skipped) queued before ``before``, then the payloads
+    no row names any more and stored before ``before``, a batch per transaction.
+
+    Kept: rows still to deliver or in flight, and each chat's last delivered alert (what
+    /why explains, however old). Freed pages are reused by the next sessions' rows.
+    """
+    cutoff = db.execute(
+        "SELECT MAX(id) FROM outbox WHERE created_at < ?", [_stamp(before)]
+    ).fetchone()[0]
+    rows = 0
+    last = 0
+    while cutoff is not None:
+        ids = [r[0] for r in db.execute(
+            "SELECT id FROM outbox AS o WHERE id > ? AND id <= ? "
+            "AND status IN ('sent', 'dead', 'skipped') AND (status != 'sent' OR kind = 'digest' "
+            "OR EXISTS (SELECT 1 FROM outbox AS e WHERE e.chat_id = o.chat_id "
+            "AND e.status = 'sent' AND e.kind != 'digest' AND e.id > o.id)) ORDER BY id LIMIT ?",
+            [last, cutoff, batch],
+        )]  # fmt: skip
+        if not ids:
+            break
+        last = ids[-1]
+        with transaction(db) as conn:
+            conn.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
+        rows += len(ids)
+    payloads = 0
+    while True:
+        with transaction(db) as conn:
+            cur = conn.execute(
+                "DELETE FROM payloads WHERE id IN (SELECT id FROM payloads AS p "
+                "WHERE created_at < ? AND NOT EXISTS "
+                "(SELECT 1 FROM outbox WHERE payload_id = p.id) LIMIT ?)",
+                [_stamp(before), batch],
+            )
+        payloads += cur.rowcount
+        if cur.rowcount < batch:
+            break
+    return Pruned(rows, payloads)
