@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -30,6 +30,7 @@ from market.calendar import NyseCalendar
 from market.provider import PriceProvider
 from market.universe import universe_hash
 from storage.alert_state import load_state, save_state
+from storage.chats import Chat
 from storage.dashboards import active_dashboards
 from storage.db import Database, transaction
 from storage.jobruns import (
@@ -39,11 +40,11 @@ from storage.jobruns import (
     start_run,
     waiting_pairs,
 )
-from storage.outbox import PayloadIds, enqueue
+from storage.outbox import NewMessage, PayloadIds, enqueue
 from storage.prices import load_closes
 from storage.rules import active_rules
 from storage.snapshots import save_snapshot
-from storage.subscriptions import audience_page
+from storage.subscriptions import Subscription, audience_page
 
 log = logging.getLogger(__name__)
 
@@ -198,19 +199,29 @@ def queue_audience(
     meanwhile runs again from the same state and closes, and the (event, chat) keys make
     the rows it had queued count once."""
     ids = payloads if payloads is not None else PayloadIds()
-    size = page or FANOUT_PAGE
     queued = 0
-    passes = [audience.digests]
     if any(e.urgent for e in audience.events):
-        passes.insert(0, audience.urgent)
-    for step in passes:
-        after: int | None = None
-        while chats := audience_page(db, after=after, limit=size):
-            after = chats[-1][0].chat_id
-            rows = [row for chat, subs in chats for row in step(chat, subs)]
-            if rows:
-                with transaction(db) as conn:
-                    queued += enqueue(conn, rows, now=now, payloads=ids)
+        queued += queue_pass(db, audience.urgent, now=now, payloads=ids, page=page)
+    return queued + queue_pass(db, audience.digests, now=now, payloads=ids, page=page)
+
+
+def queue_pass(
+    db: Database,
+    step: Callable[[Chat, Sequence[Subscription]], list[NewMessage]],
+    *,
+    now: dt.datetime,
+    payloads: PayloadIds,
+    page: int | None = None,
+) -> int:
+    """One walk over the audience (``step`` gives a chat's rows); rows new."""
+    queued = 0
+    after: int | None = None
+    while chats := audience_page(db, after=after, limit=page or FANOUT_PAGE):
+        after = chats[-1][0].chat_id
+        rows = [row for chat, subs in chats for row in step(chat, subs)]
+        if rows:
+            with transaction(db) as conn:
+                queued += enqueue(conn, rows, now=now, payloads=payloads)
     return queued
 
 

@@ -60,6 +60,14 @@ def row_to_chat(row: dict[str, Any]) -> Chat:
     )
 
 
+def chat_from_tuple(row: tuple[Any, ...]) -> Chat:
+    """A Chat from a plain row of ``_COLUMNS`` (``execute``: no dict per row, for bulk reads)."""
+    (chat_id, kind, title, username, active, reason, digest, digest_time, quiet_start,
+     quiet_end, timezone, thread_id, migrated_to) = row  # fmt: skip
+    return Chat(chat_id, kind, title, username, bool(active), reason, bool(digest), digest_time,
+                quiet_start, quiet_end, timezone, thread_id, migrated_to)  # fmt: skip
+
+
 def get_chat(db: sqlite_utils.Database, chat_id: int) -> Chat | None:
     """The stored chat, or None."""
     rows = db.query(f"SELECT {_COLUMNS} FROM chats WHERE chat_id = ?", [chat_id])

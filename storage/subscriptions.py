@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from storage.chats import CHAT_COLUMNS, Chat, row_to_chat
+from storage.chats import CHAT_COLUMNS, Chat, chat_from_tuple
 
 
 @dataclass(frozen=True)
@@ -74,14 +74,14 @@ def audience_page(
     The daily fan-out reads its audience page by page (keyset on chat_id): a million chats are
     never held at once, and no read stays open across the fan-out's write transactions."""
     start = -(2**63) if after is None else after + 1
-    rows = db.query(
+    cur = db.execute(
         f"SELECT {CHAT_COLUMNS} FROM chats AS c WHERE c.active = 1 AND c.chat_id >= ? AND ("
         "EXISTS (SELECT 1 FROM subscriptions AS s WHERE s.chat_id = c.chat_id) OR "
         "EXISTS (SELECT 1 FROM user_rules AS r WHERE r.chat_id = c.chat_id)) "
         "ORDER BY c.chat_id LIMIT ?",
         [start, limit],
     )
-    chats = [row_to_chat(r) for r in rows]
+    chats = [chat_from_tuple(row) for row in cur]
     if not chats:
         return []
     subs: dict[int, list[Subscription]] = {c.chat_id: [] for c in chats}
@@ -90,7 +90,7 @@ def audience_page(
         "ORDER BY chat_id, kind DESC, target",
         [chats[0].chat_id, chats[-1].chat_id],
     ):
-        found = subs.get(int(c))
+        found = subs.get(c)
         if found is not None:
-            found.append(Subscription(int(c), str(t), str(k)))
+            found.append(Subscription(c, t, k))
     return [(chat, subs[chat.chat_id]) for chat in chats]
