@@ -389,6 +389,9 @@ class Pruned:
     payloads: int
 
 
+#: How long finished rows are kept by default (OUTBOX_RETENTION_DAYS): long enough to look
+#: into last week's deliveries, short enough that the file stays the size of a week's rows.
+DEFAULT_RETENTION = dt.timedelta(days=7)
 #: Rows deleted per transaction by ``prune`` (each holds the write lock a few milliseconds).
 PRUNE_BATCH = 2000
 
