@@ -16,7 +16,7 @@ import datetime as dt
 import json
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -403,6 +403,14 @@ def prune(db: sqlite_utils.Database, *, before: dt.datetime, batch: int = PRUNE_
     Kept: rows still to deliver or in flight, and each chat's last delivered alert (what
     /why explains, however old). Freed pages are reused by the next sessions' rows.
     """
+    steps = list(prune_steps(db, before=before, batch=batch))
+    return steps[-1] if steps else Pruned(0, 0)
+
+
+def prune_steps(
+    db: sqlite_utils.Database, *, before: dt.datetime, batch: int = PRUNE_BATCH
+) -> Iterator[Pruned]:
+    """``prune`` a batch at a time: yields the running totals after each transaction."""
     cutoff = db.execute(
         "SELECT MAX(id) FROM outbox WHERE created_at < ?", [_stamp(before)]
     ).fetchone()[0]
@@ -422,6 +430,7 @@ def prune(db: sqlite_utils.Database, *, before: dt.datetime, batch: int = PRUNE_
         with transaction(db) as conn:
             conn.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
         rows += len(ids)
+        yield Pruned(rows, 0)
     payloads = 0
     while True:
         with transaction(db) as conn:
@@ -432,6 +441,6 @@ def prune(db: sqlite_utils.Database, *, before: dt.datetime, batch: int = PRUNE_
                 [_stamp(before), batch],
             )
         payloads += cur.rowcount
+        yield Pruned(rows, payloads)
         if cur.rowcount < batch:
             break
-    return Pruned(rows, payloads)

@@ -3,6 +3,7 @@ held at once) and queues exactly what the whole-audience fan-out decides, flips 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import replace
 
@@ -63,3 +64,26 @@ async def test_pages_queue_what_the_whole_audience_would(db, sample_dir, monkeyp
     assert urgent == sorted(urgent, reverse=True)
     assert urgent[0]
     assert {r.chat_id for r in queued} == {-500, 11, 12, 13, 15, 16, 17, 20}
+
+
+async def test_the_event_loop_runs_between_pages(db, sample_dir, monkeypatch):
+    # In `rotation-bot run` the daily job shares the event loop with replies: between two
+    # pages of the fan-out, other tasks run (and see the rows queued so far).
+    _audience(db)
+    monkeypatch.setattr(jobs.daily, "FANOUT_PAGE", 1)
+    universe = load_universe()
+    cal = NyseCalendar(today=dt.date(2026, 1, 1))
+    seen: list[int] = []
+    running = True
+
+    async def reply_meanwhile() -> None:
+        while running:
+            seen.append(len(rows_for(db)))
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(reply_meanwhile())
+    provider = FakeProvider(sample_dir, asof=FLIP_DAY)
+    result = await run_daily(db, provider, cal, universe, FLIP_DAY, now=NOW)
+    running = False
+    await other
+    assert len({n for n in seen if 0 < n < result.queued}) >= 5
