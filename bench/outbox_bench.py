@@ -43,9 +43,10 @@ from typing import Any
 
 import pandas as pd
 
-from analytics.events import with_charts
+from analytics.charts import with_charts
+from analytics.events import Event
 from analytics.snapshot import build_snapshot
-from analytics.types import Event, Snapshot, Universe
+from analytics.types import Snapshot, Universe
 from bench.data import real_closes
 from bench.rss_bench import peak_mb
 from bench.timing import p95
@@ -185,7 +186,7 @@ async def replies_during(path: Path, folder: Path) -> dict[str, Any]:
     """/rotation answered over ``path``'s prices while a child queues the 1M session."""
     from bench.botdb import build_bot_db
     from bench.reply_bench import application, bot_services, one
-    from bot.warm import warm_up
+    from bot.app.warm import warm_up
     from tests.fakes.botapi import FakeBotApi
 
     built = build_bot_db(folder / "bot.db")
