@@ -175,7 +175,9 @@ def run() -> dict[str, Any]:
         "paid_broadcast_rate_msgs_per_s": round(paid["sent"] / paid["wall_s"], 1),
         "paid_broadcast_429s": fake["floods"],
         "paid_broadcast_exactly_once": int(once),
-        "paid_blocked_rate_msgs_per_s": round(blocked["sent"] / blocked["wall_s"], 1),
+        "paid_blocked_rate_msgs_per_s": round(
+            (blocked["sent"] + blocked["deactivated"]) / blocked["wall_s"], 1
+        ),
         "paid_blocked_requests_per_blocked_chat": (
             round(refused["refused_calls"] / refused["refused_chats"], 3)
             if served and refused["max_calls_per_refused_chat"] == 1
@@ -193,6 +195,7 @@ def run() -> dict[str, Any]:
             "paid_broadcast": paid,
             "paid_fake_max_per_second": PAID_PER_SECOND,
             "paid_blocked": blocked,
+            "paid_blocked_delivered_msgs_per_s": round(blocked["sent"] / blocked["wall_s"], 1),
             "paid_blocked_every_other_chat_served_once": int(served),
         },
     }
