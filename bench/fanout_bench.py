@@ -11,8 +11,9 @@ one per distinct private chat.
 * limited_send_rate_msgs_per_s / limited_send_429s: 300 digests through the bot's own limiter
   against a fake answering 429 above 30 sends in any second.
 * paid_blocked_*: the same paid broadcast where 10 % of the chats answer 403 "bot was blocked
-  by the user" and 1 % 400 "chat not found" (bench.fake_server ``refuse``): the rate of the
-  messages delivered to the other chats, the Bot API calls each refusing chat got (refused
+  by the user" and 1 % 400 "chat not found" (bench.fake_server ``refuse``): the broadcast's
+  rate (messages handled, delivered or refused, per second of the drain; the rate delivered
+  to the other chats alone is in details), the Bot API calls each refusing chat got (refused
   calls / refusing chats; reported only when every refusing chat got exactly one, every other
   chat exactly one message, and every refusing chat ended inactive), and the 429s.
 * paid_broadcast_*: PAID_MESSAGES digests with ALLOW_PAID_BROADCAST (the bot's paid limiter,
