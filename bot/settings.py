@@ -13,6 +13,8 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from storage.outbox import DEFAULT_RETENTION
+
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 BUNDLED_DATA_DIR = Path(__file__).resolve().parent.parent / "market" / "data" / "prices"
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -61,6 +63,7 @@ class Settings:
     webhook_port: int = 8080
     webhook_secret: str = field(default="", repr=False)
     allow_paid_broadcast: bool = False
+    outbox_retention_days: int = DEFAULT_RETENTION.days
     env_file_warning: str | None = None
     env_source: str = NO_ENV_FILE
 
@@ -68,6 +71,11 @@ class Settings:
     def sources(self) -> tuple[str, ...]:
         """The price sources in the order they are asked (``yahoo,tiingo`` -> two)."""
         return tuple(self.market_data_source.split(","))
+
+    def outbox_retention(self) -> dt.timedelta | None:
+        """How long delivered outbox rows are kept (None: 0 days, keep everything)."""
+        days = self.outbox_retention_days
+        return dt.timedelta(days=days) if days > 0 else None
 
     @property
     def telegram_file_url(self) -> str:
@@ -284,6 +292,15 @@ def load_settings(
         webhook_secret=webhook_secret,
         allow_paid_broadcast=_parse_bool(
             "ALLOW_PAID_BROADCAST", values.get("ALLOW_PAID_BROADCAST"), problems
+        ),
+        outbox_retention_days=max(
+            0,
+            _parse_int(
+                "OUTBOX_RETENTION_DAYS",
+                values.get("OUTBOX_RETENTION_DAYS"),
+                DEFAULTS.outbox_retention_days,
+                problems,
+            ),
         ),
         env_file_warning=_env_file_warning(env_file) if env_file is not None else None,
         env_source=env_source or (str(env_file) if used_file else NO_ENV_FILE),

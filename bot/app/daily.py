@@ -93,8 +93,9 @@ async def run_pipeline(
 ) -> DailyOutcome:
     """Run the pipeline for ``session`` and deliver what it queued (stale: deliver nothing)."""
     result = await run_daily(
-        services.db, provider, services.calendar, services.universe, session, now=now
-    )
+        services.db, provider, services.calendar, services.universe, session, now=now,
+        retention=services.settings.outbox_retention,
+    )  # fmt: skip
     if result.status == "stale":
         return DailyOutcome(result)
     report = await (sender or Sender(bot, services)).drain(wait=wait)
@@ -119,8 +120,9 @@ async def run_daily_cli(
             "%d message(s) were in flight when the last sender stopped; resending", requeued
         )
     result = await run_daily(
-        services.db, services.provider(asof), services.calendar, services.universe, session, now=now
-    )
+        services.db, services.provider(asof), services.calendar, services.universe, session,
+        now=now, retention=services.settings.outbox_retention,
+    )  # fmt: skip
     outcome = DailyOutcome(result)
     try:
         async with bot:
