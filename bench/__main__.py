@@ -52,6 +52,7 @@ SUITES: tuple[tuple[str, str, dict[str, tuple[str, float]]], ...] = (
       "paid_broadcast_exactly_once": ("=", 1.0),
       "paid_blocked_rate_msgs_per_s": (">=", 900.0),
       "paid_blocked_requests_per_blocked_chat": ("=", 1.0), "paid_blocked_429s": ("=", 0.0)}),
+    ("custom", "bench.custom_bench", {"custom_10k_chats_s": ("<=", 5.0)}),
     ("rss", "bench.rss_bench", {"peak_rss_mb": ("<=", 300.0)}),
     ("outbox", "bench.outbox_bench",
      {"outbox_bytes_per_flip_row": ("<=", 512.0), "enqueue_1m_chats_s": ("<=", 60.0),
@@ -64,7 +65,7 @@ SCALED = frozenset({
     "snapshot_2000_symbols_s", "backfill_1m_bars_s", "daily_upsert_2000_symbols_s",
     "rotation_reply_p95_ms", "chart_render_p95_ms", "fanout_overhead_ms_per_message",
     "replay_2000_symbols_2y_s", "inline_answer_p95_ms", "enqueue_1m_chats_s",
-    "reply_p95_ms_during_enqueue",
+    "reply_p95_ms_during_enqueue", "custom_10k_chats_s",
 })  # fmt: skip
 INFO = frozenset({"machine_factor"})  # reported, not judged
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -22,10 +22,12 @@ import pandas as pd
 
 from analytics.charts import with_charts
 from analytics.constants import YEAR_SESSIONS
-from analytics.events import Event
+from analytics.custom import CUSTOM_SESSIONS
+from analytics.events import Event, board_events, map_events
 from analytics.rules import evaluate_rules, rules_view
 from analytics.snapshot import build_snapshot
 from analytics.types import Snapshot, Universe
+from jobs.custom import custom_symbols, watch_events
 from jobs.fanout import Audience, dashboard_messages, pipeline_rules
 from jobs.refresh import refresh_prices
 from jobs.stale import StaleNews, stale_news
@@ -33,7 +35,8 @@ from market.calendar import NyseCalendar
 from market.provider import PriceProvider
 from market.universe import universe_hash
 from storage.alert_state import load_state, save_state
-from storage.chats import Chat
+from storage.chats import Chat, chats_by_id
+from storage.custom import all_baskets, all_watchlists
 from storage.dashboards import active_dashboards
 from storage.db import Database, transaction
 from storage.jobruns import (
@@ -201,6 +204,37 @@ def _last_common(snapshot: Snapshot | None, key: str) -> dt.date | None:
     return None if stats is None else stats.last_date
 
 
+def chats_watch_events(
+    db: Database,
+    calendar: NyseCalendar,
+    universe: Universe,
+    session: dt.date,
+) -> list[Event]:
+    """Every chat's baskets and watchlists in one pass (``jobs.custom``): the watchlist
+    alerts of the session."""
+    watch = all_watchlists(db)
+    if not watch:
+        return []
+    baskets = all_baskets(db)
+    chats = chats_by_id(db, sorted(watch))
+    benchmarks = {c: chats[c].watch_benchmark for c in watch if c in chats}
+    symbols = custom_symbols(baskets, watch, benchmarks)
+    start = calendar.shift(session, -(CUSTOM_SESSIONS + 5))
+    closes = load_closes(db, symbols, start=start, end=session)
+    if closes.empty:
+        return []
+    return watch_events(closes, baskets, watch, benchmarks, session, universe.quadrant)
+
+
+def week_closes(calendar: NyseCalendar, session: dt.date) -> bool:
+    """True when ``session`` is the last NYSE session of its Monday-Sunday week."""
+    try:
+        following = calendar.shift(session, 1)
+    except (ValueError, IndexError):
+        return False
+    return following.isocalendar()[:2] != session.isocalendar()[:2]
+
+
 def load_history(
     db: Database, calendar: NyseCalendar, universe: Universe, session: dt.date
 ) -> pd.DataFrame:
@@ -347,6 +381,10 @@ def session_steps(
         # late pairs get their own keys (the theme's event of the first pass is queued)
         events = [replace(e, key=f"{e.key}:{'+'.join(e.pairs)}") if e.pairs else e for e in events]
     events = with_charts(events, frame, universe)
+    events += board_events(snapshot)  # keyed per member and session: queued once
+    if week_closes(calendar, session):
+        events += map_events(snapshot)
+    events += chats_watch_events(db, calendar, universe, session)
     audience = Audience(snapshot, events, user_rules, universe, now)
     payloads = PayloadIds()
     queued = 0

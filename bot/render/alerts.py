@@ -44,6 +44,14 @@ from bot.render.format import (
 from bot.render.history import track_summary
 from jobs.stale import StaleNews
 from storage.prices import Disagreement
+from bot.render.sectors import (
+    map_html,
+    map_line,
+    map_why,
+    sector_alert_html,
+    sector_alert_line,
+    sector_alert_why,
+)
 
 _SPREAD_HORIZONS = ("1w", "1m", "3m")
 _TRACK_HORIZON = "20"
@@ -390,6 +398,8 @@ RENDERERS: Mapping[str, Renderer[Any]] = {
     "threshold": Renderer(threshold_html, threshold_line, threshold_why),
     "quadrant": Renderer(quadrant_html, quadrant_line, quadrant_why),
     "spread_move": Renderer(spread_move_html, spread_move_line, spread_move_why),
+    "sector": Renderer(sector_alert_html, sector_alert_line, sector_alert_why),
+    "rotation_map": Renderer(map_html, map_line, map_why),
     "digest": Renderer(digest_body_html, digest_line, digest_why),
 }
 
