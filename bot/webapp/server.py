@@ -10,6 +10,7 @@ the traceback goes to the log only, and neither the token nor initData is ever l
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import logging
 import mimetypes
@@ -20,7 +21,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import web
 
+from bot.cache import LruCache
 from bot.fetcher import NotStored
+from bot.readapi import latest_session
 from bot.registry import UserError
 from bot.services import Services
 from bot.settings import Settings
@@ -36,6 +39,9 @@ PAGE_CACHE = "no-cache"
 STATIC_CACHE = "public, max-age=3600"
 API_CACHE = "private, max-age=60"
 ERROR_CACHE = "no-store"
+#: Serialised answers kept per session (board, pairs, quadrants): like the bot's snapshot
+#: cache, an answer holds for its session, and a new session is a new key.
+ANSWERS_KEPT = 64
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -165,22 +171,43 @@ def make_app(
         response.enable_compression()
         return response
 
+    answers = LruCache(ANSWERS_KEPT)
+
+    async def session_answer(
+        request: web.Request,
+        key: tuple[str | None, ...],
+        build: Callable[[], Awaitable[object]],
+    ) -> web.Response:
+        """The JSON of ``build()``, computed once per stored session (errors are not kept)."""
+        cache_key = (latest_session(services, None), *key)
+        found = answers.get_or_none(cache_key)
+        if not isinstance(found, Packed):
+            found = Packed.of(api.dumps(await build()))
+            answers.put(cache_key, found)
+        return found.response(request_accepts_gzip(request))
+
     async def get_board(request: web.Request) -> web.Response:
         await viewer_of(request)
-        return answer(await api.board(services))
+        return await session_answer(request, ("board",), lambda: api.board(services))
 
     async def get_pair(request: web.Request) -> web.Response:
         await viewer_of(request)
-        query = request.query
-        return answer(await api.pair(services, query.get("pair"), query.get("horizon")))
+        pair, horizon = request.query.get("pair"), request.query.get("horizon")
+        return await session_answer(
+            request, ("pair", pair, horizon), lambda: api.pair(services, pair, horizon)
+        )
 
     async def get_quadrant(request: web.Request) -> web.Response:
         await viewer_of(request)
-        return answer(await api.quadrant(services, request.query.get("set")))
+        which = request.query.get("set")
+        return await session_answer(
+            request, ("quadrant", which), lambda: api.quadrant(services, which)
+        )
 
     async def get_subscriptions(request: web.Request) -> web.Response:
         viewer = await viewer_of(request)
-        return answer(await api.subscriptions(services, viewer.chat_id, viewer.chat))
+        subs = await api.subscriptions(services, viewer.chat_id, viewer.chat)
+        return Packed.of(api.dumps(subs)).response(request_accepts_gzip(request))
 
     app = web.Application(middlewares=[guard])
     base = config.path
@@ -195,12 +222,36 @@ def make_app(
     return app
 
 
-def answer(payload: object) -> web.Response:
-    """A JSON API answer, private to the user who asked."""
-    response = _json(200, api.dumps(payload), API_CACHE)
-    response.headers["Vary"] = "Authorization"
-    response.enable_compression()
-    return response
+def request_accepts_gzip(request: web.Request) -> bool:
+    """True when the client takes gzip (every WebView does)."""
+    return "gzip" in request.headers.get("Accept-Encoding", "").lower()
+
+
+@dataclass(frozen=True)
+class Packed:
+    """A JSON answer, plain and gzip-compressed once (a large quadrant is compressed once
+    per session, not once per request)."""
+
+    plain: bytes
+    packed: bytes
+
+    @classmethod
+    def of(cls, text: str) -> Packed:
+        data = text.encode()
+        return cls(data, gzip.compress(data, compresslevel=6, mtime=0))
+
+    def response(self, gzipped: bool) -> web.Response:
+        """The answer, private to the user who asked."""
+        response = web.Response(
+            body=self.packed if gzipped else self.plain,
+            content_type="application/json",
+            charset="utf-8",
+        )
+        if gzipped:
+            response.headers["Content-Encoding"] = "gzip"
+        response.headers["Cache-Control"] = API_CACHE
+        response.headers["Vary"] = "Authorization, Accept-Encoding"
+        return response
 
 
 class WebAppServer:

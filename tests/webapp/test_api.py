@@ -233,3 +233,33 @@ def test_the_attribution_and_licences_ship_with_the_page() -> None:
     assert "TradingView Lightweight Charts" in notice
     assert "Apache License" in (STATIC_DIR / "vendor" / "lightweight-charts.LICENSE").read_text()
     assert "MIT License" in (STATIC_DIR / "vendor" / "telegram-web-apps.LICENSE").read_text()
+
+
+async def test_answers_are_kept_per_session_and_follow_a_new_one(
+    client: TestClient, services: Services
+) -> None:
+    """The answer cache is keyed by the stored session: a new close is a new answer."""
+    from bot.settings import BUNDLED_DATA_DIR
+    from jobs.refresh import refresh_prices
+    from market.csv_provider import CsvProvider
+
+    first = await client.get(BASE + "api/board", headers=auth(init_data()))
+    assert (await first.json())["asof"] == "2026-03-31"
+    assert first.headers["Content-Encoding"] == "gzip"
+    again = await client.get(BASE + "api/board", headers=auth(init_data()))
+    assert await again.read() == await first.read()
+    await refresh_prices(
+        services.db,
+        CsvProvider(BUNDLED_DATA_DIR, asof=dt.date(2026, 4, 1)),
+        services.calendar,
+        list(services.universe.all_symbols()),
+        dt.date(2026, 4, 1),
+        fetched_at=NOW,
+    )
+    later = await client.get(BASE + "api/board", headers=auth(init_data()))
+    assert (await later.json())["asof"] == "2026-04-01"
+    plain = await client.get(
+        BASE + "api/board", headers={**auth(init_data()), "Accept-Encoding": "identity"}
+    )
+    assert "Content-Encoding" not in plain.headers
+    assert (await plain.json())["asof"] == "2026-04-01"

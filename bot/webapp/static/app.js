@@ -67,8 +67,17 @@
     for (const [key, name] of Object.entries(map)) {
       if (theme[key]) document.documentElement.style.setProperty(name, theme[key]);
     }
-    if (state.chart) state.chart.applyOptions(chartColors());
+    const dark = luminance(css("--bg")) < 0.5;
+    document.documentElement.style.setProperty("--a-leads", dark ? "rgba(46, 160, 67, 0.13)" : "rgba(46, 160, 67, 0.16)");
+    document.documentElement.style.setProperty("--b-leads", dark ? "rgba(218, 54, 51, 0.12)" : "rgba(218, 54, 51, 0.14)");
+    if (state.pairData) drawPairChart(state.pairData);
     if (state.mapData) drawMap(state.mapData);
+  }
+  function luminance(color) {
+    const hex = /^#?([0-9a-f]{6})$/i.exec(color);
+    if (!hex) return 1;
+    const n = parseInt(hex[1], 16);
+    return (0.299 * (n >> 16) + 0.587 * ((n >> 8) & 255) + 0.114 * (n & 255)) / 255;
   }
   function applyViewport() {
     const height = tg && tg.viewportStableHeight;
@@ -260,7 +269,7 @@
       const up = f.leader === data.stats.a;
       return {
         time: f.date, position: up ? "belowBar" : "aboveBar", shape: up ? "arrowUp" : "arrowDown",
-        color: up ? "#1f883d" : "#cf222e", text: f.leader,
+        color: up ? "#1f883d" : "#cf222e", text: data.flips.length <= 8 ? f.leader : "",
       };
     }));
     chart.timeScale().fitContent();
