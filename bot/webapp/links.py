@@ -7,12 +7,21 @@ button is a link, ``https://t.me/<bot>?startapp=chat<id>``, which opens the bot'
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from bot.webapp.scope import start_param
 
 BUTTON_TEXT = "📈 Open charts"
 MENU_TEXT = "Charts"
+
+
+@dataclass(frozen=True)
+class AppLink:
+    """Which view of the Mini App an answer opens (``params``: its query, e.g. the pair)."""
+
+    view: str
+    params: tuple[tuple[str, str], ...] = ()
 
 
 def page_url(base: str, view: str, **params: str) -> str:

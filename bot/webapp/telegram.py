@@ -4,7 +4,6 @@ and the web server's start and stop with the bot."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from telegram import (
     Bot,
@@ -15,19 +14,11 @@ from telegram import (
 from telegram.error import TelegramError
 
 from bot.services import Services
-from bot.webapp.links import BUTTON_TEXT, MENU_TEXT, chat_link, page_url
+from bot.webapp.links import BUTTON_TEXT, MENU_TEXT, AppLink, chat_link, page_url
 from bot.webapp.scope import MEMBER_STATUSES, MemberCache, MemberCheck
 from bot.webapp.server import WebAppConfig, WebAppServer, make_app
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class AppLink:
-    """Which view of the Mini App an answer opens (``params``: its query, e.g. the pair)."""
-
-    view: str
-    params: tuple[tuple[str, str], ...] = ()
 
 
 def member_check(bot: Bot) -> MemberCheck:
