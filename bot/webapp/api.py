@@ -1,6 +1,6 @@
 """What the Mini App's JSON API answers: typed views built from the bot's own query functions.
 
-The board, a pair and the strength quadrant are read through ``bot.readapi`` (the functions
+The board, a pair and the strength quadrant are read through ``bot.queries.readapi`` (the functions
 ``/rotation``, ``/pair`` and ``/quadrant`` use), so every number is the one the chat shows;
 the page only formats and draws them. Every answer carries ``asof``, the session it is as of.
 Units are those of ``analytics.types``: returns and distances are fractions, spreads pp.
@@ -19,9 +19,9 @@ import pandas as pd
 
 from analytics.serde import to_jsonable
 from analytics.types import HORIZONS, PairStats, QuadrantTrail, Snapshot
+from bot.commands.registry import UserError
 from bot.handlers.market import parse_pair
-from bot.readapi import pair_view, require_stored, snapshot_for
-from bot.registry import UserError
+from bot.queries.readapi import pair_view, require_stored, snapshot_for
 from bot.render.rotation import HEADLINE_NAMES, leader
 from bot.services import Services
 from jobs.fanout import chat_pairs

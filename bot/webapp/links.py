@@ -7,8 +7,7 @@ button is a link, ``https://t.me/<bot>?startapp=chat<id>``, which opens the bot'
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from bot.webapp.scope import start_param
 
@@ -16,17 +15,17 @@ BUTTON_TEXT = "📈 Open charts"
 MENU_TEXT = "Charts"
 
 
-@dataclass(frozen=True)
-class AppLink:
-    """Which view of the Mini App an answer opens (``params``: its query, e.g. the pair)."""
-
-    view: str
-    params: tuple[tuple[str, str], ...] = ()
+def page_base(url: str) -> str:
+    """WEBAPP_URL as the page's address: its path ends in "/" (the page's files and API are
+    beside it), no query, no fragment."""
+    parts = urlsplit(url)
+    path = "/" + parts.path.strip("/") + "/" if parts.path.strip("/") else "/"
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
 def page_url(base: str, view: str, **params: str) -> str:
-    """The page at ``base`` opened on ``view`` (board, pair, map, subs) with its parameters."""
-    return f"{base}?{urlencode({'view': view, **params})}"
+    """The page at ``base`` (WEBAPP_URL) opened on ``view`` (board, pair, map, subs)."""
+    return f"{page_base(base)}?{urlencode({'view': view, **params})}"
 
 
 def chat_link(bot_username: str, chat_id: int) -> str:

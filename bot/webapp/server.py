@@ -17,18 +17,19 @@ import mimetypes
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot.cache import LruCache
-from bot.fetcher import NotStored
-from bot.readapi import latest_session
-from bot.registry import UserError
+from bot.commands.registry import UserError
+from bot.queries.cache import LruCache
+from bot.queries.fetcher import NotStored
+from bot.queries.readapi import latest_session
 from bot.services import Services
 from bot.settings import Settings
 from bot.webapp import api
 from bot.webapp.initdata import InitDataError, from_header, validate
+from bot.webapp.links import page_base
 from bot.webapp.scope import ChatRefused, MemberCheck, Viewer, viewer_for
 
 log = logging.getLogger(__name__)
@@ -69,13 +70,12 @@ def webapp_config(settings: Settings) -> WebAppConfig | None:
     """The Mini App's settings (None when WEBAPP_URL is not set: no web app)."""
     if not settings.webapp_url:
         return None
-    parts = urlsplit(settings.webapp_url)
-    path = "/" + parts.path.strip("/") + "/" if parts.path.strip("/") else "/"
+    url = page_base(settings.webapp_url)
     return WebAppConfig(
-        url=urlunsplit((parts.scheme, parts.netloc, path, parts.query, "")),
+        url=url,
         listen=settings.webapp_listen,
         port=settings.webapp_port,
-        path=path,
+        path=urlsplit(url).path,
         max_age=dt.timedelta(seconds=settings.webapp_auth_max_age),
     )
 

@@ -13,6 +13,7 @@ from bot.services import Services
 from bot.webapp.initdata import sign
 from bot.webapp.server import WebAppConfig, make_app
 from tests.bot.conftest import filled_db_file, services, settings  # noqa: F401 - fixtures
+from tests.fakes.fixtures import fake_botapi  # noqa: F401 - fixture
 
 TOKEN = "123:TEST"  # the token of tests.bot.conftest.settings
 NOW = dt.datetime(2026, 4, 1, 12, 0, tzinfo=dt.UTC)

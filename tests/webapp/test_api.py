@@ -8,7 +8,7 @@ import json
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.readapi import pair_view, snapshot_for
+from bot.queries.readapi import pair_view, snapshot_for
 from bot.render.format import pct, pp
 from bot.render.market import pair_html
 from bot.services import Services

@@ -103,7 +103,7 @@ async def shot(page: Page, name: str) -> None:
 
 
 async def test_every_view_renders_without_a_console_error(site: str, services: Services) -> None:
-    from bot.readapi import snapshot_for
+    from bot.queries.readapi import snapshot_for
 
     errors: list[str] = []
     pw, browser, page = await open_page(site, LIGHT, errors)

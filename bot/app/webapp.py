@@ -1,20 +1,16 @@
-"""The Mini App's Telegram side: the menu button, the buttons under answers, membership checks
-and the web server's start and stop with the bot."""
+"""The Mini App in the running bot: its web server started and stopped with the bot, the menu
+button, and membership checks through Telegram (the buttons under answers are made where
+replies are sent, bot.delivery.replies)."""
 
 from __future__ import annotations
 
 import logging
 
-from telegram import (
-    Bot,
-    InlineKeyboardButton,
-    MenuButtonWebApp,
-    WebAppInfo,
-)
+from telegram import Bot, MenuButtonWebApp, WebAppInfo
 from telegram.error import TelegramError
 
 from bot.services import Services
-from bot.webapp.links import BUTTON_TEXT, MENU_TEXT, AppLink, chat_link, page_url
+from bot.webapp.links import MENU_TEXT
 from bot.webapp.scope import MEMBER_STATUSES, MemberCache, MemberCheck
 from bot.webapp.server import WebAppConfig, WebAppServer, make_app
 
@@ -37,22 +33,17 @@ def member_check(bot: Bot) -> MemberCheck:
     return MemberCache(ask)
 
 
-def open_button(
-    config: WebAppConfig, link: AppLink, chat_type: str, chat_id: int, bot_username: str | None
-) -> InlineKeyboardButton | None:
-    """The button under an answer: a Web App button in a private chat, a t.me link elsewhere
-    (None there when the bot's username is unknown)."""
-    if chat_type == "private":
-        url = page_url(config.url, link.view, **dict(link.params))
-        return InlineKeyboardButton(BUTTON_TEXT, web_app=WebAppInfo(url))
-    if not bot_username:
-        return None
-    return InlineKeyboardButton(BUTTON_TEXT, url=chat_link(bot_username, chat_id))
+__all__ = ["WebAppServer", "member_check", "start_webapp"]
 
 
 async def start_webapp(services: Services, config: WebAppConfig, bot: Bot) -> WebAppServer:
     """Serve the Mini App and make it the bot's menu button (for every private chat)."""
     server = WebAppServer(make_app(services, config, member_check(bot)), config)
     await server.start()
-    await bot.set_chat_menu_button(menu_button=MenuButtonWebApp(MENU_TEXT, WebAppInfo(config.url)))
+    try:
+        await bot.set_chat_menu_button(
+            menu_button=MenuButtonWebApp(MENU_TEXT, WebAppInfo(config.url))
+        )
+    except TelegramError as exc:  # the app is served all the same; the buttons still open it
+        log.warning("web app: the menu button could not be set: %s", exc)
     return server
