@@ -64,6 +64,10 @@ class Settings:
     webhook_secret: str = field(default="", repr=False)
     allow_paid_broadcast: bool = False
     outbox_retention_days: int = DEFAULT_RETENTION.days
+    webapp_url: str = ""
+    webapp_listen: str = "127.0.0.1"
+    webapp_port: int = 8081
+    webapp_auth_max_age: int = 86400
     env_file_warning: str | None = None
     env_source: str = NO_ENV_FILE
 
@@ -253,6 +257,23 @@ def load_settings(
     if not 0 < webhook_port < 65536:
         problems.append(f"WEBHOOK_PORT: {webhook_port} is not a TCP port (1-65535)")
 
+    webapp_url = values.get("WEBAPP_URL", "").strip()
+    if webapp_url and not webapp_url.startswith("https://"):
+        problems.append(f"WEBAPP_URL: {webapp_url!r} must start with https:// (Telegram's rule)")
+    webapp_port = _parse_int(
+        "WEBAPP_PORT", values.get("WEBAPP_PORT"), DEFAULTS.webapp_port, problems
+    )
+    if not 0 < webapp_port < 65536:
+        problems.append(f"WEBAPP_PORT: {webapp_port} is not a TCP port (1-65535)")
+    webapp_max_age = _parse_int(
+        "WEBAPP_AUTH_MAX_AGE",
+        values.get("WEBAPP_AUTH_MAX_AGE"),
+        DEFAULTS.webapp_auth_max_age,
+        problems,
+    )
+    if webapp_max_age == 0:
+        problems.append("WEBAPP_AUTH_MAX_AGE: must be at least 1 (seconds)")
+
     settings = Settings(
         telegram_bot_token=token,
         telegram_api_url=api_url,
@@ -302,6 +323,10 @@ def load_settings(
                 problems,
             ),
         ),
+        webapp_url=webapp_url,
+        webapp_listen=values.get("WEBAPP_LISTEN", "").strip() or DEFAULTS.webapp_listen,
+        webapp_port=webapp_port,
+        webapp_auth_max_age=webapp_max_age,
         env_file_warning=_env_file_warning(env_file) if env_file is not None else None,
         env_source=env_source or (str(env_file) if used_file else NO_ENV_FILE),
     )
