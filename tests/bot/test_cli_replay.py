@@ -8,7 +8,7 @@ import json
 import os
 from pathlib import Path
 
-from click.testing import Result
+from typer.testing import Result
 from typer.testing import CliRunner
 
 from bot.cli import app

@@ -141,7 +141,8 @@ def prices_fingerprint(db: sqlite_utils.Database) -> tuple:
 
 async def make_inproc(services: Services):
     """An initialized in-process Application, its unstarted fake, and a coroutine to close."""
-    server = FakeBotApi(TOKEN)
+    # Updates handed to process_update never pass through the fake: it cannot know their chats.
+    server = FakeBotApi(TOKEN, any_chat=True)
     layer = FakeRequest(server)
     defaults = Defaults(parse_mode=ParseMode.HTML, tzinfo=TIMEZONE)
     bot = OfflineBot(TOKEN, request=layer, get_updates_request=layer, defaults=defaults)
