@@ -301,6 +301,9 @@ class FakeBotApi(BotApiMethods, UpdateInjector):
         chat_id = self._resolve_chat_id(params.get("chat_id"))
         error = self._faults.check(method, chat_id)
         if error is not None:
+            moved = (error.parameters or {}).get("migrate_to_chat_id")
+            if moved is not None:  # the supergroup the group became exists from now on
+                self.know_chats(int(moved))
             raise error
         if method in SENDING_METHODS:
             await self._pass_gate()
@@ -359,6 +362,9 @@ class FakeBotApi(BotApiMethods, UpdateInjector):
 _CLIENT_ONLY = frozenset(
     {"self", "read_timeout", "write_timeout", "connect_timeout", "pool_timeout", "api_kwargs"}
 )
+# With Defaults(parse_mode=...), PTB adds parse_mode to every message method, edits of media
+# and keyboards included, where Telegram ignores it.
+_PTB_DEFAULTS = frozenset({"parse_mode"})
 
 
 @functools.cache
@@ -380,7 +386,7 @@ def _accepted_params(method: str, params: dict[str, Any]) -> frozenset[str]:
         for value in _strings(params.get("media"))
         if value.startswith("attach://")
     }
-    return _method_params(method) | attached
+    return _method_params(method) | attached | _PTB_DEFAULTS
 
 
 def _strings(raw: Any) -> list[str]:

@@ -81,8 +81,9 @@ def services(db_path: Path) -> Iterator[Services]:
 
 @pytest_asyncio.fixture
 async def fake() -> AsyncIterator[FakeBotApi]:
-    """The Bot API fake, accepting the suite's token."""
+    """The Bot API fake, accepting the suite's token; the operator has started the bot."""
     async with FakeBotApi(TOKEN) as server:
+        server.know_chats(OPERATOR)
         yield server
 
 
