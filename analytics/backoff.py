@@ -1,8 +1,8 @@
 """The one backoff formula: a delay that doubles with each attempt, up to a cap.
 
-Every retry in the project uses it: outbox sends (bot.sender), stale-data re-runs of the daily
-job (jobs.schedule) and Yahoo downloads (market.yahoo). It lives in analytics, the package
-every other one may import, because it is a pure function of its arguments.
+Every retry in the project uses it: outbox sends (bot.delivery.sender), stale-data re-runs
+of the daily job (jobs.schedule) and Yahoo downloads (market.yahoo). It lives in analytics,
+the package every other one may import, because it is a pure function of its arguments.
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.constants import STRETCH_LIMIT
+from analytics.events import Event
 from analytics.frames import to_date, upto
 from analytics.pairs import PairHistory, pair_history, stats_at
 from analytics.quadrant import quadrant_codes, quadrant_trails
@@ -51,7 +52,6 @@ from analytics.snapshot import breadth_from, fresh_breadth, usable_pairs
 from analytics.types import (
     HORIZONS,
     Breadth,
-    Event,
     PairStats,
     QuadrantTrail,
     Rule,

@@ -1,28 +1,29 @@
 """Typed alert events: one frozen dataclass per kind, serialised through ``analytics.serde``.
 
-An ``Event`` (see ``analytics.types``) is the envelope the pipeline routes: key, kind, rule,
-pairs, session, urgency. Its ``body`` is one of the types below and holds every number the
+An ``Event`` (below, with its body types) is the envelope the pipeline routes: key, kind,
+rule, pairs, session, urgency. Its ``body`` is one of the types here and holds every number the
 message shows; ``encode`` turns it into the JSON stored in the outbox and ``decode`` gives it
 back, typed, so a renamed field fails loudly instead of printing "None". ``KINDS`` maps each
 kind to its type; the bot keeps one renderer per kind (``bot.render.alerts.RENDERERS``).
 
 Events of one theme on one session are one event: a ``FlipAlert`` or ``StretchAlert`` carries a
 move per pair that moved (IWM/SPY and its context pair ^RUT/^GSPC flip together), and a flip
-carries the chart data of its theme's head pair, so delivery only renders and sends.
+carries the chart data of its theme's head pair (computed by ``analytics.charts``), so delivery
+only renders and sends.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from analytics.serde import from_jsonable, to_jsonable
-from analytics.types import Event, Side, TrackRecord, Universe
+from analytics.types import RuleKind, Side, TrackRecord
 
 Confirmation = Literal["confirmed", "not confirmed"]
 #: Sessions of chart data a flip alert carries.
@@ -251,7 +252,8 @@ AlertBody = (
     | Digest
 )
 
-#: Every kind an outbox row can have, and the type of its body.
+#: Every alert kind (what rules raise and digests carry), and the type of its body. Dashboard
+#: outbox rows ("dashboard") are not alerts: the bot reads their payload itself.
 KINDS: Mapping[str, type] = {
     "flip": FlipAlert,
     "stretch": StretchAlert,
@@ -261,6 +263,30 @@ KINDS: Mapping[str, type] = {
     "spread_move": SpreadMoveAlert,
     "digest": Digest,
 }
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something a rule detected on a session; ``key`` is stable for idempotency.
+
+    ``body`` is the typed alert of this kind (the types above) with every number that
+    explains it; ``payload`` is its JSON form. ``pairs`` lists every pair the event names (one
+    theme's pairs that moved together); ``pair`` is the first of them (None for breadth).
+    """
+
+    key: str
+    kind: RuleKind
+    rule_id: str
+    pair: str | None
+    session: dt.date
+    urgent: bool
+    body: AlertBody
+    pairs: tuple[str, ...] = ()
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The body as a JSON-friendly dict (what the outbox stores)."""
+        return encode(self.body)
 
 
 def encode(body: AlertBody) -> dict[str, Any]:
@@ -278,41 +304,3 @@ def decode(kind: str, payload: Mapping[str, Any]) -> Any:
 def unfold(folded: Folded) -> Any:
     """The typed body of a folded alert."""
     return decode(folded.kind, folded.body)
-
-
-def flip_chart(
-    closes: pd.DataFrame, universe: Universe, alert: FlipAlert, sessions: int = CHART_SESSIONS
-) -> FlipChart:
-    """The chart data of a flip alert: its theme's head pair (the first move), the last
-    ``sessions`` sessions up to the alert's session, from the same series as every figure."""
-    from analytics.pairs import pair_series
-
-    head = alert.moves[0]
-    spec = universe.pair(head.pair)
-    series = pair_series(closes, spec, alert.session, universe).tail(sessions)
-
-    def floats(column: str) -> tuple[float | None, ...]:
-        return tuple(None if np.isnan(v) else float(v) for v in series[column])
-
-    return FlipChart(
-        pair=spec.key,
-        a=spec.a,
-        b=spec.b,
-        title=f"{spec.label} · as of {alert.session.isoformat()} close",
-        dates=tuple(stamp.date() for stamp in pd.DatetimeIndex(series.index)),
-        ratio=tuple(float(v) for v in series["ratio"]),
-        trend=floats("trend"),
-        band=floats("band"),
-        state=tuple(int(v) for v in series["state"]),
-    )
-
-
-def with_charts(events: Sequence[Event], closes: pd.DataFrame, universe: Universe) -> list[Event]:
-    """The events with every flip alert's chart data filled in (others unchanged)."""
-    out: list[Event] = []
-    for event in events:
-        body = event.body
-        if isinstance(body, FlipAlert) and body.chart is None:
-            event = replace(event, body=replace(body, chart=flip_chart(closes, universe, body)))
-        out.append(event)
-    return out

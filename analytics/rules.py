@@ -19,6 +19,7 @@ from typing import Any
 from analytics.constants import STRETCH_LIMIT, STRETCH_WINDOW
 from analytics.events import (
     BreadthAlert,
+    Event,
     FlipAlert,
     FlipMove,
     QuadrantAlert,
@@ -27,14 +28,7 @@ from analytics.events import (
     StretchMove,
     ThresholdAlert,
 )
-from analytics.types import (
-    HORIZONS,
-    Event,
-    PairStats,
-    Rule,
-    Snapshot,
-    TrackRecord,
-)
+from analytics.types import HORIZONS, PairStats, Rule, Snapshot, TrackRecord
 
 #: Metric names usable in ``/alert PAIR METRIC OP VALUE`` and their units.
 METRICS: Mapping[str, str] = {

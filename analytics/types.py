@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from analytics.constants import YEAR_SESSIONS
+from analytics.serde import from_jsonable, to_jsonable
 
 #: Return horizons, in display order.
 HORIZONS: tuple[str, ...] = ("1d", "1w", "1m", "3m", "ytd", "1y")
@@ -503,16 +504,12 @@ class Snapshot:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable dict (dates as ISO strings, NaN as None)."""
-        from analytics.serde import to_jsonable
-
         out: dict[str, Any] = to_jsonable(self)
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Snapshot:
         """Inverse of ``to_dict``: ``Snapshot.from_dict(s.to_dict()) == s``."""
-        from analytics.serde import from_jsonable
-
         snap: Snapshot = from_jsonable(cls, data)
         return snap
 
@@ -540,29 +537,3 @@ class Rule:
     op: RuleOp | None = None
     value: float | None = None
     hysteresis: float = 0.0
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something a rule detected on a session; ``key`` is stable for idempotency.
-
-    ``body`` is the typed alert of this kind (``analytics.events``) with every number that
-    explains it; ``payload`` is its JSON form. ``pairs`` lists every pair the event names (one
-    theme's pairs that moved together); ``pair`` is the first of them (None for breadth).
-    """
-
-    key: str
-    kind: RuleKind
-    rule_id: str
-    pair: str | None
-    session: dt.date
-    urgent: bool
-    body: Any
-    pairs: tuple[str, ...] = ()
-
-    @property
-    def payload(self) -> dict[str, Any]:
-        """The body as a JSON-friendly dict (what the outbox stores)."""
-        from analytics.events import encode
-
-        return encode(self.body)

@@ -36,7 +36,7 @@ def _wall(args: list[str], folder: Path, env: dict[str, str]) -> float:
 def _modules_loaded(folder: Path, env: dict[str, str]) -> list[str]:
     """Heavy libraries the ask imported (expected: none of them)."""
     script = (
-        f"import sys\nfrom bot.cli import app\ntry:\n    app(['ask', {ASK!r}])\n"
+        f"import sys\nfrom bot.cli.main import app\ntry:\n    app(['ask', {ASK!r}])\n"
         "except SystemExit:\n    pass\nprint([m for m in ('telegram', 'matplotlib', "
         "'yfinance', 'exchange_calendars') if m in sys.modules])"
     )

@@ -1,8 +1,8 @@
 """Fan-out: overhead and CPU per message, the free rate limit, and paid broadcasts.
 
-The real ``bot.sender.Sender`` drains a real outbox (storage.outbox, fresh database) through a
-python-telegram-bot ``ExtBot`` over HTTP to the Bot API fake (tests/fakes/botapi.py) running
-on loopback in its own process (bench.fake_server), so the fake's CPU is not counted as the
+The real ``bot.delivery.sender.Sender`` drains a real outbox (storage.outbox, fresh database)
+through a python-telegram-bot ``ExtBot`` over HTTP to the Bot API fake (tests/fakes/botapi.py)
+running on loopback in its own process (bench.fake_server), so the fake's CPU is not counted as the
 bot's. Messages are daily digests (text, no chart) of the bundled universe's real snapshot,
 one per distinct private chat.
 
@@ -35,9 +35,9 @@ from telegram.ext import AIORateLimiter, BaseRateLimiter, ExtBot
 from analytics.snapshot import build_snapshot
 from bench.data import real_closes
 from bench.reply_bench import TOKEN, bot_services
-from bot.limits import rate_limiter
-from bot.request import BotRequest
-from bot.sender import Sender
+from bot.delivery.http import BotRequest
+from bot.delivery.limits import rate_limiter
+from bot.delivery.sender import Sender
 from jobs.fanout import digest_payload
 from market.universe import load_universe
 from storage.chats import upsert_chat
@@ -92,8 +92,8 @@ def queue_digests(services: Any, count: int, first_chat: int) -> None:
 
 
 def limiter_of(kind: str | None) -> BaseRateLimiter | None:
-    """None, the bot's own limiter ("bot": ``bot.limits.rate_limiter()``: free sends a smooth
-    28/s with Telegram's per-group limit, paid sends up to 950/s), or PTB's bare defaults
+    """None, the bot's own limiter ("bot": ``bot.delivery.limits.rate_limiter()``: free sends a
+    smooth 28/s with Telegram's per-group limit, paid sends up to 950/s), or PTB's bare defaults
     ("ptb_defaults": a bucket of 30 refilled at 30/s, so a first-second burst of ~60)."""
     if kind is None:
         return None
@@ -104,7 +104,7 @@ def limiter_of(kind: str | None) -> BaseRateLimiter | None:
 
 async def drain(services: Any, base_url: str, limiter: str | None) -> tuple[float, float, Any]:
     """Drain the outbox through an ExtBot on ``base_url`` with the bot's own HTTP layer
-    (``bot.request.BotRequest``): (wall s, cpu s, report)."""
+    (``bot.delivery.http.BotRequest``): (wall s, cpu s, report)."""
     request = BotRequest()
     bot = ExtBot(TOKEN, base_url=base_url, rate_limiter=limiter_of(limiter), request=request)
     await bot.initialize()

@@ -4,7 +4,7 @@ The 2000-symbol bot of bench.reply_bench (bench.botdb), answered in-process by t
 fake (tests.fakes.offline_request.FakeRequest, no socket). Each request is one ``inline_query``
 update through ``Application.process_update``, from handing it over until the fake accepted
 ``answerInlineQuery``; the queries cycle through the scoreboard (empty), a pair, a symbol, a
-basket and garbage. The handler's hard cutoff is bot.inline.INLINE_BUDGET (4 s).
+basket and garbage. The handler's hard cutoff is bot.app.inline.INLINE_BUDGET (4 s).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from telegram import InlineQuery, Update
 from bench.botdb import build_bot_db
 from bench.reply_bench import TOKEN, application, bot_services
 from bench.timing import latency_ms
-from bot.inline import INLINE_BUDGET
+from bot.app.inline import INLINE_BUDGET
 from bot.services import Services
 from tests.fakes.botapi import FakeBotApi
 from tests.fakes.objects import make_user

@@ -1,7 +1,7 @@
 """rotation_reply_p95_ms and chart_render_p95_ms.
 
 The bot of a 2000-symbol universe (bench.botdb: 2000 symbols x 504 sessions in SQLite) is
-built with the real ``bot.app.build_application`` (Defaults, AIORateLimiter, every handler);
+built with the real ``bot.app.builder.build_application`` (Defaults, AIORateLimiter, every handler);
 its request layer is ``tests.fakes.offline_request.FakeRequest``, which answers every Bot API
 call in-process from ``tests.fakes.botapi.FakeBotApi`` (no socket, no network). Updates go
 through ``Application.process_update``; the time of one request is from handing the update
@@ -23,12 +23,12 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bench.botdb import build_bot_db
 from bench.timing import latency_ms, p95, summary
-from bot.app import build_application
-from bot.charts import ratio_chart
-from bot.readapi import pair_view, snapshot_for
+from bot.app.builder import build_application
+from bot.app.warm import warm_up
+from bot.queries.readapi import pair_view, snapshot_for
+from bot.render.charts import ratio_chart
 from bot.services import Services
 from bot.settings import Settings
-from bot.warm import warm_up
 from market.calendar import nyse
 from storage.db import open_db
 from tests.fakes.botapi import FakeBotApi

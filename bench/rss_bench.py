@@ -40,7 +40,7 @@ def peak_mb() -> float:
 async def _bot_life(path: Path) -> dict[str, Any]:
     from bench.data import bench_data
     from bench.reply_bench import application, bot_services, one
-    from bot.readapi import snapshot_for
+    from bot.queries.readapi import snapshot_for
     from tests.fakes.botapi import FakeBotApi
 
     marks: dict[str, Any] = {"after_imports_mb": peak_mb()}
@@ -61,7 +61,7 @@ def child(path: Path) -> None:
     """The measured process: print a JSON line with peak RSS and marks."""
     import telegram.ext  # noqa: F401 - the bot's imports count
 
-    import bot.app  # noqa: F401
+    import bot.app.builder  # noqa: F401
 
     marks = asyncio.run(_bot_life(path))
     marks["peak_rss_mb"] = peak_mb()

@@ -16,7 +16,7 @@ REDACTED = "<redacted-token>"
 _QUIET = (
     "httpx",
     "httpcore",
-    # bot.request's HTTP client: connection-level chatter at DEBUG
+    # bot.delivery.http's HTTP client: connection-level chatter at DEBUG
     "aiohttp",
     "apscheduler",
     "yfinance",

@@ -11,13 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from analytics.types import Universe
-from bot.access import AdminCache
-from bot.cache import LruCache
-from bot.fetcher import Fetcher
-from bot.flood import FloodGuard
-from bot.reports import OperatorReports
+from bot.commands.access import AdminCache
+from bot.commands.flood import FloodGuard
+from bot.delivery.members import member_status
+from bot.delivery.reports import OperatorReports
+from bot.delivery.throttle import Throttle
+from bot.queries.cache import LruCache
+from bot.queries.fetcher import Fetcher
 from bot.settings import Settings
-from bot.throttle import Throttle
 from market.calendar import NyseCalendar, nyse
 from market.csv_provider import CsvCache, CsvProvider
 from market.provider import PriceProvider
@@ -57,8 +58,8 @@ class Services:
     charts: LruCache = field(default_factory=LruCache, repr=False)
     flood: FloodGuard = field(default_factory=FloodGuard, repr=False)
     fetcher: Fetcher = field(default_factory=Fetcher, repr=False)
-    admins: AdminCache = field(default_factory=AdminCache, repr=False)
-    #: Commands and button presses per user (bot.app.rate_gate), every user but operators.
+    admins: AdminCache = field(default_factory=lambda: AdminCache(lookup=member_status), repr=False)
+    #: Commands and button presses per user (bot.app.builder.rate_gate), every user but operators.
     rate: FloodGuard = field(default_factory=lambda: FloodGuard(USER_RATE, USER_WINDOW))
     #: "Slow down" is said once per window per user; then the extra updates are dropped.
     rate_notices: Throttle = field(default_factory=lambda: Throttle(USER_WINDOW), repr=False)

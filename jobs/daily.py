@@ -19,11 +19,12 @@ from typing import Literal
 
 import pandas as pd
 
+from analytics.charts import with_charts
 from analytics.constants import YEAR_SESSIONS
-from analytics.events import with_charts
+from analytics.events import Event
 from analytics.rules import evaluate_rules, rules_view
 from analytics.snapshot import build_snapshot
-from analytics.types import Event, Snapshot, Universe
+from analytics.types import Snapshot, Universe
 from jobs.fanout import dashboard_messages, fan_out, pipeline_rules
 from jobs.refresh import refresh_prices
 from market.calendar import NyseCalendar

@@ -7,9 +7,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from analytics.events import Digest, DigestRow, Folded, encode
+from analytics.events import Digest, DigestRow, Event, Folded, encode
 from analytics.rules import METRICS, default_rules, metric_name
-from analytics.types import Event, Rule, Snapshot, Universe
+from analytics.types import Rule, Snapshot, Universe
 from storage.chats import Chat
 from storage.outbox import NewMessage, idem_key
 from storage.rules import UserRule

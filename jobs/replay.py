@@ -21,16 +21,18 @@ from typing import Any
 import pandas as pd
 
 from analytics.backtest import Unsupported, backtest
+from analytics.events import Event
 from analytics.rules import evaluate_rules, rules_view
 from analytics.snapshot import build_snapshot
-from analytics.types import Event, Rule, Snapshot, Universe
+from analytics.types import Rule, Snapshot, Universe
 from jobs.daily import HISTORY_SESSIONS, process_session
-from jobs.fanout import DEFAULT_RULES
+from jobs.fanout import DEFAULT_RULES, pipeline_rules
 from jobs.refresh import refresh_prices
 from market.calendar import NyseCalendar
 from market.provider import PriceProvider
 from storage.db import Database
 from storage.prices import load_closes, stored_span
+from storage.rules import active_rules
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,52 @@ def raw_crosses_over(
     first = build_snapshot(closes, universe, sessions[0])
     last = build_snapshot(closes, universe, sessions[-1])
     return crosses_between(first, last)
+
+
+@dataclass(frozen=True)
+class ReplayRun:
+    """A whole replay: the sessions asked for and replayed, every step, and its summary."""
+
+    asked: list[dt.date]
+    sessions: list[dt.date]
+    steps: list[ReplayStep]
+    summary: ReplaySummary
+
+    @property
+    def narrowed(self) -> bool:
+        """True when the stored data covers less than the sessions asked for."""
+        asked, got = self.asked, self.sessions
+        return bool(got and asked and (got[0] > asked[0] or got[-1] < asked[-1]))
+
+
+async def run_replay(
+    db: Database,
+    provider: PriceProvider,
+    calendar: NyseCalendar,
+    universe: Universe,
+    first: dt.date,
+    last: dt.date,
+    *,
+    dry_run: bool,
+    now: dt.datetime,
+) -> ReplayRun:
+    """Replay ``first`` .. ``last``: dry (every preset's default rules and the stored /alert
+    rules over every session at once, nothing queued) or live (the pipeline's per-session step:
+    state and outbox written). EmptyRange when nothing is stored in the range."""
+    sessions, closes = await load_range(db, provider, calendar, universe, first, last, now=now)
+    if dry_run:
+        steps = replay_dry(sessions, closes, universe, pipeline_rules(active_rules(db)))
+    else:
+        steps = list(replay_live(db, calendar, universe, sessions, closes, now=now))
+    summary = ReplaySummary()
+    for step in steps:
+        summary.add(step)
+    snaps = [s.snapshot for s in steps if s.snapshot is not None]
+    if snaps:
+        summary.raw_crosses = crosses_between(snaps[0], snaps[-1])
+    elif steps:
+        summary.raw_crosses = raw_crosses_over([s.session for s in steps], closes, universe)
+    return ReplayRun(calendar.sessions(first, last), sessions, steps, summary)
 
 
 CSV_COLUMNS = ("session", "kind", "rule_id", "pair", "urgent", "key", "payload")

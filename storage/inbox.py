@@ -2,7 +2,7 @@
 command Telegram already considers delivered.
 
 Polling: the raw getUpdates answer is written here before python-telegram-bot sees it, i.e.
-before the next poll acknowledges it (bot.app.PollingRequest). Each update is claimed
+before the next poll acknowledges it (bot.app.builder.PollingRequest). Each update is claimed
 ('received' -> 'processing', with the process id) when its handling starts and marked 'done'
 after. At start, 'received' rows are processed (they never started); 'processing' rows of a
 process that is gone were cut off mid-way: they are not run again (a command may have written

@@ -155,7 +155,8 @@ def next_due(db: sqlite_utils.Database) -> dt.datetime | None:
 
 
 #: A claim older than this is requeued even if its process still exists (hung, or a reused
-#: pid). Every drain checks it; a send gives up long before (bot.sender.SEND_TIMEOUT_SECONDS).
+#: pid). Every drain checks it; a send gives up long before
+#: (bot.delivery.sender.SEND_TIMEOUT_SECONDS).
 CLAIM_LEASE_SECONDS = 300
 
 

@@ -14,7 +14,7 @@ from bot.settings import BUNDLED_DATA_DIR, Settings
 from storage.db import open_db
 
 # python-telegram-bot 22 warns when RetryAfter.retry_after is an int; timedelta is the future
-# behaviour, and warnings are errors here. The CLI sets the same at start (bot/cli.py).
+# behaviour, and warnings are errors here. The CLI sets the same at start (bot/cli/main.py).
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 

@@ -9,7 +9,7 @@ from curl_cffi.requests.exceptions import DNSError
 from curl_cffi.requests.session import Session
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.main import app
 
 runner = CliRunner()
 

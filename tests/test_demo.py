@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.main import app
 
 
 def test_demo_reuses_one_folder_and_deletes_its_database(clean_env: Path) -> None:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.cli import app
-from bot.registry import all_commands
+from bot.cli.main import app
+from bot.handlers import COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_chat_command_is_documented() -> None:
-    missing = [c.name for c in all_commands() if f"/{c.name}" not in README]
+    missing = [c.name for c in COMMANDS if f"/{c.name}" not in README]
     assert not missing, f"README does not mention {missing}"
 
 
@@ -39,7 +39,7 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 def test_architecture_names_only_what_exists() -> None:
     """docs/ARCHITECTURE.md is drawn from the code: every module, function or class it names
-    (``bot.app.configured``, ``storage.db.transaction``...) exists."""
+    (``bot.app.builder.configured``, ``storage.db.transaction``...) exists."""
     import importlib
 
     text = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")

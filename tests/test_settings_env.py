@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot import cli_common
-from bot.cli import app
+from bot.cli import common as cli_common
+from bot.cli.main import app
 from bot.settings import ENV_FILE_VAR, SettingsError, find_env_file
 
 runner = CliRunner()
@@ -96,7 +96,7 @@ def test_start_up_names_the_env_file(
     monkeypatch.setenv(ENV_FILE_VAR, str(env))
     monkeypatch.setenv("DATABASE_PATH", str(clean_env / "db" / "rotation.db"))
     cli_common.set_env_file_option(None)
-    with caplog.at_level(logging.INFO, logger="bot.cli_common"):
+    with caplog.at_level(logging.INFO, logger="bot.cli.common"):
         settings, services = cli_common.load(need_token=True, announce=True)
     services.db.conn.close()
     assert settings.market_data_source == "csv"

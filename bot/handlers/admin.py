@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.registry import Command, Reply, Request, UserError
+from bot.commands.registry import Command, Reply, Request, UserError
 from bot.render.admin import StatusData, status_html
 from storage.chats import chat_counts
 from storage.jobruns import recent_runs

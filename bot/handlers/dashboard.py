@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING
 
-from bot.channels import managed_channel
-from bot.readapi import snapshot_for
-from bot.registry import Command, Reply, Request, UserError
+from bot.commands.registry import Command, Reply, Request, UserError
+from bot.handlers.channels import managed_channel
+from bot.queries.readapi import snapshot_for
 from bot.render.format import esc
 from bot.services import utc_now
 from jobs.fanout import dashboard_payload
@@ -56,9 +56,10 @@ async def cmd_dashboard(request: Request) -> Reply:
 
 
 async def _start(request: Request, bot: telegram.Bot, chat_id: int, name: str) -> Reply:
+    # start-up cost: the offline faces never load telegram (nor delivery, built on it)
     from telegram.error import BadRequest, Forbidden
 
-    from bot.dashboard import post_dashboard, update_dashboard
+    from bot.delivery.dashboard import post_dashboard, update_dashboard
 
     services = request.services
     snap = await snapshot_for(services, None)
@@ -93,7 +94,10 @@ async def _start(request: Request, bot: telegram.Bot, chat_id: int, name: str) -
 
 
 async def _stop(request: Request, bot: telegram.Bot, chat_id: int, name: str) -> Reply:
-    from telegram.error import BadRequest, Forbidden
+    from telegram.error import (  # start-up cost: the offline faces never load telegram
+        BadRequest,
+        Forbidden,
+    )
 
     stopped = stop_dashboard(request.services.db, chat_id, now=utc_now())
     if stopped is None:

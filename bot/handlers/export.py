@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.export import EXPORT_USAGE, describe, export_file, parse_export
-from bot.registry import Command, Document, Reply, Request
+from bot.commands.registry import Command, Document, Reply, Request
+from bot.queries.export import EXPORT_USAGE, describe, export_file, parse_export
 from bot.render.format import esc
 
 

@@ -1,27 +1,36 @@
 """Market commands: /start, /help, /rotation, /ticker, /pair, /quadrant, /history.
 
-Thin handlers: parse the arguments, read through bot.readapi, render, return a Reply.
+Thin handlers: parse the arguments, read through bot.queries.readapi, render, return a Reply.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import re
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING
 
 from analytics.types import HORIZONS
-from bot.readapi import (
-    TickerView,
+from bot.commands.access import is_operator
+from bot.commands.registry import (
+    Command,
+    CommandTable,
+    Keyboard,
+    Reply,
+    Request,
+    UserError,
+    find,
+)
+from bot.handlers.subscriptions import start_payload
+from bot.queries.charts import chart_for
+from bot.queries.readapi import (
     pair_view,
     parse_symbol,
     require_stored,
     snapshot_for,
     ticker_view,
 )
-from bot.registry import Command, Keyboard, Reply, Request, UserError, all_commands
 from bot.render.common import help_html, start_html
 from bot.render.format import asof_line, esc
 from bot.render.history import history_html, quadrant_html
@@ -34,12 +43,13 @@ from bot.render.rotation import (
     rotation_html,
 )
 from bot.services import Services
+from bot.views import TickerView
 
 if TYPE_CHECKING:  # telegram is imported where it is used: offline faces never load it
     from telegram import Update
     from telegram.ext import Application
 
-    from bot.context import BotContext
+    from bot.app.context import BotContext
 
 MAX_ARGS_CHARS = 64
 DEFAULT_HORIZON = "1m"
@@ -116,14 +126,14 @@ async def chart(
     session: dt.date,
     draw: Callable[[ModuleType], bytes],
 ) -> bytes | None:
-    """The PNG of ``draw(bot.charts)`` for ``key`` on ``session`` (``bot.charts.chart_for``:
+    """The PNG of ``draw(bot.render.charts)`` for ``key`` on ``session`` (``chart_for``:
     cached, flood-checked), or None when the request wants no chart (a text-only ``ask``):
     matplotlib is then never imported."""
     if not request.charts:
         return None
-    from bot import charts
+    from bot.render import charts  # start-up cost: matplotlib only when a chart is drawn
 
-    return await charts.chart_for(request, key, session, lambda: draw(charts))
+    return await chart_for(request, key, session, lambda: draw(charts))
 
 
 async def rotation_text(request: Request, horizon: str) -> Reply:
@@ -257,41 +267,46 @@ async def cmd_history(request: Request) -> Reply:
 # -- /start /help ------------------------------------------------------------------------
 
 
-async def cmd_start(request: Request) -> Reply:
-    """/start [payload]: what the bot does; deep-link payloads go to their module."""
-    payload = request.raw_args.strip()
-    if payload.startswith("sub_"):
-        handler = _subscriptions_start()
-        if handler is not None:
-            reply: Reply = await handler(request, payload)
-            return reply
-    keyboard: Keyboard = ((("📊 Rotation", f"rot:{DEFAULT_HORIZON}"), ("❓ Help", "help")),)
-    return Reply(start_html(all_commands()), keyboard=keyboard)
+#: A deep-link payload handler: ``/start sub_...`` goes to the subscriptions module.
+StartPayload = Callable[[Request, str], Awaitable[Reply]]
+#: The table /start and /help list, given to them: ``bot.handlers`` fills it with every
+#: module's commands (these two included).
+TABLE = CommandTable()
 
 
-def _subscriptions_start() -> Callable[[Request, str], Awaitable[Reply]] | None:
-    try:
-        module = importlib.import_module("bot.handlers.subscriptions")
-    except ModuleNotFoundError as exc:
-        if exc.name != "bot.handlers.subscriptions":
-            raise
-        return None
-    return getattr(module, "start_payload", None)
+def start_and_help(
+    table: Callable[[], Sequence[Command]], start_payload: StartPayload
+) -> tuple[Command, Command]:
+    """/start and /help, built from the command ``table`` they are given (a getter: the table
+    holds them too) and the handler of ``/start sub_...`` deep links."""
 
+    async def cmd_start(request: Request) -> Reply:
+        """/start [payload]: what the bot does; deep-link payloads go to their module."""
+        payload = request.raw_args.strip()
+        if payload.startswith("sub_"):
+            return await start_payload(request, payload)
+        keyboard: Keyboard = ((("📊 Rotation", f"rot:{DEFAULT_HORIZON}"), ("❓ Help", "help")),)
+        return Reply(start_html(table()), keyboard=keyboard)
 
-async def cmd_help(request: Request) -> Reply:
-    """/help: generated from the registry."""
-    from bot.access import is_operator
+    async def cmd_help(request: Request) -> Reply:
+        """/help: generated from the table."""
+        # Operator commands are listed to operators in private only, never to a group's members.
+        operator = request.chat_type == "console" or (
+            request.chat_type == "private"
+            and is_operator(request.services.settings, request.user_id)
+        )
+        return Reply(help_html(table(), operator=operator))
 
-    # Operator commands are listed to operators in private only, never to a group's members.
-    operator = request.chat_type == "console" or (
-        request.chat_type == "private" and is_operator(request.services.settings, request.user_id)
+    return (
+        Command("start", "What this bot does", "/start", cmd_start, hidden=True),
+        Command("help", "All commands", "/help", cmd_help),
     )
-    return Reply(help_html(all_commands(), operator=operator))
 
+
+START, HELP = start_and_help(TABLE, start_payload)
 
 COMMANDS: tuple[Command, ...] = (
-    Command("start", "What this bot does", "/start", cmd_start, hidden=True),
+    START,
     Command(
         "rotation", "Who leads: the rotation scoreboard", ROTATION_USAGE, cmd_rotation, chart=True
     ),
@@ -301,7 +316,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("pair", "Any two symbols: spread, ratio, regime", PAIR_USAGE, cmd_pair, chart=True),
     Command("quadrant", "Strength quadrant of the universe", "/quadrant", cmd_quadrant, chart=True),
     Command("history", "Past flips of a pair and how they played out", HISTORY_USAGE, cmd_history),
-    Command("help", "All commands", "/help", cmd_help),
+    HELP,
 )
 
 
@@ -310,15 +325,17 @@ COMMANDS: tuple[Command, ...] = (
 
 async def btn_rotation(update: Update, context: BotContext) -> None:
     """Horizon switch / Refresh / Help buttons: edit the same message."""
-    from bot.reply import edit_with, request_from_query
+    from bot.delivery.replies import edit_with, request_from_query  # start-up cost: telegram
 
     query = update.callback_query
     if query is None or query.data is None:
         return
-    request = request_from_query(context.services, update, context)
+    request = request_from_query(context.services, update, context.bot)
     if query.data == "help":
-        await edit_with(query, await cmd_help(request), "")
-        return
+        help_command = find(context.bot_data.commands, "help")
+        if help_command is not None:
+            await edit_with(query, await help_command.handler(request), "")
+            return
     match = CALLBACK_RE.match(query.data)
     if match is None:
         await query.answer("This button has expired; send /rotation again.")
@@ -328,7 +345,9 @@ async def btn_rotation(update: Update, context: BotContext) -> None:
 
 
 def install(app: Application) -> None:
-    """Register the button handler (the catch-all for stale buttons is added by bot.app)."""
-    from telegram.ext import CallbackQueryHandler
+    """Register the button handler (the catch-all for stale buttons is added by bot.app.builder)."""
+    from telegram.ext import (
+        CallbackQueryHandler,  # start-up cost: the offline faces never load telegram
+    )
 
     app.add_handler(CallbackQueryHandler(btn_rotation, pattern=r"^(rot:|help$)"))

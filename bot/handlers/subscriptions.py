@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from analytics.rules import METRICS, metric_name
 from analytics.types import Universe
-from bot.access import ADMINISTRATOR, OWNER, require_admin
-from bot.channels import managed_channel
-from bot.inputs import parse_hm, parse_id, parse_timezone, parse_window
-from bot.registry import Command, Reply, Request, UserError, parse_command
+from bot.commands.access import ADMINISTRATOR, OWNER, require_admin
+from bot.commands.inputs import parse_hm, parse_id, parse_timezone, parse_window
+from bot.commands.registry import Command, Reply, Request, UserError, parse_command
+from bot.handlers.channels import managed_channel
+from bot.queries.readapi import snapshot_for
 from bot.render.alerts import digest_html, why_html
 from bot.render.format import esc
 from bot.render.format import metric as format_metric
@@ -35,7 +36,7 @@ if TYPE_CHECKING:  # telegram is imported where it is used: offline faces never 
     from telegram import Update
     from telegram.ext import Application
 
-    from bot.context import BotContext
+    from bot.app.context import BotContext
 
 log = logging.getLogger(__name__)
 
@@ -244,8 +245,6 @@ async def cmd_why(request: Request) -> Reply:
 
 async def cmd_preview(request: Request) -> Reply:
     """/preview: the digest and alerts this chat would receive for the latest session."""
-    from bot.readapi import snapshot_for
-
     services = request.services
     subs = chat_subscriptions(services.db, request.chat_id)
     if not subs:
@@ -354,7 +353,11 @@ async def on_channel_post(update: Update, context: BotContext) -> None:
 
 def install(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Membership tracking, migrations and channel commands."""
-    from telegram.ext import ChatMemberHandler, MessageHandler, filters
+    from telegram.ext import (  # start-up cost: the offline faces never load telegram
+        ChatMemberHandler,
+        MessageHandler,
+        filters,
+    )
 
     app.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(ChatMemberHandler(on_chat_member, ChatMemberHandler.CHAT_MEMBER))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.registry import Command
+from bot.commands.registry import Command
 from bot.render.format import esc
 
 

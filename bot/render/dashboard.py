@@ -6,9 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from analytics.events import DigestRow, decode
-from bot.offline import html_to_plain
 from bot.render.alerts import legs, no_close_since
-from bot.render.format import CAPTION_LIMIT, asof_line, esc, pp, utf16_len
+from bot.render.format import CAPTION_LIMIT, asof_line, esc, html_to_plain, pp, utf16_len
 
 HORIZONS_SHOWN = (("1m", "1M"), ("ytd", "YTD"))
 

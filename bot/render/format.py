@@ -8,12 +8,14 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
+import re
 from collections.abc import Mapping, Sequence
 
 NA = "n/a"
 MINUS = "−"  # U+2212: as wide as "+", so signed columns line up in <pre> blocks
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
+_TAG_RE = re.compile(r"<[^>]+>")
 
 
 def gap_note(gaps: Mapping[str, int], legs: Sequence[str], shown: Mapping[str, str]) -> str | None:
@@ -180,3 +182,9 @@ def _hard_split(line: str, limit: int) -> list[str]:
             piece = ""
         piece += char
     return [*out, piece]
+
+
+def html_to_plain(text: str) -> str:
+    """Strip Telegram-HTML tags and unescape entities (plain text for the terminal, inline
+    titles and the caption's length)."""
+    return html.unescape(_TAG_RE.sub("", text))

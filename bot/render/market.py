@@ -6,7 +6,6 @@ import datetime as dt
 
 from analytics.constants import YEAR_SESSIONS
 from analytics.types import HORIZONS, PairStats
-from bot.readapi import PairView, TickerView
 from bot.render.format import asof_line, esc, ordinal, own_date, pct, pp, price, ratio, signed
 from bot.render.rotation import (
     HORIZON_LABELS,
@@ -19,6 +18,7 @@ from bot.render.rotation import (
     tags,
 )
 from bot.render.table import pre_table
+from bot.views import PairView, TickerView
 
 ROLE_NAMES = {"A": "challenger", "B": "benchmark"}
 

@@ -6,7 +6,7 @@ import datetime as dt
 import random
 
 from analytics.backoff import doubling
-from bot.sender import backoff
+from bot.delivery.sender import backoff
 from jobs.schedule import retry_delay
 from market.yahoo import RetryPolicy
 

@@ -17,9 +17,10 @@ import pandas as pd
 import pytest
 
 from analytics.backtest import Unsupported, backtest
+from analytics.events import Event
 from analytics.rules import evaluate_rules, rules_view
 from analytics.snapshot import build_snapshot
-from analytics.types import Event, Rule, Snapshot, Universe
+from analytics.types import Rule, Snapshot, Universe
 from jobs.fanout import DEFAULT_RULES
 from jobs.replay import replay_dry, replay_per_session
 

@@ -15,8 +15,8 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
-from bot.app import TIMEZONE, install_handlers
-from bot.context import CONTEXT_TYPES
+from bot.app.builder import TIMEZONE, install_handlers
+from bot.app.context import CONTEXT_TYPES
 from bot.services import Services
 from bot.settings import BUNDLED_DATA_DIR, Settings
 from jobs.refresh import refresh_prices

@@ -12,12 +12,13 @@ from typing import Any
 
 import pytest
 
-from analytics.events import KINDS, Digest, FlipAlert, Folded, decode, encode, with_charts
+from analytics.charts import with_charts
+from analytics.events import KINDS, Digest, Event, FlipAlert, Folded, decode, encode
 from analytics.rules import default_rules, evaluate_rules
 from analytics.snapshot import build_snapshot
-from analytics.types import Event, Rule
-from bot.offline import html_to_plain
+from analytics.types import Rule
 from bot.render.alerts import RENDERERS, alert_html, alert_line, why_html
+from bot.render.format import html_to_plain
 from market.universe import load_universe
 from tests.analytics.conftest import load_bundled
 

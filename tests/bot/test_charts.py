@@ -16,7 +16,8 @@ from matplotlib.figure import Figure
 from matplotlib.text import Annotation, Text
 
 from analytics.pairs import pair_series
-from bot.charts import (
+from bot.queries.readapi import snapshot_for, ticker_view
+from bot.render.charts import (
     DOWN,
     UP,
     marker_radius,
@@ -24,7 +25,6 @@ from bot.charts import (
     quadrant_figure,
     ratio_figure,
 )
-from bot.readapi import snapshot_for, ticker_view
 from bot.render.rotation import horizon_window
 from bot.services import Services
 from storage.prices import load_closes

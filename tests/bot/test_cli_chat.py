@@ -9,7 +9,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.main import app
 
 
 def test_ask_rotation_prints_plain_text_and_writes_a_png(env: Path) -> None:
@@ -47,7 +47,7 @@ def test_console_reads_piped_stdin(env: Path) -> None:
 
 LEAN_SCRIPT = """
 import json, sys
-from bot.cli import app
+from bot.cli.main import app
 try:
     app(sys.argv[1:], prog_name="rotation-bot")
 except SystemExit:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typer.testing import Result
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.main import app
 from storage.chats import upsert_chat
 from storage.db import open_db
 from storage.rules import add_rule

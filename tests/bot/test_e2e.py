@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest_asyncio
 from telegram.ext import Application
 
-from bot.app import build_application, publish_commands
-from bot.registry import Reply
-from bot.reply import send_reply
+from bot.app.builder import build_application, publish_commands
+from bot.commands.registry import Reply
+from bot.delivery.replies import send_reply
 from bot.services import Services
 from tests.bot.conftest import OPERATOR
 from tests.fakes.botapi import FakeBotApi

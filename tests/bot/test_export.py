@@ -15,9 +15,9 @@ from telegram.ext import Application
 from typer.testing import CliRunner
 
 from analytics.export import MAX_ROWS, YEAR_SESSIONS
-from bot.app import build_application
-from bot.cli import app as cli_app
-from bot.export import MAX_BYTES
+from bot.app.builder import build_application
+from bot.cli.main import app as cli_app
+from bot.queries.export import MAX_BYTES
 from bot.services import Services
 from storage.prices import load_closes
 from tests.bot.conftest import prices_fingerprint

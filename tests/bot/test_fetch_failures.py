@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from bot.fetcher import Fetcher, FetchFailure, fetch_now
-from bot.readapi import not_found_text
+from bot.queries.fetcher import Fetcher, FetchFailure, fetch_now
+from bot.queries.readapi import not_found_text
 from bot.services import Services
 from tests.fake_prices import FakeProvider
 

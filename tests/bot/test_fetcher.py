@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.offline import answer, reply_to_plain
-from bot.registry import UserError
+from bot.commands.offline import reply_to_plain
+from bot.commands.registry import UserError
+from bot.handlers import answer
 from bot.services import Services
 from tests.bot.conftest import ASOF, inproc_app
 from tests.fake_prices import FakeProvider

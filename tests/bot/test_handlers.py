@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from telegram.ext import Application
 
-from bot.registry import Command, Reply, Request
+from bot.commands.registry import Command, Reply, Request
 from bot.services import Services
 from tests.bot.conftest import OPERATOR, prices_fingerprint
 from tests.fakes.botapi import FakeBotApi
@@ -100,7 +100,8 @@ async def test_status_is_for_operators_only(inproc: Inproc) -> None:
 async def test_status_counts_job_runs_outbox_and_chats(services: Services) -> None:
     import datetime as dt
 
-    from bot.offline import answer, reply_to_plain
+    from bot.commands.offline import reply_to_plain
+    from bot.handlers import answer
     from storage.chats import set_active, upsert_chat
     from storage.jobruns import finish_run, start_run
 
@@ -156,7 +157,7 @@ async def test_crash_is_logged_reported_and_redacted(
 
     crashing = Command("help", "All commands", "/help", boom)
     monkeypatch.setattr(market, "COMMANDS", (*market.COMMANDS[:-1], crashing))
-    from bot.app import command_callback
+    from bot.app.builder import command_callback
 
     app.handlers[0] = [h for h in app.handlers[0] if "help" not in getattr(h, "commands", ())]
     from telegram.ext import CommandHandler
@@ -173,7 +174,7 @@ async def test_crash_is_logged_reported_and_redacted(
 
 
 async def test_offline_request_never_touched_by_the_offline_face(services: Services) -> None:
-    from bot.offline import answer
+    from bot.handlers import answer
 
     layer = OfflineRequest()
     app = offline_application(layer)

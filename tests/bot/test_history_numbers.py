@@ -12,7 +12,7 @@ import re
 import pytest
 
 from analytics.snapshot import build_snapshot
-from bot.offline import html_to_plain
+from bot.render.format import html_to_plain
 from bot.render.history import OVERLAP_MARK, history_html
 from market.universe import load_universe
 from tests.analytics.conftest import load_bundled

@@ -9,8 +9,8 @@ import pytest
 import pytest_asyncio
 from telegram.ext import Application
 
-from bot.app import build_application
-from bot.inline import START_PARAMETER, parse_query
+from bot.app.builder import build_application
+from bot.app.inline import START_PARAMETER, parse_query
 from bot.services import Services
 from storage.dashboards import chart_file
 from tests.bot.conftest import prices_fingerprint

@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from bot.offline import answer, reply_to_plain
-from bot.registry import UserError
+from bot.commands.offline import reply_to_plain
+from bot.commands.registry import UserError
+from bot.handlers import answer
 from bot.services import Services
 from tests.bot.conftest import ASOF, prices_fingerprint
 

@@ -1,4 +1,4 @@
-"""The bot's HTTP layer (bot.request.BotRequest) against the Bot API fake over loopback: what
+"""The bot's HTTP layer (bot.delivery.http.BotRequest) against the Bot API fake over loopback: what
 it sends arrives as PTB's own layer sends it, and transport failures map to PTB's errors."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from telegram import InputFile
 from telegram.error import NetworkError, TimedOut
 from telegram.ext import ExtBot
 
-from bot.request import BotRequest
+from bot.delivery.http import BotRequest
 from tests.fakes.botapi import FakeBotApi
 
 

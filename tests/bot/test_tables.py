@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bot.offline import answer
+from bot.handlers import answer
 from bot.render.table import pre_table, text_table
 from bot.services import Services
 from market.universe import load_universe

@@ -14,10 +14,10 @@ import aiohttp
 import pytest
 from telegram import Update
 
-from bot.app import build_application
+from bot.app.builder import build_application
+from bot.app.webhook import WebhookConfig, log_refusals, webhook_config
 from bot.services import Services
 from bot.settings import Settings, SettingsError, load_settings
-from bot.webhook import WebhookConfig, log_refusals, webhook_config
 from tests.fakes.botapi import FakeBotApi
 from tests.fakes.fixtures import builder_for, polling
 from tests.fakes.objects import command_message, make_user, private_chat

@@ -8,10 +8,10 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter
 
 from bot import handlers
-from bot.app import build_application, delivery_bot
-from bot.context import BotData
-from bot.limits import OVERALL_BURST, OVERALL_RATE, BotRateLimiter
-from bot.request import BotRequest
+from bot.app.builder import build_application, delivery_bot
+from bot.app.context import BotData
+from bot.delivery.http import BotRequest
+from bot.delivery.limits import OVERALL_BURST, OVERALL_RATE, BotRateLimiter
 from bot.services import Services
 from tests.fakes.botapi import FakeBotApi
 from tests.fakes.fixtures import builder_for

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 import pytest_asyncio
 from telegram.ext import Application, ApplicationBuilder
 
-from bot.request import BotRequest
+from bot.delivery.http import BotRequest
 from tests.fakes.botapi import FakeBotApi
 
 

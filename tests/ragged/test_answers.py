@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.offline import answer, reply_to_plain
+from bot.commands.offline import reply_to_plain
+from bot.handlers import answer
 from bot.services import Services
 from jobs.refresh import refresh_prices
 from market.csv_provider import CsvProvider

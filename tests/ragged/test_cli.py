@@ -9,7 +9,7 @@ import pytest
 from typer.testing import Result
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.main import app
 from tests.ragged.data import line_of, ragged_folder
 
 DELISTED = dt.date(2025, 12, 26)  # MDY's last close in the cut series

@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 
 from analytics.events import decode
-from bot.scheduler import run_pipeline
+from bot.app.daily import run_pipeline
 from bot.services import Services
 from jobs.replay import replay_dry
 from market.csv_provider import CsvProvider

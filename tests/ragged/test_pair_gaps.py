@@ -19,9 +19,11 @@ import pytest
 from analytics.rules import default_rules, evaluate_rules
 from analytics.snapshot import build_snapshot
 from analytics.types import Snapshot
-from bot.offline import answer, html_to_plain, reply_to_plain
+from bot.commands.offline import reply_to_plain
+from bot.handlers import answer
 from bot.render.alerts import alert_html, digest_body_html
 from bot.render.dashboard import dashboard_html
+from bot.render.format import html_to_plain
 from bot.services import Services
 from jobs.daily import load_history
 from jobs.fanout import dashboard_payload, digest_body

@@ -19,8 +19,8 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
-from bot.app import TIMEZONE, build_application, install_handlers
-from bot.context import CONTEXT_TYPES
+from bot.app.builder import TIMEZONE, build_application, install_handlers
+from bot.app.context import CONTEXT_TYPES
 from bot.services import Services
 from bot.settings import BUNDLED_DATA_DIR
 from jobs.refresh import refresh_prices
@@ -92,7 +92,7 @@ async def running_app(services: Services, fake: FakeBotApi) -> AsyncIterator:
     """The real Application polling the fake; scheduled jobs removed (tests drive them)."""
     application = build_application(services, builder_for(fake))
     assert application.job_queue is not None
-    # As `rotation-bot run` does (bot.app.run_polling): every update type, chat_member too.
+    # As `rotation-bot run` does (bot.app.builder.run_polling): every update type, chat_member too.
     async with polling(application, allowed_updates=Update.ALL_TYPES):
         for job in application.job_queue.jobs():
             job.schedule_removal()
@@ -120,7 +120,7 @@ def add_subscriber(
 
 def dump(db: sqlite_utils.Database) -> list[str]:
     """Every row of every table (prices as a fingerprint), as text: proves nothing was written.
-    The inbox (every update received, bot.app.RecordingApplication) is left out."""
+    The inbox (every update received, bot.app.builder.RecordingApplication) is left out."""
     tables = [
         name
         for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")

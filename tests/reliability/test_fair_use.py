@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from bot.fetcher import MAX_PENDING_PER_USER
+from bot.delivery.reports import OperatorReports
 from bot.handlers.subscriptions import MAX_RULES_PER_CHAT
-from bot.reports import OperatorReports
+from bot.queries.fetcher import MAX_PENDING_PER_USER
 from bot.services import USER_RATE
 from market import csv_provider
 from market.provider import FetchResult
@@ -127,7 +127,7 @@ async def test_alert_rules_per_chat_are_capped(app, services, fake):
 
 
 async def test_operator_reports_are_deduplicated_with_a_count(app, services, fake, monkeypatch):
-    from bot import app as bot_app
+    from bot.app import builder as bot_app
 
     clock = [0.0]
     services.reports = OperatorReports(clock=lambda: clock[0])
@@ -154,7 +154,7 @@ async def test_operator_reports_are_deduplicated_with_a_count(app, services, fak
 
 async def test_a_chats_threshold_alerts_of_a_session_arrive_as_one_message(app, services, fake):
     """20 rules that all fire at the same close: one message for them, not twenty."""
-    from bot.scheduler import run_pipeline
+    from bot.app.daily import run_pipeline
     from storage.outbox import rows_for
     from tests.fake_prices import FakeProvider
     from tests.reliability.conftest import FLIP_DAY, NOW

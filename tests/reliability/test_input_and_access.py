@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from telegram import ChatMember
 
-from bot.access import WRITE_TRUST_SECONDS
+from bot.commands.access import WRITE_TRUST_SECONDS
 from storage.rules import chat_rules
 from storage.subscriptions import chat_subscriptions
 from tests.fakes.botapi import FakeBotApi

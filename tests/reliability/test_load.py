@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from bot.flood import FloodGuard
+from bot.commands.flood import FloodGuard
 from bot.render.common import internal_error_html
 from tests.fakes.botapi import FakeBotApi
 from tests.fakes.objects import make_user
@@ -74,7 +74,7 @@ async def test_hundred_users_short(app, fake, capsys):
 @pytest.fixture
 def no_overall_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     """Lift the bot's overall 28 msg/s send limit (Telegram's ~30) before the app is built."""
-    monkeypatch.setattr("bot.limits.OVERALL_RATE", 1_000_000)
+    monkeypatch.setattr("bot.delivery.limits.OVERALL_RATE", 1_000_000)
 
 
 @pytest.mark.timeout(300)

@@ -15,8 +15,8 @@ import pytest
 import pytest_asyncio
 from telegram.ext import ExtBot
 
-from bot import sender as sender_module
-from bot.sender import Sender
+from bot.delivery import sender as sender_module
+from bot.delivery.sender import Sender
 from storage.outbox import counts
 from tests.fakes.botapi import FakeBotApi
 from tests.reliability.conftest import NOW, TOKEN
@@ -54,7 +54,7 @@ async def test_burst_of_401_or_404_mid_broadcast_pauses_then_resumes(
     # A 3-second burst of refusals in the middle of the broadcast (every call fails).
     on_send(fake, lambda n: fake.fail_next(40, kind) if n == 12 else None)
     sender = Sender(bot, services, clock=clock.now, sleep=clock.sleep, charts=False)
-    caplog.set_level(logging.WARNING, logger="bot.sender")
+    caplog.set_level(logging.WARNING, logger="bot.delivery.sender")
     report = await sender.drain(wait=0)
     assert report.token_refused
     assert "sending" not in _statuses(services)  # nothing wedged while paused

@@ -13,9 +13,9 @@ from typing import Any
 import pytest_asyncio
 from telegram.ext import ExtBot
 
-from bot.limits import OVERALL_BURST, OVERALL_RATE, PAID_BURST, PAID_RATE, rate_limiter
-from bot.request import BotRequest
-from bot.sender import PAID_PARALLEL, Sender
+from bot.delivery.http import BotRequest
+from bot.delivery.limits import OVERALL_BURST, OVERALL_RATE, PAID_BURST, PAID_RATE, rate_limiter
+from bot.delivery.sender import PAID_PARALLEL, Sender
 from bot.services import Services
 from storage.chats import get_chat
 from storage.outbox import counts, rows_for

@@ -18,8 +18,8 @@ import pytest
 import pytest_asyncio
 from telegram.ext import ExtBot
 
-from bot.request import BotRequest
-from bot.sender import Sender
+from bot.delivery.http import BotRequest
+from bot.delivery.sender import Sender
 from jobs.daily import run_daily
 from storage.chats import get_chat, update_settings, upsert_chat
 from storage.subscriptions import subscribe

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot import app as bot_app
+from bot.app import builder as bot_app
 from bot.logs import REDACTED, setup_logging
 from tests.fakes.objects import make_user
 from tests.reliability.conftest import FLIP_DAY, NOW, OPERATOR, TOKEN, add_subscriber
@@ -45,7 +45,7 @@ def all_logs() -> Iterator[io.StringIO]:
 
 
 async def test_token_is_in_no_log_report_or_reply(all_logs, app, services, fake, monkeypatch):
-    from bot.scheduler import run_pipeline
+    from bot.app.daily import run_pipeline
     from tests.fake_prices import FakeProvider
 
     user = make_user()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from telegram import ChatMember
 
-from bot.flood import FloodGuard
+from bot.commands.flood import FloodGuard
 from tests.fakes.botapi import FakeBotApi
 from tests.fakes.objects import group_chat, make_user
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from bot.scheduler import job_db_watch
+from bot.app.daily import job_db_watch
 from storage.chats import get_chat
 from storage.db import open_db
 from tests.fakes.objects import make_user
@@ -196,7 +196,7 @@ async def test_updates_received_before_a_sigkill_are_handled_after_restart(fake,
 
 
 async def test_handled_updates_are_forgotten_after_two_days(app, services, fake):
-    from bot.scheduler import job_drain
+    from bot.app.daily import job_drain
     from storage import inbox
 
     user = make_user()

@@ -18,7 +18,7 @@ import pytest_asyncio
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.sender import Sender
+from bot.delivery.sender import Sender
 from bot.services import Services
 from jobs.daily import run_daily
 from storage.chats import get_chat, update_settings, upsert_chat

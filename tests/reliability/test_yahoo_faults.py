@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 from telegram.ext import Application
 
-from bot.scheduler import JOB_DAILY, DailyJobData, job_daily
+from bot.app.daily import JOB_DAILY, DailyJobData, job_daily
 from bot.services import Services
 from bot.settings import BUNDLED_DATA_DIR
 from jobs.daily import run_daily

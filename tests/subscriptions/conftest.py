@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from bot.app import build_application
-from bot.scheduler import run_pipeline
+from bot.app.builder import build_application
+from bot.app.daily import run_pipeline
 from bot.services import Services
 from tests.conftest import csv_services
 from tests.fake_prices import FakeProvider

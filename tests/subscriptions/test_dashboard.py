@@ -194,8 +194,8 @@ async def test_a_resent_update_after_a_crash_never_posts_a_second_message(
 
 async def test_not_modified_counts_as_delivered(app, services, fake_botapi, monkeypatch):
     """A text dashboard (no chart) whose edit Telegram finds unchanged: success, no repost."""
-    import bot.dashboard as dashboard
-    from bot.readapi import snapshot_for
+    import bot.delivery.dashboard as dashboard
+    from bot.queries.readapi import snapshot_for
     from jobs.fanout import dashboard_payload
 
     async def no_chart(*_args):

@@ -8,7 +8,7 @@ import datetime as dt
 
 from telegram import ChatMember
 
-from bot.scheduler import DailyJobData, job_daily
+from bot.app.daily import DailyJobData, job_daily
 from storage.chats import get_chat
 from storage.jobruns import recent_runs
 from storage.outbox import counts
@@ -95,7 +95,7 @@ async def test_migrated_group_gets_the_alert_once_at_its_new_id(app, services, f
 
 
 async def test_flood_429_is_retried_after_retry_after(app, services, fake_botapi):
-    from bot.scheduler import run_pipeline
+    from bot.app.daily import run_pipeline
     from tests.subscriptions.conftest import NOW
 
     await _subscribe_direct(fake_botapi, services, 601)

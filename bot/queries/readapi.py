@@ -1,0 +1,248 @@
+"""What chat commands read: stored prices and snapshots, shaped into views (never Yahoo).
+
+Every function takes ``asof`` (None = the latest stored session) and raises UserError for
+problems the user can fix, NotStored for symbols worth fetching in the background.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pandas as pd
+
+from analytics.constants import YEAR_SESSIONS
+from analytics.pairs import compute_pairs, leg_levels, pair_series
+from analytics.returns import series_kind
+from analytics.snapshot import build_snapshot, symbol_stats
+from analytics.types import (
+    PairSpec,
+    PairStats,
+    Snapshot,
+    UnknownSymbol,
+)
+from bot.commands.registry import UserError
+from bot.queries.fetcher import FetchFailure, NotStored, close_matches
+from bot.services import Services
+from bot.views import PairView, TickerView
+from market.symbols import SYMBOL_HELP, InvalidSymbol, normalize_symbol, resolve_alias
+from market.universe import universe_hash
+from storage.prices import (
+    last_dates,
+    latest_date,
+    load_closes,
+    nth_session,
+    session_count,
+    stored_span,
+)
+from storage.snapshots import load_snapshot
+
+CHART_SESSIONS = YEAR_SESSIONS
+AVERAGE_SESSIONS = 50  # extra history so the chart's average starts on its first day
+# Answers need a week of closes: before that there is no return but 1D, no range, no regime.
+MIN_SESSIONS = 6
+
+
+class NoData(UserError):
+    """No prices stored at all (or none on or before ``asof``)."""
+
+
+def latest_session(services: Services, asof: dt.date | None) -> dt.date:
+    """The newest stored session (universe symbols) on or before ``asof``."""
+    symbols = list(services.universe.all_symbols())
+    latest = latest_date(services.db, symbols, asof)
+    if latest is not None:
+        return latest
+    stored = stored_span(services.db, symbols)
+    if asof is None or stored is None:
+        raise NoData("No prices stored yet. Run: rotation-bot prices update")
+    first, last = stored
+    raise NoData(
+        f"No prices stored on or before {asof.isoformat()}: the stored sessions run from "
+        f"{first.isoformat()} to {last.isoformat()}."
+    )
+
+
+def require_history(services: Services, session: dt.date) -> None:
+    """NoData ("not enough history") when fewer than MIN_SESSIONS sessions are stored up to
+    ``session``: the very first sessions have no returns, ranges or regimes worth showing."""
+    symbols = list(services.universe.all_symbols())
+    count, first = session_count(services.db, symbols, session)
+    if count >= MIN_SESSIONS:
+        return
+    enough = nth_session(services.db, symbols, MIN_SESSIONS)
+    hint = f" The first session with enough is {enough.isoformat()}." if enough else ""
+    raise NoData(
+        f"Not enough history as of {session.isoformat()}: {count} stored session"
+        f"{'' if count == 1 else 's'} since {first}, and answers need {MIN_SESSIONS}.{hint}"
+    )
+
+
+def universe_closes(services: Services, session: dt.date) -> pd.DataFrame:
+    """Closes of every universe symbol up to ``session`` (cached; callers must not mutate)."""
+    key = ("closes", session)
+    found = services.snapshots.get_or_none(key)
+    if isinstance(found, pd.DataFrame):
+        return found
+    frame = load_closes(services.db, list(services.universe.all_symbols()), end=session)
+    services.snapshots.put(key, frame)
+    return frame
+
+
+async def snapshot_for(services: Services, asof: dt.date | None) -> Snapshot:
+    """The snapshot of the latest stored session <= asof: stored, cached, or built now."""
+    session = latest_session(services, asof)
+    fingerprint = universe_hash(services.universe)
+    key = ("snapshot", session, fingerprint)
+    found = services.snapshots.get_or_none(key)
+    if isinstance(found, Snapshot):
+        return found
+    stored = load_snapshot(services.db, session, fingerprint)
+    if stored is not None:
+        snap = Snapshot.from_dict(stored)
+    else:
+        require_history(services, session)
+        closes = universe_closes(services, session)
+        snap = await asyncio.to_thread(build_snapshot, closes, services.universe, session)
+    services.snapshots.put(key, snap)
+    return snap
+
+
+# -- symbols -----------------------------------------------------------------------------
+
+
+def parse_symbol(services: Services, text: str, usage: str) -> str:
+    """A normalised symbol or basket name from user text; UserError when it is not one."""
+    cleaned = "".join(ch for ch in text if ch.isprintable()).strip()
+    upper = cleaned.upper()
+    if services.universe.basket(upper) is not None:
+        return upper
+    try:
+        return normalize_symbol(cleaned)
+    except InvalidSymbol:
+        shown = cleaned if len(cleaned) <= 20 else cleaned[:20] + "…"
+        raise UserError(f"“{shown}” is not a symbol. {SYMBOL_HELP}", usage) from None
+
+
+def require_stored(services: Services, names: list[str], usage: str) -> list[str]:
+    """The names with aliases applied; NotStored / UserError for symbols without prices."""
+    resolved = [_alias(services, n) for n in names]
+    plain = [n for n in resolved if services.universe.basket(n) is None]
+    stored = last_dates(services.db, plain)
+    absent = [n for n in plain if n not in stored]
+    fetcher = services.fetcher
+    for name in absent:
+        failure = fetcher.remembered(name)
+        if failure is not None:  # a recent miss or outage: answered from memory
+            raise UserError(not_found_text(services, name, failure), usage)
+    if absent:
+        raise NotStored(absent)
+    return resolved
+
+
+def _alias(services: Services, name: str) -> str:
+    if services.universe.basket(name) is not None:
+        return name
+    return resolve_alias(name, lambda plain: bool(last_dates(services.db, [plain])))
+
+
+def not_found_text(services: Services, name: str, failure: FetchFailure | None = None) -> str:
+    """Why ``name`` could not be fetched: a source outage (try later), or "not found" with
+    close matches from the universe."""
+    if failure is not None and failure.unreachable:
+        return (
+            f"{name} could not be fetched right now (the price source did not answer); try later."
+        )
+    matches = [m for m in close_matches(services, name) if m != name]
+    hint = f" Did you mean {', '.join(matches)}?" if matches else ""
+    return f"{name} was not found at the price source.{hint}"
+
+
+def closes_with(services: Services, session: dt.date, names: list[str]) -> pd.DataFrame:
+    """Universe closes plus any extra stored symbols in ``names`` (baskets resolve later)."""
+    base = universe_closes(services, session)
+    extra = [n for n in names if n not in base.columns and services.universe.basket(n) is None]
+    if not extra:
+        return base
+    more = load_closes(services.db, extra, end=session)
+    return base.join(more, how="outer")
+
+
+# -- views -------------------------------------------------------------------------------
+
+
+REFERENCES = ("SPY", "IWM")
+
+
+async def ticker_view(services: Services, name: str, asof: dt.date | None) -> TickerView:
+    """Everything /ticker shows about ``name`` (a stored symbol or a basket)."""
+    snap = await snapshot_for(services, asof)
+    session = snap.session
+    refs = [r for r in REFERENCES if r != name]
+    closes = closes_with(services, session, [name, *refs])
+    try:
+        levels = leg_levels(closes, [name], services.universe, session)
+        stats = await asyncio.to_thread(symbol_stats, levels, name, session)
+    except UnknownSymbol:
+        raise NoData(f"No prices for {name} on or before {session.isoformat()}.") from None
+    # a level (yield, volatility) is not a price: no "vs SPY" spreads in pp against it
+    priced = stats.kind == "price"
+    specs = [PairSpec(name, r, f"{name} vs {r}") for r in refs if priced and _has_closes(closes, r)]
+    relative = await asyncio.to_thread(compute_pairs, closes, specs, services.universe, session)
+    basket = services.universe.basket(name)
+    return TickerView(
+        session=session,
+        stats=stats,
+        label=basket.label if basket else None,
+        basket=snap.baskets.get(name),
+        relative={k.split("/", 1)[1]: v for k, v in relative.items()},
+        roles=_roles(services, snap, name),
+        in_baskets=tuple(b.name for b in services.universe.baskets if name in b.members),
+        series=levels[name].dropna().iloc[-(CHART_SESSIONS + AVERAGE_SESSIONS) :],
+    )
+
+
+def _has_closes(closes: pd.DataFrame, symbol: str) -> bool:
+    return symbol in closes.columns and bool(closes[symbol].notna().any())
+
+
+def _roles(services: Services, snap: Snapshot, name: str) -> tuple[tuple[PairStats, str], ...]:
+    """(pair, "A" or "B") for every universe pair with ``name`` (or a basket holding it) as
+    a leg."""
+    holders = {b.name for b in services.universe.baskets if name in b.members}
+    out = []
+    for stats in snap.pairs.values():
+        for side, leg in (("A", stats.a), ("B", stats.b)):
+            if leg == name or leg in holders:
+                out.append((stats, side))
+    return tuple(out)
+
+
+async def pair_view(services: Services, a: str, b: str, asof: dt.date | None) -> PairView:
+    """Stats and chart data of A/B (universe settings when it is a listed pair)."""
+    snap = await snapshot_for(services, asof)
+    session = snap.session
+    key = f"{a}/{b}"
+    for leg in (a, b):
+        kind = series_kind(leg)
+        if kind != "price":
+            what = "a yield in percent" if kind == "yield" else "a volatility index"
+            raise UserError(
+                f"{leg} is {what}, a level and not a price: a ratio or a spread against it "
+                f"means nothing. Its changes are in /ticker {leg}.",
+                "/pair A B",
+            )
+    listed = next((p for p in services.universe.pairs if p.key == key), None)
+    spec = listed or PairSpec(a, b, f"{a} vs {b}")
+    closes = closes_with(services, session, [a, b])
+    try:
+        stats = snap.pairs.get(key) if listed else None
+        if stats is None:
+            found = await asyncio.to_thread(
+                compute_pairs, closes, [spec], services.universe, session
+            )
+            stats = found[key]
+        series = await asyncio.to_thread(pair_series, closes, spec, session, services.universe)
+    except (UnknownSymbol, KeyError):
+        raise NoData(f"{a} and {b} have no common closes on or before {session}.") from None
+    return PairView(session, stats, series.iloc[-CHART_SESSIONS:], listed is not None)
