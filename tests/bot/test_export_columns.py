@@ -46,7 +46,9 @@ def _expected(a: list[float], b: list[float], fixed_band: float | None) -> list[
     rows: list[dict] = []
     state, up, down = "", 0, 0
     for t, log_r in enumerate(logs):
-        trend = math.exp(statistics.fmean(logs[t - WINDOW + 1 : t + 1])) if t >= WINDOW - 1 else None
+        trend = (
+            math.exp(statistics.fmean(logs[t - WINDOW + 1 : t + 1])) if t >= WINDOW - 1 else None
+        )
         changes = [logs[i] - logs[i - 1] for i in range(max(1, t - YEAR + 1), t + 1)]
         if fixed_band is not None:
             band: float | None = fixed_band
@@ -88,9 +90,7 @@ def test_pair_export_columns_equal_an_independent_computation(env, a, b, fixed_b
     finally:
         db.conn.close()
     assert [r["date"] for r in rows] == [d.date().isoformat() for d in closes.index]
-    expected = _expected(
-        [float(x) for x in closes[a]], [float(x) for x in closes[b]], fixed_band
-    )
+    expected = _expected([float(x) for x in closes[a]], [float(x) for x in closes[b]], fixed_band)
     names = {"A": a, "B": b, "": ""}
     regimes = set()
     for row, want in zip(rows, expected, strict=True):

@@ -16,8 +16,8 @@ import contextlib
 import functools
 import inspect
 import logging
-import re
 import math
+import re
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar

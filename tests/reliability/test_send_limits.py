@@ -50,8 +50,10 @@ async def test_group_and_overall_limits_hold_in_a_mixed_burst(app, fake: FakeBot
         await fake.send_command(None, user, "/help")
 
     await fake.wait_for(
-        lambda: all(fake.messages_to(u.id) for u in users)
-        and len(fake.messages_to(group.id)) >= GROUP_MEMBERS,
+        lambda: (
+            all(fake.messages_to(u.id) for u in users)
+            and len(fake.messages_to(group.id)) >= GROUP_MEMBERS
+        ),
         timeout=300,
     )
     assert fake.floods == 0, [c.description for c in fake.calls if not c.ok]
