@@ -81,9 +81,14 @@ def services(db_path: Path) -> Iterator[Services]:
 
 @pytest_asyncio.fixture
 async def fake() -> AsyncIterator[FakeBotApi]:
-    """The Bot API fake, accepting the suite's token; the operator has started the bot."""
-    async with FakeBotApi(TOKEN) as server:
-        server.know_chats(OPERATOR)
+    """The Bot API fake, accepting the suite's token.
+
+    This suite seeds its subscribers (thousands in some tests) straight into the database:
+    chats that wrote to the bot long before the test, so Telegram knows them. The fake is
+    told to accept any chat id here; "chat not found" for chats the bot never met is tested
+    against the strict default (tests/test_fake_botapi.py, tests/subscriptions, tests/bot).
+    """
+    async with FakeBotApi(TOKEN, any_chat=True) as server:
         yield server
 
 
