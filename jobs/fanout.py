@@ -115,6 +115,9 @@ def in_quiet_hours(chat: Chat, moment: dt.datetime) -> bool:
     return local >= start or local < end
 
 
+_GAP_WALK = dt.timedelta(minutes=180)
+
+
 def quiet_end_after(chat: Chat, moment: dt.datetime) -> dt.datetime:
     """The first moment after ``moment`` outside quiet hours (``moment`` itself when not quiet).
 
@@ -131,8 +134,11 @@ def quiet_end_after(chat: Chat, moment: dt.datetime) -> dt.datetime:
         # In a gap fold=1 is the earlier instant, in an overlap fold=0 is: try the earliest.
         instants = sorted(wall.replace(tzinfo=tz, fold=fold).astimezone(dt.UTC) for fold in (0, 1))
         for end in instants:
-            if end <= moment:
+            if end <= moment - _GAP_WALK:
                 continue
+            # Inside a gap, the earlier reading of the end can lie before ``moment`` (01:30 EST
+            # on the spring-forward night is after "02:30 EDT"): walk on from ``moment``.
+            end = max(end, moment)
             for minute in range(0, 181):  # a gap lasts an hour (at most a few): walk across it
                 probe = end + dt.timedelta(minutes=minute)
                 if not in_quiet_hours(chat, probe):
