@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from storage.db import stamp
 from storage.chats import CHAT_COLUMNS, Chat, chat_from_tuple
+from storage.db import stamp
 
 
 @dataclass(frozen=True)

@@ -42,8 +42,6 @@ from bot.render.format import (
     signed,
 )
 from bot.render.history import track_summary
-from jobs.stale import StaleNews
-from storage.prices import Disagreement
 from bot.render.sectors import (
     map_html,
     map_line,
@@ -52,6 +50,8 @@ from bot.render.sectors import (
     sector_alert_line,
     sector_alert_why,
 )
+from jobs.stale import StaleNews
+from storage.prices import Disagreement
 
 _SPREAD_HORIZONS = ("1w", "1m", "3m")
 _TRACK_HORIZON = "20"
