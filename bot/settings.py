@@ -76,6 +76,7 @@ class Settings:
         """The price sources in the order they are asked (``yahoo,tiingo`` -> two)."""
         return tuple(self.market_data_source.split(","))
 
+    @property
     def outbox_retention(self) -> dt.timedelta | None:
         """How long delivered outbox rows are kept (None: 0 days, keep everything)."""
         days = self.outbox_retention_days
