@@ -17,7 +17,6 @@ _COLUMNS = (
 )
 #: The columns ``row_to_chat`` reads, qualified for a query that names the table ``c``.
 CHAT_COLUMNS = ", ".join(f"c.{name}" for name in _COLUMNS.split(", "))
-# Tables that hold a chat id and must follow a group's upgrade to a supergroup.
 # Tables keyed by chat that follow a group to its new id when it becomes a supergroup.
 _CHAT_TABLES = ("subscriptions", "user_rules", "dashboards", "chat_baskets", "chat_watchlist")
 
@@ -67,9 +66,10 @@ def row_to_chat(row: dict[str, Any]) -> Chat:
 def chat_from_tuple(row: tuple[Any, ...]) -> Chat:
     """A Chat from a plain row of ``_COLUMNS`` (``execute``: no dict per row, for bulk reads)."""
     (chat_id, kind, title, username, active, reason, digest, digest_time, quiet_start,
-     quiet_end, timezone, thread_id, migrated_to) = row  # fmt: skip
+     quiet_end, timezone, thread_id, migrated_to, watch_benchmark, weekly_map) = row  # fmt: skip
     return Chat(chat_id, kind, title, username, bool(active), reason, bool(digest), digest_time,
-                quiet_start, quiet_end, timezone, thread_id, migrated_to)  # fmt: skip
+                quiet_start, quiet_end, timezone, thread_id, migrated_to, str(watch_benchmark),
+                bool(weekly_map))  # fmt: skip
 
 
 def get_chat(db: sqlite_utils.Database, chat_id: int) -> Chat | None:
