@@ -15,7 +15,8 @@ _COLUMNS = (
     "chat_id, type, title, username, active, inactive_reason, digest, digest_time, "
     "quiet_start, quiet_end, timezone, thread_id, migrated_to, watch_benchmark, weekly_map"
 )
-# Tables that hold a chat id and must follow a group's upgrade to a supergroup.
+#: The columns ``row_to_chat`` reads, qualified for a query that names the table ``c``.
+CHAT_COLUMNS = ", ".join(f"c.{name}" for name in _COLUMNS.split(", "))
 # Tables keyed by chat that follow a group to its new id when it becomes a supergroup.
 _CHAT_TABLES = ("subscriptions", "user_rules", "dashboards", "chat_baskets", "chat_watchlist")
 
@@ -41,7 +42,7 @@ class Chat:
     weekly_map: bool = True
 
 
-def _row_to_chat(row: dict[str, Any]) -> Chat:
+def row_to_chat(row: dict[str, Any]) -> Chat:
     """A Chat from a dict row of ``_COLUMNS`` (sqlite-utils ``query``)."""
     return Chat(
         chat_id=int(row["chat_id"]),
@@ -62,10 +63,19 @@ def _row_to_chat(row: dict[str, Any]) -> Chat:
     )
 
 
+def chat_from_tuple(row: tuple[Any, ...]) -> Chat:
+    """A Chat from a plain row of ``_COLUMNS`` (``execute``: no dict per row, for bulk reads)."""
+    (chat_id, kind, title, username, active, reason, digest, digest_time, quiet_start,
+     quiet_end, timezone, thread_id, migrated_to, watch_benchmark, weekly_map) = row  # fmt: skip
+    return Chat(chat_id, kind, title, username, bool(active), reason, bool(digest), digest_time,
+                quiet_start, quiet_end, timezone, thread_id, migrated_to, str(watch_benchmark),
+                bool(weekly_map))  # fmt: skip
+
+
 def get_chat(db: sqlite_utils.Database, chat_id: int) -> Chat | None:
     """The stored chat, or None."""
     rows = db.query(f"SELECT {_COLUMNS} FROM chats WHERE chat_id = ?", [chat_id])
-    return next((_row_to_chat(r) for r in rows), None)
+    return next((row_to_chat(r) for r in rows), None)
 
 
 def chats_by_id(db: sqlite_utils.Database, chat_ids: list[int]) -> dict[int, Chat]:
@@ -74,14 +84,14 @@ def chats_by_id(db: sqlite_utils.Database, chat_ids: list[int]) -> dict[int, Cha
         return {}
     marks = ",".join("?" * len(chat_ids))
     rows = db.query(f"SELECT {_COLUMNS} FROM chats WHERE chat_id IN ({marks})", chat_ids)
-    return {chat.chat_id: chat for chat in map(_row_to_chat, rows)}
+    return {chat.chat_id: chat for chat in map(row_to_chat, rows)}
 
 
 def list_chats(db: sqlite_utils.Database, *, active_only: bool = True) -> list[Chat]:
     """Every stored chat (active ones only by default), by id."""
     where = " WHERE active = 1" if active_only else ""
     rows = db.query(f"SELECT {_COLUMNS} FROM chats{where} ORDER BY chat_id")
-    return [_row_to_chat(r) for r in rows]
+    return [row_to_chat(r) for r in rows]
 
 
 def upsert_chat(

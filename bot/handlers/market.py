@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from analytics.types import HORIZONS
 from bot.commands.access import is_operator
 from bot.commands.registry import (
+    AppLink,
     Command,
     CommandTable,
     Keyboard,
@@ -54,6 +55,8 @@ if TYPE_CHECKING:  # telegram is imported where it is used: offline faces never 
 
 MAX_ARGS_CHARS = 64
 DEFAULT_HORIZON = "1m"
+#: The Mini App's scoreboard (the button under /rotation answers).
+BOARD_VIEW = AppLink("board")
 ROTATION_USAGE = "/rotation [1d|1w|1m|3m|ytd|1y]"
 TICKER_USAGE = "/ticker SYMBOL"
 PAIR_USAGE = "/pair A B [1d|1w|1m|3m|ytd|1y]"
@@ -141,7 +144,7 @@ async def rotation_text(request: Request, horizon: str) -> Reply:
     """The scoreboard without the chart (button edits)."""
     snap = await snapshot_for(request.services, request.asof)
     html = rotation_html(snap, request.services.universe.headline, horizon)
-    return Reply(html, keyboard=rotation_keyboard(horizon))
+    return Reply(html, keyboard=rotation_keyboard(horizon), webapp=BOARD_VIEW)
 
 
 async def cmd_rotation(request: Request) -> Reply:
@@ -168,6 +171,7 @@ async def cmd_rotation(request: Request) -> Reply:
         keyboard=rotation_keyboard(horizon),
         caption=rotation_caption(snap),
         chart=(f"ratio:{lead.key}", snap.session),
+        webapp=BOARD_VIEW,
     )
 
 
@@ -227,7 +231,13 @@ async def cmd_pair(request: Request) -> Reply:
     caption = f"<b>{esc(a)} / {esc(b)}</b> ratio{marked}\n{asof_line(view.session)}"
     # Inline answers reuse the plain chart only (not one with a horizon marked).
     cached = (f"ratio:{a}/{b}", view.session) if window is None else None
-    return Reply(pair_html(view, horizon), photo=photo, caption=caption, chart=cached)
+    return Reply(
+        pair_html(view, horizon),
+        photo=photo,
+        caption=caption,
+        chart=cached,
+        webapp=AppLink("pair", (("pair", f"{a}/{b}"),)),
+    )
 
 
 QUADRANT_USAGE = "/quadrant [sectors]"
@@ -256,7 +266,7 @@ async def cmd_quadrant(request: Request) -> Reply:
     params = snap.quadrant_params
     html = quadrant_html(snap.quadrants, bench, snap.session, params.ema, params.momentum_shift)
     caption = f"<b>Strength quadrant</b> vs {esc(bench)}\n{asof_line(snap.session)}"
-    return Reply(html, photo=photo, caption=caption)
+    return Reply(html, photo=photo, caption=caption, webapp=AppLink("map"))
 
 
 async def cmd_history(request: Request) -> Reply:
@@ -354,7 +364,8 @@ async def btn_rotation(update: Update, context: BotContext) -> None:
         await query.answer("This button has expired; send /rotation again.")
         return
     reply = await rotation_text(request, match.group(1))
-    await edit_with(query, reply, "Refreshed" if match.group(2) else "")
+    app_url = request.services.settings.webapp_url
+    await edit_with(query, reply, "Refreshed" if match.group(2) else "", app_url=app_url)
 
 
 def install(app: Application) -> None:
