@@ -47,7 +47,7 @@ from analytics.events import FlipAlert, decode
 from bot.delivery.dashboard import deliver
 from bot.render.alerts import alert_html
 from bot.render.charts import ratio_chart
-from bot.render.format import CAPTION_LIMIT, split_message, utf16_len
+from bot.render.format import CAPTION_LIMIT, TEXT_LIMIT, fit_html, fits
 from bot.services import Services, utc_now
 from jobs.fanout import in_quiet_hours
 from storage.chats import Chat, chats_by_id, get_chat, migrate_chat, set_active
@@ -425,7 +425,7 @@ class Sender:
         html, text = self._render(row)
         paid = True if self.paid else None
         photo = await self._chart(row) if row.kind == "flip" else None
-        if photo is not None and utf16_len(html) <= CAPTION_LIMIT:
+        if photo is not None and fits(html, CAPTION_LIMIT):
             message = await self.bot.send_photo(
                 chat_id,
                 photo,
@@ -461,7 +461,7 @@ class Sender:
             if payload == row.payload:
                 return html, text
         html = alert_html(row.kind, row.payload)
-        text = split_message(html)[0]
+        text = fit_html(html, TEXT_LIMIT)
         if len(variants) < RENDER_VARIANTS:
             variants.append((row.payload, html, text))
         return html, text
