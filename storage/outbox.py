@@ -22,7 +22,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage.db import payload_hash, transaction
+from storage.db import payload_hash, stamp, transaction
 
 _COLUMNS = (
     "id, idem_key, event_key, chat_id, kind, session, urgent, payload_id, status, attempts, "
@@ -69,10 +69,6 @@ class NewMessage:
 def idem_key(event_key: str, chat_id: int) -> str:
     """The idempotency key of an event for a chat."""
     return f"{event_key}@{chat_id}"
-
-
-def _stamp(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 def _rows(db: sqlite_utils.Database, rows: Iterable[dict[str, Any]]) -> list[OutboxRow]:
@@ -134,7 +130,7 @@ def store_payload(conn: sqlite3.Connection, payload: dict[str, Any], *, now: dt.
     digest = payload_hash(body)
     conn.execute(
         "INSERT OR IGNORE INTO payloads (hash, body, created_at) VALUES (?, ?, ?)",
-        [digest, body, _stamp(now)],
+        [digest, body, stamp(now)],
     )
     return int(conn.execute("SELECT id FROM payloads WHERE hash = ?", [digest]).fetchone()[0])
 
@@ -151,21 +147,21 @@ def enqueue(
     Each distinct payload is stored once; ``payloads`` carries the ids across the batches of
     one fan-out."""
     ids = payloads if payloads is not None else PayloadIds()
-    created = _stamp(now)
+    created = stamp(now)
     # A fan-out's rows share a few sessions and send times: each is formatted once.
     stamps: dict[dt.datetime, str] = {}
     days: dict[dt.date, str] = {}
     values = []
     for r in rows:
-        stamp = stamps.get(r.not_before)
-        if stamp is None:
-            stamp = stamps[r.not_before] = _stamp(r.not_before)
+        due = stamps.get(r.not_before)
+        if due is None:
+            due = stamps[r.not_before] = stamp(r.not_before)
         day = days.get(r.session)
         if day is None:
             day = days[r.session] = r.session.isoformat()
         pid = ids.of(conn, r.payload, now)
         values.append(
-            (r.idem_key, r.event_key, r.chat_id, r.kind, day, int(r.urgent), pid, stamp, created)
+            (r.idem_key, r.event_key, r.chat_id, r.kind, day, int(r.urgent), pid, due, created)
         )
     added = conn.total_changes
     conn.executemany(
@@ -191,7 +187,7 @@ def due_rows(db: sqlite_utils.Database, now: dt.datetime, limit: int) -> list[Ou
     flight, or failed and waiting for its retry (rows held by quiet hours do not block).
     """
     held = _HELD_BACK.format(due=" OR e.not_before <= ?")
-    stamp = _stamp(now)
+    written = stamp(now)
     # Walk the pending rows in id order and stop at ``limit`` (migration 0008). Left to
     # itself SQLite picks outbox_due and sorts every pending row: 10 ms a read during a
     # 5000-chat broadcast, which stalls the sends in flight.
@@ -200,7 +196,7 @@ def due_rows(db: sqlite_utils.Database, now: dt.datetime, limit: int) -> list[Ou
         "WHERE status = 'pending' AND not_before <= ? "
         "AND EXISTS (SELECT 1 FROM chats AS c WHERE c.chat_id = outbox.chat_id AND c.active = 1) "
         f"AND {held} ORDER BY id LIMIT ?",
-        [stamp, stamp, limit],
+        [written, written, limit],
     )
     return _rows(db, rows)
 
@@ -254,12 +250,12 @@ def mark_sent_many(
     db: sqlite_utils.Database, sent: list[tuple[int, int | None]], *, now: dt.datetime
 ) -> None:
     """``mark_sent`` for (row id, message id) pairs in one transaction."""
-    stamp = _stamp(now)
+    written = stamp(now)
     with transaction(db) as conn:
         conn.executemany(
             "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, last_error = NULL "
             "WHERE id = ?",
-            [(stamp, message_id, row_id) for row_id, message_id in sent],
+            [(written, message_id, row_id) for row_id, message_id in sent],
         )
 
 
@@ -270,7 +266,7 @@ def mark_sent(
     db.conn.execute(
         "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, last_error = NULL "
         "WHERE id = ?",
-        [_stamp(now), message_id, row_id],
+        [stamp(now), message_id, row_id],
     )
 
 
@@ -294,7 +290,7 @@ def release(
     db.conn.execute(
         "UPDATE outbox SET status = 'pending', not_before = ?, last_error = ?, "
         "attempts = attempts - ? WHERE id = ?",
-        [_stamp(not_before), error, int(refund), row_id],
+        [stamp(not_before), error, int(refund), row_id],
     )
 
 
@@ -413,7 +409,7 @@ def prune_steps(
 ) -> Iterator[Pruned]:
     """``prune`` a batch at a time: yields the running totals after each transaction."""
     cutoff = db.execute(
-        "SELECT MAX(id) FROM outbox WHERE created_at < ?", [_stamp(before)]
+        "SELECT MAX(id) FROM outbox WHERE created_at < ?", [stamp(before)]
     ).fetchone()[0]
     rows = 0
     last = 0
@@ -439,7 +435,7 @@ def prune_steps(
                 "DELETE FROM payloads WHERE id IN (SELECT id FROM payloads AS p "
                 "WHERE created_at < ? AND NOT EXISTS "
                 "(SELECT 1 FROM outbox WHERE payload_id = p.id) LIMIT ?)",
-                [_stamp(before), batch],
+                [stamp(before), batch],
             )
         payloads += cur.rowcount
         yield Pruned(rows, payloads)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from storage.chats import CHAT_COLUMNS, Chat, chat_from_tuple
+from storage.db import stamp
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ def subscribe(
     cur = db.conn.execute(
         "INSERT OR IGNORE INTO subscriptions (chat_id, target, kind, created_at) "
         "VALUES (?, ?, ?, ?)",
-        [chat_id, target, kind, now.isoformat(timespec="seconds")],
+        [chat_id, target, kind, stamp(now)],
     )
     return cur.rowcount > 0
 
