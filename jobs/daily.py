@@ -22,17 +22,21 @@ import pandas as pd
 
 from analytics.charts import with_charts
 from analytics.constants import YEAR_SESSIONS
-from analytics.events import Event
+from analytics.custom import CUSTOM_SESSIONS
+from analytics.events import Event, board_events, map_events
 from analytics.rules import evaluate_rules, rules_view
 from analytics.snapshot import build_snapshot
 from analytics.types import Snapshot, Universe
+from jobs.custom import custom_symbols, watch_events
 from jobs.fanout import Audience, dashboard_messages, pipeline_rules
 from jobs.refresh import refresh_prices
+from jobs.stale import StaleNews, stale_news
 from market.calendar import NyseCalendar
 from market.provider import PriceProvider
 from market.universe import universe_hash
 from storage.alert_state import load_state, save_state
-from storage.chats import Chat
+from storage.chats import Chat, chats_by_id
+from storage.custom import all_baskets, all_watchlists
 from storage.dashboards import active_dashboards
 from storage.db import Database, transaction
 from storage.jobruns import (
@@ -46,6 +50,7 @@ from storage.outbox import DEFAULT_RETENTION, NewMessage, PayloadIds, Pruned, en
 from storage.prices import load_closes
 from storage.rules import active_rules
 from storage.snapshots import save_snapshot
+from storage.stale_symbols import load_marks, save_marks
 from storage.subscriptions import Subscription, audience_page
 
 log = logging.getLogger(__name__)
@@ -75,7 +80,8 @@ class DailyResult:
 
     ``stale`` names universe symbols without a close on the session (``stale_since`` their
     last close, None when there is none); ``waiting`` maps pairs that got no alerts because a
-    leg had no close on the session to their last common close (None: never).
+    leg had no close on the session to their last common close (None: never). ``news`` is
+    what the operators are due to hear about stale symbols (see jobs.stale).
     """
 
     session: dt.date
@@ -87,6 +93,16 @@ class DailyResult:
     snapshot: Snapshot | None = None
     stale_since: dict[str, dt.date | None] = field(default_factory=dict)
     waiting: dict[str, dt.date | None] = field(default_factory=dict)
+    news: StaleNews | None = None
+    #: source -> one line about its outage in this run's refresh (rate limited, unreachable).
+    outages: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def report_due(self) -> bool:
+        """True when the operators get a report about this run: pairs waited for a late
+        leg (the session's late-data report), or a symbol went stale, is still stale after a
+        week, or is back."""
+        return bool(self.waiting) or (self.news is not None and not self.news.empty)
 
     def error(self) -> StaleData | None:
         """The StaleData behind a 'stale' result (None otherwise)."""
@@ -133,6 +149,8 @@ async def run_daily(
     frame = load_history(db, calendar, universe, session)
     late = tuple(report.behind(symbols))
     since = {s: report.latest.get(s) for s in late}
+    news = stale_news(load_marks(db), since, symbols, session)
+    save_marks(db, news.marks)
     snapshot = build_snapshot(frame, universe, session) if not frame.empty else None
     if (
         snapshot is None
@@ -146,6 +164,8 @@ async def run_daily(
             failures=report.failures,
             stale_since=since,
             waiting={p.key: _last_common(snapshot, p.key) for p in universe.pairs},
+            news=news,
+            outages=report.outages,
         )
         finish_run(db, run_id, "stale", str(result.error()), now=now)
         log.warning("daily %s: no pair computable; stale: %s", session, ", ".join(late))
@@ -153,7 +173,7 @@ async def run_daily(
     result = await finish_async(session_steps(
         db, calendar, universe, session, now=now, uhash=uhash, closes=frame, snapshot=snapshot
     ))  # fmt: skip
-    result = replace(result, stale=late, stale_since=since, failures=report.failures)
+    result = replace(result, stale=late, stale_since=since, failures=report.failures, news=news)
     if result.status == "done" and late:
         result = replace(result, status="partial")
     detail = f"{len(result.events)} events, {result.queued} messages queued"
@@ -182,6 +202,37 @@ def _last_common(snapshot: Snapshot | None, key: str) -> dt.date | None:
         return None
     stats = snapshot.pairs.get(key)
     return None if stats is None else stats.last_date
+
+
+def chats_watch_events(
+    db: Database,
+    calendar: NyseCalendar,
+    universe: Universe,
+    session: dt.date,
+) -> list[Event]:
+    """Every chat's baskets and watchlists in one pass (``jobs.custom``): the watchlist
+    alerts of the session."""
+    watch = all_watchlists(db)
+    if not watch:
+        return []
+    baskets = all_baskets(db)
+    chats = chats_by_id(db, sorted(watch))
+    benchmarks = {c: chats[c].watch_benchmark for c in watch if c in chats}
+    symbols = custom_symbols(baskets, watch, benchmarks)
+    start = calendar.shift(session, -(CUSTOM_SESSIONS + 5))
+    closes = load_closes(db, symbols, start=start, end=session)
+    if closes.empty:
+        return []
+    return watch_events(closes, baskets, watch, benchmarks, session, universe.quadrant)
+
+
+def week_closes(calendar: NyseCalendar, session: dt.date) -> bool:
+    """True when ``session`` is the last NYSE session of its Monday-Sunday week."""
+    try:
+        following = calendar.shift(session, 1)
+    except (ValueError, IndexError):
+        return False
+    return following.isocalendar()[:2] != session.isocalendar()[:2]
 
 
 def load_history(
@@ -330,6 +381,10 @@ def session_steps(
         # late pairs get their own keys (the theme's event of the first pass is queued)
         events = [replace(e, key=f"{e.key}:{'+'.join(e.pairs)}") if e.pairs else e for e in events]
     events = with_charts(events, frame, universe)
+    events += board_events(snapshot)  # keyed per member and session: queued once
+    if week_closes(calendar, session):
+        events += map_events(snapshot)
+    events += chats_watch_events(db, calendar, universe, session)
     audience = Audience(snapshot, events, user_rules, universe, now)
     payloads = PayloadIds()
     queued = 0

@@ -70,10 +70,25 @@ def recipients(
     event's pair, or every chat with a preset subscription for breadth."""
     if event.rule_id in owners:
         return [owners[event.rule_id]]
-    if event.kind == "breadth":
-        return [c for c, ss in subs.items() if any(s.kind == "preset" for s in ss)]
+    if event.kind == "breadth":  # followers of a pair preset (a board has no breadth)
+        presets = universe.presets
+        return [c for c, ss in subs.items() if any(_follows_preset(s, presets) for s in ss)]
+    if event.rule_id.startswith("watch:"):  # a chat's watchlist: that chat, when it follows it
+        chat = int(event.rule_id.split(":", 1)[1])
+        return [chat] if any(_follows(s, "watch") for s in subs.get(chat, ())) else []
+    if event.kind in ("sector", "rotation_map"):  # a board's followers
+        board = event.rule_id.removeprefix("board:")
+        return [c for c, ss in subs.items() if any(_follows(s, board) for s in ss)]
     named = set(event.pairs or ((event.pair,) if event.pair else ()))
     return [c for c, ss in subs.items() if named & set(chat_pairs(ss, universe))]
+
+
+def _follows_preset(sub: Subscription, presets: Mapping[str, object]) -> bool:
+    return sub.kind == "preset" and sub.target in presets
+
+
+def _follows(sub: Subscription, board: str) -> bool:
+    return sub.kind == "preset" and sub.target == board
 
 
 def zone(name: str) -> ZoneInfo:
@@ -100,6 +115,9 @@ def in_quiet_hours(chat: Chat, moment: dt.datetime) -> bool:
     return local >= start or local < end
 
 
+_GAP_WALK = dt.timedelta(minutes=180)
+
+
 def quiet_end_after(chat: Chat, moment: dt.datetime) -> dt.datetime:
     """The first moment after ``moment`` outside quiet hours (``moment`` itself when not quiet).
 
@@ -116,8 +134,11 @@ def quiet_end_after(chat: Chat, moment: dt.datetime) -> dt.datetime:
         # In a gap fold=1 is the earlier instant, in an overlap fold=0 is: try the earliest.
         instants = sorted(wall.replace(tzinfo=tz, fold=fold).astimezone(dt.UTC) for fold in (0, 1))
         for end in instants:
-            if end <= moment:
+            if end <= moment - _GAP_WALK:
                 continue
+            # Inside a gap, the earlier reading of the end can lie before ``moment`` (01:30 EST
+            # on the spring-forward night is after "02:30 EDT"): walk on from ``moment``.
+            end = max(end, moment)
             for minute in range(0, 181):  # a gap lasts an hour (at most a few): walk across it
                 probe = end + dt.timedelta(minutes=minute)
                 if not in_quiet_hours(chat, probe):
@@ -232,8 +253,18 @@ class Audience:
                 if owner == chat_id:
                     out.append(event)
                 continue
-            if event.kind == "breadth":
-                if any(s.kind == "preset" for s in subs):
+            if event.kind == "breadth":  # followers of a pair preset (a board has no breadth)
+                if any(_follows_preset(s, self.universe.presets) for s in subs):
+                    out.append(event)
+                continue
+            if event.rule_id.startswith("watch:"):  # a chat's watchlist: that chat, if it follows
+                owner_chat = int(event.rule_id.split(":", 1)[1])
+                if owner_chat == chat_id and any(_follows(s, "watch") for s in subs):
+                    out.append(event)
+                continue
+            if event.kind in ("sector", "rotation_map"):  # a board's followers
+                board = event.rule_id.removeprefix("board:")
+                if any(_follows(s, board) for s in subs):
                     out.append(event)
                 continue
             if pairs is None:
@@ -250,22 +281,29 @@ class Audience:
             found = self._pairs[key] = tuple(chat_pairs(subs, self.universe))
         return found
 
+    def _for(self, chat: Chat, subs: Sequence[Subscription]) -> list[Event]:
+        """``_received``, less the weekly map when the chat turned it off."""
+        received = self._received(chat.chat_id, subs)
+        if chat.weekly_map:
+            return received
+        return [e for e in received if e.kind != "rotation_map"]
+
     def urgent(self, chat: Chat, subs: Sequence[Subscription]) -> list[NewMessage]:
         """The chat's urgent messages of the session (one per flip it receives)."""
         if not chat.active:
             return []
-        return [self._message(chat, e) for e in self._received(chat.chat_id, subs) if e.urgent]
+        return [self._message(chat, e) for e in self._for(chat, subs) if e.urgent]
 
     def digest(self, chat: Chat, subs: Sequence[Subscription]) -> NewMessage | None:
         """The chat's one non-urgent message of the session (None: nothing to say)."""
         if not chat.active:
             return None
-        received = self._received(chat.chat_id, subs)
+        received = self._for(chat, subs)
         folded = tuple(e for e in received if not e.urgent)
-        with_rows = chat.digest and bool(subs)
+        pairs = self.pairs_of(subs) if chat.digest else ()
+        with_rows = bool(pairs)  # a board's followers get no empty digest on quiet days
         if not with_rows and not folded:
             return None
-        pairs = self.pairs_of(subs) if with_rows else ()
         urgent = len(received) - len(folded)
         memo = (pairs, tuple(e.key for e in folded), urgent)
         payload = self._digests.get(memo)
@@ -336,7 +374,7 @@ def fan_out(
 def dashboard_payload(snapshot: Snapshot, universe: Universe) -> dict:
     """What a pinned dashboard shows: every preset pair's regime and spreads, breadth, and the
     lead pair (whose chart it carries)."""
-    keys = list(dict.fromkeys(k for ks in universe.presets.values() for k in ks))
+    keys = list(dict.fromkeys(k for ks in universe.scoreboard_presets().values() for k in ks))
     payload = digest_payload(snapshot, keys or list(snapshot.pairs))
     payload["pair"] = snapshot.lead_pair
     return payload

@@ -13,13 +13,12 @@ from storage.db import stamp, transaction
 DEFAULT_TIMEZONE = "America/New_York"
 _COLUMNS = (
     "chat_id, type, title, username, active, inactive_reason, digest, digest_time, "
-    "quiet_start, quiet_end, timezone, thread_id, migrated_to"
+    "quiet_start, quiet_end, timezone, thread_id, migrated_to, watch_benchmark, weekly_map"
 )
 #: The columns ``row_to_chat`` reads, qualified for a query that names the table ``c``.
 CHAT_COLUMNS = ", ".join(f"c.{name}" for name in _COLUMNS.split(", "))
-# Tables that hold a chat id and must follow a group's upgrade to a supergroup.
 # Tables keyed by chat that follow a group to its new id when it becomes a supergroup.
-_CHAT_TABLES = ("subscriptions", "user_rules", "dashboards")
+_CHAT_TABLES = ("subscriptions", "user_rules", "dashboards", "chat_baskets", "chat_watchlist")
 
 
 @dataclass(frozen=True)
@@ -39,6 +38,8 @@ class Chat:
     timezone: str = DEFAULT_TIMEZONE
     thread_id: int | None = None
     migrated_to: int | None = None
+    watch_benchmark: str = "SPY"
+    weekly_map: bool = True
 
 
 def row_to_chat(row: dict[str, Any]) -> Chat:
@@ -57,15 +58,18 @@ def row_to_chat(row: dict[str, Any]) -> Chat:
         timezone=str(row["timezone"]),
         thread_id=row["thread_id"],
         migrated_to=row["migrated_to"],
+        watch_benchmark=str(row["watch_benchmark"]),
+        weekly_map=bool(row["weekly_map"]),
     )
 
 
 def chat_from_tuple(row: tuple[Any, ...]) -> Chat:
     """A Chat from a plain row of ``_COLUMNS`` (``execute``: no dict per row, for bulk reads)."""
     (chat_id, kind, title, username, active, reason, digest, digest_time, quiet_start,
-     quiet_end, timezone, thread_id, migrated_to) = row  # fmt: skip
+     quiet_end, timezone, thread_id, migrated_to, watch_benchmark, weekly_map) = row  # fmt: skip
     return Chat(chat_id, kind, title, username, bool(active), reason, bool(digest), digest_time,
-                quiet_start, quiet_end, timezone, thread_id, migrated_to)  # fmt: skip
+                quiet_start, quiet_end, timezone, thread_id, migrated_to, str(watch_benchmark),
+                bool(weekly_map))  # fmt: skip
 
 
 def get_chat(db: sqlite_utils.Database, chat_id: int) -> Chat | None:
@@ -135,7 +139,8 @@ def update_settings(db: sqlite_utils.Database, chat: Chat, *, now: dt.datetime) 
     """Store the settings fields of ``chat`` (digest, times, timezone, thread)."""
     db.conn.execute(
         "UPDATE chats SET digest = ?, digest_time = ?, quiet_start = ?, quiet_end = ?, "
-        "timezone = ?, thread_id = ?, updated_at = ? WHERE chat_id = ?",
+        "timezone = ?, thread_id = ?, watch_benchmark = ?, weekly_map = ?, updated_at = ? "
+        "WHERE chat_id = ?",
         [
             int(chat.digest),
             chat.digest_time,
@@ -143,6 +148,8 @@ def update_settings(db: sqlite_utils.Database, chat: Chat, *, now: dt.datetime) 
             chat.quiet_end,
             chat.timezone,
             chat.thread_id,
+            chat.watch_benchmark,
+            int(chat.weekly_map),
             stamp(now),
             chat.chat_id,
         ],
@@ -166,7 +173,7 @@ def migrate_chat(
             moved = replace(old, chat_id=new_id, type="supergroup", migrated_to=None)
             conn.execute(
                 f"INSERT INTO chats ({_COLUMNS}, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"VALUES ({', '.join('?' * (_COLUMNS.count(',') + 3))})",
                 [*_chat_values(moved), written, written],
             )
         for table in _CHAT_TABLES:
@@ -201,6 +208,8 @@ def _chat_values(chat: Chat) -> list[object]:
         chat.timezone,
         chat.thread_id,
         chat.migrated_to,
+        chat.watch_benchmark,
+        int(chat.weekly_map),
     ]
 
 

@@ -153,15 +153,15 @@ def enqueue(
     days: dict[dt.date, str] = {}
     values = []
     for r in rows:
-        due = stamps.get(r.not_before)
-        if due is None:
-            due = stamps[r.not_before] = stamp(r.not_before)
+        when = stamps.get(r.not_before)
+        if when is None:
+            when = stamps[r.not_before] = stamp(r.not_before)
         day = days.get(r.session)
         if day is None:
             day = days[r.session] = r.session.isoformat()
         pid = ids.of(conn, r.payload, now)
         values.append(
-            (r.idem_key, r.event_key, r.chat_id, r.kind, day, int(r.urgent), pid, due, created)
+            (r.idem_key, r.event_key, r.chat_id, r.kind, day, int(r.urgent), pid, when, created)
         )
     added = conn.total_changes
     conn.executemany(

@@ -37,6 +37,7 @@ from bot.app import daily, inline
 from bot.app.context import CONTEXT_TYPES, BotApplication, BotContext, BotData, halt
 from bot.app.errors import TokenRefused, on_error
 from bot.app.warm import warm_up
+from bot.app.webapp import start_webapp
 from bot.app.webhook import WebhookConfig, log_refusals
 from bot.commands.dispatch import run_command
 from bot.commands.registry import Command, Reply, Request, UserError, parse_command
@@ -52,6 +53,7 @@ from bot.queries.readapi import not_found_text
 from bot.render.common import error_html, fetching_html, unknown_command_html
 from bot.services import Services
 from bot.settings import Settings
+from bot.webapp.server import webapp_config
 from storage import inbox
 from storage.db import is_fatal
 
@@ -264,9 +266,14 @@ async def _post_init(app: BotApplication) -> None:
     _BACKGROUND.add(task)  # keep a reference until it is done
     task.add_done_callback(_BACKGROUND.discard)
     app.bot_data.warming = task
+    config = webapp_config(services.settings)
+    if config is not None:
+        app.bot_data.webapp = await start_webapp(services, config, app.bot)
 
 
 async def _post_shutdown(app: BotApplication) -> None:
+    if app.bot_data.webapp is not None:
+        await app.bot_data.webapp.stop()
     await app.bot_data.services.fetcher.drain()
 
 
@@ -281,7 +288,13 @@ def command_callback(command: Command) -> Callback:
         raw = parsed.raw_args if parsed is not None else ""
         request = request_from_update(context.services, update, context.bot, command.name, raw)
         reply = await answer_or_fetch(command, request)
-        sent = await send_reply(context.bot, request.chat_id, reply, thread_id=request.thread_id)
+        sent = await send_reply(
+            context.bot,
+            request.chat_id,
+            reply,
+            thread_id=request.thread_id,
+            app_url=request.services.settings.webapp_url,
+        )
         _remember(request.services, reply, sent)
 
     return callback
@@ -322,7 +335,13 @@ def _deliver_later(command: Command, request: Request) -> Done:
                 reply = Reply(error_html(exc.message, exc.usage))
             except NotStored as still:
                 reply = Reply(error_html(f"{', '.join(still.symbols)} is still not available."))
-        sent = await send_reply(request.bot, request.chat_id, reply, thread_id=request.thread_id)
+        sent = await send_reply(
+            request.bot,
+            request.chat_id,
+            reply,
+            thread_id=request.thread_id,
+            app_url=request.services.settings.webapp_url,
+        )
         _remember(request.services, reply, sent)
 
     return done

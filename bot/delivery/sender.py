@@ -38,8 +38,9 @@ import datetime as dt
 import enum
 import logging
 from asyncio import ALL_COMPLETED, FIRST_COMPLETED
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import telegram
@@ -60,6 +61,7 @@ from bot.delivery.dashboard import deliver
 from bot.render.alerts import alert_html
 from bot.render.charts import ratio_chart
 from bot.render.format import CAPTION_LIMIT, split_message, utf16_len
+from bot.render.sectors import map_body_png
 from bot.services import Services, utc_now
 from jobs.fanout import in_quiet_hours
 from storage.chats import Chat, chats_by_id, get_chat, migrate_chat, set_active
@@ -216,7 +218,7 @@ class Sender:
         # When Telegram stopped answering (None: the last call went through). Failures during
         # an outage are not the message's fault: they do not count towards max_attempts.
         self._down_since: dt.datetime | None = None
-        self._charts: dict[tuple[str, dt.date], bytes | None] = {}
+        self._charts: dict[tuple[object, ...], bytes | None] = {}
         self._rendered: dict[tuple[str, str], list[tuple[dict[str, Any], str, str]]] = {}
         # While Telegram fails, the next moment one row may probe it again.
         self._probe_at = dt.datetime.min.replace(tzinfo=dt.UTC)
@@ -488,7 +490,7 @@ class Sender:
         quiet = chat is not None and in_quiet_hours(chat, self.clock())
         html, text = self._render(row)
         paid = True if self.paid else None
-        photo = await self._chart(row) if row.kind == "flip" else None
+        photo = await self._chart(row) if row.kind in ("flip", "digest") else None
         if photo is not None and utf16_len(html) <= CAPTION_LIMIT:
             message = await self.bot.send_photo(
                 chat_id,
@@ -535,19 +537,33 @@ class Sender:
         every chat (the sender only renders: no storage or analytics call)."""
         if not self.charts:
             return None
-        key = (row.event_key, row.session)
+        draw: Callable[[], bytes | None]
+        if row.kind == "digest":  # the week's rotation map, when the day's message holds it
+            maps = [f for f in row.payload.get("alerts", ()) if f.get("kind") == "rotation_map"]
+            if not maps:
+                return None
+            key: tuple[object, ...] = ("rotation_map", maps[0]["body"].get("board"), row.session)
+            draw = partial(map_chart_png, maps[0]["body"])
+        else:
+            key = (row.event_key, row.session)
+            draw = partial(flip_chart_png, decode(row.kind, row.payload))
         if key in self._charts:
             return self._charts[key]
         try:
-            body = decode(row.kind, row.payload)
-            png: bytes | None = await asyncio.to_thread(flip_chart_png, body)
+            png: bytes | None = await asyncio.to_thread(draw)
         except Exception:  # a chart is a bonus: never lose the alert over it
-            log.exception("flip chart for row %s failed; sending text only", row.id)
+            log.exception("chart for row %s failed; sending text only", row.id)
             png = None
         if len(self._charts) >= CHART_CACHE_SIZE:
             self._charts.pop(next(iter(self._charts)))
         self._charts[key] = png
         return png
+
+
+def map_chart_png(payload: Mapping[str, Any]) -> bytes | None:
+    """The weekly rotation map of a digest's folded rotation_map alert."""
+    body = decode("rotation_map", payload)
+    return map_body_png(body) if body.members else None
 
 
 def flip_chart_png(body: FlipAlert) -> bytes | None:
