@@ -2,8 +2,10 @@
 -- digest shared by every chat that follows the same pairs) is kept once in `payloads`, and
 -- each outbox row names it by `payload_id`. A flip to 100,000 chats was 100,000 copies of
 -- about 260 sessions of chart data (10-15 KB a row); it is now one payload and 100,000 small
--- rows. `hash` is the SHA-256 of the JSON text (storage.db registers payload_hash on every
--- connection): enqueuing the same data again reuses its row. AUTOINCREMENT: an id is never
+-- rows. `hash` is the SHA-256 of the JSON text (storage.outbox.store_payload): enqueuing the
+-- same data again reuses its row. Payloads moved here from existing rows are grouped by their
+-- text and get a random 32-byte key instead (SQLite has no SHA-256 of its own; no new payload
+-- will match it, which only means one more copy until pruning). AUTOINCREMENT: an id is never
 -- reused after pruning, so a cache keyed by payload id stays true.
 CREATE TABLE payloads (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -12,8 +14,10 @@ CREATE TABLE payloads (
     created_at TEXT NOT NULL
 );
 
-INSERT OR IGNORE INTO payloads (hash, body, created_at)
-    SELECT payload_hash(payload), payload, created_at FROM outbox ORDER BY id;
+INSERT INTO payloads (hash, body, created_at)
+    SELECT randomblob(32), payload, MIN(created_at) FROM outbox GROUP BY payload ORDER BY MIN(id);
+
+CREATE INDEX payloads_body_once ON payloads (body);
 
 -- The outbox without its payload copies (same columns otherwise; rows keep their ids, so
 -- their order and idempotency keys are unchanged).
@@ -43,7 +47,9 @@ INSERT INTO outbox_new (id, idem_key, event_key, chat_id, kind, session, urgent,
     SELECT o.id, o.idem_key, o.event_key, o.chat_id, o.kind, o.session, o.urgent, p.id,
            o.status, o.attempts, o.not_before, o.last_error, o.created_at, o.sent_at,
            o.message_id, o.claimed_by, o.claimed_at
-    FROM outbox AS o JOIN payloads AS p ON p.hash = payload_hash(o.payload);
+    FROM outbox AS o JOIN payloads AS p ON p.body = o.payload;
+
+DROP INDEX payloads_body_once;
 
 DROP TABLE outbox;
 ALTER TABLE outbox_new RENAME TO outbox;

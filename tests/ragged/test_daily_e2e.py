@@ -35,7 +35,11 @@ MDY_LAST = dt.date(2025, 10, 15)  # MDY (strength quadrant only) stops here
 def services(tmp_path: Path) -> Services:
     folder = ragged_folder(tmp_path / "prices", cut={"MDY": MDY_LAST})
     built = csv_services(tmp_path / "bot.db", token="123:TEST", operators=frozenset())
-    built.settings = type(built.settings)(**{**vars(built.settings), "market_data_dir": folder})
+    # Seven weeks of sessions are checked row by row afterwards: keep every delivered row
+    # (the default retention would prune those older than a week).
+    built.settings = type(built.settings)(
+        **{**vars(built.settings), "market_data_dir": folder, "outbox_retention_days": 0}
+    )
     upsert_chat(built.db, CHAT, "private", now=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
     subscribe(built.db, CHAT, "smallcaps", "preset", now=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
     yield built
