@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage.db import transaction
+from storage.db import stamp, transaction
 
 DEFAULT_TIMEZONE = "America/New_York"
 _COLUMNS = (
@@ -91,14 +91,14 @@ def upsert_chat(
     active: bool = True,
 ) -> Chat:
     """Insert the chat or refresh its type, title and username; (re)activate it if asked."""
-    stamp = now.isoformat(timespec="seconds")
+    written = stamp(now)
     db.conn.execute(
         "INSERT INTO chats (chat_id, type, title, username, active, created_at, updated_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET type = excluded.type, "
         "title = COALESCE(excluded.title, title), username = COALESCE(excluded.username, "
         "username), active = excluded.active, inactive_reason = CASE WHEN excluded.active "
         "THEN NULL ELSE inactive_reason END, updated_at = excluded.updated_at",
-        [chat_id, chat_type, title, username, int(active), stamp, stamp],
+        [chat_id, chat_type, title, username, int(active), written, written],
     )
     chat = get_chat(db, chat_id)
     assert chat is not None
@@ -116,7 +116,7 @@ def set_active(
     """Set the active flag (with why it went inactive); True when the chat exists."""
     cur = db.conn.execute(
         "UPDATE chats SET active = ?, inactive_reason = ?, updated_at = ? WHERE chat_id = ?",
-        [int(active), None if active else reason, now.isoformat(timespec="seconds"), chat_id],
+        [int(active), None if active else reason, stamp(now), chat_id],
     )
     return cur.rowcount > 0
 
@@ -133,7 +133,7 @@ def update_settings(db: sqlite_utils.Database, chat: Chat, *, now: dt.datetime) 
             chat.quiet_end,
             chat.timezone,
             chat.thread_id,
-            now.isoformat(timespec="seconds"),
+            stamp(now),
             chat.chat_id,
         ],
     )
@@ -150,14 +150,14 @@ def migrate_chat(
     old = get_chat(db, old_id)
     if old is None:
         return get_chat(db, new_id)
-    stamp = now.isoformat(timespec="seconds")
+    written = stamp(now)
     with transaction(db) as conn:
         if get_chat(db, new_id) is None:
             moved = replace(old, chat_id=new_id, type="supergroup", migrated_to=None)
             conn.execute(
                 f"INSERT INTO chats ({_COLUMNS}, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [*_chat_values(moved), stamp, stamp],
+                [*_chat_values(moved), written, written],
             )
         for table in _CHAT_TABLES:
             conn.execute(
@@ -171,7 +171,7 @@ def migrate_chat(
         conn.execute(
             "UPDATE chats SET active = 0, inactive_reason = 'migrated', migrated_to = ?, "
             "updated_at = ? WHERE chat_id = ?",
-            [new_id, stamp, old_id],
+            [new_id, written, old_id],
         )
     return get_chat(db, new_id)
 

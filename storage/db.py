@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import os
 import re
@@ -30,6 +31,12 @@ class StorageError(Exception):
 #: The database and its WAL/SHM files hold chat ids, titles and usernames: owner only.
 FILE_MODE = 0o600
 _SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def stamp(moment: dt.datetime) -> str:
+    """The one way storage writes a moment: UTC, to the second, ISO 8601
+    ("2026-03-31T20:15:00+00:00"), so stored stamps compare as text."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 def open_db(path: Path | str, *, migrate: bool = True) -> sqlite_utils.Database:

@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage.db import transaction
+from storage.db import stamp, transaction
 
 _COLUMNS = (
     "id, idem_key, event_key, chat_id, kind, session, urgent, payload, status, attempts, "
@@ -65,10 +65,6 @@ def idem_key(event_key: str, chat_id: int) -> str:
     return f"{event_key}@{chat_id}"
 
 
-def _stamp(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
-
-
 def _row(row: dict[str, Any]) -> OutboxRow:
     """An OutboxRow from a dict row of ``_COLUMNS`` (sqlite-utils ``query``)."""
     sent = row["sent_at"]
@@ -105,8 +101,8 @@ def enqueue(conn: sqlite3.Connection, rows: Iterable[NewMessage], *, now: dt.dat
                 r.session.isoformat(),
                 int(r.urgent),
                 json.dumps(r.payload),
-                _stamp(r.not_before),
-                _stamp(now),
+                stamp(r.not_before),
+                stamp(now),
             )
             for r in rows
         ],
@@ -129,7 +125,7 @@ def due_rows(db: sqlite_utils.Database, now: dt.datetime, limit: int) -> list[Ou
     flight, or failed and waiting for its retry (rows held by quiet hours do not block).
     """
     held = _HELD_BACK.format(due=" OR e.not_before <= ?")
-    stamp = _stamp(now)
+    written = stamp(now)
     # Walk the pending rows in id order and stop at ``limit`` (migration 0008). Left to
     # itself SQLite picks outbox_due and sorts every pending row: 10 ms a read during a
     # 5000-chat broadcast, which stalls the sends in flight.
@@ -138,7 +134,7 @@ def due_rows(db: sqlite_utils.Database, now: dt.datetime, limit: int) -> list[Ou
         "WHERE status = 'pending' AND not_before <= ? "
         "AND EXISTS (SELECT 1 FROM chats AS c WHERE c.chat_id = outbox.chat_id AND c.active = 1) "
         f"AND {held} ORDER BY id LIMIT ?",
-        [stamp, stamp, limit],
+        [written, written, limit],
     )
     return [_row(r) for r in rows]
 
@@ -192,12 +188,12 @@ def mark_sent_many(
     db: sqlite_utils.Database, sent: list[tuple[int, int | None]], *, now: dt.datetime
 ) -> None:
     """``mark_sent`` for (row id, message id) pairs in one transaction."""
-    stamp = _stamp(now)
+    written = stamp(now)
     with transaction(db) as conn:
         conn.executemany(
             "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, last_error = NULL "
             "WHERE id = ?",
-            [(stamp, message_id, row_id) for row_id, message_id in sent],
+            [(written, message_id, row_id) for row_id, message_id in sent],
         )
 
 
@@ -208,7 +204,7 @@ def mark_sent(
     db.conn.execute(
         "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, last_error = NULL "
         "WHERE id = ?",
-        [_stamp(now), message_id, row_id],
+        [stamp(now), message_id, row_id],
     )
 
 
@@ -232,7 +228,7 @@ def release(
     db.conn.execute(
         "UPDATE outbox SET status = 'pending', not_before = ?, last_error = ?, "
         "attempts = attempts - ? WHERE id = ?",
-        [_stamp(not_before), error, int(refund), row_id],
+        [stamp(not_before), error, int(refund), row_id],
     )
 
 

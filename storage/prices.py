@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from storage.db import transaction
+from storage.db import stamp, transaction
 
 _UPSERT_SQL = (
     "INSERT INTO prices (symbol, date, open, high, low, close, volume, source, fetched_at) "
@@ -30,11 +30,11 @@ def bars_to_rows(
     symbol: str, bars: pd.DataFrame, source: str, fetched_at: dt.datetime
 ) -> list[PriceRow]:
     """Rows for upsert_prices from one symbol's bar frame (bar contract of market.provider)."""
-    stamp = fetched_at.isoformat(timespec="seconds")
+    fetched = stamp(fetched_at)
     dates = pd.DatetimeIndex(bars.index).strftime("%Y-%m-%d")
     cols = [bars[c].to_numpy(dtype="float64") for c in ("open", "high", "low", "close", "volume")]
     return [
-        (symbol, d, _opt(o), _opt(h), _opt(lo), float(c), _opt(v), source, stamp)
+        (symbol, d, _opt(o), _opt(h), _opt(lo), float(c), _opt(v), source, fetched)
         for d, o, h, lo, c, v in zip(dates, *cols, strict=True)
     ]
 

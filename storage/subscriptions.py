@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from storage.db import stamp
+
 
 @dataclass(frozen=True)
 class Subscription:
@@ -24,7 +26,7 @@ def subscribe(
     cur = db.conn.execute(
         "INSERT OR IGNORE INTO subscriptions (chat_id, target, kind, created_at) "
         "VALUES (?, ?, ?, ?)",
-        [chat_id, target, kind, now.isoformat(timespec="seconds")],
+        [chat_id, target, kind, stamp(now)],
     )
     return cur.rowcount > 0
 

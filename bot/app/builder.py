@@ -189,7 +189,6 @@ def build_application(
         .build()
     )
     polls.on_fatal = lambda message: halt(app.bot_data, message)
-    inbox.ensure_inbox(services.db)
     install_handlers(app, services)
     daily.install(app, services)
     return app

@@ -241,7 +241,6 @@ async def job_drain(context: BotContext) -> None:
     received updates handled more than two days ago."""
     await context.bot_data.sender.drain()
     services = context.services
-    inbox.ensure_inbox(services.db)
     inbox.prune(services.db, services.clock())
 
 
