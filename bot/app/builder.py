@@ -10,6 +10,7 @@ is the same bot without polling, for `rotation-bot daily`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Callable, Coroutine
@@ -274,6 +275,13 @@ async def _post_init(app: BotApplication) -> None:
 async def _post_shutdown(app: BotApplication) -> None:
     if app.bot_data.webapp is not None:
         await app.bot_data.webapp.stop()
+    warming = app.bot_data.warming
+    if warming is not None and not warming.done():
+        # Stopping during the start-up warm-up (the database went away, say): end it here,
+        # or the event loop closes on a pending task and asyncio logs it as an error.
+        warming.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await warming
     await app.bot_data.services.fetcher.drain()
 
 
