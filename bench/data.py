@@ -1,6 +1,6 @@
 """Seeded benchmark data: the bundled real sample extended to thousands of symbols.
 
-The real closes (market/data/prices, 30 symbols) are kept as they are. Every synthetic symbol
+The real closes (market/data/prices, 46 symbols) are kept as they are. Every synthetic symbol
 ``Xnnnn`` follows a real "parent" (a tradable of the sample) with a seeded beta, plus
 idiosyncratic daily log returns bootstrapped (seeded row draws) from another real symbol's
 returns, demeaned and scaled. So the series have real volatility clustering, real fat tails
@@ -34,7 +34,7 @@ BASKET_SIZE = 50
 
 
 def real_closes(folder: Path = DATA_DIR) -> pd.DataFrame:
-    """The bundled sample as a wide close frame (30 symbols x 564 sessions)."""
+    """The bundled sample as a wide close frame (46 symbols x 564 sessions)."""
     closes = {
         filename_to_symbol(p.name): read_price_csv(p)["close"] for p in sorted(folder.glob("*.csv"))
     }

@@ -23,6 +23,7 @@ from bot.commands.registry import (
     UserError,
     find,
 )
+from bot.handlers.sectors import BOARD, quadrant_sectors
 from bot.handlers.subscriptions import start_payload
 from bot.queries.charts import chart_for
 from bot.queries.readapi import (
@@ -239,9 +240,19 @@ async def cmd_pair(request: Request) -> Reply:
     )
 
 
+QUADRANT_USAGE = "/quadrant [sectors]"
+
+
 async def cmd_quadrant(request: Request) -> Reply:
-    """/quadrant: the strength quadrant of the universe members with weekly tails."""
-    check_args(request, "/quadrant", 0)
+    """/quadrant [sectors]: the strength quadrant of the universe members with weekly tails;
+    ``sectors``: the sector rotation map (the /sectors chart)."""
+    args = check_args(request, QUADRANT_USAGE, 1)
+    if args:
+        if args[0].lower() != BOARD:
+            raise UserError(
+                f"Too many arguments for /quadrant: it takes nothing or {BOARD}.", QUADRANT_USAGE
+            )
+        return await quadrant_sectors(request, QUADRANT_USAGE)
     services = request.services
     snap = await snapshot_for(services, request.asof)
     trails = [t for k, t in snap.quadrants.items() if "/" not in k and t.current is not None]
@@ -324,7 +335,9 @@ COMMANDS: tuple[Command, ...] = (
         "ticker", "One symbol or basket: returns, range, role", TICKER_USAGE, cmd_ticker, chart=True
     ),
     Command("pair", "Any two symbols: spread, ratio, regime", PAIR_USAGE, cmd_pair, chart=True),
-    Command("quadrant", "Strength quadrant of the universe", "/quadrant", cmd_quadrant, chart=True),
+    Command(
+        "quadrant", "Strength quadrant of the universe", QUADRANT_USAGE, cmd_quadrant, chart=True
+    ),
     Command("history", "Past flips of a pair and how they played out", HISTORY_USAGE, cmd_history),
     HELP,
 )

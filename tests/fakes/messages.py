@@ -245,17 +245,29 @@ class MessageMethods(FakeState):
             raise bad_request("unsupported media type in the fake (only photo)")
         source = media.get("media", "")
         raw = params.get(source[len("attach://") :]) if source.startswith("attach://") else source
-        photo = self._photo(raw)
         caption, entities = render(
             str(media.get("caption") or ""), media.get("parse_mode"), caption=True
         )
+        markup = inline_markup(params.get("reply_markup"), old.chat)
+        if old.photo and self._same_picture(old.photo[-1].file_id, raw):
+            current = (old.caption or "", old.caption_entities)
+            _check_modified(old, (caption, tuple(entities), markup), current)
+        photo = self._photo(raw)
         return self._edited(
             old,
             photo=photo,
             caption=caption or None,
             caption_entities=entities,
-            reply_markup=inline_markup(params.get("reply_markup"), old.chat),
+            reply_markup=markup,
         )
+
+    def _same_picture(self, current_file_id: str, raw: Any) -> bool:
+        """Whether ``raw`` (an upload or a file_id) is the picture the message already shows."""
+        if isinstance(raw, str):
+            return raw == current_file_id or (
+                raw in self._files and self._files[raw][0] == self._files[current_file_id][0]
+            )
+        return isinstance(raw, bytes) and bytes(raw) == self._files[current_file_id][0]
 
     async def m_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
         old = self._stored(params)

@@ -96,6 +96,7 @@ async def test_missing_pin_rights_are_reported_to_the_admin_not_retried(app, ser
     group = supergroup_chat()
     fake.add_chat(group)
     fake.set_admins(group.id, [admin])
+    fake.know_chats(admin.id)  # the admin has a private chat with the bot
     fake.deny_pin(group.id)
     await daily(app, services, FLIP_DAY)
     await fake.send_command(group, admin, "/dashboard")
