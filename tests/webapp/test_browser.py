@@ -142,6 +142,11 @@ async def test_every_view_renders_without_a_console_error(site: str, services: S
         assert points == len([k for k in snap.quadrants if "/" not in k])
         assert await page.locator('[data-asof="map"]').inner_text() == "as of 2026-03-31 close"
         await shot(page, "4-map")
+        async with page.expect_response(lambda r: "set=sectors" in r.url):
+            await page.click('#map-sets button[data-value="sectors"]')
+        await page.wait_for_selector('#map-sets button[data-value="sectors"][aria-pressed="true"]')
+        assert await page.locator('#map-chart svg circle[data-key="XLF"]').count() == 1
+        await shot(page, "4b-map-sectors")
 
         await page.click('#tabs button[data-view="subs"]')
         await page.wait_for_selector("#subs-list li")
