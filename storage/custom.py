@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from storage.db import stamp
+
 
 @dataclass(frozen=True)
 class ChatBasket:
@@ -31,7 +33,7 @@ def save_basket(
     db.conn.execute(
         "INSERT INTO chat_baskets (chat_id, name, members, created_at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (chat_id, name) DO UPDATE SET members = excluded.members",
-        [chat_id, name, json.dumps(list(members)), now.isoformat(timespec="seconds")],
+        [chat_id, name, json.dumps(list(members)), stamp(now)],
     )
 
 
@@ -70,11 +72,11 @@ def add_watch(
     db: sqlite_utils.Database, chat_id: int, symbols: list[str], *, now: dt.datetime
 ) -> int:
     """Add symbols to the chat's watchlist (those already there are kept); how many were new."""
-    stamp = now.isoformat(timespec="seconds")
+    written = stamp(now)
     before = db.conn.total_changes
     db.conn.executemany(
         "INSERT OR IGNORE INTO chat_watchlist (chat_id, symbol, created_at) VALUES (?, ?, ?)",
-        [(chat_id, s, stamp) for s in symbols],
+        [(chat_id, s, written) for s in symbols],
     )
     return int(db.conn.total_changes - before)
 

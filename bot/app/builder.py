@@ -41,6 +41,7 @@ from bot.app.warm import warm_up
 from bot.app.webapp import start_webapp
 from bot.app.webhook import WebhookConfig, log_refusals
 from bot.commands.dispatch import run_command
+from bot.commands.problems import not_stored_problem, problem_html, unknown_command
 from bot.commands.registry import Command, Reply, Request, UserError, parse_command
 from bot.delivery.http import BotRequest
 from bot.delivery.limits import rate_limiter
@@ -50,8 +51,7 @@ from bot.handlers import COMMANDS, INSTALLS
 from bot.logs import one_line
 from bot.queries.charts import remember_chart
 from bot.queries.fetcher import Done, FetchFailure, NotStored
-from bot.queries.readapi import not_found_text
-from bot.render.common import error_html, fetching_html, unknown_command_html
+from bot.render.common import fetching_html
 from bot.services import Services
 from bot.settings import Settings
 from bot.webapp.server import webapp_config
@@ -313,12 +313,12 @@ async def answer_or_fetch(command: Command, request: Request) -> Reply:
     try:
         return await run_command(command, request)
     except UserError as exc:
-        return Reply(error_html(exc.message, exc.usage))
+        return Reply(problem_html(exc))
     except NotStored as missing:
         fetcher = request.services.fetcher
         refusal = fetcher.refusal(request.user_id, missing.symbols)
         if refusal is not None:
-            return Reply(error_html(refusal))
+            return Reply(problem_html(UserError(refusal)))
         fetcher.start(
             request.services,
             missing.symbols,
@@ -334,15 +334,15 @@ def _deliver_later(command: Command, request: Request) -> Done:
         if request.bot is None:
             return
         if failures:
-            lines = [not_found_text(request.services, s, f) for s, f in failures.items()]
-            reply = Reply(error_html(" ".join(lines)))
+            problem = not_stored_problem(request.services, NotStored(failures), failures)
+            reply = Reply(problem_html(problem))
         else:
             try:
                 reply = await run_command(command, request)
             except UserError as exc:
-                reply = Reply(error_html(exc.message, exc.usage))
+                reply = Reply(problem_html(exc))
             except NotStored as still:
-                reply = Reply(error_html(f"{', '.join(still.symbols)} is still not available."))
+                reply = Reply(problem_html(not_stored_problem(request.services, still, {})))
         sent = await send_reply(
             request.bot,
             request.chat_id,
@@ -377,7 +377,7 @@ def unknown_callback(known: frozenset[str]) -> Callback:
         addressed = target.lower() == (context.bot.username or "").lower() if target else False
         if chat.type != "private" and not addressed:
             return  # in groups, other bots' commands are none of our business
-        await message.reply_text(unknown_command_html(name))
+        await message.reply_text(problem_html(unknown_command(name)))
 
     return callback
 

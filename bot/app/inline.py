@@ -32,7 +32,15 @@ from bot.commands.registry import UserError
 from bot.handlers.sectors import BOARD, DEFAULT_HORIZON, MAP_CHART, map_caption, sector_board
 from bot.queries.fetcher import NotStored
 from bot.queries.readapi import pair_view, parse_symbol, require_stored, snapshot_for, ticker_view
-from bot.render.format import CAPTION_LIMIT, asof_line, esc, html_to_plain, split_message, utf16_len
+from bot.render.format import (
+    CAPTION_LIMIT,
+    TEXT_LIMIT,
+    asof_line,
+    esc,
+    fit_html,
+    fits,
+    html_to_plain,
+)
 from bot.render.market import pair_html, ticker_html
 from bot.render.rotation import regime_line, rotation_caption, rotation_html
 from bot.render.sectors import board_html
@@ -114,7 +122,7 @@ def _result_id(*parts: object) -> str:
 
 
 def _article(key: str, session: dt.date, title: str, html: str) -> InlineQueryResultArticle:
-    text = split_message(html)[0]
+    text = fit_html(html, TEXT_LIMIT)
     description = html_to_plain(f"{asof_line(session)}")
     return InlineQueryResultArticle(
         _result_id("a", key, session),
@@ -130,7 +138,7 @@ def _photo(
     file_id = chart_file(services.db, chart, session)
     if file_id is None:
         return None
-    if utf16_len(html_to_plain(caption)) > CAPTION_LIMIT:
+    if not fits(caption, CAPTION_LIMIT):
         caption = asof_line(session)
     return InlineQueryResultCachedPhoto(
         _result_id("p", chart, session),

@@ -14,6 +14,7 @@ import typer
 
 from bot.cli.common import date_option, fail, load, telegram_errors
 from bot.commands.offline import reply_to_plain
+from bot.commands.problems import problem_text
 from bot.commands.registry import Reply, UserError, find, parse_command
 from bot.handlers import COMMANDS, answer
 from bot.services import Services
@@ -98,8 +99,7 @@ def ask(
     try:
         typer.echo(asyncio.run(_ask(services, text, day, chart_dir)))
     except UserError as exc:
-        message = exc.message + (f"\nUsage: {exc.usage}" if exc.usage else "")
-        raise fail(message, USER_ERROR_EXIT) from None
+        raise fail(problem_text(exc), USER_ERROR_EXIT) from None
 
 
 def console(
@@ -161,7 +161,7 @@ async def _console(services: Services, asof: dt.date | None, chart_dir: Path | N
         try:
             typer.echo(await _ask(services, text, asof, chart_dir))
         except UserError as exc:
-            typer.echo(exc.message + (f"\nUsage: {exc.usage}" if exc.usage else ""), err=True)
+            typer.echo(problem_text(exc), err=True)
         except Exception as exc:  # one bad answer must not end the session
             log.debug("console command %r failed: %r", text, exc)
             typer.echo(f"internal error ({type(exc).__name__}); try another command", err=True)

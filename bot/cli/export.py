@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from bot.cli.common import date_option, fail, load
+from bot.commands.problems import not_stored_problem, problem_text
 from bot.commands.registry import UserError
 from bot.queries.export import build_export, describe, parse_export
 from bot.queries.fetcher import NotStored
@@ -43,15 +44,9 @@ def export(
         wanted = parse_export(services, f"{target} {span}", "rotation-bot export IWM/SPY --out F")
         result = build_export(services, wanted, day)
     except NotStored as missing:
-        names = " ".join(missing.symbols)
-        raise fail(
-            f"{', '.join(missing.symbols)} has no stored prices; run: "
-            f"rotation-bot prices update {names}",
-            USER_ERROR_EXIT,
-        ) from None
+        raise fail(problem_text(not_stored_problem(services, missing)), USER_ERROR_EXIT) from None
     except UserError as exc:
-        message = exc.message + (f"\nUsage: {exc.usage}" if exc.usage else "")
-        raise fail(message, USER_ERROR_EXIT) from None
+        raise fail(problem_text(exc), USER_ERROR_EXIT) from None
     finally:
         services.db.conn.close()
     if out is not None and str(out) == "-":

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 
 from bot.commands.dispatch import run_command
+from bot.commands.problems import not_stored_problem, unknown_command
 from bot.commands.registry import (
     Command,
     Reply,
@@ -17,7 +18,6 @@ from bot.commands.registry import (
     split_args,
 )
 from bot.queries.fetcher import NotStored, fetch_now
-from bot.queries.readapi import not_found_text
 from bot.render.format import html_to_plain
 from bot.services import Services
 
@@ -46,7 +46,7 @@ async def run_text(
     name, raw = parsed.name, parsed.raw_args
     command = find(commands, name)
     if command is None:
-        raise UserError(f"Unknown command /{name[:32]}; see /help.")
+        raise unknown_command(name)
     request = Request(
         services=services,
         command=name,
@@ -66,9 +66,11 @@ async def run_text(
         failures = await fetch_now(services, missing.symbols, asof=asof)
         if failures:
             services.fetcher.note_missing(failures)
-            lines = (not_found_text(services, s, f) for s, f in failures.items())
-            raise UserError(" ".join(lines)) from None
+            raise not_stored_problem(services, missing, failures) from None
+    try:
         return await run_command(command, request)
+    except NotStored as still:
+        raise not_stored_problem(services, still, {}) from None
 
 
 def reply_to_plain(reply: Reply) -> str:

@@ -19,7 +19,7 @@ from telegram import (
 from telegram.error import BadRequest
 
 from bot.commands.registry import AppLink, Keyboard, Reply, Request, split_args
-from bot.render.format import CAPTION_LIMIT, html_to_plain, split_message, utf16_len
+from bot.render.format import CAPTION_LIMIT, TEXT_LIMIT, fit_html, fits, split_message
 from bot.services import Services
 from bot.webapp.links import BUTTON_TEXT, chat_link, page_url
 
@@ -65,11 +65,6 @@ def photo_file_id(sent: Iterable[Message]) -> str | None:
     return None
 
 
-def fits_caption(html: str) -> bool:
-    """True when ``html`` (as Telegram counts it, after parsing) fits a photo caption."""
-    return utf16_len(html_to_plain(html)) <= CAPTION_LIMIT
-
-
 async def send_reply(
     bot: Bot, chat_id: int, reply: Reply, *, thread_id: int | None = None, app_url: str = ""
 ) -> list[Message]:
@@ -83,14 +78,14 @@ async def send_reply(
         message = await bot.send_document(
             chat_id,
             InputFile(doc.data, filename=doc.filename),
-            caption=reply.html if fits_caption(reply.html) else None,
+            caption=reply.html if fits(reply.html, CAPTION_LIMIT) else None,
             reply_markup=keys,
             message_thread_id=thread_id,
             disable_notification=silent,
         )
         return [message]
     if reply.photo is not None:
-        if fits_caption(reply.html):
+        if fits(reply.html, CAPTION_LIMIT):
             message = await bot.send_photo(
                 chat_id,
                 reply.photo,
@@ -100,7 +95,7 @@ async def send_reply(
                 disable_notification=silent,
             )
             return [message]
-        caption = reply.caption if reply.caption and fits_caption(reply.caption) else None
+        caption = reply.caption if reply.caption and fits(reply.caption, CAPTION_LIMIT) else None
         sent.append(
             await bot.send_photo(
                 chat_id,
@@ -132,9 +127,9 @@ async def edit_with(query: CallbackQuery, reply: Reply, notice: str, *, app_url:
     keys = markup(reply.keyboard, app_button(query.get_bot(), chat_id, reply.webapp, app_url))
     try:
         if isinstance(message, Message) and message.photo:
-            await query.edit_message_caption(reply.html[:CAPTION_LIMIT], reply_markup=keys)
+            await query.edit_message_caption(fit_html(reply.html, CAPTION_LIMIT), reply_markup=keys)
         else:
-            await query.edit_message_text(split_message(reply.html)[0], reply_markup=keys)
+            await query.edit_message_text(fit_html(reply.html, TEXT_LIMIT), reply_markup=keys)
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
             raise

@@ -60,7 +60,7 @@ from analytics.events import FlipAlert, decode
 from bot.delivery.dashboard import deliver
 from bot.render.alerts import alert_html
 from bot.render.charts import ratio_chart
-from bot.render.format import CAPTION_LIMIT, split_message, utf16_len
+from bot.render.format import CAPTION_LIMIT, TEXT_LIMIT, fit_html, fits
 from bot.render.sectors import map_body_png
 from bot.services import Services, utc_now
 from jobs.fanout import in_quiet_hours
@@ -491,7 +491,7 @@ class Sender:
         html, text = self._render(row)
         paid = True if self.paid else None
         photo = await self._chart(row) if row.kind in ("flip", "digest") else None
-        if photo is not None and utf16_len(html) <= CAPTION_LIMIT:
+        if photo is not None and fits(html, CAPTION_LIMIT):
             message = await self.bot.send_photo(
                 chat_id,
                 photo,
@@ -527,7 +527,7 @@ class Sender:
             if payload == row.payload:
                 return html, text
         html = alert_html(row.kind, row.payload)
-        text = split_message(html)[0]
+        text = fit_html(html, TEXT_LIMIT)
         if len(variants) < RENDER_VARIANTS:
             variants.append((row.payload, html, text))
         return html, text

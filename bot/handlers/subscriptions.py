@@ -16,6 +16,7 @@ from analytics.rules import METRICS, metric_name
 from analytics.types import Universe
 from bot.commands.access import ADMINISTRATOR, OWNER, require_admin
 from bot.commands.inputs import parse_hm, parse_id, parse_timezone, parse_window
+from bot.commands.problems import problem_html
 from bot.commands.registry import Command, Reply, Request, UserError, parse_command
 from bot.handlers.channels import managed_channel
 from bot.queries.readapi import snapshot_for
@@ -357,7 +358,7 @@ async def on_channel_post(update: Update, context: BotContext) -> None:
                     username=post.chat.username)  # fmt: skip
         reply = await (cmd_subscribe if name == "subscribe" else cmd_unsubscribe)(request)
     except UserError as exc:
-        reply = Reply(esc(exc.message))
+        reply = Reply(problem_html(exc))
     await context.bot.send_message(post.chat.id, reply.html)
 
 

@@ -24,12 +24,6 @@ def fetching_html(symbols: Sequence[str]) -> str:
     )
 
 
-def unknown_command_html(name: str) -> str:
-    """Answer to a command the bot does not have."""
-    shown = name if len(name) <= 32 else name[:32] + "…"
-    return f"Unknown command /{esc(shown)}; see /help."
-
-
 def internal_error_html() -> str:
     """What a user sees when a command crashed."""
     return "Something went wrong on our side; it was logged and the operators were told."

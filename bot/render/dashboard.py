@@ -7,7 +7,7 @@ from typing import Any
 
 from analytics.events import DigestRow, decode
 from bot.render.alerts import legs, no_close_since
-from bot.render.format import CAPTION_LIMIT, asof_line, esc, html_to_plain, pp, utf16_len
+from bot.render.format import CAPTION_LIMIT, asof_line, esc, fits, pp
 
 HORIZONS_SHOWN = (("1m", "1M"), ("ytd", "YTD"))
 
@@ -52,7 +52,7 @@ def dashboard_html(payload: Mapping[str, Any]) -> str:
         if note is not None:
             shown.append(f"<i>{esc(note)}</i>")
         html = "\n".join([*shown, *tail])
-        if utf16_len(html_to_plain(html)) <= CAPTION_LIMIT or not rows:
+        if fits(html, CAPTION_LIMIT) or not rows:
             return html
         rows.pop()
 

@@ -9,13 +9,12 @@ import datetime as dt
 import html
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 NA = "n/a"
 MINUS = "−"  # U+2212: as wide as "+", so signed columns line up in <pre> blocks
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
-_TAG_RE = re.compile(r"<[^>]+>")
 
 
 def gap_note(gaps: Mapping[str, int], legs: Sequence[str], shown: Mapping[str, str]) -> str | None:
@@ -185,6 +184,97 @@ def _hard_split(line: str, limit: int) -> list[str]:
 
 
 def html_to_plain(text: str) -> str:
-    """Strip Telegram-HTML tags and unescape entities (plain text for the terminal, inline
-    titles and the caption's length)."""
-    return html.unescape(_TAG_RE.sub("", text))
+    """The text Telegram shows for ``text`` sent as HTML: tags dropped, entities decoded as
+    Telegram decodes them (plain text for the terminal, inline titles and every length)."""
+    return "".join(shown for _, shown, _ in _tokens(text))
+
+
+def telegram_len(text: str) -> int:
+    """Length of HTML ``text`` as Telegram counts it against its limits: the text left after
+    entity parsing, in UTF-16 code units."""
+    return utf16_len(html_to_plain(text))
+
+
+def fits(text: str, limit: int = CAPTION_LIMIT) -> bool:
+    """True when HTML ``text`` fits ``limit`` as Telegram counts it (CAPTION_LIMIT for a
+    photo or document caption, TEXT_LIMIT for a message)."""
+    return telegram_len(text) <= limit
+
+
+def fit_html(text: str, limit: int = CAPTION_LIMIT, ellipsis: str = "…") -> str:
+    """HTML ``text`` cut to fit ``limit`` as Telegram counts it, still valid HTML.
+
+    The one rule for "fits in a caption" (``limit`` CAPTION_LIMIT) or "in one message"
+    (TEXT_LIMIT). Text that fits comes back unchanged. Otherwise the cut never falls inside
+    a tag or an entity such as ``&amp;``; it is made at the last line end when that keeps at
+    least half of what fits, tags left open are closed, tags left empty are dropped, and
+    ``ellipsis`` marks the cut.
+    """
+    tokens = list(_tokens(text))
+    if utf16_len("".join(shown for _, shown, _ in tokens)) <= limit:
+        return text
+    budget = limit - utf16_len(ellipsis)
+    kept: list[tuple[str, str, str]] = []
+    used = 0
+    line_end: int | None = None  # len(kept) before the last newline that fits
+    for token in tokens:
+        shown = token[1]
+        if shown:
+            used += utf16_len(shown)
+            if used > budget:
+                break
+            if shown == "\n" and used - 1 >= budget // 2:
+                line_end = len(kept)
+        kept.append(token)
+    if line_end is not None:
+        kept = kept[:line_end]
+    opened: list[str] = []
+    for _, _, tag in kept:
+        if tag.startswith("/"):
+            if opened:
+                opened.pop()
+        elif tag:
+            opened.append(tag)
+    while kept and (_opens(kept[-1][2]) or kept[-1][1].isspace()):
+        if _opens(kept.pop()[2]):
+            opened.pop()  # an element cut before any of its text
+    closing = "".join(f"</{tag}>" for tag in reversed(opened))
+    return "".join(raw for raw, _, _ in kept) + closing + ellipsis
+
+
+def _opens(tag: str) -> bool:
+    return bool(tag) and not tag.startswith("/")
+
+
+_TOKEN_RE = re.compile(
+    r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*>"  # a tag
+    r"|&(#[xX][0-9a-fA-F]{1,6}|#[0-9]{1,7}|[a-zA-Z]{2,4});"  # an entity
+    r"|.",
+    re.DOTALL,
+)
+_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}  # the only names Telegram decodes
+
+
+def _tokens(text: str) -> Iterator[tuple[str, str, str]]:
+    """``(raw, shown, tag)`` for each tag, entity and character of ``text``: ``shown`` is
+    what Telegram shows for it ("" for a tag), ``tag`` the tag's name ("/b" for an end tag,
+    "" for text)."""
+    for match in _TOKEN_RE.finditer(text):
+        raw = match.group(0)
+        if match.group(2) is not None:
+            yield raw, "", match.group(1) + match.group(2).lower()
+        elif match.group(3) is not None:
+            yield raw, _entity(match.group(3)), ""
+        else:
+            yield raw, raw, ""
+
+
+def _entity(body: str) -> str:
+    """What Telegram shows for ``&body;``: the character, or the text unchanged when it is
+    not an entity Telegram knows (it keeps an unknown ``&`` as is)."""
+    if body.startswith("#"):
+        code = int(body[2:], 16) if body[1] in "xX" else int(body[1:])
+        if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
+            return chr(code)
+        return f"&{body};"
+    return _NAMED.get(body, f"&{body};")

@@ -103,7 +103,7 @@ def test_first_session_answers_without_library_warnings(env: Path) -> None:
         app, ["ask", "/pair IWM SPY", "--asof", "2024-01-02", "--chart-dir", str(env / "c")]
     )
     assert result.exit_code == 2
-    assert result.stderr.strip().startswith("Not enough history as of 2024-01-02")
+    assert result.stderr.strip().startswith("⚠️ Not enough history as of 2024-01-02")
     assert "Warning" not in result.stderr
     ok = CliRunner().invoke(
         app, ["ask", "/rotation", "--asof", "2024-01-09", "--chart-dir", str(env / "c")]

@@ -66,7 +66,7 @@ async def test_unknown_command_and_bad_arguments(inproc: Inproc, services: Servi
     for text in ("/frobnicate", "/pair IWM IWM", "/ticker <script>", "/rotation 10y"):
         await app.process_update(command_update(app.bot, text, user=user))
     got = texts(fake, user.id)
-    assert got[0] == "Unknown command /frobnicate; see /help."
+    assert got[0] == "⚠️ Unknown command /frobnicate; see /help."
     assert "two different symbols" in got[1]
     assert "Usage: /pair A B" in got[1]
     assert "is not a symbol" in got[2]

@@ -41,6 +41,7 @@ async def test_delivery_bot_is_built_like_the_bot(
     assert bot.defaults.parse_mode == ParseMode.HTML
     assert isinstance(bot.request, BotRequest)
     async with bot:
+        fake_botapi.know_chats(77)
         sent = await bot.send_message(77, "<b>daily</b>")
     assert sent.text == "daily"
     assert [c.params.get("parse_mode") for c in fake_botapi.messages_to(77)] == ["HTML"]
@@ -57,7 +58,7 @@ def test_bot_data_is_typed_and_filled_by_the_root(services: Services) -> None:
 
 
 def test_every_handler_module_contributes_its_commands() -> None:
-    modules = (handlers.market, handlers.admin, handlers.subscriptions, handlers.dashboard,
-               handlers.export)  # fmt: skip
+    modules = (handlers.market, handlers.sectors, handlers.admin, handlers.subscriptions,
+               handlers.dashboard, handlers.export)  # fmt: skip
     expected = [c.name for m in modules for c in m.COMMANDS]
     assert [c.name for c in handlers.COMMANDS] == expected

@@ -12,7 +12,7 @@ from typing import Any
 import sqlite_utils
 
 from bot.render.alerts import alert_html
-from bot.render.format import split_message
+from bot.render.format import TEXT_LIMIT, fit_html
 from storage.outbox import rows_for
 from tests.fakes.botapi import FakeBotApi
 from tests.fakes.records import SENDING_METHODS
@@ -63,7 +63,7 @@ def on_send(fake: FakeBotApi, action: Callable[[int], None]) -> None:
 
 def expected_text(kind: str, payload: dict) -> str:
     """The HTML the Sender sends for a text-only row (charts off)."""
-    return split_message(alert_html(kind, payload))[0]
+    return fit_html(alert_html(kind, payload), TEXT_LIMIT)
 
 
 @dataclass(frozen=True)
