@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo run test lint bench bench-save soak clean
+.PHONY: install demo run test lint bench bench-save soak wheel-check ci clean
 
 install: $(STAMP)
 
@@ -38,6 +38,15 @@ bench-save: install
 
 soak: install
 	$(BIN)/pytest -q -m slow --timeout 1800
+
+# The wheel as a user installs it: built, installed (not editable) in a fresh venv outside the
+# checkout, `demo` and `ask` run from there (a module or data file left out of it fails).
+wheel-check:
+	PY=$(PY) .ci/wheel-check
+
+# What CI runs: lint and the suite, the installed wheel, then the slow tests.
+ci:
+	.ci/run
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache

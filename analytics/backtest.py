@@ -298,7 +298,7 @@ class _View:
             asof=session, session=to_date(self.index[self.pos[p]]), symbols={}, pairs=pairs,
             baskets={}, breadth=breadth, scoreboard=_EMPTY_SCOREBOARD,
             quadrants=quadrants, quadrant_params=u.quadrant,
-            presets={k: tuple(v) for k, v in u.presets.items()}, lead_pair=u.lead_pair,
+            presets=u.scoreboard_presets(), lead_pair=u.lead_pair,
             stale=(), missing=(),
         )  # fmt: skip
 

@@ -15,15 +15,18 @@ only renders and sends.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
 
+from analytics.boards import board_ratio, confirmed_zones, zone_codes
+from analytics.frames import to_date
+from analytics.quadrant import QUADRANTS, quadrant_codes, strength_momentum
 from analytics.serde import from_jsonable, to_jsonable
-from analytics.types import RuleKind, Side, TrackRecord
+from analytics.types import QuadrantPoint, RuleKind, Side, Snapshot, TrackRecord, Universe
 
 Confirmation = Literal["confirmed", "not confirmed"]
 #: Sessions of chart data a flip alert carries.
@@ -200,6 +203,54 @@ class SpreadMoveAlert:
 
 
 @dataclass(frozen=True)
+class SectorAlert:
+    """A board member's confirmed zone changed: it entered leading or lagging (strength and
+    momentum both beyond 100 by ``band`` for ``confirm`` sessions; ``analytics.boards``)."""
+
+    session: dt.date
+    board: str
+    symbol: str
+    name: str
+    benchmark: str
+    zone: str
+    previous: str | None
+    quadrant: str
+    strength: float
+    momentum: float
+    band: float
+    confirm: int
+
+
+@dataclass(frozen=True)
+class MapMember:
+    """One member on the weekly rotation map: its weekly tail and where it moved this week."""
+
+    symbol: str
+    name: str
+    tail: tuple[QuadrantPoint, ...]
+    start: str | None
+    end: str
+
+
+@dataclass(frozen=True)
+class RotationMap:
+    """After the week's last session: the board's rotation map (chart data) and which
+    members changed quadrant over the week (``start`` is the quadrant at the previous
+    week's last session)."""
+
+    session: dt.date
+    board: str
+    label: str
+    benchmark: str
+    members: tuple[MapMember, ...]
+
+    @property
+    def changed(self) -> tuple[MapMember, ...]:
+        """Members whose quadrant differs from the one they ended last week in."""
+        return tuple(m for m in self.members if m.start is not None and m.start != m.end)
+
+
+@dataclass(frozen=True)
 class DigestRow:
     """One followed pair in the daily message: who leads, since when, spreads, stretch;
     ``gaps`` / ``gap_legs`` as in ``PairStats``."""
@@ -249,6 +300,8 @@ AlertBody = (
     | ThresholdAlert
     | QuadrantAlert
     | SpreadMoveAlert
+    | SectorAlert
+    | RotationMap
     | Digest
 )
 
@@ -261,6 +314,8 @@ KINDS: Mapping[str, type] = {
     "threshold": ThresholdAlert,
     "quadrant": QuadrantAlert,
     "spread_move": SpreadMoveAlert,
+    "sector": SectorAlert,
+    "rotation_map": RotationMap,
     "digest": Digest,
 }
 
@@ -308,6 +363,10 @@ def decode(kind: Literal["quadrant"], payload: Mapping[str, Any]) -> QuadrantAle
 @overload
 def decode(kind: Literal["spread_move"], payload: Mapping[str, Any]) -> SpreadMoveAlert: ...
 @overload
+def decode(kind: Literal["sector"], payload: Mapping[str, Any]) -> SectorAlert: ...
+@overload
+def decode(kind: Literal["rotation_map"], payload: Mapping[str, Any]) -> RotationMap: ...
+@overload
 def decode(kind: Literal["digest"], payload: Mapping[str, Any]) -> Digest: ...
 @overload
 def decode(kind: str, payload: Mapping[str, Any]) -> AlertBody: ...
@@ -322,3 +381,105 @@ def decode(kind: str, payload: Mapping[str, Any]) -> AlertBody:
 def unfold(folded: Folded) -> AlertBody:
     """The typed body of a folded alert."""
     return decode(folded.kind, folded.body)
+
+
+def board_events(snapshot: Snapshot) -> list[Event]:
+    """A SectorAlert per board member whose zone was confirmed on the snapshot's session
+    (non-urgent: folded into the day's one message)."""
+    out: list[Event] = []
+    for board in snapshot.boards.values():
+        for row in sorted(board.rows, key=lambda r: r.symbol):
+            current = row.trail.current if row.trail is not None else None
+            if not row.entered or row.zone is None or current is None:
+                continue
+            body = SectorAlert(
+                session=snapshot.session, board=board.name, symbol=row.symbol, name=row.name,
+                benchmark=board.benchmark, zone=row.zone, previous=row.previous_zone,
+                quadrant=current.quadrant, strength=current.strength,
+                momentum=current.momentum, band=board.band, confirm=board.confirm,
+            )  # fmt: skip
+            key = f"sector:{board.name}:{row.symbol}:{snapshot.session.isoformat()}"
+            out.append(
+                Event(key=key, kind="sector", rule_id=f"board:{board.name}",
+                      pair=f"{row.symbol}/{board.benchmark}", session=snapshot.session,
+                      urgent=False, body=body)
+            )  # fmt: skip
+    return out
+
+
+def rotation_map(snapshot: Snapshot, board: str) -> RotationMap | None:
+    """The weekly rotation map of ``board`` as of the snapshot (None without members)."""
+    stats = snapshot.boards.get(board)
+    if stats is None:
+        return None
+    members = []
+    for row in stats.rows:
+        trail = row.trail
+        if trail is None or trail.current is None:
+            continue
+        points = trail.tail or (trail.current,)
+        start = points[-2].quadrant if len(points) > 1 else None
+        members.append(MapMember(row.symbol, row.name, points, start, trail.current.quadrant))
+    if not members:
+        return None
+    return RotationMap(
+        session=snapshot.session, board=stats.name, label=stats.label,
+        benchmark=stats.benchmark, members=tuple(members),
+    )  # fmt: skip
+
+
+def map_events(snapshot: Snapshot) -> list[Event]:
+    """One rotation-map event per board (the caller decides it is the week's last session)."""
+    out: list[Event] = []
+    for name in snapshot.boards:
+        body = rotation_map(snapshot, name)
+        if body is None:
+            continue
+        out.append(
+            Event(
+                key=f"rotation_map:{name}:{snapshot.session.isoformat()}", kind="rotation_map",
+                rule_id=f"board:{name}", pair=None, session=snapshot.session, urgent=False,
+                body=body,
+            )
+        )  # fmt: skip
+    return out
+
+
+def board_events_over(
+    closes: pd.DataFrame, universe: Universe, sessions: Sequence[dt.date]
+) -> dict[dt.date, list[Event]]:
+    """``board_events`` of every session in ``sessions`` at once (the replay's vectorised
+    path): the same alerts, from one pass over each board's history."""
+    wanted = set(sessions)
+    out: dict[dt.date, list[Event]] = {}
+    for board in universe.boards.values():
+        ratio = board_ratio(closes, board.symbols, board.benchmark)
+        if ratio.empty or len(ratio.columns) == 0:
+            continue
+        strength, momentum = strength_momentum(ratio, universe.quadrant)
+        s_arr, m_arr = strength.to_numpy(), momentum.to_numpy()
+        zone, changed = confirmed_zones(zone_codes(s_arr, m_arr, board.band), board.confirm)
+        quads = quadrant_codes(s_arr, m_arr)
+        names = dict(board.members)
+        dates = [to_date(ts) for ts in pd.DatetimeIndex(ratio.index)]
+        for r in range(len(dates)):
+            if dates[r] not in wanted or not changed[r].any():
+                continue
+            columns = [str(col) for col in ratio.columns]
+            for c in sorted(np.flatnonzero(changed[r]).tolist(), key=lambda c: columns[c]):
+                symbol = columns[c]
+                previous = {1: "leading", -1: "lagging"}.get(int(zone[r - 1, c])) if r else None
+                body = SectorAlert(
+                    session=dates[r], board=board.name, symbol=symbol, name=names[symbol],
+                    benchmark=board.benchmark,
+                    zone="leading" if zone[r, c] > 0 else "lagging", previous=previous,
+                    quadrant=QUADRANTS[int(quads[r, c])], strength=float(s_arr[r, c]),
+                    momentum=float(m_arr[r, c]), band=board.band, confirm=board.confirm,
+                )  # fmt: skip
+                key = f"sector:{board.name}:{symbol}:{dates[r].isoformat()}"
+                out.setdefault(dates[r], []).append(
+                    Event(key=key, kind="sector", rule_id=f"board:{board.name}",
+                          pair=f"{symbol}/{board.benchmark}", session=dates[r], urgent=False,
+                          body=body)
+                )  # fmt: skip
+    return out

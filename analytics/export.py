@@ -9,6 +9,7 @@ unrounded: written with Python's shortest round-trip repr they read back exactly
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
@@ -85,3 +86,35 @@ def symbol_table(
         }
     )
     return table.tail(_rows(span)).reset_index(drop=True)
+
+
+#: (symbol, ISO date, stored source, stored close, other source, other close)
+Disagreement = tuple[str, str, str, float, str, float]
+
+
+def with_sources(
+    table: pd.DataFrame,
+    names: Sequence[str],
+    sources: Mapping[str, Mapping[str, str]],
+    disagreements: Sequence[Disagreement] = (),
+) -> pd.DataFrame:
+    """``table`` with where each row's closes came from, and the other sources' closes.
+
+    One name: a column ``source``; a pair: ``source_<A>`` and ``source_<B>`` (empty for a
+    basket, which is computed). ``disagreement``: on a session where another source's close
+    was more than 0.5 % from the stored one, ``<symbol> <source> <close>`` (several joined
+    by "; "), else empty.
+    """
+    out = table.copy()
+    dates = [str(d) for d in out["date"]]
+    for name in names:
+        column = "source" if len(names) == 1 else f"source_{name}"
+        by_date = sources.get(name, {})
+        out[column] = [by_date.get(d, "") for d in dates]
+    notes: dict[str, list[str]] = {}
+    wanted = set(names)
+    for symbol, day, _stored_source, _stored, other_source, other_close in disagreements:
+        if symbol in wanted:
+            notes.setdefault(day, []).append(f"{symbol} {other_source} {other_close!r}")
+    out["disagreement"] = ["; ".join(notes.get(d, [])) for d in dates]
+    return out

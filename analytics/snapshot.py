@@ -15,6 +15,7 @@ from typing import Literal
 import pandas as pd
 
 from analytics.baskets import basket_index
+from analytics.boards import board_stats
 from analytics.frames import last_session, opt, to_date, upto
 from analytics.pairs import compute_pairs, leg_levels, pair_frames, pair_stats
 from analytics.quadrant import quadrant_trails
@@ -22,6 +23,7 @@ from analytics.returns import all_symbol_stats, horizon_returns, symbol_stats
 from analytics.types import (
     HORIZONS,
     BasketStats,
+    BoardStats,
     Breadth,
     PairSpec,
     PairStats,
@@ -262,12 +264,25 @@ def build_snapshot(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> S
         ),
         quadrants=quadrants,
         quadrant_params=universe.quadrant,
-        presets={k: tuple(v) for k, v in universe.presets.items()},
+        presets=universe.scoreboard_presets(),
         lead_pair=universe.lead_pair,
         stale=tuple(s for s, st in symbols.items() if st.last_date < session),
         missing=tuple(s for s in wanted if s not in symbols),
         stale_pairs=stale_pairs,
+        boards=boards_of(cut, universe, session),
     )
+
+
+def boards_of(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> dict[str, BoardStats]:
+    """Every board of the universe as of ``asof`` (members' trails from ``quadrant_tails``,
+    the function /quadrant uses)."""
+    out: dict[str, BoardStats] = {}
+    for name, board in universe.boards.items():
+        trails = quadrant_tails(
+            closes, board.symbols, board.benchmark, asof, universe.quadrant, universe
+        )
+        out[name] = board_stats(closes, board, asof, trails, universe.quadrant)
+    return out
 
 
 def fresh_breadth(breadth: Breadth, stale_pairs: Collection[str]) -> Breadth:
@@ -285,8 +300,8 @@ def fresh_breadth(breadth: Breadth, stale_pairs: Collection[str]) -> Breadth:
 
 
 def _scoreboard_keys(universe: Universe) -> list[str]:
-    """Preset pairs (every preset, first-seen order), or all pairs when there is no preset."""
-    keys = [k for ks in universe.presets.values() for k in ks]
+    """Scoreboard presets' pairs (first-seen order), or all pairs when there is no preset."""
+    keys = [k for ks in universe.scoreboard_presets().values() for k in ks]
     return list(dict.fromkeys(keys)) or [p.key for p in universe.pairs]
 
 

@@ -42,7 +42,9 @@ SeriesKind = Literal["price", "yield", "volatility"]
 
 Side = Literal["A", "B"]
 QuadrantName = Literal["leading", "weakening", "lagging", "improving"]
-RuleKind = Literal["flip", "breadth", "threshold", "quadrant", "stretch", "spread_move"]
+RuleKind = Literal[
+    "flip", "breadth", "threshold", "quadrant", "stretch", "spread_move", "sector", "rotation_map"
+]
 RuleOp = Literal[">", "<", ">=", "<="]
 
 
@@ -142,6 +144,28 @@ class QuadrantParams:
 
 
 @dataclass(frozen=True)
+class BoardSpec:
+    """Symbols read on the strength quadrant against one benchmark (the sector board).
+
+    ``members`` are (symbol, display name) in the file's order. Its alerts: a member
+    entering leading or lagging once strength and momentum both sit beyond 100 by ``band``
+    index points for ``confirm`` sessions in a row (``analytics.boards``).
+    """
+
+    name: str
+    label: str
+    benchmark: str
+    members: tuple[tuple[str, str], ...]
+    band: float = 0.5
+    confirm: int = 4
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """The member symbols, in order."""
+        return tuple(symbol for symbol, _ in self.members)
+
+
+@dataclass(frozen=True)
 class Universe:
     """Everything the snapshot covers: pairs, baskets, headline and context symbols, presets."""
 
@@ -156,6 +180,18 @@ class Universe:
     participation_pair: str | None = "RSP/SPY"
     presets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     quadrant: QuadrantParams = QuadrantParams()
+    boards: Mapping[str, BoardSpec] = field(default_factory=dict)
+    #: The presets the scoreboard and the dashboard count (None: every preset).
+    scoreboard: tuple[str, ...] | None = None
+
+    def scoreboard_presets(self) -> dict[str, tuple[str, ...]]:
+        """The presets counted on the scoreboard, in file order."""
+        names = self.presets if self.scoreboard is None else self.scoreboard
+        return {k: tuple(self.presets[k]) for k in names if k in self.presets}
+
+    def subscribable(self) -> tuple[str, ...]:
+        """Every name /subscribe takes: presets, then boards."""
+        return (*self.presets, *(b for b in self.boards if b not in self.presets))
 
     def pair(self, key: str) -> PairSpec:
         """The pair with this key; raise UnknownPair."""
@@ -177,6 +213,8 @@ class Universe:
         seen: dict[str, None] = {}
         legs = [leg for p in self.pairs for leg in (p.a, p.b)]
         candidates = [*self.headline, *self.context, *legs, *self.members, self.benchmark]
+        for board in self.boards.values():
+            candidates += [*board.symbols, board.benchmark]
         for symbol in candidates:
             if symbol not in basket_names:
                 seen.setdefault(symbol, None)
@@ -472,6 +510,39 @@ class QuadrantTrail:
 
 
 @dataclass(frozen=True)
+class BoardRow:
+    """One board member on the session: its quadrant trail (the /quadrant numbers), its
+    spread against the board's benchmark per horizon (pp; 1w, 1m, 3m), and its confirmed
+    zone (``analytics.boards``): "leading" or "lagging" once confirmed, None before;
+    ``zone_since`` the session it was confirmed, ``entered`` True when that is this session.
+    ``last_date`` is the member's last close (before the session when it is late)."""
+
+    symbol: str
+    name: str
+    trail: QuadrantTrail | None
+    spreads_pp: dict[str, float | None]
+    zone: str | None = None
+    zone_since: dt.date | None = None
+    entered: bool = False
+    previous_zone: str | None = None
+    last_date: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class BoardStats:
+    """A board as of the snapshot's session: its members, leaders first (leading, weakening,
+    improving, lagging; then by strength), and the band and confirmation behind its alerts."""
+
+    name: str
+    label: str
+    benchmark: str
+    session: dt.date
+    rows: tuple[BoardRow, ...]
+    band: float
+    confirm: int
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """All analytics for a universe as of ``asof``; ``session`` is the last session <= asof.
 
@@ -497,6 +568,7 @@ class Snapshot:
     stale: tuple[str, ...]
     missing: tuple[str, ...]
     stale_pairs: dict[str, dt.date | None] = field(default_factory=dict)
+    boards: dict[str, BoardStats] = field(default_factory=dict)
 
     def is_fresh(self, pair: str) -> bool:
         """True when the pair has a close of both legs on the snapshot's session."""

@@ -40,6 +40,9 @@ SUITES: tuple[tuple[str, str, dict[str, tuple[str, float]]], ...] = (
      {"rotation_reply_p95_ms": ("<=", 50.0), "chart_render_p95_ms": ("<=", 300.0),
       "cold_first_reply_vs_warm_p95": ("<=", 1.5)}),
     ("inline", "bench.inline_bench", {"inline_answer_p95_ms": ("<=", 500.0)}),
+    ("webapp", "bench.webapp_bench",
+     {"webapp_page_kb": ("<=", 150.0), "webapp_pair_json_kb": ("<=", 25.0),
+      "webapp_api_p95_ms": ("<=", 100.0)}),
     ("cli", "bench.cli_bench", {"ask_vs_pandas_import": ("<=", 2.5)}),
     ("replay", "bench.replay_bench",
      {"replay_speedup_vs_per_session": (">=", 15.0), "replay_events_identical": ("=", 1.0),
@@ -49,14 +52,23 @@ SUITES: tuple[tuple[str, str, dict[str, tuple[str, float]]], ...] = (
       "fanout_cpu_ms_per_message": ("<=", 1.0),
       "limited_send_rate_msgs_per_s": (">=", 28.0), "limited_send_429s": ("=", 0.0),
       "paid_broadcast_rate_msgs_per_s": (">=", 900.0), "paid_broadcast_429s": ("=", 0.0),
-      "paid_broadcast_exactly_once": ("=", 1.0)}),
+      "paid_broadcast_exactly_once": ("=", 1.0),
+      "paid_blocked_rate_msgs_per_s": (">=", 900.0),
+      "paid_blocked_requests_per_blocked_chat": ("=", 1.0), "paid_blocked_429s": ("=", 0.0)}),
+    ("custom", "bench.custom_bench", {"custom_10k_chats_s": ("<=", 5.0)}),
     ("rss", "bench.rss_bench", {"peak_rss_mb": ("<=", 300.0)}),
+    ("outbox", "bench.outbox_bench",
+     {"outbox_bytes_per_flip_row": ("<=", 512.0), "enqueue_1m_chats_s": ("<=", 60.0),
+      "enqueue_1m_vs_100k": ("<=", 11.0), "enqueue_peak_rss_mb": ("<=", 500.0),
+      "reply_p95_ms_during_enqueue": ("<=", 150.0),
+      "db_mb_after_year_vs_10_sessions": ("<=", 1.5)}),
 )  # fmt: skip
 
 SCALED = frozenset({
     "snapshot_2000_symbols_s", "backfill_1m_bars_s", "daily_upsert_2000_symbols_s",
     "rotation_reply_p95_ms", "chart_render_p95_ms", "fanout_overhead_ms_per_message",
-    "replay_2000_symbols_2y_s", "inline_answer_p95_ms",
+    "replay_2000_symbols_2y_s", "inline_answer_p95_ms", "enqueue_1m_chats_s",
+    "reply_p95_ms_during_enqueue", "custom_10k_chats_s", "webapp_api_p95_ms",
 })  # fmt: skip
 INFO = frozenset({"machine_factor"})  # reported, not judged
 

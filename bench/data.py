@@ -1,17 +1,18 @@
 """Seeded benchmark data: the bundled real sample extended to thousands of symbols.
 
-The real closes (market/data/prices, 30 symbols) are kept as they are. Every synthetic symbol
-``Xnnnn`` follows a real "parent" (a tradable of the sample) with a seeded beta, plus
-idiosyncratic daily log returns bootstrapped (seeded row draws) from another real symbol's
-returns, demeaned and scaled. So the series have real volatility clustering, real fat tails
-and real co-movement with the market. A small seeded share of symbols lists late (no closes
-before a start row) and a few miss one session (a trading halt), as real data does.
+The real closes (market/data/prices, the 30 symbols of the first presets) are kept as they
+are. Every synthetic symbol ``Xnnnn`` follows a real "parent" (a tradable of the sample)
+with a seeded beta, plus idiosyncratic daily log returns bootstrapped (seeded row draws)
+from another real symbol's returns, demeaned and scaled. So the series have real volatility
+clustering, real fat tails and real co-movement with the market. A small seeded share of
+symbols lists late (no closes before a start row) and a few miss one session (a trading
+halt), as real data does.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,11 +34,19 @@ SYNTHETIC_BASKETS = 2
 BASKET_SIZE = 50
 
 
+#: Files bundled later (the sector, style and regional ETFs): left out of the benchmarks'
+#: real sample, so every benchmark keeps the 30-symbol base its record was measured on.
+ADDED_LATER = frozenset(
+    {"XLK", "XLE", "XLV", "XLI", "XLY", "XLP", "XLU", "XLB", "XLRE", "XLC",
+     "IWD", "IWF", "IVE", "IVW", "EFA", "EEM"}
+)  # fmt: skip
+
+
 def real_closes(folder: Path = DATA_DIR) -> pd.DataFrame:
-    """The bundled sample as a wide close frame (30 symbols x 564 sessions)."""
-    closes = {
-        filename_to_symbol(p.name): read_price_csv(p)["close"] for p in sorted(folder.glob("*.csv"))
-    }
+    """The bundled sample as a wide close frame (30 symbols x 564 sessions; ADDED_LATER
+    left out)."""
+    paths = [p for p in sorted(folder.glob("*.csv")) if p.stem not in ADDED_LATER]
+    closes = {filename_to_symbol(p.name): read_price_csv(p)["close"] for p in paths}
     frame = pd.DataFrame(closes).astype("float64")
     frame.index = pd.DatetimeIndex(frame.index, name="date")
     return frame
@@ -81,6 +90,20 @@ def extend_closes(
     return pd.concat([base, synthetic], axis=1)
 
 
+def _base_universe(bundled: Universe, columns: set[str]) -> Universe:
+    """The bundled universe limited to the benchmarks' real sample: pairs whose legs (basket
+    members expanded) all have closes, the presets over them, no boards."""
+    baskets = {b.name: b.members for b in bundled.baskets}
+
+    def present(leg: str) -> bool:
+        return all(m in columns for m in baskets.get(leg, (leg,)))
+
+    pairs = tuple(p for p in bundled.pairs if present(p.a) and present(p.b))
+    keys = {p.key for p in pairs}
+    presets = {k: v for k, v in bundled.presets.items() if set(v) <= keys}
+    return replace(bundled, pairs=pairs, presets=presets, boards={}, scoreboard=None)
+
+
 def wide_universe(closes: pd.DataFrame, seed: int = SEED) -> Universe:
     """The bundled universe widened to every column of ``closes``.
 
@@ -90,7 +113,7 @@ def wide_universe(closes: pd.DataFrame, seed: int = SEED) -> Universe:
     benchmark (52 pairs at full size; fewer on small frames so the picks stay distinct).
     Presets (what /rotation shows) stay the bundled ones.
     """
-    bundled = load_universe()
+    bundled = _base_universe(load_universe(), set(closes.columns))
     rng = np.random.default_rng(seed + 1)
     synthetic = [c for c in closes.columns if c.startswith("X")]
     n_pairs = min(SYNTHETIC_PAIRS, len(synthetic) // 2)

@@ -10,6 +10,12 @@ one per distinct private chat.
   message in flight): wall time / 10,000.
 * limited_send_rate_msgs_per_s / limited_send_429s: 300 digests through the bot's own limiter
   against a fake answering 429 above 30 sends in any second.
+* paid_blocked_*: the same paid broadcast where 10 % of the chats answer 403 "bot was blocked
+  by the user" and 1 % 400 "chat not found" (bench.fake_server ``refuse``): the broadcast's
+  rate (messages handled, delivered or refused, per second of the drain; the rate delivered
+  to the other chats alone is in details), the Bot API calls each refusing chat got (refused
+  calls / refusing chats; reported only when every refusing chat got exactly one, every other
+  chat exactly one message, and every refusing chat ended inactive), and the 429s.
 * paid_broadcast_*: PAID_MESSAGES digests with ALLOW_PAID_BROADCAST (the bot's paid limiter,
   PAID_PARALLEL in flight) against a fake answering 429 above 1000 sends in any second: the
   achieved rate, the 429s, and exactly-once (every chat got exactly one message, every row
@@ -40,7 +46,7 @@ from bot.delivery.limits import rate_limiter
 from bot.delivery.sender import Sender
 from jobs.fanout import digest_payload
 from market.universe import load_universe
-from storage.chats import upsert_chat
+from storage.chats import chat_counts, upsert_chat
 from storage.db import transaction
 from storage.outbox import NewMessage, counts, enqueue, idem_key
 
@@ -55,10 +61,12 @@ NOW = dt.datetime(2026, 4, 1, 21, 0, tzinfo=dt.UTC)
 class FakeProcess:
     """The fake Bot API in a child process (start with ``with``)."""
 
-    def __init__(self, max_per_second: float | None) -> None:
+    def __init__(self, max_per_second: float | None, *, refuse: bool = False) -> None:
         args = [sys.executable, "-m", "bench.fake_server"]
         if max_per_second is not None:
             args.append(str(max_per_second))
+        if refuse:
+            args.append("refuse")
         self.args = args
         self.stats: dict[str, int] = {}
 
@@ -117,9 +125,15 @@ async def drain(services: Any, base_url: str, limiter: str | None) -> tuple[floa
 
 
 def one_run(
-    count: int, max_per_second: float | None, limiter: str | None, *, paid: bool = False
+    count: int,
+    max_per_second: float | None,
+    limiter: str | None,
+    *,
+    paid: bool = False,
+    refuse: bool = False,
 ) -> dict[str, Any]:
-    """Queue ``count`` digests in a fresh database and drain them against a fresh fake."""
+    """Queue ``count`` digests in a fresh database and drain them against a fresh fake
+    (``refuse``: 10 % of the chats have blocked the bot, 1 % do not exist)."""
     with tempfile.TemporaryDirectory(prefix="rotation-bench-") as tmp:
         path = Path(tmp) / "bot.db"
         services = bot_services(path, load_universe())
@@ -127,13 +141,15 @@ def one_run(
             services.settings = dataclasses.replace(services.settings, allow_paid_broadcast=True)
         try:
             queue_digests(services, count, 1_000_000)
-            with FakeProcess(max_per_second) as fake:
+            with FakeProcess(max_per_second, refuse=refuse) as fake:
                 wall, cpu, report = asyncio.run(drain(services, fake.base_url, limiter))
             left = counts(services.db)
+            chats = chat_counts(services.db)
         finally:
             services.db.close()
     return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "sent": report.sent,
             "dead": report.dead, "retried": report.retried, "outbox": left,
+            "deactivated": len(report.deactivated), "chats": chats,
             "fake": fake.stats}  # fmt: skip
 
 
@@ -149,12 +165,26 @@ def run() -> dict[str, Any]:
     fake = paid["fake"]
     once = (paid["sent"] == PAID_MESSAGES and paid["outbox"].get("sent") == PAID_MESSAGES
             and fake["chats"] == PAID_MESSAGES and fake["max_copies_per_chat"] == 1)  # fmt: skip
+    blocked = one_run(PAID_MESSAGES, PAID_PER_SECOND, limiter="bot", paid=True, refuse=True)
+    refused = blocked["fake"]
+    served = (blocked["sent"] == PAID_MESSAGES - refused["refused_chats"]
+              == refused["chats"] and refused["max_copies_per_chat"] == 1
+              and blocked["chats"].get("inactive") == refused["refused_chats"])  # fmt: skip
     return {
         "fanout_overhead_ms_per_message": round(free["wall_s"] * 1000 / FANOUT_MESSAGES, 3),
         "fanout_cpu_ms_per_message": round(paid["cpu_s"] * 1000 / PAID_MESSAGES, 3),
         "paid_broadcast_rate_msgs_per_s": round(paid["sent"] / paid["wall_s"], 1),
         "paid_broadcast_429s": fake["floods"],
         "paid_broadcast_exactly_once": int(once),
+        "paid_blocked_rate_msgs_per_s": round(
+            (blocked["sent"] + blocked["deactivated"]) / blocked["wall_s"], 1
+        ),
+        "paid_blocked_requests_per_blocked_chat": (
+            round(refused["refused_calls"] / refused["refused_chats"], 3)
+            if served and refused["max_calls_per_refused_chat"] == 1
+            else None
+        ),
+        "paid_blocked_429s": refused["floods"],
         "limited_send_rate_msgs_per_s": round(rate, 2),
         "limited_send_429s": limited["fake"]["floods"],
         "details": {
@@ -165,5 +195,8 @@ def run() -> dict[str, Any]:
             "fake_max_per_second": TELEGRAM_PER_SECOND,
             "paid_broadcast": paid,
             "paid_fake_max_per_second": PAID_PER_SECOND,
+            "paid_blocked": blocked,
+            "paid_blocked_delivered_msgs_per_s": round(blocked["sent"] / blocked["wall_s"], 1),
+            "paid_blocked_every_other_chat_served_once": int(served),
         },
     }

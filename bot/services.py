@@ -81,11 +81,28 @@ class Services:
             return self.prices(asof)
         if self.settings.market_data_source == "csv":
             return CsvProvider(self.settings.market_data_dir, asof=asof, cache=self.csv_frames)
+        providers = [self._source(name) for name in self.settings.sources]
+        if len(providers) == 1:
+            return providers[0]
+        from market.chain import SourceChain
+
+        return SourceChain(providers)
+
+    def _source(self, name: str) -> PriceProvider:
+        """One named network source, configured from the settings."""
+        settings = self.settings
+        if name == "tiingo":
+            from market.tiingo import TiingoProvider
+
+            return TiingoProvider(settings.tiingo_api_key, api_url=settings.tiingo_api_url)
+        if name == "fred":
+            from market.fred import FredProvider
+
+            return FredProvider(api_url=settings.fred_api_url)
         from market.yahoo import RetryPolicy, YahooProvider  # lazily: yfinance is slow to import
 
         return YahooProvider(
-            cache_dir=self.settings.yahoo_cache_dir,
-            retry=RetryPolicy(attempts=self.settings.yahoo_attempts),
+            cache_dir=settings.yahoo_cache_dir, retry=RetryPolicy(attempts=settings.yahoo_attempts)
         )
 
     def expected_session(self, now: dt.datetime, asof: dt.date | None = None) -> dt.date:

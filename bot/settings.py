@@ -13,10 +13,15 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from storage.outbox import DEFAULT_RETENTION
+
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 BUNDLED_DATA_DIR = Path(__file__).resolve().parent.parent / "market" / "data" / "prices"
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-_SOURCES = ("yahoo", "csv")
+#: Price sources MARKET_DATA_SOURCE may name, in the order to ask them (csv stands alone).
+_SOURCES = ("yahoo", "tiingo", "fred", "csv")
+DEFAULT_TIINGO_URL = "https://api.tiingo.com"
+DEFAULT_FRED_URL = "https://fred.stlouisfed.org/graph/fredgraph.csv"
 DEFAULT_DATABASE_PATH = Path("data/rotation.db")
 ENV_FILE_VAR = "ROTATION_BOT_ENV"
 NO_ENV_FILE = "no .env file (process environment only)"
@@ -43,6 +48,9 @@ class Settings:
     database_path: Path = DEFAULT_DATABASE_PATH
     market_data_source: str = "yahoo"
     market_data_dir: Path = BUNDLED_DATA_DIR
+    tiingo_api_key: str = field(default="", repr=False)
+    tiingo_api_url: str = DEFAULT_TIINGO_URL
+    fred_api_url: str = DEFAULT_FRED_URL
     operator_ids: frozenset[int] = field(default_factory=frozenset)
     log_level: str = "INFO"
     universe_file: Path | None = None
@@ -55,8 +63,24 @@ class Settings:
     webhook_port: int = 8080
     webhook_secret: str = field(default="", repr=False)
     allow_paid_broadcast: bool = False
+    outbox_retention_days: int = DEFAULT_RETENTION.days
+    webapp_url: str = ""
+    webapp_listen: str = "127.0.0.1"
+    webapp_port: int = 8081
+    webapp_auth_max_age: int = 86400
     env_file_warning: str | None = None
     env_source: str = NO_ENV_FILE
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The price sources in the order they are asked (``yahoo,tiingo`` -> two)."""
+        return tuple(self.market_data_source.split(","))
+
+    @property
+    def outbox_retention(self) -> dt.timedelta | None:
+        """How long delivered outbox rows are kept (None: 0 days, keep everything)."""
+        days = self.outbox_retention_days
+        return dt.timedelta(days=days) if days > 0 else None
 
     @property
     def telegram_file_url(self) -> str:
@@ -185,9 +209,25 @@ def load_settings(
     values.update(os.environ if environ is None else environ)
     problems: list[str] = []
 
-    source = values.get("MARKET_DATA_SOURCE", "").strip().lower() or DEFAULTS.market_data_source
-    if source not in _SOURCES:
-        problems.append(f"MARKET_DATA_SOURCE: {source!r} is not one of {', '.join(_SOURCES)}")
+    source_raw = values.get("MARKET_DATA_SOURCE", "").strip().lower()
+    names = [n.strip() for n in source_raw.split(",") if n.strip()] or [DEFAULTS.market_data_source]
+    source = ",".join(dict.fromkeys(names))
+    unknown = [n for n in names if n not in _SOURCES]
+    if unknown:
+        problems.append(
+            f"MARKET_DATA_SOURCE: {', '.join(map(repr, unknown))} is not one of "
+            f"{', '.join(_SOURCES)} (several in order: yahoo,tiingo,fred)"
+        )
+    elif "csv" in names and len(names) > 1:
+        problems.append("MARKET_DATA_SOURCE: csv (a folder of files) cannot be combined")
+    tiingo_key = values.get("TIINGO_API_KEY", "").strip()
+    if "tiingo" in names and not tiingo_key:
+        problems.append("TIINGO_API_KEY is not set (MARKET_DATA_SOURCE names tiingo)")
+    tiingo_url = values.get("TIINGO_API_URL", "").strip() or DEFAULTS.tiingo_api_url
+    fred_url = values.get("FRED_API_URL", "").strip() or DEFAULTS.fred_api_url
+    for name, url in (("TIINGO_API_URL", tiingo_url), ("FRED_API_URL", fred_url)):
+        if not url.startswith(("http://", "https://")):
+            problems.append(f"{name}: {url!r} must start with http:// or https://")
     level = values.get("LOG_LEVEL", "").strip().upper() or DEFAULTS.log_level
     if level not in _LOG_LEVELS:
         problems.append(f"LOG_LEVEL: {level!r} is not one of {', '.join(_LOG_LEVELS)}")
@@ -218,12 +258,32 @@ def load_settings(
     if not 0 < webhook_port < 65536:
         problems.append(f"WEBHOOK_PORT: {webhook_port} is not a TCP port (1-65535)")
 
+    webapp_url = values.get("WEBAPP_URL", "").strip()
+    if webapp_url and not webapp_url.startswith("https://"):
+        problems.append(f"WEBAPP_URL: {webapp_url!r} must start with https:// (Telegram's rule)")
+    webapp_port = _parse_int(
+        "WEBAPP_PORT", values.get("WEBAPP_PORT"), DEFAULTS.webapp_port, problems
+    )
+    if not 0 < webapp_port < 65536:
+        problems.append(f"WEBAPP_PORT: {webapp_port} is not a TCP port (1-65535)")
+    webapp_max_age = _parse_int(
+        "WEBAPP_AUTH_MAX_AGE",
+        values.get("WEBAPP_AUTH_MAX_AGE"),
+        DEFAULTS.webapp_auth_max_age,
+        problems,
+    )
+    if webapp_max_age == 0:
+        problems.append("WEBAPP_AUTH_MAX_AGE: must be at least 1 (seconds)")
+
     settings = Settings(
         telegram_bot_token=token,
         telegram_api_url=api_url,
         database_path=database_path,
         market_data_source=source,
         market_data_dir=data_dir,
+        tiingo_api_key=tiingo_key,
+        tiingo_api_url=tiingo_url,
+        fred_api_url=fred_url,
         operator_ids=_parse_ids(values.get("OPERATOR_IDS", ""), problems),
         log_level=level,
         universe_file=universe_file,
@@ -255,6 +315,19 @@ def load_settings(
         allow_paid_broadcast=_parse_bool(
             "ALLOW_PAID_BROADCAST", values.get("ALLOW_PAID_BROADCAST"), problems
         ),
+        outbox_retention_days=max(
+            0,
+            _parse_int(
+                "OUTBOX_RETENTION_DAYS",
+                values.get("OUTBOX_RETENTION_DAYS"),
+                DEFAULTS.outbox_retention_days,
+                problems,
+            ),
+        ),
+        webapp_url=webapp_url,
+        webapp_listen=values.get("WEBAPP_LISTEN", "").strip() or DEFAULTS.webapp_listen,
+        webapp_port=webapp_port,
+        webapp_auth_max_age=webapp_max_age,
         env_file_warning=_env_file_warning(env_file) if env_file is not None else None,
         env_source=env_source or (str(env_file) if used_file else NO_ENV_FILE),
     )

@@ -11,9 +11,10 @@ written in one transaction, and outbox rows carry a unique idempotency key per (
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -21,17 +22,21 @@ import pandas as pd
 
 from analytics.charts import with_charts
 from analytics.constants import YEAR_SESSIONS
-from analytics.events import Event
+from analytics.custom import CUSTOM_SESSIONS
+from analytics.events import Event, board_events, map_events
 from analytics.rules import evaluate_rules, rules_view
 from analytics.snapshot import build_snapshot
 from analytics.types import Snapshot, Universe
-from jobs.fanout import dashboard_messages, fan_out, pipeline_rules
+from jobs.custom import custom_symbols, watch_events
+from jobs.fanout import Audience, dashboard_messages, pipeline_rules
 from jobs.refresh import refresh_prices
+from jobs.stale import StaleNews, stale_news
 from market.calendar import NyseCalendar
 from market.provider import PriceProvider
 from market.universe import universe_hash
 from storage.alert_state import load_state, save_state
-from storage.chats import list_chats
+from storage.chats import Chat, chats_by_id
+from storage.custom import all_baskets, all_watchlists
 from storage.dashboards import active_dashboards
 from storage.db import Database, transaction
 from storage.jobruns import (
@@ -41,11 +46,12 @@ from storage.jobruns import (
     start_run,
     waiting_pairs,
 )
-from storage.outbox import enqueue
+from storage.outbox import DEFAULT_RETENTION, NewMessage, PayloadIds, Pruned, enqueue, prune_steps
 from storage.prices import load_closes
 from storage.rules import active_rules
 from storage.snapshots import save_snapshot
-from storage.subscriptions import active_subscriptions
+from storage.stale_symbols import load_marks, save_marks
+from storage.subscriptions import Subscription, audience_page
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +80,8 @@ class DailyResult:
 
     ``stale`` names universe symbols without a close on the session (``stale_since`` their
     last close, None when there is none); ``waiting`` maps pairs that got no alerts because a
-    leg had no close on the session to their last common close (None: never).
+    leg had no close on the session to their last common close (None: never). ``news`` is
+    what the operators are due to hear about stale symbols (see jobs.stale).
     """
 
     session: dt.date
@@ -86,6 +93,16 @@ class DailyResult:
     snapshot: Snapshot | None = None
     stale_since: dict[str, dt.date | None] = field(default_factory=dict)
     waiting: dict[str, dt.date | None] = field(default_factory=dict)
+    news: StaleNews | None = None
+    #: source -> one line about its outage in this run's refresh (rate limited, unreachable).
+    outages: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def report_due(self) -> bool:
+        """True when the operators get a report about this run: pairs waited for a late
+        leg (the session's late-data report), or a symbol went stale, is still stale after a
+        week, or is back."""
+        return bool(self.waiting) or (self.news is not None and not self.news.empty)
 
     def error(self) -> StaleData | None:
         """The StaleData behind a 'stale' result (None otherwise)."""
@@ -113,11 +130,15 @@ async def run_daily(
     session: dt.date,
     *,
     now: dt.datetime,
+    retention: dt.timedelta | None = DEFAULT_RETENTION,
 ) -> DailyResult:
-    """Run the whole pipeline for ``session``: refresh, snapshot, rules per pair, outbox.
+    """Run the whole pipeline for ``session``: refresh, snapshot, rules per pair, outbox;
+    then prune delivered rows older than ``retention`` (None: keep everything).
 
     Run again for a 'partial' session (a retry), it computes the pairs that were waiting
-    once their legs are in; pairs already done send nothing twice.
+    once their legs are in; pairs already done send nothing twice. Between pages of the
+    fan-out and batches of the prune the event loop runs (replies in the same process wait
+    for one page at most).
     """
     uhash = universe_hash(universe)
     if session_finished(db, session):
@@ -128,6 +149,8 @@ async def run_daily(
     frame = load_history(db, calendar, universe, session)
     late = tuple(report.behind(symbols))
     since = {s: report.latest.get(s) for s in late}
+    news = stale_news(load_marks(db), since, symbols, session)
+    save_marks(db, news.marks)
     snapshot = build_snapshot(frame, universe, session) if not frame.empty else None
     if (
         snapshot is None
@@ -141,14 +164,16 @@ async def run_daily(
             failures=report.failures,
             stale_since=since,
             waiting={p.key: _last_common(snapshot, p.key) for p in universe.pairs},
+            news=news,
+            outages=report.outages,
         )
         finish_run(db, run_id, "stale", str(result.error()), now=now)
         log.warning("daily %s: no pair computable; stale: %s", session, ", ".join(late))
         return result
-    result = process_session(
+    result = await finish_async(session_steps(
         db, calendar, universe, session, now=now, uhash=uhash, closes=frame, snapshot=snapshot
-    )
-    result = replace(result, stale=late, stale_since=since, failures=report.failures)
+    ))  # fmt: skip
+    result = replace(result, stale=late, stale_since=since, failures=report.failures, news=news)
     if result.status == "done" and late:
         result = replace(result, status="partial")
     detail = f"{len(result.events)} events, {result.queued} messages queued"
@@ -157,6 +182,14 @@ async def run_daily(
     if late:
         detail += "; stale: " + ", ".join(late)
     finish_run(db, run_id, _run_status(result), detail, now=now)
+    if retention is not None:
+        pruned = Pruned(0, 0)
+        for step in prune_steps(db, before=now - retention):
+            pruned = step
+            await asyncio.sleep(0)
+        if pruned.rows:
+            log.info("outbox: pruned %d delivered rows and %d payloads older than %d days",
+                     pruned.rows, pruned.payloads, retention.days)  # fmt: skip
     return result
 
 
@@ -171,12 +204,115 @@ def _last_common(snapshot: Snapshot | None, key: str) -> dt.date | None:
     return None if stats is None else stats.last_date
 
 
+def chats_watch_events(
+    db: Database,
+    calendar: NyseCalendar,
+    universe: Universe,
+    session: dt.date,
+) -> list[Event]:
+    """Every chat's baskets and watchlists in one pass (``jobs.custom``): the watchlist
+    alerts of the session."""
+    watch = all_watchlists(db)
+    if not watch:
+        return []
+    baskets = all_baskets(db)
+    chats = chats_by_id(db, sorted(watch))
+    benchmarks = {c: chats[c].watch_benchmark for c in watch if c in chats}
+    symbols = custom_symbols(baskets, watch, benchmarks)
+    start = calendar.shift(session, -(CUSTOM_SESSIONS + 5))
+    closes = load_closes(db, symbols, start=start, end=session)
+    if closes.empty:
+        return []
+    return watch_events(closes, baskets, watch, benchmarks, session, universe.quadrant)
+
+
+def week_closes(calendar: NyseCalendar, session: dt.date) -> bool:
+    """True when ``session`` is the last NYSE session of its Monday-Sunday week."""
+    try:
+        following = calendar.shift(session, 1)
+    except (ValueError, IndexError):
+        return False
+    return following.isocalendar()[:2] != session.isocalendar()[:2]
+
+
 def load_history(
     db: Database, calendar: NyseCalendar, universe: Universe, session: dt.date
 ) -> pd.DataFrame:
     """Stored closes of every universe symbol up to ``session`` (bounded history)."""
     start = calendar.shift(session, -HISTORY_SESSIONS)
     return load_closes(db, list(universe.all_symbols()), start=start, end=session)
+
+
+#: Chats read per page, and outbox rows written per transaction, by the fan-out. A page
+#: holds the write lock for tens of milliseconds, so commands and the sender wait at most
+#: that long while a million chats are queued (bench: reply_p95_ms_during_enqueue).
+FANOUT_PAGE = 2000
+
+
+def queue_pages(
+    db: Database,
+    audience: Audience,
+    *,
+    now: dt.datetime,
+    payloads: PayloadIds | None = None,
+    page: int | None = None,
+) -> Iterator[int]:
+    """Queue the session's messages for every chat, a page of chats per transaction: first
+    the urgent ones (flips), then the digests; yields the rows each page added (so an async
+    caller can let other work run between pages).
+
+    Rows are committed page by page, before the session is marked done: a run killed
+    meanwhile runs again from the same state and closes, and the (event, chat) keys make
+    the rows it had queued count once."""
+    ids = payloads if payloads is not None else PayloadIds()
+    if any(e.urgent for e in audience.events):
+        yield from pass_pages(db, audience.urgent, now=now, payloads=ids, page=page)
+    yield from pass_pages(db, audience.digests, now=now, payloads=ids, page=page)
+
+
+def pass_pages(
+    db: Database,
+    step: Callable[[Chat, Sequence[Subscription]], list[NewMessage]],
+    *,
+    now: dt.datetime,
+    payloads: PayloadIds,
+    page: int | None = None,
+) -> Iterator[int]:
+    """One walk over the audience (``step`` gives a chat's rows); yields rows new per page."""
+    after: int | None = None
+    while chats := audience_page(db, after=after, limit=page or FANOUT_PAGE):
+        after = chats[-1][0].chat_id
+        rows = [row for chat, subs in chats for row in step(chat, subs)]
+        if not rows:
+            yield 0
+            continue
+        with transaction(db) as conn:
+            added = enqueue(conn, rows, now=now, payloads=payloads)
+        yield added
+
+
+def queue_audience(
+    db: Database,
+    audience: Audience,
+    *,
+    now: dt.datetime,
+    payloads: PayloadIds | None = None,
+    page: int | None = None,
+) -> int:
+    """``queue_pages`` at once; the rows new."""
+    return sum(queue_pages(db, audience, now=now, payloads=payloads, page=page))
+
+
+def queue_pass(
+    db: Database,
+    step: Callable[[Chat, Sequence[Subscription]], list[NewMessage]],
+    *,
+    now: dt.datetime,
+    payloads: PayloadIds,
+    page: int | None = None,
+) -> int:
+    """``pass_pages`` at once; the rows new."""
+    return sum(pass_pages(db, step, now=now, payloads=payloads, page=page))
 
 
 def process_session(
@@ -191,11 +327,46 @@ def process_session(
     snapshot: Snapshot | None = None,
 ) -> DailyResult:
     """Snapshot ``session`` from stored closes, evaluate rules on the computable pairs, queue
-    messages; commit once.
+    messages (a page of chats per transaction); commit state and the "done" mark once.
 
     Sessions before the last committed one are skipped (state only moves forward); the last
     committed one runs again only while it waits for pairs.
     """
+    return finish(session_steps(db, calendar, universe, session, now=now, uhash=uhash,
+                                closes=closes, snapshot=snapshot))  # fmt: skip
+
+
+def finish(steps: Generator[None, None, DailyResult]) -> DailyResult:
+    """Run a generator of steps to its end; its result."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value
+
+
+async def finish_async(steps: Generator[None, None, DailyResult]) -> DailyResult:
+    """``finish``, letting the event loop run between steps (a reply waits one page at most)."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value
+        await asyncio.sleep(0)
+
+
+def session_steps(
+    db: Database,
+    calendar: NyseCalendar,
+    universe: Universe,
+    session: dt.date,
+    *,
+    now: dt.datetime,
+    uhash: str | None = None,
+    closes: pd.DataFrame | None = None,
+    snapshot: Snapshot | None = None,
+) -> Generator[None, None, DailyResult]:
+    """``process_session`` one page of chats at a time (it yields after each)."""
     uhash = uhash or universe_hash(universe)
     if session_finished(db, session):
         return DailyResult(session=session, status="already_done")
@@ -210,15 +381,23 @@ def process_session(
         # late pairs get their own keys (the theme's event of the first pass is queued)
         events = [replace(e, key=f"{e.key}:{'+'.join(e.pairs)}") if e.pairs else e for e in events]
     events = with_charts(events, frame, universe)
-    chats = {c.chat_id: c for c in list_chats(db)}
-    messages = fan_out(snapshot, events, chats, active_subscriptions(db), user_rules, universe, now)
+    events += board_events(snapshot)  # keyed per member and session: queued once
+    if week_closes(calendar, session):
+        events += map_events(snapshot)
+    events += chats_watch_events(db, calendar, universe, session)
+    audience = Audience(snapshot, events, user_rules, universe, now)
+    payloads = PayloadIds()
+    queued = 0
+    for added in queue_pages(db, audience, now=now, payloads=payloads):
+        queued += added
+        yield
     boards = [d.chat_id for d in active_dashboards(db)]
-    messages += dashboard_messages(snapshot, boards, universe, now)
+    messages = dashboard_messages(snapshot, boards, universe, now)
     waiting = dict(snapshot.stale_pairs)
     with transaction(db) as conn:
         save_snapshot(db, snapshot.session, uhash, snapshot.to_dict(), created_at=now)
         save_state(conn, state, session)
-        queued = enqueue(conn, messages, now=now)
+        queued += enqueue(conn, messages, now=now, payloads=payloads)
         mark_session_done(
             conn, session, uhash, events=len(events), queued=queued, now=now, waiting=list(waiting)
         )

@@ -70,10 +70,25 @@ def recipients(
     event's pair, or every chat with a preset subscription for breadth."""
     if event.rule_id in owners:
         return [owners[event.rule_id]]
-    if event.kind == "breadth":
-        return [c for c, ss in subs.items() if any(s.kind == "preset" for s in ss)]
+    if event.kind == "breadth":  # followers of a pair preset (a board has no breadth)
+        presets = universe.presets
+        return [c for c, ss in subs.items() if any(_follows_preset(s, presets) for s in ss)]
+    if event.rule_id.startswith("watch:"):  # a chat's watchlist: that chat, when it follows it
+        chat = int(event.rule_id.split(":", 1)[1])
+        return [chat] if any(_follows(s, "watch") for s in subs.get(chat, ())) else []
+    if event.kind in ("sector", "rotation_map"):  # a board's followers
+        board = event.rule_id.removeprefix("board:")
+        return [c for c, ss in subs.items() if any(_follows(s, board) for s in ss)]
     named = set(event.pairs or ((event.pair,) if event.pair else ()))
     return [c for c, ss in subs.items() if named & set(chat_pairs(ss, universe))]
+
+
+def _follows_preset(sub: Subscription, presets: Mapping[str, object]) -> bool:
+    return sub.kind == "preset" and sub.target in presets
+
+
+def _follows(sub: Subscription, board: str) -> bool:
+    return sub.kind == "preset" and sub.target == board
 
 
 def zone(name: str) -> ZoneInfo:
@@ -100,6 +115,9 @@ def in_quiet_hours(chat: Chat, moment: dt.datetime) -> bool:
     return local >= start or local < end
 
 
+_GAP_WALK = dt.timedelta(minutes=180)
+
+
 def quiet_end_after(chat: Chat, moment: dt.datetime) -> dt.datetime:
     """The first moment after ``moment`` outside quiet hours (``moment`` itself when not quiet).
 
@@ -116,8 +134,11 @@ def quiet_end_after(chat: Chat, moment: dt.datetime) -> dt.datetime:
         # In a gap fold=1 is the earlier instant, in an overlap fold=0 is: try the earliest.
         instants = sorted(wall.replace(tzinfo=tz, fold=fold).astimezone(dt.UTC) for fold in (0, 1))
         for end in instants:
-            if end <= moment:
+            if end <= moment - _GAP_WALK:
                 continue
+            # Inside a gap, the earlier reading of the end can lie before ``moment`` (01:30 EST
+            # on the spring-forward night is after "02:30 EDT"): walk on from ``moment``.
+            end = max(end, moment)
             for minute in range(0, 181):  # a gap lasts an hour (at most a few): walk across it
                 probe = end + dt.timedelta(minutes=minute)
                 if not in_quiet_hours(chat, probe):
@@ -191,6 +212,137 @@ def digest_payload(
     return encode(digest_body(snapshot, pairs, folded, urgent))
 
 
+class Audience:
+    """One session's events, ready to be addressed chat by chat.
+
+    The fan-out walks the chats (streamed in pages by the daily job: no list of every chat)
+    twice: first every chat's urgent messages (flips, sent at once), then every chat's one
+    digest, so flips keep their place ahead of the session's digests in the queue. A payload
+    is built once and shared by every chat that receives the same thing: one object per
+    flip, one per distinct digest (pairs followed, alerts folded in, urgent count), which
+    the outbox stores once."""
+
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        events: Sequence[Event],
+        rules: Sequence[UserRule],
+        universe: Universe,
+        now: dt.datetime,
+    ) -> None:
+        self.snapshot = snapshot
+        self.events = tuple(events)
+        self.universe = universe
+        self.now = now
+        self._owners = {r.rule_id: r.chat_id for r in rules}
+        self._named = [frozenset(e.pairs or ((e.pair,) if e.pair else ())) for e in self.events]
+        self._flips: dict[str, dict[str, Any]] = {}
+        self._digests: dict[tuple[tuple[str, ...], tuple[str, ...], int], dict[str, Any]] = {}
+        self._pairs: dict[tuple[tuple[str, str], ...], tuple[str, ...]] = {}
+        self.digest_key = f"digest:{snapshot.session.isoformat()}"
+
+    def _received(self, chat_id: int, subs: Sequence[Subscription]) -> list[Event]:
+        """The events this chat receives, in event order (as ``recipients`` decides)."""
+        out: list[Event] = []
+        if not self.events:
+            return out
+        pairs: frozenset[str] | None = None
+        for event, named in zip(self.events, self._named, strict=True):
+            owner = self._owners.get(event.rule_id)
+            if owner is not None:
+                if owner == chat_id:
+                    out.append(event)
+                continue
+            if event.kind == "breadth":  # followers of a pair preset (a board has no breadth)
+                if any(_follows_preset(s, self.universe.presets) for s in subs):
+                    out.append(event)
+                continue
+            if event.rule_id.startswith("watch:"):  # a chat's watchlist: that chat, if it follows
+                owner_chat = int(event.rule_id.split(":", 1)[1])
+                if owner_chat == chat_id and any(_follows(s, "watch") for s in subs):
+                    out.append(event)
+                continue
+            if event.kind in ("sector", "rotation_map"):  # a board's followers
+                board = event.rule_id.removeprefix("board:")
+                if any(_follows(s, board) for s in subs):
+                    out.append(event)
+                continue
+            if pairs is None:
+                pairs = frozenset(self.pairs_of(subs))
+            if named & pairs:
+                out.append(event)
+        return out
+
+    def pairs_of(self, subs: Sequence[Subscription]) -> tuple[str, ...]:
+        """``chat_pairs`` of these subscriptions (computed once per distinct set)."""
+        key = tuple((s.kind, s.target) for s in subs)
+        found = self._pairs.get(key)
+        if found is None:
+            found = self._pairs[key] = tuple(chat_pairs(subs, self.universe))
+        return found
+
+    def _for(self, chat: Chat, subs: Sequence[Subscription]) -> list[Event]:
+        """``_received``, less the weekly map when the chat turned it off."""
+        received = self._received(chat.chat_id, subs)
+        if chat.weekly_map:
+            return received
+        return [e for e in received if e.kind != "rotation_map"]
+
+    def urgent(self, chat: Chat, subs: Sequence[Subscription]) -> list[NewMessage]:
+        """The chat's urgent messages of the session (one per flip it receives)."""
+        if not chat.active:
+            return []
+        return [self._message(chat, e) for e in self._for(chat, subs) if e.urgent]
+
+    def digest(self, chat: Chat, subs: Sequence[Subscription]) -> NewMessage | None:
+        """The chat's one non-urgent message of the session (None: nothing to say)."""
+        if not chat.active:
+            return None
+        received = self._for(chat, subs)
+        folded = tuple(e for e in received if not e.urgent)
+        pairs = self.pairs_of(subs) if chat.digest else ()
+        with_rows = bool(pairs)  # a board's followers get no empty digest on quiet days
+        if not with_rows and not folded:
+            return None
+        urgent = len(received) - len(folded)
+        memo = (pairs, tuple(e.key for e in folded), urgent)
+        payload = self._digests.get(memo)
+        if payload is None:
+            body = digest_body(self.snapshot, pairs, folded, urgent)
+            payload = self._digests[memo] = encode(body)
+        return NewMessage(
+            idem_key=idem_key(self.digest_key, chat.chat_id),
+            event_key=self.digest_key,
+            chat_id=chat.chat_id,
+            kind="digest",
+            session=self.snapshot.session,
+            urgent=False,
+            payload=payload,
+            not_before=send_after(chat, "digest" if with_rows else "alerts", False, self.now),
+        )
+
+    def digests(self, chat: Chat, subs: Sequence[Subscription]) -> list[NewMessage]:
+        """``digest`` as a list (empty or one message)."""
+        found = self.digest(chat, subs)
+        return [] if found is None else [found]
+
+    def _message(self, chat: Chat, event: Event) -> NewMessage:
+        payload = self._flips.get(event.key)
+        if payload is None:
+            payload = {**event.payload, "rule_id": event.rule_id, "event_key": event.key}
+            self._flips[event.key] = payload
+        return NewMessage(
+            idem_key=idem_key(event.key, chat.chat_id),
+            event_key=event.key,
+            chat_id=chat.chat_id,
+            kind=event.kind,
+            session=self.snapshot.session,
+            urgent=event.urgent,
+            payload=payload,
+            not_before=send_after(chat, event.kind, event.urgent, self.now),
+        )
+
+
 def fan_out(
     snapshot: Snapshot,
     events: Sequence[Event],
@@ -202,65 +354,27 @@ def fan_out(
 ) -> list[NewMessage]:
     """Outbox rows: one per urgent event (a flip) and recipient chat, at once; then at most one
     more per chat for the session: the digest (when on) with that day's non-urgent alerts
-    (stretch, breadth, thresholds, quadrant changes) folded in, or those alerts alone."""
-    owners = {r.rule_id: r.chat_id for r in rules}
+    (stretch, breadth, thresholds, quadrant changes) folded in, or those alerts alone.
+
+    The whole audience in memory: for tests and small runs; the daily job streams it
+    (``Audience`` over ``storage.subscriptions.audience_page``)."""
+    audience = Audience(snapshot, events, rules, universe, now)
+    owners = {r.chat_id for r in rules}
+    order = sorted(c for c in chats if c in subs or c in owners)
     out: list[NewMessage] = []
-    folded: dict[int, list[Event]] = {}
-    urgent: dict[int, int] = {}
-    for event in events:
-        for chat_id in recipients(event, subs, owners, universe):
-            chat = chats.get(chat_id)
-            if chat is None or not chat.active:
-                continue
-            if event.urgent:
-                urgent[chat_id] = urgent.get(chat_id, 0) + 1
-                out.append(_message(chat, event, snapshot, now))
-            else:
-                folded.setdefault(chat_id, []).append(event)
-    key = f"digest:{snapshot.session.isoformat()}"
-    for chat_id in dict.fromkeys([*subs, *folded]):
-        chat = chats.get(chat_id)
-        chat_subs = subs.get(chat_id, ())
-        if chat is None or not chat.active:
-            continue
-        with_rows = chat.digest and bool(chat_subs)
-        if not with_rows and not folded.get(chat_id):
-            continue
-        pairs = chat_pairs(chat_subs, universe) if with_rows else []
-        body = digest_body(snapshot, pairs, folded.get(chat_id, ()), urgent.get(chat_id, 0))
-        out.append(
-            NewMessage(
-                idem_key=idem_key(key, chat_id),
-                event_key=key,
-                chat_id=chat_id,
-                kind="digest",
-                session=snapshot.session,
-                urgent=False,
-                payload=encode(body),
-                not_before=send_after(chat, "digest" if with_rows else "alerts", False, now),
-            )
-        )
+    for chat_id in order:
+        out += audience.urgent(chats[chat_id], subs.get(chat_id, ()))
+    for chat_id in order:
+        message = audience.digest(chats[chat_id], subs.get(chat_id, ()))
+        if message is not None:
+            out.append(message)
     return out
-
-
-def _message(chat: Chat, event: Event, snapshot: Snapshot, now: dt.datetime) -> NewMessage:
-    payload = {**event.payload, "rule_id": event.rule_id, "event_key": event.key}
-    return NewMessage(
-        idem_key=idem_key(event.key, chat.chat_id),
-        event_key=event.key,
-        chat_id=chat.chat_id,
-        kind=event.kind,
-        session=snapshot.session,
-        urgent=event.urgent,
-        payload=payload,
-        not_before=send_after(chat, event.kind, event.urgent, now),
-    )
 
 
 def dashboard_payload(snapshot: Snapshot, universe: Universe) -> dict:
     """What a pinned dashboard shows: every preset pair's regime and spreads, breadth, and the
     lead pair (whose chart it carries)."""
-    keys = list(dict.fromkeys(k for ks in universe.presets.values() for k in ks))
+    keys = list(dict.fromkeys(k for ks in universe.scoreboard_presets().values() for k in ks))
     payload = digest_payload(snapshot, keys or list(snapshot.pairs))
     payload["pair"] = snapshot.lead_pair
     return payload

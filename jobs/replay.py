@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from analytics.backtest import Unsupported, backtest
-from analytics.events import Event
+from analytics.events import Event, board_events, board_events_over
 from analytics.rules import evaluate_rules, rules_view
 from analytics.snapshot import build_snapshot
 from analytics.types import Rule, Snapshot, Universe
@@ -129,7 +129,11 @@ def replay_dry(
         steps = backtest(closes, universe, sessions, rules)
     except Unsupported:
         return list(replay_per_session(sessions, closes, universe, rules))
-    return [ReplayStep(step.session, None, step.events) for step in steps]
+    boards = board_events_over(closes, universe, sessions)
+    return [
+        ReplayStep(step.session, None, (*step.events, *boards.get(step.session, ())))
+        for step in steps
+    ]
 
 
 def replay_per_session(
@@ -145,7 +149,7 @@ def replay_per_session(
         snapshot = build_snapshot(closes, universe, session)
         view, active = rules_view(snapshot, rules)
         events, state = evaluate_rules(view, active, state)
-        yield ReplayStep(session, snapshot, tuple(events))
+        yield ReplayStep(session, snapshot, (*events, *board_events(snapshot)))
 
 
 def replay_live(

@@ -1,4 +1,5 @@
-"""NYSE sessions, holidays and early closes (exchange-calendars XNYS), for any moment."""
+"""Exchange sessions, holidays and early closes (exchange-calendars; NYSE's XNYS by default),
+for any moment; and a weekdays-only stand-in for an exchange without a calendar."""
 
 from __future__ import annotations
 
@@ -17,14 +18,16 @@ _END_YEARS_AHEAD = 3
 
 
 class NyseCalendar:
-    """Session arithmetic over the XNYS calendar. All datetimes are timezone-aware.
+    """Session arithmetic over an exchange-calendars calendar (``code``, XNYS unless told).
+    All datetimes are timezone-aware.
 
     The schedule is built on first use: a command that needs no session arithmetic (a text
     ``ask``) never imports exchange-calendars.
     """
 
-    def __init__(self, today: dt.date | None = None) -> None:
+    def __init__(self, today: dt.date | None = None, code: str = "XNYS") -> None:
         self._end_year = (today or dt.date.today()).year + _END_YEARS_AHEAD
+        self.code = code
 
     @functools.cached_property
     def _schedule(self) -> tuple[list[dt.date], list[dt.datetime], dict[dt.date, int]]:
@@ -33,7 +36,11 @@ class NyseCalendar:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pandas deprecation noise from the library
-            cal = xcals.get_calendar("XNYS", start=_START, end=f"{self._end_year}-12-31")
+            end = f"{self._end_year}-12-31"
+            try:
+                cal = xcals.get_calendar(self.code, start=_START, end=end)
+            except ValueError:  # a calendar that starts later than _START: its own first day
+                cal = xcals.get_calendar(self.code, end=end)
         schedule = cal.schedule
         sessions: list[dt.date] = [ts.date() for ts in pd.DatetimeIndex(schedule.index)]
         closes: list[dt.datetime] = [
@@ -67,7 +74,7 @@ class NyseCalendar:
         """The close of ``session`` (16:00 ET, 13:00 ET on early closes) as an aware datetime."""
         pos = self._session_pos.get(session)
         if pos is None:
-            raise ValueError(f"{session} is not an NYSE session")
+            raise ValueError(f"{session} is not a {self.code} session")
         return self._closes[pos]
 
     def is_early_close(self, session: dt.date) -> bool:
@@ -115,3 +122,31 @@ def _require_aware(moment: dt.datetime) -> None:
 def nyse() -> NyseCalendar:
     """A process-wide calendar instance (building one takes a moment)."""
     return NyseCalendar()
+
+
+class WeekdayCalendar:
+    """Monday to Friday, no holidays: the stand-in for an exchange without a calendar (the
+    session arithmetic a refresh needs: sessions, the last one on a day, shifting)."""
+
+    code = "weekdays"
+
+    def is_session(self, day: dt.date) -> bool:
+        return day.weekday() < 5
+
+    def sessions(self, start: dt.date, end: dt.date) -> list[dt.date]:
+        days = (start + dt.timedelta(days=n) for n in range((end - start).days + 1))
+        return [day for day in days if day.weekday() < 5]
+
+    def latest_session_on_or_before(self, day: dt.date) -> dt.date:
+        while day.weekday() >= 5:
+            day -= dt.timedelta(days=1)
+        return day
+
+    def shift(self, session: dt.date, n: int) -> dt.date:
+        day = self.latest_session_on_or_before(session)
+        step = 1 if n > 0 else -1
+        for _ in range(abs(n)):
+            day += dt.timedelta(days=step)
+            while day.weekday() >= 5:
+                day += dt.timedelta(days=step)
+        return day

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -13,6 +14,8 @@ import pandas as pd
 #: dates at midnight), ascending, unique. close is float and never NaN; open/high/low/volume
 #: may be NaN (close-only series).
 BAR_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
+_MAX_CAUSE = 160
+_URL_RE = re.compile(r"https?://\S+")
 
 
 @dataclass(frozen=True)
@@ -33,10 +36,20 @@ class FetchResult:
     unreachable: frozenset[str] = frozenset()
     stale: Mapping[str, dt.date] = field(default_factory=dict)
     warnings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: symbol -> where its bars came from, when not ``source`` (several sources in turn, or
+    #: a FRED series standing in for an index: "fred:DGS10").
+    sources: Mapping[str, str] = field(default_factory=dict)
+    #: source -> one line about its outage (rate limited or unreachable) in this fetch, for
+    #: the operators: one line per outage, never one per symbol (see ``outages_of``).
+    outages: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.failures
+
+    def source_of(self, symbol: str) -> str:
+        """The source of ``symbol``'s bars."""
+        return self.sources.get(symbol, self.source)
 
 
 class PriceProvider(Protocol):
@@ -66,3 +79,23 @@ def empty_bars() -> pd.DataFrame:
     """An empty frame that follows the bar contract."""
     index = pd.DatetimeIndex([], name="date")
     return pd.DataFrame({c: pd.Series(dtype="float64") for c in BAR_COLUMNS}, index=index)
+
+
+def short_cause(text: str) -> str:
+    """One line, URLs removed, at most ~160 characters: safe to show a user."""
+    line = " ".join(_URL_RE.sub("<url>", text).split())
+    return line if len(line) <= _MAX_CAUSE else line[: _MAX_CAUSE - 1] + "…"
+
+
+def outages_of(result: FetchResult, name: str, *, then: str | None = None) -> dict[str, str]:
+    """One line for ``name``'s outage in ``result`` (rate limited, or unreachable for some
+    symbols): its cause and how many symbols it cost, and which source was asked next."""
+    if result.outages:
+        return dict(result.outages)
+    down = sorted(s for s in result.unreachable if s in result.failures)
+    if not down and not result.rate_limited:
+        return {}
+    cause = result.failures[down[0]] if down else f"rate limited by {name}"
+    count = f"{len(down)} symbol(s)" if down else "some symbols"
+    tail = f", asked of {then}" if then else ""
+    return {name: f"{name}: {cause} ({count}{tail})"}

@@ -8,7 +8,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from analytics.types import BasketSpec, PairSpec, QuadrantParams, RegimeParams, Universe
+from analytics.types import (
+    BasketSpec,
+    BoardSpec,
+    PairSpec,
+    QuadrantParams,
+    RegimeParams,
+    Universe,
+)
 from market.symbols import InvalidSymbol, normalize_symbol
 
 _BASKET_NAME_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
@@ -126,6 +133,16 @@ def parse_universe(raw: dict[str, Any]) -> Universe:
     if participation is not None and participation not in keys:
         raise ValueError(f"participation pair {participation} is not a listed pair")
     quadrant = QuadrantParams(**dict(raw.get("quadrant", {})))
+    boards = _boards(raw, names)
+    clash = set(boards) & set(presets)
+    if clash:
+        raise ValueError(f"board {', '.join(sorted(clash))} has the name of a preset")
+    scoreboard = raw.get("scoreboard")
+    if scoreboard is not None:
+        unknown = [k for k in scoreboard if k not in presets]
+        if unknown:
+            raise ValueError(f"scoreboard names unknown preset(s) {', '.join(unknown)}")
+        scoreboard = tuple(str(k) for k in scoreboard)
     return Universe(
         pairs=tuple(pairs),
         baskets=tuple(baskets),
@@ -138,4 +155,31 @@ def parse_universe(raw: dict[str, Any]) -> Universe:
         participation_pair=participation,
         presets=presets,
         quadrant=quadrant,
+        boards=boards,
+        scoreboard=scoreboard,
     )
+
+
+def _boards(raw: dict[str, Any], baskets: set[str]) -> dict[str, BoardSpec]:
+    """The [boards.NAME] tables: members as [symbol, name] pairs against one benchmark."""
+    out: dict[str, BoardSpec] = {}
+    for name, spec in dict(raw.get("boards", {})).items():
+        members = tuple((_symbol(str(sym), baskets), str(label)) for sym, label in spec["members"])
+        if len(members) < 2:
+            raise ValueError(f"board {name} needs at least two members")
+        benchmark = _symbol(str(spec.get("benchmark", raw.get("benchmark", "SPY"))), baskets)
+        if benchmark in {s for s, _ in members}:
+            raise ValueError(f"board {name}: {benchmark} is its benchmark and a member")
+        band = float(spec.get("band", BoardSpec.band))
+        confirm = int(spec.get("confirm", BoardSpec.confirm))
+        if not 0 <= band < 10 or confirm < 1:
+            raise ValueError(f"board {name}: band={band} confirm={confirm} out of range")
+        out[str(name).lower()] = BoardSpec(
+            name=str(name).lower(),
+            label=str(spec.get("label", name)),
+            benchmark=benchmark,
+            members=members,
+            band=band,
+            confirm=confirm,
+        )
+    return out

@@ -16,12 +16,21 @@ yfinance's records go to our log at DEBUG, never to the terminal.
 
 A network-class failure (DNS, connection, timeout) ends the batch at once: Yahoo is not
 reachable, and asking again within seconds only makes an offline run slow and noisy.
+
+Daily bars only: yfinance asks for one-day bars, but Yahoo has answered with 5-minute and
+3-month bars, which yfinance folds onto dates (each day's 09:30 bar read as its close). Every
+chart answer's meta (``dataGranularity``, ``regularMarketTime``, ``currentTradingPeriod``) is
+kept during a download (``_keep_chart_meta``); a symbol whose answer is not ``1d`` (or, without
+a meta, whose bars are spaced further apart than daily bars can be) is refused with its cause
+and nothing of it is returned, and a last bar whose session had not closed when Yahoo answered
+(a live quote) is left out, named in ``FetchResult.warnings``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import random
 import re
@@ -36,9 +45,10 @@ import pandas as pd
 import yfinance as yf
 from yfinance import data as yf_data
 from yfinance.exceptions import YFRateLimitError
+from yfinance.scrapers import history as yf_history
 
 from analytics.backoff import doubling
-from market.provider import BAR_COLUMNS, FetchResult
+from market.provider import BAR_COLUMNS, FetchResult, short_cause
 from market.symbols import InvalidSymbol, normalize_symbol
 
 log = logging.getLogger(__name__)
@@ -48,8 +58,6 @@ NO_DATA = "no data returned (Yahoo unreachable or symbols unknown)"
 RATE_LIMITED = "rate limited by Yahoo"
 UNREACHABLE = "Yahoo unreachable"
 _YF_LOGGER = "yfinance"
-_MAX_CAUSE = 160
-_URL_RE = re.compile(r"https?://\S+")
 # yfinance's summary lines after a batch: "['SPY', 'NOPE']: possibly delisted; ..."
 _FAILED_LINE_RE = re.compile(r"^\[([^\]]*)\]: (.+)$", re.MULTILINE)
 _RATE_LIMIT_MARKS = ("YFRateLimitError", "Too Many Requests", "Rate limited")
@@ -60,6 +68,10 @@ _NETWORK_RE = re.compile(
 )
 _CURL_RE = re.compile(r"curl: \(\d+\)")
 _YF_ERROR_RE = re.compile(r"^YF\w+\(['\"](.*)['\"]\)$")
+DAILY = "1d"
+# Daily bars are at most a long weekend plus a holiday or two apart; bars whose typical spacing
+# is wider are weekly, monthly or quarterly bars.
+_MAX_DAILY_GAP_DAYS = 5
 
 # yfinance 1.7 uses pandas' deprecated `inplace=` (Pandas4Warning, a DeprecationWarning) and
 # sets its own module's DeprecationWarnings to "default": without this every fetch would
@@ -72,6 +84,117 @@ _cache_lock = threading.Lock()
 _cache_location: str | None = None
 #: Held by the worker thread for one whole download (see the module docstring).
 _DOWNLOAD_LOCK = threading.Lock()
+Clock = Callable[[], dt.datetime]
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class ChartMeta:
+    """What one chart answer's meta says about its bars (None: the answer did not say).
+
+    ``market_time`` is ``regularMarketTime`` (the moment Yahoo's latest figure is from);
+    ``regular_open`` / ``regular_close`` the ``currentTradingPeriod.regular`` session.
+    """
+
+    granularity: str | None = None
+    market_time: dt.datetime | None = None
+    regular_open: dt.datetime | None = None
+    regular_close: dt.datetime | None = None
+    timezone: str | None = None
+    exchange: str | None = None
+
+    @classmethod
+    def parse(cls, meta: Mapping[str, Any]) -> ChartMeta:
+        """From yfinance's copy of the meta (epoch seconds, or Timestamps once formatted)."""
+        period = meta.get("currentTradingPeriod")
+        regular = period.get("regular") if isinstance(period, Mapping) else None
+        regular = regular if isinstance(regular, Mapping) else {}
+        granularity = meta.get("dataGranularity")
+        timezone = meta.get("exchangeTimezoneName")
+        exchange = meta.get("exchangeName")
+        return cls(
+            granularity=str(granularity) if granularity is not None else None,
+            market_time=_moment(meta.get("regularMarketTime")),
+            regular_open=_moment(regular.get("start")),
+            regular_close=_moment(regular.get("end")),
+            timezone=str(timezone) if timezone else None,
+            exchange=str(exchange) if exchange else None,
+        )
+
+    def open_session(self, now: dt.datetime) -> dt.date | None:
+        """The session still open when Yahoo answered (its date on the exchange), if any.
+
+        Open: Yahoo's latest figure lies inside the current regular session and, by our own
+        clock, that session has not closed yet (a thin stock's last trade may come before
+        the close: once the close has passed, the bar is the session's close).
+        """
+        start, end, moment = self.regular_open, self.regular_close, self.market_time
+        if start is None or end is None or moment is None:
+            return None
+        if not start <= moment < end or now >= end:
+            return None
+        local = pd.Timestamp(start)
+        if self.timezone:
+            local = local.tz_convert(self.timezone)
+        return local.date()
+
+    def local_time(self) -> str:
+        """``market_time`` as HH:MM on the exchange's clock ("?" when unknown)."""
+        if self.market_time is None:
+            return "?"
+        moment = pd.Timestamp(self.market_time)
+        if self.timezone:
+            moment = moment.tz_convert(self.timezone)
+        return f"{moment:%H:%M}"
+
+
+def _moment(value: object) -> dt.datetime | None:
+    """An aware UTC datetime from epoch seconds or a Timestamp; None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return dt.datetime.fromtimestamp(value, dt.UTC)
+    if isinstance(value, pd.Timestamp) and value.tzinfo is not None:
+        return value.tz_convert("UTC").to_pydatetime()
+    return None
+
+
+#: symbol -> the meta of its last chart answer in the download under way (see
+#: ``_keep_chart_meta``); cleared and read under ``_DOWNLOAD_LOCK``.
+_chart_meta: dict[str, ChartMeta] = {}
+_chart_meta_lock = threading.Lock()
+
+
+def _keep_chart_meta() -> None:
+    """Keep each chart answer's meta, which ``yf.download`` drops with its Ticker objects.
+
+    yfinance 1.7 stores the meta of a ``PriceHistory.history`` call on that object
+    (``_history_metadata``) and has no public way to reach it from ``download``: the method
+    is wrapped once per process to copy it out. Only this module imports yfinance.
+    """
+    original = yf_history.PriceHistory.history
+    if getattr(original, "_keeps_chart_meta", False):
+        return
+
+    @functools.wraps(original)
+    def history(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            meta = getattr(self, "_history_metadata", None)
+            if isinstance(meta, dict) and meta:
+                parsed = ChartMeta.parse(meta)
+                with _chart_meta_lock:
+                    _chart_meta[str(self.ticker).upper()] = parsed
+
+    history._keeps_chart_meta = True  # type: ignore[attr-defined]
+    yf_history.PriceHistory.history = history
+
+
+_keep_chart_meta()
 
 
 @dataclass(frozen=True)
@@ -109,6 +232,7 @@ class _Attempt:
     rate_limited: set[str] = field(default_factory=set)
     unreachable: set[str] = field(default_factory=set)
     network: str | None = None
+    warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def fail(
         self, symbol: str, cause: str, *, rate_limited: bool = False, unreachable: bool = False
@@ -140,8 +264,10 @@ class YahooProvider:
         timeout: float = 10.0,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
+        clock: Clock = _utc_now,
     ) -> None:
         self.retry = retry or RetryPolicy()
+        self._clock = clock
         self.threads = threads
         self.timeout = timeout
         self._sleep = sleep
@@ -170,6 +296,7 @@ class YahooProvider:
         bars: dict[str, pd.DataFrame] = {}
         # symbol -> the stale rows with the newest last close seen in any attempt so far
         stale: dict[str, tuple[pd.DataFrame, dt.date]] = {}
+        notes: dict[str, tuple[str, ...]] = {}
         last = _Attempt()
         for attempt in range(1, self.retry.attempts + 1):
             if attempt > 1:
@@ -182,6 +309,11 @@ class YahooProvider:
             bars.update(last.bars)
             for symbol in last.bars:
                 stale.pop(symbol, None)
+            for symbol in (*last.bars, *last.stale, *last.failures):
+                if symbol in last.warnings:
+                    notes[symbol] = last.warnings[symbol]
+                else:
+                    notes.pop(symbol, None)
             for symbol, (frame, day) in last.stale.items():
                 if symbol not in stale or day >= stale[symbol][1]:
                     stale[symbol] = (frame, day)
@@ -218,6 +350,7 @@ class YahooProvider:
             rate_limited=bool(last.rate_limited),
             unreachable=frozenset(last.unreachable - stale.keys()),
             stale={symbol: day for symbol, (_, day) in stale.items()},
+            warnings=notes,
         )
 
     def _attempt(
@@ -234,6 +367,8 @@ class YahooProvider:
     ) -> _Attempt:
         """The download itself; the caller holds ``_DOWNLOAD_LOCK``."""
         _forget_cached_answers()
+        with _chart_meta_lock:
+            _chart_meta.clear()
         capture = _YfLogCapture()
         try:
             with capture:
@@ -261,7 +396,11 @@ class YahooProvider:
         errors = capture.symbol_errors()
         # A symbol's own network error names the host; yfinance's other lines are vaguer.
         network = next((e for e in errors.values() if _NETWORK_RE.search(e)), capture.network())
-        return _split_download(raw, symbols, start, end, expected_last, errors, network)
+        with _chart_meta_lock:
+            metas = dict(_chart_meta)
+        return _split_download(
+            raw, symbols, start, end, expected_last, errors, network, metas, self._clock()
+        )
 
 
 def _split_download(
@@ -272,14 +411,18 @@ def _split_download(
     expected_last: dt.date | None,
     errors: Mapping[str, str] | None = None,
     network: str | None = None,
+    metas: Mapping[str, ChartMeta] | None = None,
+    now: dt.datetime | None = None,
 ) -> _Attempt:
     """Split a yfinance batch frame into contract bars per symbol, or a cause per symbol.
 
     ``raw`` has MultiIndex columns (Price, Ticker) as returned by ``yf.download`` with
     ``group_by="column"``; ``errors`` maps a symbol to what yfinance logged about it;
-    ``network`` is a network error yfinance logged during the download, if any.
+    ``network`` is a network error yfinance logged during the download, if any; ``metas``
+    the chart meta of each symbol's answer, and ``now`` when the answers came.
     """
     errors = errors or {}
+    metas = metas or {}
     result = _Attempt(network=network)
     if raw is None or raw.empty or not isinstance(raw.columns, pd.MultiIndex):
         for symbol in symbols:
@@ -291,8 +434,24 @@ def _split_download(
         if symbol not in present:
             _fail_with_detail(result, symbol, "missing from Yahoo's answer", errors.get(symbol))
             continue
+        meta = metas.get(symbol, ChartMeta())
+        if meta.granularity is not None and meta.granularity != DAILY:
+            result.fail(symbol, f"Yahoo answered {meta.granularity} bars, not daily: refused")
+            continue
         frame = _symbol_frame(pd.DataFrame(raw.xs(symbol, axis=1, level=level)), start, end)
         valid = frame.dropna(subset=["close"])
+        spacing = _typical_gap_days(pd.DatetimeIndex(valid.index))
+        if spacing > _MAX_DAILY_GAP_DAYS:
+            result.fail(symbol, f"Yahoo's bars are {spacing} days apart, not daily: refused")
+            continue
+        live = meta.open_session(now or _utc_now())
+        if live is not None and not valid.empty and valid.index[-1] == pd.Timestamp(live):
+            result.warnings[symbol] = (
+                f"{live}: session still open at {meta.local_time()} on its exchange; "
+                "live quote not stored as a close",
+            )
+            valid = valid.iloc[:-1]
+            frame = frame.loc[frame.index < pd.Timestamp(live)]
         if valid.empty:
             _fail_with_detail(result, symbol, "no closes in Yahoo's answer", errors.get(symbol))
             continue
@@ -304,6 +463,14 @@ def _split_download(
         else:
             result.bars[symbol] = valid
     return result
+
+
+def _typical_gap_days(index: pd.DatetimeIndex) -> int:
+    """The median number of calendar days between consecutive bars (0 with under 3 bars)."""
+    if len(index) < 3:
+        return 0
+    gaps = index.to_series().diff().dropna().dt.days
+    return int(gaps.median())
 
 
 def _symbol_frame(sub: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
@@ -365,12 +532,6 @@ def _split_symbols(symbols: Sequence[str]) -> tuple[list[str], dict[str, str]]:
         if symbol not in valid:
             valid.append(symbol)
     return valid, invalid
-
-
-def short_cause(text: str) -> str:
-    """One line, URLs removed, at most ~160 characters: safe to show a user."""
-    line = " ".join(_URL_RE.sub("<url>", text).split())
-    return line if len(line) <= _MAX_CAUSE else line[: _MAX_CAUSE - 1] + "…"
 
 
 class _YfLogCapture(logging.Filter):

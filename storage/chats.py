@@ -8,16 +8,17 @@ from typing import Any
 
 import sqlite_utils
 
-from storage.db import transaction
+from storage.db import stamp, transaction
 
 DEFAULT_TIMEZONE = "America/New_York"
 _COLUMNS = (
     "chat_id, type, title, username, active, inactive_reason, digest, digest_time, "
-    "quiet_start, quiet_end, timezone, thread_id, migrated_to"
+    "quiet_start, quiet_end, timezone, thread_id, migrated_to, watch_benchmark, weekly_map"
 )
-# Tables that hold a chat id and must follow a group's upgrade to a supergroup.
+#: The columns ``row_to_chat`` reads, qualified for a query that names the table ``c``.
+CHAT_COLUMNS = ", ".join(f"c.{name}" for name in _COLUMNS.split(", "))
 # Tables keyed by chat that follow a group to its new id when it becomes a supergroup.
-_CHAT_TABLES = ("subscriptions", "user_rules", "dashboards")
+_CHAT_TABLES = ("subscriptions", "user_rules", "dashboards", "chat_baskets", "chat_watchlist")
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,11 @@ class Chat:
     timezone: str = DEFAULT_TIMEZONE
     thread_id: int | None = None
     migrated_to: int | None = None
+    watch_benchmark: str = "SPY"
+    weekly_map: bool = True
 
 
-def _row_to_chat(row: dict[str, Any]) -> Chat:
+def row_to_chat(row: dict[str, Any]) -> Chat:
     """A Chat from a dict row of ``_COLUMNS`` (sqlite-utils ``query``)."""
     return Chat(
         chat_id=int(row["chat_id"]),
@@ -55,13 +58,24 @@ def _row_to_chat(row: dict[str, Any]) -> Chat:
         timezone=str(row["timezone"]),
         thread_id=row["thread_id"],
         migrated_to=row["migrated_to"],
+        watch_benchmark=str(row["watch_benchmark"]),
+        weekly_map=bool(row["weekly_map"]),
     )
+
+
+def chat_from_tuple(row: tuple[Any, ...]) -> Chat:
+    """A Chat from a plain row of ``_COLUMNS`` (``execute``: no dict per row, for bulk reads)."""
+    (chat_id, kind, title, username, active, reason, digest, digest_time, quiet_start,
+     quiet_end, timezone, thread_id, migrated_to, watch_benchmark, weekly_map) = row  # fmt: skip
+    return Chat(chat_id, kind, title, username, bool(active), reason, bool(digest), digest_time,
+                quiet_start, quiet_end, timezone, thread_id, migrated_to, str(watch_benchmark),
+                bool(weekly_map))  # fmt: skip
 
 
 def get_chat(db: sqlite_utils.Database, chat_id: int) -> Chat | None:
     """The stored chat, or None."""
     rows = db.query(f"SELECT {_COLUMNS} FROM chats WHERE chat_id = ?", [chat_id])
-    return next((_row_to_chat(r) for r in rows), None)
+    return next((row_to_chat(r) for r in rows), None)
 
 
 def chats_by_id(db: sqlite_utils.Database, chat_ids: list[int]) -> dict[int, Chat]:
@@ -70,14 +84,14 @@ def chats_by_id(db: sqlite_utils.Database, chat_ids: list[int]) -> dict[int, Cha
         return {}
     marks = ",".join("?" * len(chat_ids))
     rows = db.query(f"SELECT {_COLUMNS} FROM chats WHERE chat_id IN ({marks})", chat_ids)
-    return {chat.chat_id: chat for chat in map(_row_to_chat, rows)}
+    return {chat.chat_id: chat for chat in map(row_to_chat, rows)}
 
 
 def list_chats(db: sqlite_utils.Database, *, active_only: bool = True) -> list[Chat]:
     """Every stored chat (active ones only by default), by id."""
     where = " WHERE active = 1" if active_only else ""
     rows = db.query(f"SELECT {_COLUMNS} FROM chats{where} ORDER BY chat_id")
-    return [_row_to_chat(r) for r in rows]
+    return [row_to_chat(r) for r in rows]
 
 
 def upsert_chat(
@@ -91,14 +105,14 @@ def upsert_chat(
     active: bool = True,
 ) -> Chat:
     """Insert the chat or refresh its type, title and username; (re)activate it if asked."""
-    stamp = now.isoformat(timespec="seconds")
+    written = stamp(now)
     db.conn.execute(
         "INSERT INTO chats (chat_id, type, title, username, active, created_at, updated_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET type = excluded.type, "
         "title = COALESCE(excluded.title, title), username = COALESCE(excluded.username, "
         "username), active = excluded.active, inactive_reason = CASE WHEN excluded.active "
         "THEN NULL ELSE inactive_reason END, updated_at = excluded.updated_at",
-        [chat_id, chat_type, title, username, int(active), stamp, stamp],
+        [chat_id, chat_type, title, username, int(active), written, written],
     )
     chat = get_chat(db, chat_id)
     assert chat is not None
@@ -116,7 +130,7 @@ def set_active(
     """Set the active flag (with why it went inactive); True when the chat exists."""
     cur = db.conn.execute(
         "UPDATE chats SET active = ?, inactive_reason = ?, updated_at = ? WHERE chat_id = ?",
-        [int(active), None if active else reason, now.isoformat(timespec="seconds"), chat_id],
+        [int(active), None if active else reason, stamp(now), chat_id],
     )
     return cur.rowcount > 0
 
@@ -125,7 +139,8 @@ def update_settings(db: sqlite_utils.Database, chat: Chat, *, now: dt.datetime) 
     """Store the settings fields of ``chat`` (digest, times, timezone, thread)."""
     db.conn.execute(
         "UPDATE chats SET digest = ?, digest_time = ?, quiet_start = ?, quiet_end = ?, "
-        "timezone = ?, thread_id = ?, updated_at = ? WHERE chat_id = ?",
+        "timezone = ?, thread_id = ?, watch_benchmark = ?, weekly_map = ?, updated_at = ? "
+        "WHERE chat_id = ?",
         [
             int(chat.digest),
             chat.digest_time,
@@ -133,7 +148,9 @@ def update_settings(db: sqlite_utils.Database, chat: Chat, *, now: dt.datetime) 
             chat.quiet_end,
             chat.timezone,
             chat.thread_id,
-            now.isoformat(timespec="seconds"),
+            chat.watch_benchmark,
+            int(chat.weekly_map),
+            stamp(now),
             chat.chat_id,
         ],
     )
@@ -150,14 +167,14 @@ def migrate_chat(
     old = get_chat(db, old_id)
     if old is None:
         return get_chat(db, new_id)
-    stamp = now.isoformat(timespec="seconds")
+    written = stamp(now)
     with transaction(db) as conn:
         if get_chat(db, new_id) is None:
             moved = replace(old, chat_id=new_id, type="supergroup", migrated_to=None)
             conn.execute(
                 f"INSERT INTO chats ({_COLUMNS}, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [*_chat_values(moved), stamp, stamp],
+                f"VALUES ({', '.join('?' * (_COLUMNS.count(',') + 3))})",
+                [*_chat_values(moved), written, written],
             )
         for table in _CHAT_TABLES:
             conn.execute(
@@ -171,7 +188,7 @@ def migrate_chat(
         conn.execute(
             "UPDATE chats SET active = 0, inactive_reason = 'migrated', migrated_to = ?, "
             "updated_at = ? WHERE chat_id = ?",
-            [new_id, stamp, old_id],
+            [new_id, written, old_id],
         )
     return get_chat(db, new_id)
 
@@ -191,6 +208,8 @@ def _chat_values(chat: Chat) -> list[object]:
         chat.timezone,
         chat.thread_id,
         chat.migrated_to,
+        chat.watch_benchmark,
+        int(chat.weekly_map),
     ]
 
 

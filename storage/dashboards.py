@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from storage.db import transaction
+from storage.db import stamp, transaction
 
 _COLUMNS = (
     "chat_id, message_id, kind, admin_id, status, pinned, pin_error, session, content_key, posts"
@@ -34,10 +34,6 @@ class Dashboard:
     def active(self) -> bool:
         """True until /dashboard off."""
         return self.status == "active"
-
-
-def _stamp(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 def _row(values: tuple) -> Dashboard:
@@ -85,7 +81,7 @@ def save_posted(
     now: dt.datetime,
 ) -> Dashboard:
     """A dashboard message was posted (first time, restarted, or re-posted after deletion)."""
-    stamp = _stamp(now)
+    written = stamp(now)
     db.conn.execute(
         "INSERT INTO dashboards (chat_id, message_id, kind, admin_id, status, pinned, pin_error, "
         "session, content_key, posts, created_at, updated_at) "
@@ -96,7 +92,7 @@ def save_posted(
         "session = excluded.session, content_key = excluded.content_key, "
         "posts = dashboards.posts + 1, updated_at = excluded.updated_at",
         [chat_id, message_id, kind, admin_id, int(pinned), pin_error, session.isoformat(),
-         content_key, stamp, stamp],
+         content_key, written, written],
     )  # fmt: skip
     found = get_dashboard(db, chat_id)
     assert found is not None
@@ -116,7 +112,7 @@ def save_edited(
     db.conn.execute(
         "UPDATE dashboards SET session = ?, content_key = ?, kind = ?, updated_at = ? "
         "WHERE chat_id = ?",
-        [session.isoformat(), content_key, kind, _stamp(now), chat_id],
+        [session.isoformat(), content_key, kind, stamp(now), chat_id],
     )
 
 
@@ -131,7 +127,7 @@ def stop_dashboard(
         conn.execute(
             "UPDATE dashboards SET status = 'stopped', pinned = 0, updated_at = ? "
             "WHERE chat_id = ?",
-            [_stamp(now), chat_id],
+            [stamp(now), chat_id],
         )
         conn.execute(
             "UPDATE outbox SET status = 'skipped', last_error = 'dashboard stopped' "
@@ -151,7 +147,7 @@ def save_chart_file(
     db.conn.execute(
         "INSERT INTO chart_files (chart, session, file_id, created_at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (chart, session) DO UPDATE SET file_id = excluded.file_id",
-        [chart, session.isoformat(), file_id, _stamp(now)],
+        [chart, session.isoformat(), file_id, stamp(now)],
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import hashlib
 import logging
 import os
 import re
@@ -30,6 +32,12 @@ class StorageError(Exception):
 #: The database and its WAL/SHM files hold chat ids, titles and usernames: owner only.
 FILE_MODE = 0o600
 _SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def stamp(moment: dt.datetime) -> str:
+    """The one way storage writes a moment: UTC, to the second, ISO 8601
+    ("2026-03-31T20:15:00+00:00"), so stored stamps compare as text."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 def open_db(path: Path | str, *, migrate: bool = True) -> sqlite_utils.Database:
@@ -61,6 +69,7 @@ def open_db(path: Path | str, *, migrate: bool = True) -> sqlite_utils.Database:
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA synchronous=NORMAL")
+        conn.create_function("payload_hash", 1, payload_hash, deterministic=True)
         db = sqlite_utils.Database(conn)
         if migrate:
             apply_migrations(db)
@@ -70,6 +79,12 @@ def open_db(path: Path | str, *, migrate: bool = True) -> sqlite_utils.Database:
         conn.close()
         raise StorageError(f"cannot use database {path}: {_reason(exc)}") from None
     return db
+
+
+def payload_hash(body: str) -> bytes:
+    """The key an outbox payload is stored once under: SHA-256 of its JSON text (also the SQL
+    function ``payload_hash`` on every connection, which migration 0010 uses)."""
+    return hashlib.sha256(body.encode("utf-8")).digest()
 
 
 def _private(target: Path) -> None:

@@ -8,7 +8,8 @@ after. At start, 'received' rows are processed (they never started); 'processing
 process that is gone were cut off mid-way: they are not run again (a command may have written
 already) and are counted in one log line. Telegram re-delivering an update we recorded is
 recognised by its update_id and not processed twice. Webhook: the update is recorded when its
-handling starts (the only loss window: between the HTTP answer and that moment).
+handling starts (the only loss window: between the HTTP answer and that moment). The table
+is migration 0009.
 """
 
 from __future__ import annotations
@@ -21,33 +22,16 @@ from typing import Any
 
 import sqlite_utils
 
+from storage.db import stamp
 from storage.outbox import _alive
 
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS inbox ("
-    " update_id INTEGER PRIMARY KEY,"
-    " payload TEXT NOT NULL,"
-    " received_at TEXT NOT NULL,"
-    " state TEXT NOT NULL DEFAULT 'received'"
-    "  CHECK (state IN ('received', 'processing', 'done')),"
-    " pid INTEGER)"
-)
 #: Done rows are kept this long (enough to recognise a re-delivery), then deleted.
 KEEP_DONE = dt.timedelta(days=2)
 
 
-def _stamp(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
-
-
-def ensure_inbox(db: sqlite_utils.Database) -> None:
-    """Create the table if needed (only the bot's update path uses it)."""
-    db.conn.execute(_SCHEMA)
-
-
 def record(db: sqlite_utils.Database, updates: Iterable[dict[str, Any]], now: dt.datetime) -> int:
     """Store raw updates (as Telegram sent them) not seen before; return how many were new."""
-    rows = [(int(u["update_id"]), json.dumps(u), _stamp(now)) for u in updates]
+    rows = [(int(u["update_id"]), json.dumps(u), stamp(now)) for u in updates]
     if not rows:
         return 0
     before = db.conn.total_changes
@@ -63,7 +47,7 @@ def claim(
     """Start handling an update: True once per update_id (recording it if it is new)."""
     db.conn.execute(
         "INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
-        [update_id, json.dumps(payload), _stamp(now)],
+        [update_id, json.dumps(payload), stamp(now)],
     )
     cur = db.conn.execute(
         "UPDATE inbox SET state = 'processing', pid = ? WHERE update_id = ? AND state = 'received'",
@@ -80,7 +64,7 @@ def finish(db: sqlite_utils.Database, update_id: int) -> None:
 def prune(db: sqlite_utils.Database, now: dt.datetime) -> int:
     """Delete handled updates older than KEEP_DONE; return how many."""
     cur = db.conn.execute(
-        "DELETE FROM inbox WHERE state = 'done' AND received_at < ?", [_stamp(now - KEEP_DONE)]
+        "DELETE FROM inbox WHERE state = 'done' AND received_at < ?", [stamp(now - KEEP_DONE)]
     )
     return int(cur.rowcount)
 

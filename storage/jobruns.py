@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from storage.db import stamp
+
 
 @dataclass(frozen=True)
 class JobRun:
@@ -29,7 +31,7 @@ def start_run(
     """Record a job run as 'running' and return its id."""
     cur = db.conn.execute(
         "INSERT INTO job_runs (job, session, started_at) VALUES (?, ?, ?)",
-        [job, None if session is None else session.isoformat(), now.isoformat()],
+        [job, None if session is None else session.isoformat(), stamp(now)],
     )
     assert cur.lastrowid is not None
     return int(cur.lastrowid)
@@ -41,7 +43,7 @@ def finish_run(
     """Close a job run with its status ('ok', 'stale', 'skipped', 'error') and a detail line."""
     db.conn.execute(
         "UPDATE job_runs SET finished_at = ?, status = ?, detail = ? WHERE id = ?",
-        [now.isoformat(), status, detail, run_id],
+        [stamp(now), status, detail, run_id],
     )
 
 
@@ -65,7 +67,7 @@ def mark_session_done(
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session, universe_hash) DO UPDATE SET "
         "events = events + excluded.events, queued = queued + excluded.queued, "
         "done_at = excluded.done_at, waiting = excluded.waiting",
-        [session.isoformat(), universe_hash, events, queued, now.isoformat(),
+        [session.isoformat(), universe_hash, events, queued, stamp(now),
          json.dumps(list(waiting))],
     )  # fmt: skip
 

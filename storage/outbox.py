@@ -4,6 +4,10 @@ Life of a row: ``pending`` -> ``sending`` (marked before the Bot API call) -> ``
 ``dead`` (dead-lettered with the reason), or back to ``pending`` with a later ``not_before``
 (retry). A row found in ``sending`` when a sender starts was in flight when the previous process
 died: it is sent again (the only message that can repeat).
+
+A row names its data by ``payload_id`` (migration 0010): the payload of an event, a flip's
+chart data, a digest shared by every chat that follows the same pairs is stored once in
+``payloads`` however many chats receive it, and read (and decoded) once per batch.
 """
 
 from __future__ import annotations
@@ -12,16 +16,16 @@ import datetime as dt
 import json
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
 
-from storage.db import transaction
+from storage.db import payload_hash, stamp, transaction
 
 _COLUMNS = (
-    "id, idem_key, event_key, chat_id, kind, session, urgent, payload, status, attempts, "
+    "id, idem_key, event_key, chat_id, kind, session, urgent, payload_id, status, attempts, "
     "not_before, last_error, sent_at, message_id"
 )
 
@@ -44,6 +48,8 @@ class OutboxRow:
     last_error: str | None = None
     sent_at: dt.datetime | None = None
     message_id: int | None = None
+    #: The stored payload's id: rows with the same id carry the same data (0: not stored).
+    payload_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -65,12 +71,22 @@ def idem_key(event_key: str, chat_id: int) -> str:
     return f"{event_key}@{chat_id}"
 
 
-def _stamp(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+def _rows(db: sqlite_utils.Database, rows: Iterable[dict[str, Any]]) -> list[OutboxRow]:
+    """OutboxRows from dict rows of ``_COLUMNS``; each distinct payload read and decoded once
+    (rows that share it share the decoded dict: read it, never change it)."""
+    found = list(rows)
+    ids = sorted({int(r["payload_id"]) for r in found})
+    bodies: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for pid, body in db.execute(f"SELECT id, body FROM payloads WHERE id IN ({marks})", chunk):
+            bodies[int(pid)] = json.loads(body)
+    return [_row(r, bodies[int(r["payload_id"])]) for r in found]
 
 
-def _row(row: dict[str, Any]) -> OutboxRow:
-    """An OutboxRow from a dict row of ``_COLUMNS`` (sqlite-utils ``query``)."""
+def _row(row: dict[str, Any], payload: dict[str, Any]) -> OutboxRow:
+    """An OutboxRow from a dict row of ``_COLUMNS`` (sqlite-utils ``query``) and its payload."""
     sent = row["sent_at"]
     return OutboxRow(
         id=int(row["id"]),
@@ -80,38 +96,80 @@ def _row(row: dict[str, Any]) -> OutboxRow:
         kind=str(row["kind"]),
         session=dt.date.fromisoformat(row["session"]),
         urgent=bool(row["urgent"]),
-        payload=json.loads(row["payload"]),
+        payload=payload,
         status=str(row["status"]),
         attempts=int(row["attempts"]),
         not_before=dt.datetime.fromisoformat(row["not_before"]),
         last_error=row["last_error"],
         sent_at=None if sent is None else dt.datetime.fromisoformat(sent),
         message_id=row["message_id"],
+        payload_id=int(row["payload_id"]),
     )
 
 
-def enqueue(conn: sqlite3.Connection, rows: Iterable[NewMessage], *, now: dt.datetime) -> int:
-    """Insert rows, ignoring keys already queued; return how many were new (in a transaction)."""
-    before = conn.total_changes
+class PayloadIds:
+    """Stored payload ids by payload object, for one fan-out (its batches share payloads:
+    each distinct payload is encoded, hashed and looked up once, not once per row)."""
+
+    def __init__(self) -> None:
+        self._by_object: dict[int, tuple[dict[str, Any], int]] = {}
+
+    def of(self, conn: sqlite3.Connection, payload: dict[str, Any], now: dt.datetime) -> int:
+        """The id of ``payload`` in ``payloads`` (stored now if it is new)."""
+        known = self._by_object.get(id(payload))
+        if known is not None and known[0] is payload:
+            return known[1]
+        pid = store_payload(conn, payload, now=now)
+        self._by_object[id(payload)] = (payload, pid)  # the object kept: its id stays its own
+        return pid
+
+
+def store_payload(conn: sqlite3.Connection, payload: dict[str, Any], *, now: dt.datetime) -> int:
+    """Store ``payload`` once (by the hash of its JSON text); its id, new or existing."""
+    body = json.dumps(payload)
+    digest = payload_hash(body)
+    conn.execute(
+        "INSERT OR IGNORE INTO payloads (hash, body, created_at) VALUES (?, ?, ?)",
+        [digest, body, stamp(now)],
+    )
+    return int(conn.execute("SELECT id FROM payloads WHERE hash = ?", [digest]).fetchone()[0])
+
+
+def enqueue(
+    conn: sqlite3.Connection,
+    rows: Iterable[NewMessage],
+    *,
+    now: dt.datetime,
+    payloads: PayloadIds | None = None,
+) -> int:
+    """Insert rows, ignoring keys already queued; return how many were new (in a transaction).
+
+    Each distinct payload is stored once; ``payloads`` carries the ids across the batches of
+    one fan-out."""
+    ids = payloads if payloads is not None else PayloadIds()
+    created = stamp(now)
+    # A fan-out's rows share a few sessions and send times: each is formatted once.
+    stamps: dict[dt.datetime, str] = {}
+    days: dict[dt.date, str] = {}
+    values = []
+    for r in rows:
+        when = stamps.get(r.not_before)
+        if when is None:
+            when = stamps[r.not_before] = stamp(r.not_before)
+        day = days.get(r.session)
+        if day is None:
+            day = days[r.session] = r.session.isoformat()
+        pid = ids.of(conn, r.payload, now)
+        values.append(
+            (r.idem_key, r.event_key, r.chat_id, r.kind, day, int(r.urgent), pid, when, created)
+        )
+    added = conn.total_changes
     conn.executemany(
         "INSERT OR IGNORE INTO outbox (idem_key, event_key, chat_id, kind, session, urgent, "
-        "payload, not_before, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                r.idem_key,
-                r.event_key,
-                r.chat_id,
-                r.kind,
-                r.session.isoformat(),
-                int(r.urgent),
-                json.dumps(r.payload),
-                _stamp(r.not_before),
-                _stamp(now),
-            )
-            for r in rows
-        ],
+        "payload_id, not_before, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        values,
     )
-    return conn.total_changes - before
+    return conn.total_changes - added
 
 
 # An earlier row of the same chat that holds a row back (messages of a chat keep their
@@ -129,7 +187,7 @@ def due_rows(db: sqlite_utils.Database, now: dt.datetime, limit: int) -> list[Ou
     flight, or failed and waiting for its retry (rows held by quiet hours do not block).
     """
     held = _HELD_BACK.format(due=" OR e.not_before <= ?")
-    stamp = _stamp(now)
+    written = stamp(now)
     # Walk the pending rows in id order and stop at ``limit`` (migration 0008). Left to
     # itself SQLite picks outbox_due and sorts every pending row: 10 ms a read during a
     # 5000-chat broadcast, which stalls the sends in flight.
@@ -138,9 +196,9 @@ def due_rows(db: sqlite_utils.Database, now: dt.datetime, limit: int) -> list[Ou
         "WHERE status = 'pending' AND not_before <= ? "
         "AND EXISTS (SELECT 1 FROM chats AS c WHERE c.chat_id = outbox.chat_id AND c.active = 1) "
         f"AND {held} ORDER BY id LIMIT ?",
-        [stamp, stamp, limit],
+        [written, written, limit],
     )
-    return [_row(r) for r in rows]
+    return _rows(db, rows)
 
 
 def next_due(db: sqlite_utils.Database) -> dt.datetime | None:
@@ -192,12 +250,12 @@ def mark_sent_many(
     db: sqlite_utils.Database, sent: list[tuple[int, int | None]], *, now: dt.datetime
 ) -> None:
     """``mark_sent`` for (row id, message id) pairs in one transaction."""
-    stamp = _stamp(now)
+    written = stamp(now)
     with transaction(db) as conn:
         conn.executemany(
             "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, last_error = NULL "
             "WHERE id = ?",
-            [(stamp, message_id, row_id) for row_id, message_id in sent],
+            [(written, message_id, row_id) for row_id, message_id in sent],
         )
 
 
@@ -208,7 +266,7 @@ def mark_sent(
     db.conn.execute(
         "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, last_error = NULL "
         "WHERE id = ?",
-        [_stamp(now), message_id, row_id],
+        [stamp(now), message_id, row_id],
     )
 
 
@@ -232,7 +290,7 @@ def release(
     db.conn.execute(
         "UPDATE outbox SET status = 'pending', not_before = ?, last_error = ?, "
         "attempts = attempts - ? WHERE id = ?",
-        [_stamp(not_before), error, int(refund), row_id],
+        [stamp(not_before), error, int(refund), row_id],
     )
 
 
@@ -294,7 +352,7 @@ def last_sent(
         "ORDER BY sent_at DESC, id DESC LIMIT 1",
         [chat_id],
     )
-    return next((_row(r) for r in rows), None)
+    return next(iter(_rows(db, rows)), None)
 
 
 def rows_for(
@@ -311,10 +369,75 @@ def rows_for(
         params.append(session.isoformat())
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     rows = db.query(f"SELECT {_COLUMNS} FROM outbox{clause} ORDER BY id", params)
-    return [_row(r) for r in rows]
+    return _rows(db, rows)
 
 
 def counts(db: sqlite_utils.Database) -> dict[str, int]:
     """Rows per status."""
     rows = db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall()
     return {str(s): int(n) for s, n in rows}
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """What one prune deleted."""
+
+    rows: int
+    payloads: int
+
+
+#: How long finished rows are kept by default (OUTBOX_RETENTION_DAYS): long enough to look
+#: into last week's deliveries, short enough that the file stays the size of a week's rows.
+DEFAULT_RETENTION = dt.timedelta(days=7)
+#: Rows deleted per transaction by ``prune`` (each holds the write lock a few milliseconds).
+PRUNE_BATCH = 2000
+
+
+def prune(db: sqlite_utils.Database, *, before: dt.datetime, batch: int = PRUNE_BATCH) -> Pruned:
+    """Delete finished rows (sent, dead, skipped) queued before ``before``, then the payloads
+    no row names any more and stored before ``before``, a batch per transaction.
+
+    Kept: rows still to deliver or in flight, and each chat's last delivered alert (what
+    /why explains, however old). Freed pages are reused by the next sessions' rows.
+    """
+    steps = list(prune_steps(db, before=before, batch=batch))
+    return steps[-1] if steps else Pruned(0, 0)
+
+
+def prune_steps(
+    db: sqlite_utils.Database, *, before: dt.datetime, batch: int = PRUNE_BATCH
+) -> Iterator[Pruned]:
+    """``prune`` a batch at a time: yields the running totals after each transaction."""
+    cutoff = db.execute(
+        "SELECT MAX(id) FROM outbox WHERE created_at < ?", [stamp(before)]
+    ).fetchone()[0]
+    rows = 0
+    last = 0
+    while cutoff is not None:
+        ids = [r[0] for r in db.execute(
+            "SELECT id FROM outbox AS o WHERE id > ? AND id <= ? "
+            "AND status IN ('sent', 'dead', 'skipped') AND (status != 'sent' OR kind = 'digest' "
+            "OR EXISTS (SELECT 1 FROM outbox AS e WHERE e.chat_id = o.chat_id "
+            "AND e.status = 'sent' AND e.kind != 'digest' AND e.id > o.id)) ORDER BY id LIMIT ?",
+            [last, cutoff, batch],
+        )]  # fmt: skip
+        if not ids:
+            break
+        last = ids[-1]
+        with transaction(db) as conn:
+            conn.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
+        rows += len(ids)
+        yield Pruned(rows, 0)
+    payloads = 0
+    while True:
+        with transaction(db) as conn:
+            cur = conn.execute(
+                "DELETE FROM payloads WHERE id IN (SELECT id FROM payloads AS p "
+                "WHERE created_at < ? AND NOT EXISTS "
+                "(SELECT 1 FROM outbox WHERE payload_id = p.id) LIMIT ?)",
+                [stamp(before), batch],
+            )
+        payloads += cur.rowcount
+        yield Pruned(rows, payloads)
+        if cur.rowcount < batch:
+            break

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from storage.db import transaction
+from storage.db import stamp, transaction
 
 _UPSERT_SQL = (
     "INSERT INTO prices (symbol, date, open, high, low, close, volume, source, fetched_at) "
@@ -30,11 +30,11 @@ def bars_to_rows(
     symbol: str, bars: pd.DataFrame, source: str, fetched_at: dt.datetime
 ) -> list[PriceRow]:
     """Rows for upsert_prices from one symbol's bar frame (bar contract of market.provider)."""
-    stamp = fetched_at.isoformat(timespec="seconds")
+    fetched = stamp(fetched_at)
     dates = pd.DatetimeIndex(bars.index).strftime("%Y-%m-%d")
     cols = [bars[c].to_numpy(dtype="float64") for c in ("open", "high", "low", "close", "volume")]
     return [
-        (symbol, d, _opt(o), _opt(h), _opt(lo), float(c), _opt(v), source, stamp)
+        (symbol, d, _opt(o), _opt(h), _opt(lo), float(c), _opt(v), source, fetched)
         for d, o, h, lo, c, v in zip(dates, *cols, strict=True)
     ]
 
@@ -221,3 +221,131 @@ def load_bars(db: sqlite_utils.Database, symbol: str, last: int | None = None) -
     )
     frame["date"] = pd.to_datetime(frame["date"])
     return frame.set_index("date").sort_index()
+
+
+def stored_rows(
+    db: sqlite_utils.Database, symbols: Sequence[str], start: dt.date
+) -> dict[str, pd.DataFrame]:
+    """Stored close and source of ``symbols`` from ``start`` on: symbol -> frame indexed by
+    date with columns close, source (symbols without rows are absent)."""
+    if not symbols:
+        return {}
+    marks = ",".join("?" * len(symbols))
+    rows = db.execute(
+        f"SELECT symbol, date, close, source FROM prices WHERE symbol IN ({marks}) "
+        "AND date >= ? ORDER BY symbol, date",
+        [*symbols, start.isoformat()],
+    ).fetchall()
+    out: dict[str, pd.DataFrame] = {}
+    frame = pd.DataFrame(rows, columns=["symbol", "date", "close", "source"])
+    for symbol, part in frame.groupby("symbol", sort=False):
+        index = pd.DatetimeIndex(pd.to_datetime(part["date"]), name="date")
+        out[str(symbol)] = pd.DataFrame(
+            {
+                "close": part["close"].astype("float64").to_numpy(),
+                "source": part["source"].to_numpy(),
+            },
+            index=index,
+        )
+    return out
+
+
+Disagreement = tuple[str, str, str, float, str, float]
+
+
+def _disagreement(row: Sequence[object]) -> Disagreement:
+    symbol, date, stored_source, stored_close, other_source, other_close = row
+    return (str(symbol), str(date), str(stored_source), float(str(stored_close)),
+            str(other_source), float(str(other_close)))  # fmt: skip
+
+
+def record_disagreements(
+    db: sqlite_utils.Database, found: Sequence[Disagreement], seen_at: dt.datetime
+) -> list[Disagreement]:
+    """Keep (symbol, date, stored source, stored close, other source, other close) rows not
+    seen before; return those that are new."""
+    new: list[Disagreement] = []
+    stamp = seen_at.isoformat(timespec="seconds")
+    with transaction(db) as conn:
+        for row in found:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO price_disagreements (symbol, date, stored_source, "
+                "stored_close, other_source, other_close, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [*row, stamp],
+            )
+            if cur.rowcount:
+                new.append(row)
+    return new
+
+
+def untold_disagreements(db: sqlite_utils.Database) -> list[Disagreement]:
+    """Disagreements the operators have not been told of yet, oldest first."""
+    rows = db.execute(
+        "SELECT symbol, date, stored_source, stored_close, other_source, other_close "
+        "FROM price_disagreements WHERE told = 0 ORDER BY date, symbol"
+    ).fetchall()
+    return [_disagreement(r) for r in rows]
+
+
+def mark_disagreements_told(db: sqlite_utils.Database, found: Sequence[Disagreement]) -> None:
+    """Remember that the operators were told of ``found``."""
+    with transaction(db) as conn:
+        conn.executemany(
+            "UPDATE price_disagreements SET told = 1 "
+            "WHERE symbol = ? AND date = ? AND other_source = ?",
+            [(r[0], r[1], r[4]) for r in found],
+        )
+
+
+def recent_disagreements(db: sqlite_utils.Database, limit: int = 20) -> list[Disagreement]:
+    """The latest disagreements (for /status), newest session first."""
+    rows = db.execute(
+        "SELECT symbol, date, stored_source, stored_close, other_source, other_close "
+        "FROM price_disagreements ORDER BY date DESC, symbol LIMIT ?",
+        [limit],
+    ).fetchall()
+    return [_disagreement(r) for r in rows]
+
+
+def latest_sources(db: sqlite_utils.Database, symbols: Sequence[str]) -> dict[str, str]:
+    """The source of each symbol's newest stored row (symbols without rows are absent)."""
+    if not symbols:
+        return {}
+    marks = ",".join("?" * len(symbols))
+    rows = db.execute(
+        f"SELECT p.symbol, p.source FROM prices p JOIN (SELECT symbol, MAX(date) AS d FROM prices "
+        f"WHERE symbol IN ({marks}) GROUP BY symbol) m ON p.symbol = m.symbol AND p.date = m.d",
+        list(symbols),
+    ).fetchall()
+    return {str(symbol): str(source) for symbol, source in rows}
+
+
+def load_sources(
+    db: sqlite_utils.Database, symbols: Sequence[str], end: dt.date | None = None
+) -> dict[str, dict[str, str]]:
+    """symbol -> {ISO date: source} of its stored rows up to ``end``."""
+    if not symbols:
+        return {}
+    marks = ",".join("?" * len(symbols))
+    sql = f"SELECT symbol, date, source FROM prices WHERE symbol IN ({marks})"
+    params: list[str] = list(symbols)
+    if end is not None:
+        sql += " AND date <= ?"
+        params.append(end.isoformat())
+    out: dict[str, dict[str, str]] = {}
+    for symbol, date, source in db.execute(sql, params).fetchall():
+        out.setdefault(str(symbol), {})[str(date)] = str(source)
+    return out
+
+
+def disagreements_for(db: sqlite_utils.Database, symbols: Sequence[str]) -> list[Disagreement]:
+    """Every kept disagreement about ``symbols``, oldest first."""
+    if not symbols:
+        return []
+    marks = ",".join("?" * len(symbols))
+    rows = db.execute(
+        "SELECT symbol, date, stored_source, stored_close, other_source, other_close "
+        f"FROM price_disagreements WHERE symbol IN ({marks}) ORDER BY date, symbol",
+        list(symbols),
+    ).fetchall()
+    return [_disagreement(r) for r in rows]

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from storage.db import stamp
+
 #: Prefix of the analytics rule id of a stored user rule ("u17" for row 17).
 RULE_ID_PREFIX = "u"
 
@@ -41,7 +43,7 @@ def add_rule(
     cur = db.conn.execute(
         "INSERT INTO user_rules (chat_id, pair, metric, op, value, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        [chat_id, pair, metric, op, value, now.isoformat(timespec="seconds")],
+        [chat_id, pair, metric, op, value, stamp(now)],
     )
     assert cur.lastrowid is not None
     return UserRule(int(cur.lastrowid), chat_id, pair, metric, op, float(value))

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from storage.chats import CHAT_COLUMNS, Chat, chat_from_tuple
+from storage.db import stamp
+
 
 @dataclass(frozen=True)
 class Subscription:
@@ -24,7 +27,7 @@ def subscribe(
     cur = db.conn.execute(
         "INSERT OR IGNORE INTO subscriptions (chat_id, target, kind, created_at) "
         "VALUES (?, ?, ?, ?)",
-        [chat_id, target, kind, now.isoformat(timespec="seconds")],
+        [chat_id, target, kind, stamp(now)],
     )
     return cur.rowcount > 0
 
@@ -61,3 +64,34 @@ def active_subscriptions(db: sqlite_utils.Database) -> dict[int, list[Subscripti
     for c, t, k in rows:
         out.setdefault(int(c), []).append(Subscription(int(c), str(t), str(k)))
     return out
+
+
+def audience_page(
+    db: sqlite_utils.Database, *, after: int | None, limit: int
+) -> list[tuple[Chat, list[Subscription]]]:
+    """Up to ``limit`` active chats with ids above ``after`` (None: from the start) that follow
+    something or own an /alert rule, by id, each with its subscriptions (presets first).
+
+    The daily fan-out reads its audience page by page (keyset on chat_id): a million chats are
+    never held at once, and no read stays open across the fan-out's write transactions."""
+    start = -(2**63) if after is None else after + 1
+    cur = db.execute(
+        f"SELECT {CHAT_COLUMNS} FROM chats AS c WHERE c.active = 1 AND c.chat_id >= ? AND ("
+        "EXISTS (SELECT 1 FROM subscriptions AS s WHERE s.chat_id = c.chat_id) OR "
+        "EXISTS (SELECT 1 FROM user_rules AS r WHERE r.chat_id = c.chat_id)) "
+        "ORDER BY c.chat_id LIMIT ?",
+        [start, limit],
+    )
+    chats = [chat_from_tuple(row) for row in cur]
+    if not chats:
+        return []
+    subs: dict[int, list[Subscription]] = {c.chat_id: [] for c in chats}
+    for c, t, k in db.execute(
+        "SELECT chat_id, target, kind FROM subscriptions WHERE chat_id BETWEEN ? AND ? "
+        "ORDER BY chat_id, kind DESC, target",
+        [chats[0].chat_id, chats[-1].chat_id],
+    ):
+        found = subs.get(c)
+        if found is not None:
+            found.append(Subscription(c, t, k))
+    return [(chat, subs[chat.chat_id]) for chat in chats]

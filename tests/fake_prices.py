@@ -20,6 +20,7 @@ class FakeProvider:
       their older rows are served and the symbol is named in ``FetchResult.stale``.
     - ``scale[symbol] = factor``: closes multiplied (a re-adjusted history).
     - ``rate_limited``: every symbol fails as rate limited.
+    - ``stopped[symbol] = day``: the symbol's source stopped after ``day`` (rows up to it).
     ``calls`` records (symbols, start, end) of each fetch.
     """
 
@@ -29,6 +30,7 @@ class FakeProvider:
     stale: set[str] = field(default_factory=set)
     scale: dict[str, float] = field(default_factory=dict)
     rate_limited: bool = False
+    stopped: dict[str, dt.date] = field(default_factory=dict)
     calls: list[tuple[tuple[str, ...], dt.date, dt.date]] = field(default_factory=list)
     name: str = "fake"
 
@@ -62,6 +64,8 @@ class FakeProvider:
                 continue
             if symbol in self.stale:
                 frame = frame.iloc[:-1]
+            if symbol in self.stopped:
+                frame = frame.loc[: str(self.stopped[symbol])]
             if symbol in self.scale:
                 frame = frame.copy()
                 frame["close"] = frame["close"] * self.scale[symbol]

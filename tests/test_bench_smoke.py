@@ -78,3 +78,20 @@ def test_helpers_and_table() -> None:
     text = runner.table({"snapshot_2000_symbols_s": 0.4})
     assert "| `snapshot_2000_symbols_s` | 0.4 | <= 1 | ok |" in text
     assert "| `peak_rss_mb` | null | <= 300 | n/a |" in text
+
+
+def test_outbox_bench_runs_small(tmp_path, monkeypatch) -> None:
+    from bench import outbox_bench
+
+    data = outbox_bench.sample()
+    assert data.flip.kind == "flip"
+    monkeypatch.setattr(outbox_bench, "FLIP_CHATS", 40)
+    flip = outbox_bench.flip_bytes(data, tmp_path)
+    assert flip["rows"] == 40  # one flip row per chat, no digest
+    monkeypatch.setattr(outbox_bench, "YEAR_SESSIONS", 15)
+    lived = outbox_bench.year(data, tmp_path, chats=20)
+    assert lived["sessions"] == 15
+    # 15 sessions queued 20 digests each and 3 flips: pruning keeps the last week's rows and
+    # each chat's last flip, not the 360 queued
+    assert 0 < lived["rows_left"] <= 20 * 8
+    assert lived["rows_pruned"] == 15 * 20 + 3 * 20 - lived["rows_left"]

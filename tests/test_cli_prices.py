@@ -24,7 +24,7 @@ def csv_env(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_update_stores_the_whole_bundled_universe_then_show(csv_env: Path) -> None:
     result = runner.invoke(app, ["prices", "update"])
     assert result.exit_code == 0, result.output
-    assert "30 of 30 symbols at session 2026-04-01 (csv)" in result.output
+    assert "46 of 46 symbols at session 2026-04-01 (csv)" in result.output
     assert "^RUT" in result.output
     assert "+ 564 rows" in result.output
     shown = runner.invoke(app, ["prices", "show", "iwm", "--last", "2"])

@@ -12,6 +12,7 @@ from telegram import (
     ChatMember,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputMediaPhoto,
     Message,
     MessageEntity,
     Update,
@@ -106,6 +107,7 @@ async def test_command_handler_receives_injected_command_and_replies(fake_botapi
 
 
 async def test_too_long_and_malformed_messages_are_bad_requests(fake_botapi: FakeBotApi):
+    fake_botapi.know_chats(ALICE.id, BOB.id)  # both wrote to the bot before
     app = builder_for(fake_botapi).build()
     async with polling(app):
         with pytest.raises(BadRequest, match=r"(?i)message is too long"):
@@ -127,6 +129,7 @@ async def test_too_long_and_malformed_messages_are_bad_requests(fake_botapi: Fak
 async def test_fault_kinds_map_to_ptb_exceptions(
     fake_botapi: FakeBotApi, monkeypatch: pytest.MonkeyPatch
 ):
+    fake_botapi.know_chats(ALICE.id, BOB.id)  # both wrote to the bot before
     monkeypatch.setenv("PTB_TIMEDELTA", "true")  # RetryAfter warns about ints otherwise
     fake_botapi.fail_chat(ALICE.id, "forbidden")
     fake_botapi.fail_chat(-77, "migrated", new_chat_id=-1007700)
@@ -172,6 +175,7 @@ async def test_migrate_injects_service_messages_and_old_id_fails(fake_botapi: Fa
 
 
 async def test_send_photo_with_caption_and_download(fake_botapi: FakeBotApi):
+    fake_botapi.know_chats(ALICE.id, BOB.id)  # both wrote to the bot before
     image = png(40, 30)
     app = builder_for(fake_botapi).build()
     async with polling(app):
@@ -210,6 +214,7 @@ async def test_set_my_commands_is_recorded(fake_botapi: FakeBotApi):
 
 
 async def test_button_press_reaches_handler_and_edits(fake_botapi: FakeBotApi):
+    fake_botapi.know_chats(ALICE.id, BOB.id)  # both wrote to the bot before
     keyboard = InlineKeyboardMarkup.from_button(
         InlineKeyboardButton("Refresh", callback_data="refresh:IWM")
     )
@@ -246,8 +251,10 @@ async def test_button_press_reaches_handler_and_edits(fake_botapi: FakeBotApi):
 
 
 async def test_chat_members_admins_and_my_chat_member(fake_botapi: FakeBotApi):
+    fake_botapi.know_chats(ALICE.id, BOB.id)  # both wrote to the bot before
     group = supergroup_chat(-100123, "Desk")
     channel = channel_chat(-100456, "Alerts", username="alerts")
+    fake_botapi.add_chat(group)
     fake_botapi.set_admins(group.id, [BOB], creator=ALICE)
     statuses: list[str] = []
 
@@ -298,6 +305,7 @@ async def test_channel_post_reaches_command_handler(fake_botapi: FakeBotApi):
 async def test_outage_fail_next_and_rate_limit(
     fake_botapi: FakeBotApi, monkeypatch: pytest.MonkeyPatch
 ):
+    fake_botapi.know_chats(ALICE.id, BOB.id)  # both wrote to the bot before
     monkeypatch.setenv("PTB_TIMEDELTA", "true")
     bot = Bot(fake_botapi.token, base_url=fake_botapi.base_url)
     async with bot:
@@ -321,6 +329,7 @@ async def test_outage_fail_next_and_rate_limit(
 
 
 async def test_delay_after_delivery_times_out_but_delivers(fake_botapi: FakeBotApi):
+    fake_botapi.know_chats(ALICE.id, BOB.id)  # both wrote to the bot before
     bot = Bot(fake_botapi.token, base_url=fake_botapi.base_url)
     fake_botapi.delay = 5.0
     fake_botapi.delay_after_delivery = True  # the answer is lost, the message is not
@@ -364,7 +373,7 @@ async def test_offline_application_processes_updates_without_network():
 
 
 async def test_in_process_fake_request_answers_like_the_server():
-    fake = FakeBotApi()
+    fake = FakeBotApi(any_chat=True)  # the group's update is handed to the app, not the fake
     app = offline_application(FakeRequest(fake))
     pressed: list[str] = []
 
@@ -423,3 +432,42 @@ def test_bound_updates_reply_through_their_bot():
     assert isinstance(update.message, Message)
     assert update.message.sender_chat.id == update.message.chat.id == -1
     assert update.message.get_bot() is app.bot
+
+
+async def test_unknown_chats_methods_and_parameters_are_refused(fake_botapi: FakeBotApi):
+    """As Telegram: a chat the bot never met is "chat not found", an unknown method 404;
+    stricter than Telegram, a parameter the method does not take is a 400."""
+    app = builder_for(fake_botapi).build()
+    async with polling(app):
+        with pytest.raises(BadRequest, match=r"^Chat not found$"):
+            await app.bot.send_message(ALICE.id, "hi")
+        fake_botapi.know_chats(ALICE.id)
+        await app.bot.send_message(ALICE.id, "hi")
+        status, body = await fake_botapi.answer(fake_botapi.token, "sendMesage", {})
+        assert (status, body["description"]) == (404, "Not Found")
+        with pytest.raises(BadRequest, match=r"(?i)unknown parameter 'message_thread'"):
+            await app.bot.send_message(ALICE.id, "hi", api_kwargs={"message_thread": 7})
+        with pytest.raises(BadRequest, match=r"(?i)unknown parameter 'caption'"):
+            await app.bot.send_message(ALICE.id, "hi", api_kwargs={"caption": "x"})
+    assert [c.rendered for c in fake_botapi.messages_to(ALICE.id)] == ["hi"]
+
+
+async def test_unchanged_media_and_caption_edits_are_not_modified(fake_botapi: FakeBotApi):
+    fake_botapi.know_chats(ALICE.id)
+    image, other = png(40, 30), png(41, 30)
+    app = builder_for(fake_botapi).build()
+    async with polling(app):
+        sent = await app.bot.send_photo(ALICE.id, image, caption="v1")
+        with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
+            await app.bot.edit_message_caption(ALICE.id, sent.message_id, caption="v1")
+        with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
+            await app.bot.edit_message_media(
+                InputMediaPhoto(image, caption="v1"), chat_id=ALICE.id, message_id=sent.message_id
+            )
+        await app.bot.edit_message_media(
+            InputMediaPhoto(image, caption="v2"), chat_id=ALICE.id, message_id=sent.message_id
+        )
+        await app.bot.edit_message_media(
+            InputMediaPhoto(other, caption="v2"), chat_id=ALICE.id, message_id=sent.message_id
+        )
+    assert fake_botapi.message(ALICE.id, sent.message_id).caption == "v2"

@@ -129,7 +129,28 @@ BOT_ALLOWED = {
         "logs",
         "views",
     },
-    "delivery": {"delivery", "commands", "queries", "render", "services", "settings", "logs"},
+    "delivery": {
+        "delivery",
+        "commands",
+        "queries",
+        "render",
+        "services",
+        "settings",
+        "logs",
+        "webapp",
+    },
+    # the Mini App: a face beside handlers (its own HTTP server and JSON API), no telegram
+    "webapp": {
+        "webapp",
+        "commands",
+        "queries",
+        "render",
+        "handlers",
+        "services",
+        "settings",
+        "logs",
+        "views",
+    },
     "app": {
         "app",
         "commands",
@@ -141,6 +162,7 @@ BOT_ALLOWED = {
         "settings",
         "logs",
         "views",
+        "webapp",
     },
     "cli": {
         "cli",
@@ -158,7 +180,7 @@ BOT_ALLOWED = {
 #: Only these folders import telegram at module level (handlers and the offline faces import
 #: it inside the functions that talk to Telegram); these never import it at all.
 TELEGRAM_AT_MODULE_LEVEL = {"app", "delivery"}
-TELEGRAM_NEVER = {"commands", "queries", "render"}
+TELEGRAM_NEVER = {"commands", "queries", "render", "webapp"}
 
 
 def module_name(path: Path) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -128,3 +129,12 @@ def test_env_example_lists_every_setting() -> None:
         block = text.split(f"\n{name}=")[0].rstrip().splitlines()
         assert block, f"{name} has no comment"
         assert block[-1].startswith("#"), f"{name} has no comment"
+
+
+def test_outbox_retention_in_days_and_zero_keeps_everything() -> None:
+    assert load_settings({}, env_file=None).outbox_retention == dt.timedelta(days=7)
+    kept = load_settings({"OUTBOX_RETENTION_DAYS": "30"}, env_file=None)
+    assert kept.outbox_retention == dt.timedelta(days=30)
+    assert load_settings({"OUTBOX_RETENTION_DAYS": "0"}, env_file=None).outbox_retention is None
+    with pytest.raises(SettingsError, match="OUTBOX_RETENTION_DAYS"):
+        load_settings({"OUTBOX_RETENTION_DAYS": "a week"}, env_file=None)

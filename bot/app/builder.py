@@ -37,6 +37,7 @@ from bot.app import daily, inline
 from bot.app.context import CONTEXT_TYPES, BotApplication, BotContext, BotData, halt
 from bot.app.errors import TokenRefused, on_error
 from bot.app.warm import warm_up
+from bot.app.webapp import start_webapp
 from bot.app.webhook import WebhookConfig, log_refusals
 from bot.commands.dispatch import run_command
 from bot.commands.problems import not_stored_problem, problem_html, unknown_command
@@ -52,6 +53,7 @@ from bot.queries.fetcher import Done, FetchFailure, NotStored
 from bot.render.common import fetching_html
 from bot.services import Services
 from bot.settings import Settings
+from bot.webapp.server import webapp_config
 from storage import inbox
 from storage.db import is_fatal
 
@@ -187,7 +189,6 @@ def build_application(
         .build()
     )
     polls.on_fatal = lambda message: halt(app.bot_data, message)
-    inbox.ensure_inbox(services.db)
     install_handlers(app, services)
     daily.install(app, services)
     return app
@@ -265,9 +266,14 @@ async def _post_init(app: BotApplication) -> None:
     _BACKGROUND.add(task)  # keep a reference until it is done
     task.add_done_callback(_BACKGROUND.discard)
     app.bot_data.warming = task
+    config = webapp_config(services.settings)
+    if config is not None:
+        app.bot_data.webapp = await start_webapp(services, config, app.bot)
 
 
 async def _post_shutdown(app: BotApplication) -> None:
+    if app.bot_data.webapp is not None:
+        await app.bot_data.webapp.stop()
     await app.bot_data.services.fetcher.drain()
 
 
@@ -282,7 +288,13 @@ def command_callback(command: Command) -> Callback:
         raw = parsed.raw_args if parsed is not None else ""
         request = request_from_update(context.services, update, context.bot, command.name, raw)
         reply = await answer_or_fetch(command, request)
-        sent = await send_reply(context.bot, request.chat_id, reply, thread_id=request.thread_id)
+        sent = await send_reply(
+            context.bot,
+            request.chat_id,
+            reply,
+            thread_id=request.thread_id,
+            app_url=request.services.settings.webapp_url,
+        )
         _remember(request.services, reply, sent)
 
     return callback
@@ -323,7 +335,13 @@ def _deliver_later(command: Command, request: Request) -> Done:
                 reply = Reply(problem_html(exc))
             except NotStored as still:
                 reply = Reply(problem_html(not_stored_problem(request.services, still, {})))
-        sent = await send_reply(request.bot, request.chat_id, reply, thread_id=request.thread_id)
+        sent = await send_reply(
+            request.bot,
+            request.chat_id,
+            reply,
+            thread_id=request.thread_id,
+            app_url=request.services.settings.webapp_url,
+        )
         _remember(request.services, reply, sent)
 
     return done

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 if TYPE_CHECKING:
+    from bot.app.webapp import WebAppServer
     from bot.commands.registry import Command
     from bot.delivery.sender import Sender
     from bot.services import Services
@@ -41,6 +42,8 @@ class BotData:
         self.stop: Callable[[], None] | None = None
         #: The start-up warm-up running in the background (bot.app.warm; None before post_init).
         self.warming: asyncio.Task[float | None] | None = None
+        #: The Mini App's web server while it runs (WEBAPP_URL set; started in post_init).
+        self.webapp: WebAppServer | None = None
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +22,7 @@ from telegram.ext import Application
 from bot.app.context import BotContext
 from bot.app.warm import warm_up
 from bot.delivery.sender import DrainReport, Sender
-from bot.render.alerts import stale_html
+from bot.render.alerts import disagreements_html, outages_html, stale_html, stale_news_html
 from bot.services import Services
 from jobs.daily import DailyResult, run_daily
 from jobs.schedule import missed_session, next_run, retry_at
@@ -30,6 +32,7 @@ from storage.db import check_identity
 from storage.jobruns import last_done_session
 from storage.outbox import counts as outbox_counts
 from storage.outbox import requeue_inflight
+from storage.prices import Disagreement, mark_disagreements_told, untold_disagreements
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +93,9 @@ async def run_pipeline(
 ) -> DailyOutcome:
     """Run the pipeline for ``session`` and deliver what it queued (stale: deliver nothing)."""
     result = await run_daily(
-        services.db, provider, services.calendar, services.universe, session, now=now
-    )
+        services.db, provider, services.calendar, services.universe, session, now=now,
+        retention=services.settings.outbox_retention,
+    )  # fmt: skip
     if result.status == "stale":
         return DailyOutcome(result)
     report = await (sender or Sender(bot, services)).drain(wait=wait)
@@ -116,8 +120,9 @@ async def run_daily_cli(
             "%d message(s) were in flight when the last sender stopped; resending", requeued
         )
     result = await run_daily(
-        services.db, services.provider(asof), services.calendar, services.universe, session, now=now
-    )
+        services.db, services.provider(asof), services.calendar, services.universe, session,
+        now=now, retention=services.settings.outbox_retention,
+    )  # fmt: skip
     outcome = DailyOutcome(result)
     try:
         async with bot:
@@ -125,13 +130,7 @@ async def run_daily_cli(
                 outcome = DailyOutcome(
                     result, await Sender(bot, services).drain(wait=DELIVERY_WAIT_SECONDS)
                 )
-            if result.status in ("stale", "partial"):
-                await services.reports.send(
-                    bot,
-                    services.settings.operator_ids,
-                    f"stale {session}",
-                    operator_report(result, final=True),
-                )
+            await tell_operators(bot, services, result, final=True, told=set())
     except BadRequest:
         raise
     except NetworkError as exc:
@@ -175,6 +174,9 @@ async def job_daily(context: BotContext) -> None:
     if outcome.result.status in ("stale", "partial"):
         await _handle_stale(context, services, data, outcome.result, now)
         return
+    await tell_operators(
+        context.bot, services, outcome.result, final=True, told=context.bot_data.stale_told
+    )
     schedule_next(context.application, services, now)
     if outcome.result.status == "done":
         await warm_up(services)  # the new session's snapshot and chart, before anyone asks
@@ -191,6 +193,54 @@ def operator_report(result: DailyResult, *, final: bool) -> str:
     )
 
 
+def market_report(
+    result: DailyResult, untold: Sequence[Disagreement], *, final: bool, first: bool
+) -> str | None:
+    """The operators' message about a run's market data, or None when there is nothing new.
+
+    ``first``: the session's first report (its late-data report and the sources' outages are
+    told once per session). A late-data report goes out when pairs waited (or none was
+    computable); stale symbols otherwise only when jobs.stale says so (gone stale, weekly,
+    back); disagreements between sources once each.
+    """
+    parts: list[str] = []
+    late = result.status == "stale" or bool(result.waiting)
+    if first and late:
+        parts.append(operator_report(result, final=final))
+    if result.news is not None and not result.news.empty:
+        parts.append(stale_news_html(result.news))
+    if first and result.outages:
+        parts.append(outages_html(result.outages))
+    if untold:
+        parts.append(disagreements_html(untold))
+    return "\n\n".join(parts) if parts else None
+
+
+async def tell_operators(
+    bot: telegram.Bot,
+    services: Services,
+    result: DailyResult,
+    *,
+    final: bool,
+    told: set[dt.date],
+) -> None:
+    """Send the run's market-data report (see ``market_report``) through the operator
+    reports; ``told`` holds the sessions whose first report went out."""
+    if result.status == "already_done":
+        return
+    untold = untold_disagreements(services.db)
+    html = market_report(result, untold, final=final, first=result.session not in told)
+    if html is None:
+        return
+    told.add(result.session)
+    digest = hashlib.sha256(html.encode()).hexdigest()[:16]
+    await services.reports.send(
+        bot, services.settings.operator_ids, f"market {result.session} {digest}", html
+    )
+    if untold:
+        mark_disagreements_told(services.db, untold)
+
+
 async def _handle_stale(
     context: BotContext,
     services: Services,
@@ -203,15 +253,9 @@ async def _handle_stale(
     again = retry_at(services.calendar, data.session, now, data.attempt, deadline, base=base)
     if result.status == "partial" and not result.waiting:
         again = None  # only symbols no pair uses are late: nothing to hold back or retry
-    notified = context.bot_data.stale_told
-    if data.session not in notified:
-        notified.add(data.session)
-        await services.reports.send(
-            context.bot,
-            services.settings.operator_ids,
-            f"stale {data.session}",
-            operator_report(result, final=again is None),
-        )
+    await tell_operators(
+        context.bot, services, result, final=again is None, told=context.bot_data.stale_told
+    )
     if again is None:
         log.error("daily %s: gave up, data still stale: %s", data.session, ", ".join(result.stale))
         schedule_next(context.application, services, now)
@@ -241,7 +285,6 @@ async def job_drain(context: BotContext) -> None:
     received updates handled more than two days ago."""
     await context.bot_data.sender.drain()
     services = context.services
-    inbox.ensure_inbox(services.db)
     inbox.prune(services.db, services.clock())
 
 

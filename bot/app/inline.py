@@ -29,6 +29,7 @@ from telegram.ext import InlineQueryHandler
 
 from bot.app.context import BotApplication, BotContext
 from bot.commands.registry import UserError
+from bot.handlers.sectors import BOARD, DEFAULT_HORIZON, MAP_CHART, map_caption, sector_board
 from bot.queries.fetcher import NotStored
 from bot.queries.readapi import pair_view, parse_symbol, require_stored, snapshot_for, ticker_view
 from bot.render.format import (
@@ -42,6 +43,7 @@ from bot.render.format import (
 )
 from bot.render.market import pair_html, ticker_html
 from bot.render.rotation import regime_line, rotation_caption, rotation_html
+from bot.render.sectors import board_html
 from bot.services import Services
 from jobs.schedule import next_run
 from storage.dashboards import chart_file
@@ -57,7 +59,7 @@ START_PARAMETER = "inline"
 BUTTON_TEXT = "Open the bot for help"
 _PAIR_WORDS = frozenset({"VS", "V", "VS.", "AGAINST"})
 
-Kind = Literal["board", "pair", "symbol"]
+Kind = Literal["board", "pair", "symbol", "sectors"]
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ def parse_query(services: Services, text: str) -> InlineQueryKind | None:
         return InlineQueryKind("board")
     if len(cleaned) > MAX_QUERY_CHARS or any(not ch.isprintable() for ch in cleaned):
         return None
+    if cleaned.lower() == BOARD and BOARD in services.universe.boards:
+        return InlineQueryKind("sectors")
     words = [w for w in cleaned.replace("/", " ").split() if w.upper() not in _PAIR_WORDS]
     if not 1 <= len(words) <= 2:
         return None
@@ -168,6 +172,16 @@ async def _results(services: Services, wanted: InlineQueryKind) -> list[InlineQu
         return [
             _article("board", snap.session, title, html),
             _photo(services, f"ratio:{snap.lead_pair}", snap.session, rotation_caption(snap)),
+        ]
+    if wanted.kind == "sectors":
+        snap = await snapshot_for(services, None)
+        board = sector_board(snap)
+        params = snap.quadrant_params
+        html = board_html(board, DEFAULT_HORIZON, params.ema, params.momentum_shift)
+        leaders = ", ".join(r.symbol for r in board.rows[:3])
+        return [
+            _article("sectors", board.session, f"Sector rotation · leaders {leaders}", html),
+            _photo(services, MAP_CHART, board.session, map_caption(board)),
         ]
     if wanted.kind == "pair":
         assert wanted.a is not None

@@ -53,12 +53,27 @@ def update(
             continue
         latest = report.latest.get(symbol)
         late = " (stale: no newer close at the source)" if symbol in report.stale else ""
-        typer.echo(f"{symbol:<18} +{report.added.get(symbol, 0):>4} rows  latest {latest}{late}")
+        source = f"  from {report.sources[symbol]}" if symbol in report.sources else ""
+        typer.echo(
+            f"{symbol:<18} +{report.added.get(symbol, 0):>4} rows  latest {latest}{late}{source}"
+        )
     if report.readjusted:
         typer.echo(f"re-fetched after a re-adjustment: {', '.join(report.readjusted)}")
+    if report.weekdays:
+        typer.echo(
+            f"no exchange calendar for {', '.join(report.weekdays)}: judged by weekdays "
+            "(Monday to Friday, no holidays)"
+        )
+    for line in sorted(report.outages.values()):
+        typer.echo(f"outage: {line}")
+    for symbol, when, stored_source, stored, other_source, other in report.disagreements:
+        typer.echo(
+            f"{symbol} {when}: {other_source} close {other:g} is more than 0.5 % from the stored "
+            f"{stored_source} close {stored:g}; the stored row is kept"
+        )
     current = [s for s in targets if s not in report.failures and s not in report.stale]
-    source = settings.market_data_source
-    typer.echo(f"{len(current)} of {len(targets)} symbols at session {expected} ({source})")
+    sources = settings.market_data_source
+    typer.echo(f"{len(current)} of {len(targets)} symbols at session {expected} ({sources})")
     problems = problem_lines(report)
     for line in problems:
         typer.echo(line, err=True)

@@ -67,6 +67,15 @@ class Document:
 
 
 @dataclass(frozen=True)
+class AppLink:
+    """Which view of the Mini App an answer opens (``params``: its query, e.g. the pair);
+    the button is added where the bot runs its web app (WEBAPP_URL)."""
+
+    view: str
+    params: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Reply:
     """What a command answers: HTML text, optionally a PNG photo and inline buttons.
 
@@ -84,6 +93,8 @@ class Reply:
     #: Which chart ``photo`` is ("ratio:IWM/SPY", "price:IWM") and its session: the file id
     #: Telegram gives the sent photo is stored for inline answers.
     chart: tuple[str, dt.date] | None = None
+    #: The Mini App view this answer opens from a button under it (None: no button).
+    webapp: AppLink | None = None
 
 
 class UserError(Exception):

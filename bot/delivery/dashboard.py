@@ -26,6 +26,8 @@ from telegram.error import BadRequest, Forbidden
 
 from analytics.constants import YEAR_SESSIONS
 from analytics.pairs import pair_series
+from bot.commands.registry import AppLink
+from bot.delivery.replies import app_button, markup
 from bot.queries.charts import cached_chart, remember_chart
 from bot.render.alerts import legs
 from bot.render.charts import ratio_chart
@@ -36,6 +38,9 @@ from storage.dashboards import Dashboard, get_dashboard, save_edited, save_poste
 from storage.prices import load_closes
 
 log = logging.getLogger(__name__)
+#: The Mini App view linked under the dashboard (a link: dashboards live in groups and
+#: channels, where Telegram allows no Web App button).
+DASHBOARD_VIEW = AppLink("board")
 
 CHART_SESSIONS = YEAR_SESSIONS
 HISTORY_PAD = 260
@@ -99,16 +104,29 @@ def _largest_file_id(message: telegram.Message) -> str | None:
     return message.photo[-1].file_id if message.photo else None
 
 
+def _keys(
+    bot: telegram.Bot, services: Services, chat_id: int
+) -> telegram.InlineKeyboardMarkup | None:
+    """A link to the Mini App's scoreboard under the dashboard (when the bot serves one)."""
+    return markup(None, app_button(bot, chat_id, DASHBOARD_VIEW, services.settings.webapp_url))
+
+
 async def _post(
-    bot: telegram.Bot, chat_id: int, html: str, png: bytes | None
+    bot: telegram.Bot, services: Services, chat_id: int, html: str, png: bytes | None
 ) -> tuple[telegram.Message, str]:
+    keys = _keys(bot, services, chat_id)
     if png is not None:
         message = await bot.send_photo(
-            chat_id, png, caption=html, parse_mode=ParseMode.HTML, disable_notification=True
+            chat_id,
+            png,
+            caption=html,
+            parse_mode=ParseMode.HTML,
+            disable_notification=True,
+            reply_markup=keys,
         )
         return message, "photo"
     message = await bot.send_message(
-        chat_id, html, parse_mode=ParseMode.HTML, disable_notification=True
+        chat_id, html, parse_mode=ParseMode.HTML, disable_notification=True, reply_markup=keys
     )
     return message, "text"
 
@@ -145,7 +163,7 @@ async def post_dashboard(
     session = dt.date.fromisoformat(str(payload["session"]))
     html = dashboard_html(payload)
     png = await dashboard_chart(services, str(payload["pair"]), session)
-    message, kind = await _post(bot, chat_id, html, png)
+    message, kind = await _post(bot, services, chat_id, html, png)
     chart = f"ratio:{payload['pair']}"
     remember_chart(services, chart, session, _largest_file_id(message), now=now)
     problem = await _pin(bot, chat_id, message.message_id)
@@ -180,7 +198,7 @@ async def update_dashboard(
     if board.content_key == key and board.session == session:
         return Delivered(board.message_id, "unchanged")
     try:
-        kind = await _edit(bot, board, html, png)
+        kind = await _edit(bot, board, html, png, _keys(bot, services, board.chat_id))
     except BadRequest as exc:
         if _not_modified(exc):
             save_edited(services.db, board.chat_id, session=session, content_key=key,
@@ -195,16 +213,26 @@ async def update_dashboard(
     return Delivered(board.message_id, "edited")
 
 
-async def _edit(bot: telegram.Bot, board: Dashboard, html: str, png: bytes | None) -> str:
+async def _edit(
+    bot: telegram.Bot,
+    board: Dashboard,
+    html: str,
+    png: bytes | None,
+    keys: telegram.InlineKeyboardMarkup | None,
+) -> str:
     chat, mid = board.chat_id, board.message_id
     if board.kind == "photo" and png is not None:
         media = InputMediaPhoto(png, caption=html, parse_mode=ParseMode.HTML)
-        await bot.edit_message_media(media, chat_id=chat, message_id=mid)
+        await bot.edit_message_media(media, chat_id=chat, message_id=mid, reply_markup=keys)
         return "photo"
     if board.kind == "photo":
-        await bot.edit_message_caption(chat, mid, caption=html, parse_mode=ParseMode.HTML)
+        await bot.edit_message_caption(
+            chat, mid, caption=html, parse_mode=ParseMode.HTML, reply_markup=keys
+        )
         return "photo"
-    await bot.edit_message_text(html, chat_id=chat, message_id=mid, parse_mode=ParseMode.HTML)
+    await bot.edit_message_text(
+        html, chat_id=chat, message_id=mid, parse_mode=ParseMode.HTML, reply_markup=keys
+    )
     return "text"
 
 

@@ -34,6 +34,12 @@ from telegram.ext import AIORateLimiter, BaseRateLimiter
 OVERALL_RATE = 28
 OVERALL_BURST = 2
 
+#: Per group: Telegram allows 20 messages a minute. AIORateLimiter's default bucket (20,
+#: refilled at 20 a minute) lets 40 through in a group's first minute (the full bucket, then
+#: its refill), which Telegram answers with 429s. A bucket of 2 refilled 18 times a minute
+#: never exceeds 20 in any 60 seconds, and still sends a reply's chart and text together.
+GROUP_RATE = 18 / 60
+GROUP_BURST = 2
 #: Paid sends: a bucket of 10 refilled 950 times a second: at most 960 start in any second,
 #: which leaves room under Telegram's 1000 for the free 30 beside them and for sends
 #: bunched by a pause in the network (the sender keeps at most ``bot.delivery.sender.PAID_PARALLEL``
@@ -83,7 +89,10 @@ class BotRateLimiter(BaseRateLimiter[int]):
 
     def __init__(self) -> None:
         self.free = AIORateLimiter(
-            overall_max_rate=OVERALL_BURST, overall_time_period=OVERALL_BURST / OVERALL_RATE
+            overall_max_rate=OVERALL_BURST,
+            overall_time_period=OVERALL_BURST / OVERALL_RATE,
+            group_max_rate=GROUP_BURST,
+            group_time_period=GROUP_BURST / GROUP_RATE,
         )
         self.paid = Pacer(PAID_RATE, PAID_BURST)
 

@@ -14,26 +14,47 @@ from telegram import (
     InputFile,
     Message,
     Update,
+    WebAppInfo,
 )
 from telegram.error import BadRequest
 
-from bot.commands.registry import ChatType, Keyboard, Reply, Request, split_args
+from bot.commands.registry import AppLink, ChatType, Keyboard, Reply, Request, split_args
 from bot.render.format import CAPTION_LIMIT, TEXT_LIMIT, fit_html, fits, split_message
 from bot.services import Services
+from bot.webapp.links import BUTTON_TEXT, chat_link, page_url
 
 log = logging.getLogger(__name__)
 
 
-def markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
-    """Inline keyboard markup from (label, callback_data) rows."""
-    if not keyboard:
+def markup(
+    keyboard: Keyboard | None, extra: InlineKeyboardButton | None = None
+) -> InlineKeyboardMarkup | None:
+    """Inline keyboard markup from (label, callback_data) rows, ``extra`` on a row of its own."""
+    rows = [
+        [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+        for row in keyboard or ()
+    ]
+    if extra is not None:
+        rows.append([extra])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def app_button(
+    bot: Bot, chat_id: int, link: AppLink | None, app_url: str
+) -> InlineKeyboardButton | None:
+    """The button that opens the Mini App (``app_url`` = WEBAPP_URL; empty: none) on ``link``:
+    a Web App button in a private chat (a positive id), a t.me link to the bot's Mini App in
+    groups and channels, where Telegram allows no Web App button."""
+    if link is None or not app_url:
         return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
-            for row in keyboard
-        ]
-    )
+    if chat_id > 0:
+        url = page_url(app_url, link.view, **dict(link.params))
+        return InlineKeyboardButton(BUTTON_TEXT, web_app=WebAppInfo(url))
+    try:
+        username = bot.username
+    except RuntimeError:  # not initialised (no getMe yet): no link to make
+        return None
+    return InlineKeyboardButton(BUTTON_TEXT, url=chat_link(username, chat_id))
 
 
 def photo_file_id(sent: Iterable[Message]) -> str | None:
@@ -45,11 +66,12 @@ def photo_file_id(sent: Iterable[Message]) -> str | None:
 
 
 async def send_reply(
-    bot: Bot, chat_id: int, reply: Reply, *, thread_id: int | None = None
+    bot: Bot, chat_id: int, reply: Reply, *, thread_id: int | None = None, app_url: str = ""
 ) -> list[Message]:
-    """Send ``reply`` to ``chat_id``; return the messages sent, in order."""
+    """Send ``reply`` to ``chat_id``; return the messages sent, in order (``app_url``:
+    WEBAPP_URL, for the button that opens the Mini App)."""
     sent: list[Message] = []
-    keys = markup(reply.keyboard)
+    keys = markup(reply.keyboard, app_button(bot, chat_id, reply.webapp, app_url))
     silent = reply.silent
     if reply.document is not None:
         doc = reply.document
@@ -98,10 +120,11 @@ async def send_reply(
     return sent
 
 
-async def edit_with(query: CallbackQuery, reply: Reply, notice: str) -> None:
+async def edit_with(query: CallbackQuery, reply: Reply, notice: str, *, app_url: str = "") -> None:
     """Replace the pressed message's text (or caption) and buttons; answer the query."""
-    keys = markup(reply.keyboard)
     message = query.message
+    chat_id = message.chat.id if message is not None else 0
+    keys = markup(reply.keyboard, app_button(query.get_bot(), chat_id, reply.webapp, app_url))
     try:
         if isinstance(message, Message) and message.photo:
             await query.edit_message_caption(fit_html(reply.html, CAPTION_LIMIT), reply_markup=keys)

@@ -1,33 +1,46 @@
-"""Drain the outbox to Telegram: bounded batches, error mapping; one message in flight at a
-time without paid broadcasts, up to ``PAID_PARALLEL`` with them (below).
+"""Drain the outbox to Telegram: bounded batches, and one table from a send's answer to what
+happens next.
 
 A row is marked 'sending' (committed) before the Bot API call and 'sent' after it, so a
 process killed mid-batch (one send at a time) leaves at most that one row in doubt; it is sent
 again on restart.
-``RetryAfter`` defers that chat only (its row waits ``retry_after``; other chats go on),
-``Forbidden`` deactivates the chat, ``ChatMigrated`` moves the chat to its new id and resends,
-``BadRequest`` dead-letters the row with Telegram's reason, network errors retry with backoff up
-to a cap, ``InvalidToken`` (401: the token was revoked) pauses all delivery with one log line
-and probes until the token works again, and any other error (``Conflict``, an unknown code, a
-bug) releases the row with backoff. A row is never left 'sending': every failure puts it back,
-a send that hangs is cut after SEND_TIMEOUT_SECONDS, and each drain first requeues claims older
-than the outbox lease.
+
+What an answer means is decided in one place, ``judge`` (the outcome table), and carried out
+in one place, ``Sender._apply``, for the single-send path and the paid window alike:
+
+| answer                              | outcome         | the row / the chat                    |
+|-------------------------------------|-----------------|---------------------------------------|
+| accepted                            | sent            | marked sent                           |
+| ``RetryAfter``                      | defer this chat | waits ``retry_after``; others go on   |
+| ``Forbidden``; 400 "chat not found" | deactivate chat | chat inactive, its rows stop          |
+| ``ChatMigrated``                    | migrate         | chat moved, row re-queued at once     |
+| ``InvalidToken`` (401)              | pause for token | all delivery paused, probed           |
+| other ``BadRequest``                | dead            | dead-lettered with the reason         |
+| network error, timeout              | retry later     | backoff; an outage is not counted     |
+| ``Conflict``, unknown code, a bug   | retry later     | backoff, dead after max attempts      |
+
+No outcome sends again from where it was decided: a row that goes back to the queue is sent
+by a later batch like any other, so a chat that blocked the bot gets one request per message
+and a failure never holds up the sends in flight. A row is never left 'sending': every
+failure puts it back, a send that hangs is cut after SEND_TIMEOUT_SECONDS, and each drain
+first requeues claims older than the outbox lease.
 
 With ALLOW_PAID_BROADCAST, up to ``PAID_PARALLEL`` sends (each to a different chat) are in
 flight at once; rows are claimed and marked sent ``CLAIM_CHUNK`` at a time, each time in one
 transaction: a process killed then leaves at most ``PAID_PARALLEL + CLAIM_CHUNK`` rows in
-doubt. A row whose send failed goes through the mapping above alone.
-Each distinct (event, payload) is rendered once, not once per chat.
+doubt. Each distinct payload is rendered once, not once per chat.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import enum
 import logging
 from asyncio import ALL_COMPLETED, FIRST_COMPLETED
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import telegram
@@ -48,6 +61,7 @@ from bot.delivery.dashboard import deliver
 from bot.render.alerts import alert_html
 from bot.render.charts import ratio_chart
 from bot.render.format import CAPTION_LIMIT, TEXT_LIMIT, fit_html, fits
+from bot.render.sectors import map_body_png
 from bot.services import Services, utc_now
 from jobs.fanout import in_quiet_hours
 from storage.chats import Chat, chats_by_id, get_chat, migrate_chat, set_active
@@ -107,6 +121,62 @@ def backoff(attempt: int) -> dt.timedelta:
     return doubling(BACKOFF_BASE, attempt, BACKOFF_CAP)
 
 
+class Outcome(enum.Enum):
+    """What a send's answer means for its row and its chat."""
+
+    SENT = "sent"
+    RETRY_LATER = "retry later"
+    DEFER_CHAT = "defer this chat"
+    DEACTIVATE_CHAT = "deactivate this chat"
+    MIGRATE = "migrate"
+    PAUSE_TOKEN = "pause for the token"  # noqa: S105 (an outcome's name, not a secret)
+    DEAD = "dead"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """An outcome with what carrying it out needs."""
+
+    outcome: Outcome
+    reason: str = ""
+    #: DEFER_CHAT: seconds the chat waits.
+    wait: float = 0.0
+    #: MIGRATE: the chat's new id.
+    new_chat_id: int = 0
+    #: RETRY_LATER: Telegram did not answer (it may have arrived; an outage is not the row's
+    #: fault), as opposed to an answer the row caused.
+    unanswered: bool = False
+
+
+#: 400 answers that mean the chat itself is gone: like a block, every later message would
+#: fail the same way.
+CHAT_GONE = ("chat not found", "group chat was deactivated")
+
+
+def judge(exc: Exception | None) -> Verdict:
+    """The outcome table: what a send's answer (None: accepted) means."""
+    if exc is None:
+        return Verdict(Outcome.SENT)
+    if isinstance(exc, RetryAfter):
+        return Verdict(Outcome.DEFER_CHAT, str(exc), wait=retry_seconds(exc))
+    if isinstance(exc, Forbidden):
+        return Verdict(Outcome.DEACTIVATE_CHAT, f"forbidden: {exc.message}")
+    if isinstance(exc, ChatMigrated):
+        return Verdict(Outcome.MIGRATE, str(exc), new_chat_id=int(exc.new_chat_id))
+    if isinstance(exc, BadRequest):  # before NetworkError: BadRequest is a subclass of it
+        reason = f"bad request: {exc.message}"
+        if any(gone in exc.message.lower() for gone in CHAT_GONE):
+            return Verdict(Outcome.DEACTIVATE_CHAT, reason)
+        return Verdict(Outcome.DEAD, reason)
+    if isinstance(exc, InvalidToken):
+        return Verdict(Outcome.PAUSE_TOKEN, "token refused (401)")
+    if isinstance(exc, NetworkError | TimeoutError):
+        return Verdict(Outcome.RETRY_LATER, str(exc) or "timed out", unanswered=True)
+    if isinstance(exc, TelegramError):  # Conflict, an unknown code
+        return Verdict(Outcome.RETRY_LATER, f"telegram: {exc}")
+    return Verdict(Outcome.RETRY_LATER, f"{type(exc).__name__}: {exc}")  # a bug
+
+
 @dataclass
 class DrainReport:
     """What one drain did."""
@@ -148,12 +218,14 @@ class Sender:
         # When Telegram stopped answering (None: the last call went through). Failures during
         # an outage are not the message's fault: they do not count towards max_attempts.
         self._down_since: dt.datetime | None = None
-        self._charts: dict[tuple[str, dt.date], bytes | None] = {}
+        self._charts: dict[tuple[object, ...], bytes | None] = {}
         self._rendered: dict[tuple[str, str], list[tuple[dict[str, Any], str, str]]] = {}
         # While Telegram fails, the next moment one row may probe it again.
         self._probe_at = dt.datetime.min.replace(tzinfo=dt.UTC)
         # Telegram answered 401 (token revoked or replaced) and no send went through since.
         self.token_refused = False
+        # How often each row was moved by a migration in this drain.
+        self._hops: dict[int, int] = {}
 
     async def drain(self, *, wait: float = 0.0) -> DrainReport:
         """Send every due row, batch by batch; wait up to ``wait`` s for rows retried later."""
@@ -165,6 +237,7 @@ class Sender:
             if requeued:
                 log.warning("%d message(s) left in flight were put back in the queue", requeued)
             limit = self.clock() + dt.timedelta(seconds=wait)
+            self._hops.clear()
             while True:
                 if self._down_since is not None and self._probe_at > self.clock():
                     # Telegram is failing: wait for the next probe instead of trying (and
@@ -188,61 +261,25 @@ class Sender:
                 await self.sleep(max(0.0, (upcoming - self.clock()).total_seconds()))
 
     async def _deliver(self, row: OutboxRow, report: DrainReport) -> None:
+        """One row alone: claim, send, and carry out the outcome of the answer."""
         db = self.services.db
-        chat_id = row.chat_id
-        attempts = row.attempts
-        for _ in range(MAX_HOPS):
-            if not claim(db, row.id):
-                return  # another sender took it
-            attempts += 1
-            try:
-                message = await asyncio.wait_for(self._send(chat_id, row), SEND_TIMEOUT_SECONDS)
-            except RetryAfter as exc:
-                # Flood control for this chat: its rows wait, every other chat goes on.
-                wait = dt.timedelta(seconds=retry_seconds(exc))
-                log.warning("flood control: chat %s waits %.0f s", chat_id, wait.total_seconds())
-                release(db, row.id, not_before=self.clock() + wait, error=str(exc), refund=True)
-                report.retried += 1
-                return
-            except Forbidden as exc:
-                self._deactivate(chat_id, row, exc.message, report)
-                return
-            except ChatMigrated as exc:
-                new_id = int(exc.new_chat_id)
-                log.info("chat %s moved to %s; resending", chat_id, new_id)
-                migrate_chat(db, chat_id, new_id, now=self.clock())
-                retarget(db, row.id, new_id)
-                release(db, row.id, not_before=self.clock(), error=str(exc), refund=True)
-                report.migrated.append((chat_id, new_id))
-                chat_id = new_id
-                continue
-            except BadRequest as exc:  # before NetworkError: BadRequest is a subclass of it
-                log.warning("dead-lettered row %s for chat %s: %s", row.id, chat_id, exc.message)
-                mark_dead(db, row.id, f"bad request: {exc.message}")
-                report.dead += 1
-                return
-            except (NetworkError, TimeoutError) as exc:  # it may or may not have arrived
-                self._retry_later(row, attempts, str(exc) or "timed out", report)
-                return
-            except InvalidToken:
-                self._token_refused(row, report)
-                return
-            except TelegramError as exc:  # Conflict, an unknown code: not mapped above
-                log.warning("row %s for chat %s: Telegram answered %s", row.id, chat_id, exc)
-                self._backoff(row, attempts, f"telegram: {exc}", report)
-                return
-            except Exception as exc:  # a bug while rendering: the row must not stay claimed
-                log.exception("row %s for chat %s could not be sent", row.id, chat_id)
-                self._backoff(row, attempts, f"{type(exc).__name__}: {exc}", report)
-                return
-            except BaseException:  # cancelled (shutdown): the row goes back as in doubt
-                release(db, row.id, not_before=self.clock(), error="interrupted", refund=True)
-                raise
-            self._went_through()
-            mark_sent(db, row.id, now=self.clock(), message_id=message)
-            report.sent += 1
+        if not claim(db, row.id):
+            return  # another sender took it
+        try:
+            message = await asyncio.wait_for(self._send(row.chat_id, row), SEND_TIMEOUT_SECONDS)
+        except Exception as exc:
+            if isinstance(exc, TelegramError | TimeoutError):
+                log.debug("row %s for chat %s: %s", row.id, row.chat_id, exc)
+            else:  # a bug while rendering: the row must not stay claimed
+                log.exception("row %s for chat %s could not be sent", row.id, row.chat_id)
+            self._apply(row, judge(exc), report)
             return
-        release(db, row.id, not_before=self.clock() + BACKOFF_CAP, error="too many hops")
+        except BaseException:  # cancelled (shutdown): the row goes back as in doubt
+            release(db, row.id, not_before=self.clock(), error="interrupted", refund=True)
+            raise
+        self._went_through()
+        mark_sent(db, row.id, now=self.clock(), message_id=message)
+        report.sent += 1
 
     async def _deliver_many(self, rows: list[OutboxRow], report: DrainReport) -> None:
         """Paid broadcasts: a sliding window of up to ``parallel`` sends in flight, each to a
@@ -314,7 +351,14 @@ class Sender:
         if len(sent) >= CLAIM_CHUNK or (sent and not flying):
             self._mark_sent(sent, report)
         for row, exc in failed:
-            await self._after_failure(row, exc, report)
+            if not isinstance(exc, Exception):  # cancelled: back as in doubt
+                release(self.services.db, row.id, not_before=self.clock(), error="interrupted",
+                        refund=True)  # fmt: skip
+                raise exc
+            if not isinstance(exc, TelegramError | TimeoutError):
+                log.error("row %s for chat %s could not be sent", row.id, row.chat_id,
+                          exc_info=exc)  # fmt: skip
+            self._apply(row, judge(exc), report)
 
     def _went_through(self) -> None:
         """A send reached Telegram: any outage is over, and a refused token works again."""
@@ -332,27 +376,47 @@ class Sender:
         report.sent += len(sent)
         sent.clear()
 
-    async def _after_failure(self, row: OutboxRow, exc: BaseException, report: DrainReport) -> None:
-        """A row of a batch whose send failed, mapped as ``_deliver`` maps it: flood control
-        defers its chat, network errors retry later (it may have arrived), a refused token
-        pauses; anything else is released and delivered alone."""
+    def _apply(self, row: OutboxRow, verdict: Verdict, report: DrainReport) -> None:
+        """Carry out a failed send's outcome (the table is ``judge``). Nothing is sent from
+        here: a row that goes back to the queue waits for a later batch."""
         db = self.services.db
-        attempts = row.attempts + 1
-        if isinstance(exc, RetryAfter):
-            wait = dt.timedelta(seconds=retry_seconds(exc))
-            log.warning("flood control: chat %s waits %.0f s", row.chat_id, wait.total_seconds())
-            release(db, row.id, not_before=self.clock() + wait, error=str(exc), refund=True)
+        outcome = verdict.outcome
+        if outcome is Outcome.DEFER_CHAT:  # flood control: this chat waits, the others go on
+            log.warning("flood control: chat %s waits %.0f s", row.chat_id, verdict.wait)
+            wait = dt.timedelta(seconds=verdict.wait)
+            release(db, row.id, not_before=self.clock() + wait, error=verdict.reason, refund=True)
             report.retried += 1
-        elif isinstance(exc, NetworkError | TimeoutError) and not isinstance(exc, BadRequest):
-            self._retry_later(row, attempts, str(exc) or "timed out", report)
-        elif isinstance(exc, InvalidToken):
+        elif outcome is Outcome.DEACTIVATE_CHAT:
+            self._deactivate(row.chat_id, row, verdict.reason, report)
+        elif outcome is Outcome.MIGRATE:
+            self._migrate(row, verdict, report)
+        elif outcome is Outcome.DEAD:
+            log.warning("dead-lettered row %s for chat %s: %s", row.id, row.chat_id,
+                        verdict.reason)  # fmt: skip
+            mark_dead(db, row.id, verdict.reason)
+            report.dead += 1
+        elif outcome is Outcome.PAUSE_TOKEN:
             self._token_refused(row, report)
-        elif isinstance(exc, Exception):
-            release(db, row.id, not_before=self.clock(), error=str(exc), refund=True)
-            await self._deliver(row, report)
+        elif verdict.unanswered:
+            self._retry_later(row, row.attempts + 1, verdict.reason, report)
         else:
-            release(db, row.id, not_before=self.clock(), error="interrupted", refund=True)
-            raise exc
+            log.warning("row %s for chat %s: %s", row.id, row.chat_id, verdict.reason)
+            self._backoff(row, row.attempts + 1, verdict.reason, report)
+
+    def _migrate(self, row: OutboxRow, verdict: Verdict, report: DrainReport) -> None:
+        """The group became a supergroup: move the chat and re-queue the row at its new id
+        (sent by the next batch); a row moved MAX_HOPS times in one drain waits."""
+        db = self.services.db
+        hops = self._hops[row.id] = self._hops.get(row.id, 0) + 1
+        if hops > MAX_HOPS:
+            release(db, row.id, not_before=self.clock() + BACKOFF_CAP, error="too many hops")
+            report.retried += 1
+            return
+        log.info("chat %s moved to %s; resending", row.chat_id, verdict.new_chat_id)
+        migrate_chat(db, row.chat_id, verdict.new_chat_id, now=self.clock())
+        retarget(db, row.id, verdict.new_chat_id)
+        release(db, row.id, not_before=self.clock(), error=verdict.reason, refund=True)
+        report.migrated.append((row.chat_id, verdict.new_chat_id))
 
     def _token_refused(self, row: OutboxRow, report: DrainReport) -> None:
         """401: nothing can be delivered until the token works; pause, probe, log once."""
@@ -383,10 +447,12 @@ class Sender:
         report.retried += 1
 
     def _deactivate(self, chat_id: int, row: OutboxRow, reason: str, report: DrainReport) -> None:
+        """The chat blocked the bot or is gone: it stops receiving (its rows are skipped, its
+        subscriptions no longer reached); /status counts it."""
         db = self.services.db
         log.info("chat %s refused delivery (%s); deactivated", chat_id, reason)
-        set_active(db, chat_id, False, now=self.clock(), reason=f"forbidden: {reason}")
-        mark_dead(db, row.id, f"forbidden: {reason}")
+        set_active(db, chat_id, False, now=self.clock(), reason=reason)
+        mark_dead(db, row.id, reason)
         skip_chat(db, chat_id, "chat deactivated")
         report.dead += 1
         report.deactivated.append(chat_id)
@@ -424,7 +490,7 @@ class Sender:
         quiet = chat is not None and in_quiet_hours(chat, self.clock())
         html, text = self._render(row)
         paid = True if self.paid else None
-        photo = await self._chart(row) if row.kind == "flip" else None
+        photo = await self._chart(row) if row.kind in ("flip", "digest") else None
         if photo is not None and fits(html, CAPTION_LIMIT):
             message = await self.bot.send_photo(
                 chat_id,
@@ -471,19 +537,33 @@ class Sender:
         every chat (the sender only renders: no storage or analytics call)."""
         if not self.charts:
             return None
-        key = (row.event_key, row.session)
+        draw: Callable[[], bytes | None]
+        if row.kind == "digest":  # the week's rotation map, when the day's message holds it
+            maps = [f for f in row.payload.get("alerts", ()) if f.get("kind") == "rotation_map"]
+            if not maps:
+                return None
+            key: tuple[object, ...] = ("rotation_map", maps[0]["body"].get("board"), row.session)
+            draw = partial(map_chart_png, maps[0]["body"])
+        else:
+            key = (row.event_key, row.session)
+            draw = partial(flip_chart_png, decode("flip", row.payload))  # only flips have one
         if key in self._charts:
             return self._charts[key]
         try:
-            body = decode("flip", row.payload)  # only flips carry a chart
-            png: bytes | None = await asyncio.to_thread(flip_chart_png, body)
+            png: bytes | None = await asyncio.to_thread(draw)
         except Exception:  # a chart is a bonus: never lose the alert over it
-            log.exception("flip chart for row %s failed; sending text only", row.id)
+            log.exception("chart for row %s failed; sending text only", row.id)
             png = None
         if len(self._charts) >= CHART_CACHE_SIZE:
             self._charts.pop(next(iter(self._charts)))
         self._charts[key] = png
         return png
+
+
+def map_chart_png(payload: Mapping[str, Any]) -> bytes | None:
+    """The weekly rotation map of a digest's folded rotation_map alert."""
+    body = decode("rotation_map", payload)
+    return map_body_png(body) if body.members else None
 
 
 def flip_chart_png(body: FlipAlert) -> bytes | None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.commands.offline import run_text
 from bot.commands.registry import Command, Reply
-from bot.handlers import admin, dashboard, export, market, subscriptions
+from bot.handlers import admin, dashboard, export, market, sectors, subscriptions
 
 if TYPE_CHECKING:  # offline faces (ask, console) never load telegram
     from telegram.ext import Application
@@ -26,7 +26,12 @@ if TYPE_CHECKING:  # offline faces (ask, console) never load telegram
 
 #: Every chat command, in the order /help lists them (the table /start and /help are given).
 COMMANDS: tuple[Command, ...] = market.TABLE.fill(
-    market.COMMANDS + admin.COMMANDS + subscriptions.COMMANDS + dashboard.COMMANDS + export.COMMANDS
+    market.COMMANDS
+    + sectors.COMMANDS
+    + admin.COMMANDS
+    + subscriptions.COMMANDS
+    + dashboard.COMMANDS
+    + export.COMMANDS
 )
 
 #: What each module adds beside its commands (buttons, membership, migrations, channels).

@@ -1,4 +1,5 @@
-"""Operator commands: /status (data freshness, job runs, outbox, chats)."""
+"""Operator commands: /status (data freshness and sources, stale symbols, disagreements
+between sources, job runs, outbox, chats)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from bot.render.admin import StatusData, status_html
 from storage.chats import chat_counts
 from storage.jobruns import recent_runs
 from storage.outbox import counts
-from storage.prices import last_dates
+from storage.prices import last_dates, latest_sources, recent_disagreements
+from storage.stale_symbols import load_marks
 
 MAX_JOBS = 8
+MAX_DISAGREEMENTS = 10
 
 
 def collect_status(request: Request) -> StatusData:
@@ -25,6 +28,9 @@ def collect_status(request: Request) -> StatusData:
         outbox=counts(db),
         chats=chat_counts(db),
         fetching=services.fetcher.pending(),
+        sources=latest_sources(db, symbols),
+        stale=load_marks(db),
+        disagreements=recent_disagreements(db, MAX_DISAGREEMENTS),
     )
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from analytics.types import HORIZONS
 from bot.commands.access import is_operator
 from bot.commands.registry import (
+    AppLink,
     ChatType,
     Command,
     CommandTable,
@@ -23,6 +24,7 @@ from bot.commands.registry import (
     UserError,
     find,
 )
+from bot.handlers.sectors import BOARD, quadrant_sectors
 from bot.handlers.subscriptions import start_payload
 from bot.queries.charts import chart_for
 from bot.queries.readapi import (
@@ -54,6 +56,8 @@ if TYPE_CHECKING:  # telegram is imported where it is used: offline faces never 
 
 MAX_ARGS_CHARS = 64
 DEFAULT_HORIZON = "1m"
+#: The Mini App's scoreboard (the button under /rotation answers).
+BOARD_VIEW = AppLink("board")
 ROTATION_USAGE = "/rotation [1d|1w|1m|3m|ytd|1y]"
 TICKER_USAGE = "/ticker SYMBOL"
 PAIR_USAGE = "/pair A B [1d|1w|1m|3m|ytd|1y]"
@@ -141,7 +145,7 @@ async def rotation_text(request: Request, horizon: str) -> Reply:
     """The scoreboard without the chart (button edits)."""
     snap = await snapshot_for(request.services, request.asof)
     html = rotation_html(snap, request.services.universe.headline, horizon)
-    return Reply(html, keyboard=rotation_keyboard(horizon))
+    return Reply(html, keyboard=rotation_keyboard(horizon), webapp=BOARD_VIEW)
 
 
 async def cmd_rotation(request: Request) -> Reply:
@@ -168,6 +172,7 @@ async def cmd_rotation(request: Request) -> Reply:
         keyboard=rotation_keyboard(horizon),
         caption=rotation_caption(snap),
         chart=(f"ratio:{lead.key}", snap.session),
+        webapp=BOARD_VIEW,
     )
 
 
@@ -227,12 +232,28 @@ async def cmd_pair(request: Request) -> Reply:
     caption = f"<b>{esc(a)} / {esc(b)}</b> ratio{marked}\n{asof_line(view.session)}"
     # Inline answers reuse the plain chart only (not one with a horizon marked).
     cached = (f"ratio:{a}/{b}", view.session) if window is None else None
-    return Reply(pair_html(view, horizon), photo=photo, caption=caption, chart=cached)
+    return Reply(
+        pair_html(view, horizon),
+        photo=photo,
+        caption=caption,
+        chart=cached,
+        webapp=AppLink("pair", (("pair", f"{a}/{b}"),)),
+    )
+
+
+QUADRANT_USAGE = "/quadrant [sectors]"
 
 
 async def cmd_quadrant(request: Request) -> Reply:
-    """/quadrant: the strength quadrant of the universe members with weekly tails."""
-    check_args(request, "/quadrant", 0)
+    """/quadrant [sectors]: the strength quadrant of the universe members with weekly tails;
+    ``sectors``: the sector rotation map (the /sectors chart)."""
+    args = check_args(request, QUADRANT_USAGE, 1)
+    if args:
+        if args[0].lower() != BOARD:
+            raise UserError(
+                f"Too many arguments for /quadrant: it takes nothing or {BOARD}.", QUADRANT_USAGE
+            )
+        return await quadrant_sectors(request, QUADRANT_USAGE)
     services = request.services
     snap = await snapshot_for(services, request.asof)
     trails = [t for k, t in snap.quadrants.items() if "/" not in k and t.current is not None]
@@ -246,7 +267,7 @@ async def cmd_quadrant(request: Request) -> Reply:
     params = snap.quadrant_params
     html = quadrant_html(snap.quadrants, bench, snap.session, params.ema, params.momentum_shift)
     caption = f"<b>Strength quadrant</b> vs {esc(bench)}\n{asof_line(snap.session)}"
-    return Reply(html, photo=photo, caption=caption)
+    return Reply(html, photo=photo, caption=caption, webapp=AppLink("map"))
 
 
 async def cmd_history(request: Request) -> Reply:
@@ -315,7 +336,9 @@ COMMANDS: tuple[Command, ...] = (
         "ticker", "One symbol or basket: returns, range, role", TICKER_USAGE, cmd_ticker, chart=True
     ),
     Command("pair", "Any two symbols: spread, ratio, regime", PAIR_USAGE, cmd_pair, chart=True),
-    Command("quadrant", "Strength quadrant of the universe", "/quadrant", cmd_quadrant, chart=True),
+    Command(
+        "quadrant", "Strength quadrant of the universe", QUADRANT_USAGE, cmd_quadrant, chart=True
+    ),
     Command("history", "Past flips of a pair and how they played out", HISTORY_USAGE, cmd_history),
     HELP,
 )
@@ -342,7 +365,8 @@ async def btn_rotation(update: Update, context: BotContext) -> None:
         await query.answer("This button has expired; send /rotation again.")
         return
     reply = await rotation_text(request, match.group(1))
-    await edit_with(query, reply, "Refreshed" if match.group(2) else "")
+    app_url = request.services.settings.webapp_url
+    await edit_with(query, reply, "Refreshed" if match.group(2) else "", app_url=app_url)
 
 
 def install(app: Application) -> None:

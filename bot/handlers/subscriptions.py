@@ -59,7 +59,8 @@ ALERT_USAGE = (
     "ratio metrics in %) · /alert del ID"
 )
 SETTINGS_USAGE = (
-    "/settings digest on|off|HH:MM · quiet HH:MM-HH:MM|off · tz Area/City · topic here|off"
+    "/settings digest on|off|HH:MM · quiet HH:MM-HH:MM|off · tz Area/City · topic here|off · "
+    "map on|off"
 )
 # ChatMemberStatus.MEMBER, .ADMINISTRATOR and .OWNER (a StrEnum: equal to these strings)
 _ACTIVE = ("member", ADMINISTRATOR, OWNER)
@@ -67,7 +68,8 @@ _ACTIVE = ("member", ADMINISTRATOR, OWNER)
 
 def _targets_text(request: Request) -> str:
     uni = request.services.universe
-    return f"presets: {', '.join(uni.presets)}; pairs: {', '.join(p.key for p in uni.pairs)}"
+    names = ", ".join(uni.subscribable())
+    return f"presets: {names}; pairs: {', '.join(p.key for p in uni.pairs)}"
 
 
 def pair_key(universe: Universe, text: str) -> str:
@@ -87,7 +89,7 @@ def parse_target(request: Request, text: str | None) -> tuple[str, str]:
     uni = request.services.universe
     if text is None:
         return DEFAULT_PRESET, "preset"
-    if text.lower() in uni.presets:
+    if text.lower() in uni.subscribable():
         return text.lower(), "preset"
     key = pair_key(uni, text)
     if any(p.key == key for p in uni.pairs):
@@ -115,6 +117,12 @@ def _subscribed(request: Request, chat_id: int, target: str, kind: str, who: str
     what = f"preset {target}" if kind == "preset" else f"pair {target}"
     if not added:
         return Reply(f"{esc(who)} already follows {esc(what)}.")
+    if target in request.services.universe.boards:
+        return Reply(
+            f"✅ {esc(who)} now follows {esc(target)}: a sector entering leading or lagging "
+            "(confirmed), in the day's one message, and the week's rotation map after its last "
+            "session (/settings map off to stop it). /unsubscribe to stop."
+        )
     return Reply(
         f"✅ {esc(who)} now follows {esc(what)}: leadership flips, breadth, stretch and a "
         "daily digest after each NYSE close. /settings to adjust, /unsubscribe to stop."
@@ -226,6 +234,8 @@ def apply_setting(chat: Chat, args: tuple[str, ...], thread_id: int | None) -> C
         return replace(chat, quiet_start=start, quiet_end=end)
     if key in ("tz", "timezone") and value:
         return replace(chat, timezone=parse_timezone(value, SETTINGS_USAGE))
+    if key == "map" and value.lower() in ("on", "off"):  # the weekly sector rotation map
+        return replace(chat, weekly_map=value.lower() == "on")
     if key == "topic" and value.lower() in ("here", "off"):
         return replace(chat, thread_id=thread_id if value.lower() == "here" else None)
     raise UserError("Unknown setting.", SETTINGS_USAGE)

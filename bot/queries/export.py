@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analytics.export import MAX_ROWS, RANGES, pair_table, symbol_table
+from analytics.export import MAX_ROWS, RANGES, pair_table, symbol_table, with_sources
 from analytics.types import PairSpec, UnknownSymbol
 from bot.commands.registry import UserError
 from bot.queries.readapi import NoData, closes_with, latest_session, parse_symbol, require_stored
 from bot.services import Services
+from storage.prices import Disagreement, disagreements_for, load_sources
 
 EXPORT_USAGE = "/export A/B [1y|all] or /export SYMBOL [1y|all]"
 DEFAULT_RANGE = "1y"
@@ -92,6 +93,8 @@ class _Inputs:
     names: tuple[str, ...]
     session: dt.date
     closes: pd.DataFrame
+    sources: dict[str, dict[str, str]]
+    disagreements: list[Disagreement]
 
 
 def _inputs(services: Services, request: ExportRequest, asof: dt.date | None) -> _Inputs:
@@ -100,7 +103,9 @@ def _inputs(services: Services, request: ExportRequest, asof: dt.date | None) ->
     resolved = require_stored(services, names, EXPORT_USAGE)
     session = latest_session(services, asof)
     closes = closes_with(services, session, resolved)
-    return _Inputs("/".join(resolved), tuple(resolved), session, closes)
+    sources = load_sources(services.db, resolved, end=session)
+    found = disagreements_for(services.db, resolved)
+    return _Inputs("/".join(resolved), tuple(resolved), session, closes, sources, found)
 
 
 def _render(services: Services, inputs: _Inputs, span: str) -> ExportFile:
@@ -118,6 +123,7 @@ def _render(services: Services, inputs: _Inputs, span: str) -> ExportFile:
         raise NoData(f"No stored closes for {label} on or before {session}.") from None
     if table.empty:
         raise NoData(f"{label} has no common closes on or before {session}.")
+    table = with_sources(table, inputs.names, inputs.sources, inputs.disagreements)
     data = to_csv_bytes(table)
     if len(data) > MAX_BYTES:
         raise UserError(f"That export would exceed {MAX_BYTES // 1024 // 1024} MB.", EXPORT_USAGE)

@@ -218,8 +218,16 @@ def _roles(services: Services, snap: Snapshot, name: str) -> tuple[tuple[PairSta
     return tuple(out)
 
 
-async def pair_view(services: Services, a: str, b: str, asof: dt.date | None) -> PairView:
-    """Stats and chart data of A/B (universe settings when it is a listed pair)."""
+async def pair_view(
+    services: Services,
+    a: str,
+    b: str,
+    asof: dt.date | None,
+    *,
+    sessions: int | None = CHART_SESSIONS,
+) -> PairView:
+    """Stats and chart data of A/B (universe settings when it is a listed pair); the series
+    holds the last ``sessions`` sessions (None: every stored one)."""
     snap = await snapshot_for(services, asof)
     session = snap.session
     key = f"{a}/{b}"
@@ -245,4 +253,5 @@ async def pair_view(services: Services, a: str, b: str, asof: dt.date | None) ->
         series = await asyncio.to_thread(pair_series, closes, spec, session, services.universe)
     except (UnknownSymbol, KeyError):
         raise NoData(f"{a} and {b} have no common closes on or before {session}.") from None
-    return PairView(session, stats, series.iloc[-CHART_SESSIONS:], listed is not None)
+    shown = series if sessions is None else series.iloc[-sessions:]
+    return PairView(session, stats, shown, listed is not None)

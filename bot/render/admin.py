@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from bot.render.format import esc
+from bot.render.format import esc, price
 from storage.jobruns import JobRun
+from storage.prices import Disagreement
+from storage.stale_symbols import StaleMark
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,11 @@ class StatusData:
     outbox: Mapping[str, int]
     chats: Mapping[str, int]
     fetching: Sequence[str]
+    #: symbol -> the source of its newest stored row
+    sources: Mapping[str, str] = field(default_factory=dict)
+    #: every symbol the operators were told is stale, until it is back
+    stale: Mapping[str, StaleMark] = field(default_factory=dict)
+    disagreements: Sequence[Disagreement] = ()
 
 
 def status_html(data: StatusData) -> str:
@@ -35,6 +42,29 @@ def status_html(data: StatusData) -> str:
         shown = ", ".join(symbols) if len(symbols) <= 12 else f"{len(symbols)} symbols"
         mark = "✅" if expected is not None and when == expected.isoformat() else "⚠️"
         lines.append(f"{mark} {esc(when)}: {esc(shown)}")
+    by_source: dict[str, list[str]] = {}
+    for symbol, source in data.sources.items():
+        by_source.setdefault(source, []).append(symbol)
+    if by_source:
+        lines.append("<b>Sources</b> (of each symbol's latest close)")
+        for source, symbols in sorted(by_source.items()):
+            shown = ", ".join(symbols) if len(symbols) <= 12 else f"{len(symbols)} symbols"
+            lines.append(f"  {esc(source)}: {esc(shown)}")
+    if data.stale:
+        lines.append("<b>Stale symbols</b>")
+        for symbol, told in sorted(data.stale.items()):
+            last = told.last_close.isoformat() if told.last_close else "none stored"
+            lines.append(
+                f"⚠️ {esc(symbol)}: no close since {esc(last)} "
+                f"(stale since {esc(told.since.isoformat())})"
+            )
+    if data.disagreements:
+        lines.append("<b>Sources disagreeing</b> (more than 0.5 %; the stored row is kept)")
+        for symbol, session, stored_source, stored, other_source, other in data.disagreements:
+            lines.append(
+                f"  {esc(symbol)} {esc(session)}: {esc(stored_source)} {esc(price(stored))}, "
+                f"{esc(other_source)} {esc(price(other))}"
+            )
     lines.append("<b>Last job runs</b>")
     if not data.jobs:
         lines.append("  none recorded")

@@ -10,7 +10,7 @@ anywhere else.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -28,8 +28,30 @@ from analytics.events import (
     decode,
     unfold,
 )
-from bot.render.format import asof_line, esc, gap_note, metric, pct, plural, pp, ratio, signed
+from bot.render.format import (
+    asof_line,
+    day,
+    esc,
+    gap_note,
+    metric,
+    pct,
+    plural,
+    pp,
+    price,
+    ratio,
+    signed,
+)
 from bot.render.history import track_summary
+from bot.render.sectors import (
+    map_html,
+    map_line,
+    map_why,
+    sector_alert_html,
+    sector_alert_line,
+    sector_alert_why,
+)
+from jobs.stale import StaleNews
+from storage.prices import Disagreement
 
 _SPREAD_HORIZONS = ("1w", "1m", "3m")
 _TRACK_HORIZON = "20"
@@ -376,6 +398,8 @@ RENDERERS: Mapping[str, Renderer[Any]] = {
     "threshold": Renderer(threshold_html, threshold_line, threshold_why),
     "quadrant": Renderer(quadrant_html, quadrant_line, quadrant_why),
     "spread_move": Renderer(spread_move_html, spread_move_line, spread_move_why),
+    "sector": Renderer(sector_alert_html, sector_alert_line, sector_alert_why),
+    "rotation_map": Renderer(map_html, map_line, map_why),
     "digest": Renderer(digest_body_html, digest_line, digest_why),
 }
 
@@ -441,4 +465,43 @@ def stale_html(
         lines.append("Retrying the late symbols with backoff until the deadline.")
     elif waiting or not computed:
         lines.append("Gave up for today: no alerts for these pairs on this session.")
+    return "\n".join(lines)
+
+
+def stale_news_html(news: StaleNews) -> str:
+    """Operator lines about stale symbols: gone stale, still stale (weekly), back."""
+    lines = [f"<b>Symbols without a close ({esc(news.session.isoformat())})</b>"]
+    for symbol, last in news.new.items():
+        lines.append(f"• {esc(symbol)}: stale, last close {esc(_last_close(last))}")
+    for symbol, mark in news.still.items():
+        lines.append(
+            f"• {esc(symbol)}: still stale since {esc(mark.since.isoformat())}, "
+            f"last close {esc(_last_close(mark.last_close))} (reminded at most weekly)"
+        )
+    for symbol, mark in news.back.items():
+        lines.append(f"• {esc(symbol)}: back (stale since {esc(mark.since.isoformat())})")
+    lines.append("/status lists every stale symbol.")
+    return "\n".join(lines)
+
+
+def _last_close(last: dt.date | None) -> str:
+    return day(last) if last is not None else "none stored"
+
+
+def outages_html(outages: Mapping[str, str]) -> str:
+    """One line per source outage (rate limited, unreachable), never one per symbol."""
+    lines = ["<b>Price source outages</b>"]
+    lines += [f"• {esc(line)}" for _, line in sorted(outages.items())]
+    return "\n".join(lines)
+
+
+def disagreements_html(found: Sequence[Disagreement]) -> str:
+    """Sources more than 0.5 % apart on a session; the stored row was kept."""
+    lines = ["<b>Sources disagree (more than 0.5 %)</b>"]
+    for symbol, session, stored_source, stored, other_source, other in found:
+        apart = pct(other / stored - 1.0) if stored else "?"
+        lines.append(
+            f"• {esc(symbol)} {esc(session)}: stored {esc(price(stored))} ({esc(stored_source)}), "
+            f"{esc(other_source)} {esc(price(other))} ({esc(apart)}); stored row kept"
+        )
     return "\n".join(lines)

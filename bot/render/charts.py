@@ -22,7 +22,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import Formatter
 
 from analytics.constants import YEAR_SESSIONS
-from analytics.types import QuadrantTrail
+from analytics.types import QuadrantPoint, QuadrantTrail
 
 BG = "#1f2530"
 PANEL = "#262d3a"
@@ -302,6 +302,69 @@ def quadrant_figure(trails: list[QuadrantTrail], benchmark: str, subtitle: str) 
 
 
 Box = tuple[float, float, float, float]
+#: One colour per rotation-map member (board order), distinct on the slate panel.
+MAP_COLORS = ("#5cc8ff", "#ffb020", "#3ecf8e", "#ff6b6b", "#c792ea", "#ff8fd0", "#ffe066",
+              "#7fdbca", "#f78c6c", "#a3e635", "#8fa8ff", "#e0e0e0")  # fmt: skip
+
+
+def _fit(values: Sequence[float]) -> tuple[float, float]:
+    """Axis limits around the data and the 100 line, with room for labels."""
+    lo, hi = min([*values, 100.0]), max([*values, 100.0])
+    pad = (hi - lo) * 0.12 + 0.4
+    return lo - pad, hi + pad
+
+
+def rotation_map_chart(
+    members: Sequence[tuple[str, Sequence[QuadrantPoint]]], benchmark: str, title: str,
+    subtitle: str,
+) -> bytes:  # fmt: skip
+    """The rotation map: each member's weekly tail in its own colour, labelled at its head."""
+    return _png(rotation_map_figure(members, benchmark, title, subtitle))
+
+
+def rotation_map_figure(
+    members: Sequence[tuple[str, Sequence[QuadrantPoint]]], benchmark: str, title: str,
+    subtitle: str,
+) -> Figure:  # fmt: skip
+    """The rotation map as a laid-out Figure: tails fade towards their oldest week, the head
+    is a large dot with a white edge, labels (in the tail's colour) are placed clear of every
+    marker, label, crosshair and corner name."""
+    fig, ax = _figure()
+    points = [p for _, tail in members for p in tail]
+    ax.set_xlim(*_fit([p.strength for p in points]))
+    ax.set_ylim(*_fit([p.momentum for p in points]))
+    ax.axvline(100, color=MUTED, linewidth=1.2)
+    ax.axhline(100, color=MUTED, linewidth=1.2)
+    corners = (
+        ("leading", 0.98, 0.97, "right", "top"),
+        ("improving", 0.02, 0.97, "left", "top"),
+        ("lagging", 0.02, 0.03, "left", "bottom"),
+        ("weakening", 0.98, 0.03, "right", "bottom"),
+    )
+    corner_texts = [
+        ax.text(cx, cy, name.upper(), transform=ax.transAxes, ha=ha, va=va, fontsize=11,
+                color=QUADRANT_COLORS[name], alpha=0.6, fontweight="bold")
+        for name, cx, cy, ha, va in corners
+    ]  # fmt: skip
+    colors: dict[str, str] = {}
+    labels: list[tuple[str, float, float]] = []
+    for i, (key, tail) in enumerate(members):
+        if not tail:
+            continue
+        color = MAP_COLORS[i % len(MAP_COLORS)]
+        colors[key] = color
+        xs, ys = [p.strength for p in tail], [p.momentum for p in tail]
+        ax.plot(xs, ys, color=color, linewidth=1.6, alpha=0.75, zorder=3)
+        sizes = [8 + 22 * (j + 1) / len(tail) for j in range(len(tail) - 1)]
+        ax.scatter(xs[:-1], ys[:-1], s=sizes, color=color, alpha=0.8, zorder=4, linewidths=0)
+        ax.scatter([xs[-1]], [ys[-1]], s=MARKER_AREA, color=color, edgecolors=TEXT, zorder=5)
+        labels.append((key, xs[-1], ys[-1]))
+    ax.set_xlabel("strength (100 = in line with its trend)", color=MUTED, fontsize=11)
+    ax.set_ylabel("momentum (100 = unchanged)", color=MUTED, fontsize=11)
+    _titles(fig, title, subtitle)
+    fig.subplots_adjust(left=0.1, right=0.975, top=0.82, bottom=0.13)
+    _place_labels(fig, ax, labels, corner_texts, size=10.5, colors=colors)
+    return fig
 
 
 def marker_radius() -> float:
@@ -310,7 +373,12 @@ def marker_radius() -> float:
 
 
 def _place_labels(
-    fig: Figure, ax: Axes, labels: list[tuple[str, float, float]], fixed: list, size: float = 11
+    fig: Figure,
+    ax: Axes,
+    labels: list[tuple[str, float, float]],
+    fixed: list,
+    size: float = 11,
+    colors: dict[str, str] | None = None,
 ) -> None:
     """Label points without overlaps, measured on the rendered text: try spots around each
     point, nearest first, and keep the first whose box stays inside the axes and touches no
@@ -348,7 +416,7 @@ def _place_labels(
             textcoords="offset points",
             ha="left",
             va="bottom",
-            color=TEXT,
+            color=(colors or {}).get(key, TEXT),
             fontsize=size,
             fontweight="bold",
             arrowprops={"arrowstyle": "-", "color": MUTED, "lw": 0.8} if far else None,

@@ -47,5 +47,6 @@ def settings_html(chat: Chat) -> str:
             f"Quiet hours: {esc(quiet)} (urgent alerts arrive silently, others wait)",
             f"Timezone: {esc(chat.timezone)}",
             f"Topic: {esc(topic)}",
+            f"Weekly rotation map (sectors): {'on' if chat.weekly_map else 'off'}",
         ]
     )

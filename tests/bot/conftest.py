@@ -85,7 +85,8 @@ def prices_fingerprint(services: Services) -> tuple:
 @contextlib.asynccontextmanager
 async def inproc_app(services: Services) -> AsyncIterator[tuple[Application, FakeBotApi]]:
     """In-process Application (HTML defaults) whose calls are answered by an unstarted fake."""
-    fake = FakeBotApi()
+    # Updates handed to process_update never pass through the fake: it cannot know their chats.
+    fake = FakeBotApi(any_chat=True)
     layer = FakeRequest(fake)
     defaults = Defaults(parse_mode=ParseMode.HTML, tzinfo=TIMEZONE)
     bot = OfflineBot("123:TEST", request=layer, get_updates_request=layer, defaults=defaults)

@@ -13,7 +13,17 @@ from typing import Any
 import pytest
 
 from analytics.charts import with_charts
-from analytics.events import KINDS, Digest, Event, FlipAlert, Folded, decode, encode
+from analytics.events import (
+    KINDS,
+    Digest,
+    Event,
+    FlipAlert,
+    Folded,
+    board_events,
+    decode,
+    encode,
+    map_events,
+)
 from analytics.rules import default_rules, evaluate_rules
 from analytics.snapshot import build_snapshot
 from analytics.types import Rule
@@ -40,6 +50,8 @@ def events() -> list[Event]:
         snap = build_snapshot(closes, universe, stamp.date())
         new, state = evaluate_rules(snap, RULES, state)
         found += with_charts(new, closes, universe)
+        found += board_events(snap)  # the sector board's alerts and, on Fridays, its map
+        found += map_events(snap) if stamp.weekday() == 4 else []
     return found
 
 

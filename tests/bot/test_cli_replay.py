@@ -8,8 +8,7 @@ import json
 import os
 from pathlib import Path
 
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from bot.cli.main import app
 from storage.chats import upsert_chat

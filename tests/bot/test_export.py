@@ -26,7 +26,11 @@ from tests.fakes.fixtures import builder_for, polling
 from tests.fakes.objects import make_user
 
 runner = CliRunner()
-PAIR_HEADER = ["date", "IWM", "SPY", "ratio", "trend", "band", "upper", "lower", "regime"]
+PAIR_HEADER = [
+    "date", "IWM", "SPY", "ratio", "trend", "band", "upper", "lower", "regime",
+    "source_IWM", "source_SPY", "disagreement",
+]  # fmt: skip
+SYMBOL_HEADER = ["date", "close", "return_1d", "source", "disagreement"]
 
 
 @pytest_asyncio.fixture
@@ -68,6 +72,8 @@ async def test_pair_export_reads_back_to_the_stored_closes_exactly(live, service
     table = pd.read_csv(io.BytesIO(data))
     stored = _stored(services, ["IWM", "SPY"]).dropna()
     assert list(table.columns) == PAIR_HEADER
+    assert set(table["source_IWM"]) == {"csv"}  # where each close came from
+    assert table["disagreement"].isna().all()  # no other source said otherwise
     assert list(table["date"]) == [d.date().isoformat() for d in stored.index]
     assert np.array_equal(table["IWM"].to_numpy(), stored["IWM"].to_numpy())
     assert np.array_equal(table["SPY"].to_numpy(), stored["SPY"].to_numpy())
@@ -84,7 +90,7 @@ async def test_symbol_export_has_close_and_returns_for_the_last_year(live, servi
     name, data, _ = await _document(app, fake, user.id)
     assert name == "IWM_2026-03-31.csv"
     table = pd.read_csv(io.BytesIO(data))
-    assert list(table.columns) == ["date", "close", "return_1d"]
+    assert list(table.columns) == SYMBOL_HEADER
     assert len(table) == YEAR_SESSIONS
     stored = _stored(services, ["IWM"])["IWM"].dropna()
     assert np.array_equal(table["close"].to_numpy(), stored.to_numpy()[-YEAR_SESSIONS:])
@@ -131,7 +137,7 @@ def test_cli_export_writes_the_same_file(
     everything = runner.invoke(cli_app, ["export", "MAG7", "--range", "all", "--out", "-"])
     assert everything.exit_code == 0, everything.output
     basket = pd.read_csv(io.StringIO(everything.stdout))
-    assert list(basket.columns) == ["date", "close", "return_1d"]
+    assert list(basket.columns) == SYMBOL_HEADER
     assert 252 < len(basket) <= MAX_ROWS
     missing = runner.invoke(cli_app, ["export", "ZZZZ"])
     assert missing.exit_code == 2

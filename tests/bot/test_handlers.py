@@ -185,3 +185,26 @@ async def test_offline_request_never_touched_by_the_offline_face(services: Servi
         await app.shutdown()
     assert "SPY" in reply.html
     assert layer.attempts == []
+
+
+async def test_status_lists_sources_stale_symbols_and_disagreements(services: Services) -> None:
+    import datetime as dt
+
+    from bot.commands.offline import reply_to_plain
+    from bot.handlers import answer
+    from storage.prices import record_disagreements
+    from storage.stale_symbols import StaleMark, save_marks
+
+    now = dt.datetime(2026, 3, 31, 21, 0, tzinfo=dt.UTC)
+    since, last = dt.date(2026, 3, 2), dt.date(2026, 2, 27)
+    save_marks(services.db, {"MDY": StaleMark(since=since, last_close=last, told=since)})
+    record_disagreements(
+        services.db, [("IWM", "2026-03-30", "yahoo", 241.5, "tiingo", 244.06)], now
+    )
+
+    status = reply_to_plain(await answer(services, "/status"))
+
+    assert "Sources (of each symbol's latest close)" in status
+    assert "csv: " in status  # the bundled sample's rows
+    assert "MDY: no close since 2026-02-27 (stale since 2026-03-02)" in status
+    assert "IWM 2026-03-30: yahoo 241.50, tiingo 244.06" in status

@@ -132,3 +132,17 @@ def test_query_kinds(services: Services) -> None:
     symbol = parse_query(services, "^rut")
     assert (symbol.kind, symbol.a) == ("symbol", "^RUT")
     assert parse_query(services, "what is going on") is None
+
+
+async def test_sectors_inline_answers_the_board(services: Services) -> None:
+    from bot.app.inline import answer_query
+
+    assert parse_query(services, "sectors") is not None
+    answer = await answer_query(services, "Sectors", NOW)
+    assert answer.results
+    article = answer.results[0]
+    assert "Sector rotation" in article.title
+    text = article.input_message_content.message_text  # type: ignore[attr-defined]
+    assert "XLK" in text
+    assert "Technology" in text
+    assert "as of 2026-03-31 close" in text

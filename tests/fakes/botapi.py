@@ -13,19 +13,22 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
+import inspect
 import logging
 import math
+import re
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from aiohttp import web
-from telegram import BotCommand, Message
+from telegram import Bot, BotCommand, Message
 
 from tests.fakes.faults import FAULT_KINDS, ApiError, Fault, flood_error
 from tests.fakes.inject import UpdateInjector
 from tests.fakes.methods import BotApiMethods
-from tests.fakes.objects import bot_user
+from tests.fakes.objects import bot_user, chat_for_id
 from tests.fakes.records import OUTGOING_METHODS, SENDING_METHODS, ApiCall
 from tests.fakes.wire import decode_params, json_response, make_call, read_params
 
@@ -38,17 +41,24 @@ T = TypeVar("T")
 class FakeBotApi(BotApiMethods, UpdateInjector):
     """A Bot API compatible server on 127.0.0.1 with a test-facing control surface.
 
+    Like Telegram, a chat the bot never met answers "Bad Request: chat not found": a chat is
+    known once an update came from it (``send_command``...), or after ``add_chat`` /
+    ``know_chats``. Unknown methods answer 404 "Not Found" as Telegram does. Stricter than
+    Telegram (which ignores them), a parameter the method does not take answers 400, so a
+    misspelt or misplaced parameter (a thread id the method has no field for) fails a test
+    instead of being dropped in silence.
+
     Args:
         token: the only token accepted (others get 401 Unauthorized).
-        strict_chats: if True, sending to a chat the fake never saw answers "chat not found";
-            by default unknown ids are accepted and given a plausible chat.
+        any_chat: if True, any non-zero chat id is accepted and given a plausible chat (for
+            tests about something else that address many chats no update introduced).
     """
 
-    def __init__(self, token: str = "123:TEST", *, strict_chats: bool = False) -> None:
+    def __init__(self, token: str = "123:TEST", *, any_chat: bool = False) -> None:
         super().__init__()
         self.token = token
         self.bot = bot_user(int(token.split(":", 1)[0]))
-        self.strict_chats = strict_chats
+        self.strict_chats = not any_chat
         self.calls: list[ApiCall] = []
         self.floods = 0
         self.max_per_second: float | None = None
@@ -59,6 +69,9 @@ class FakeBotApi(BotApiMethods, UpdateInjector):
         self._send_times: collections.deque[float] = collections.deque()
         self._group_send_times: dict[int, collections.deque[float]] = {}
         self._changed = asyncio.Condition()
+        self._gate: asyncio.Event | None = None
+        self._gate_size = 0
+        self._waiting_at_gate = 0
         self._runner: web.AppRunner | None = None
         self._port = 0
 
@@ -104,6 +117,13 @@ class FakeBotApi(BotApiMethods, UpdateInjector):
     def base_file_url(self) -> str:
         """For ``ApplicationBuilder().base_file_url``."""
         return f"http://127.0.0.1:{self._port}/file/bot"
+
+    def know_chats(self, *chat_ids: int) -> None:
+        """Make chats known by id (private for positive ids, groups for negative), as if each
+        had written to the bot once."""
+        for chat_id in chat_ids:
+            if chat_id not in self.chats:
+                self.add_chat(chat_for_id(chat_id))
 
     # -- inspection ------------------------------------------------------------------------
 
@@ -218,6 +238,28 @@ class FakeBotApi(BotApiMethods, UpdateInjector):
             raise ValueError("mode must be '502' or 'drop'")
         self._outage = mode if on else None
 
+    def hold_sends(self, until_in_flight: int) -> None:
+        """Hold every new message (sendMessage/sendPhoto/sendDocument) unanswered until
+        ``until_in_flight`` of them wait at once, then let them all through (once): proves
+        that that many senders are sending at the same moment, without timing anything."""
+        self._gate = asyncio.Event()
+        self._gate_size = until_in_flight
+        self._waiting_at_gate = 0
+
+    @property
+    def held_sends_met(self) -> bool:
+        """Whether the sends held by ``hold_sends`` did wait together and were let through."""
+        return self._gate is not None and self._gate.is_set()
+
+    async def _pass_gate(self) -> None:
+        gate = self._gate
+        if gate is None or gate.is_set():
+            return
+        self._waiting_at_gate += 1
+        if self._waiting_at_gate >= self._gate_size:
+            gate.set()
+        await gate.wait()
+
     # -- request handling ------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
@@ -238,6 +280,11 @@ class FakeBotApi(BotApiMethods, UpdateInjector):
         if impl is None:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
         method = impl.__name__.removeprefix("m_")
+        unknown = sorted(set(params) - _accepted_params(method, params))
+        if unknown:
+            error = ApiError(400, f"Bad Request: unknown parameter {unknown[0]!r} for {method}")
+            await self._record(method, params, None, error)
+            return error.error_code, error.payload()
         try:
             result = await self._dispatch(method, impl, params)
         except ApiError as error:
@@ -254,8 +301,12 @@ class FakeBotApi(BotApiMethods, UpdateInjector):
         chat_id = self._resolve_chat_id(params.get("chat_id"))
         error = self._faults.check(method, chat_id)
         if error is not None:
+            moved = (error.parameters or {}).get("migrate_to_chat_id")
+            if moved is not None:  # the supergroup the group became exists from now on
+                self.know_chats(int(moved))
             raise error
         if method in SENDING_METHODS:
+            await self._pass_gate()
             if self.delay and not self.delay_after_delivery:
                 await asyncio.sleep(self.delay)
             self._check_rate(chat_id)
@@ -305,6 +356,47 @@ class FakeBotApi(BotApiMethods, UpdateInjector):
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
+
+
+# PTB arguments that never reach the wire.
+_CLIENT_ONLY = frozenset(
+    {"self", "read_timeout", "write_timeout", "connect_timeout", "pool_timeout", "api_kwargs"}
+)
+# With Defaults(parse_mode=...), PTB adds parse_mode to every message method, edits of media
+# and keyboards included, where Telegram ignores it.
+_PTB_DEFAULTS = frozenset({"parse_mode"})
+
+
+@functools.cache
+def _method_params(method: str) -> frozenset[str]:
+    """The Bot API parameters of ``method``: those of python-telegram-bot's method of the same
+    name (its arguments are named after the Bot API's), e.g. sendMessage -> Bot.send_message."""
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", method).lower()
+    impl = getattr(Bot, snake, None)
+    if impl is None:
+        raise AssertionError(f"the fake implements {method} but Bot has no {snake}")
+    return frozenset(inspect.signature(impl).parameters) - _CLIENT_ONLY
+
+
+def _accepted_params(method: str, params: dict[str, Any]) -> frozenset[str]:
+    """The parameter names ``method`` takes, plus the upload fields its media refer to
+    (``attach://name``)."""
+    attached = {
+        value.removeprefix("attach://")
+        for value in _strings(params.get("media"))
+        if value.startswith("attach://")
+    }
+    return _method_params(method) | attached | _PTB_DEFAULTS
+
+
+def _strings(raw: Any) -> list[str]:
+    if isinstance(raw, str):
+        return [raw]
+    if isinstance(raw, dict):
+        return [s for value in raw.values() for s in _strings(value)]
+    if isinstance(raw, list):
+        return [s for value in raw for s in _strings(value)]
+    return []
 
 
 def _check_kind(kind: str) -> None:

@@ -46,12 +46,18 @@ def render(text: str, parse_mode: str | None, *, caption: bool) -> tuple[str, li
     return plain, entities
 
 
-def inline_markup(raw: Any) -> InlineKeyboardMarkup | None:
-    """The inline keyboard of a ``reply_markup`` parameter, validated like Telegram does."""
+def inline_markup(raw: Any, chat: Chat | None = None) -> InlineKeyboardMarkup | None:
+    """The inline keyboard of a ``reply_markup`` parameter, validated like Telegram does (a Web
+    App button only in a private chat, its URL https)."""
     if not isinstance(raw, dict) or "inline_keyboard" not in raw:
         return None
     for row in raw["inline_keyboard"]:
         for button in row:
+            if "web_app" in button:
+                if chat is not None and chat.type != Chat.PRIVATE:
+                    raise bad_request("BUTTON_TYPE_INVALID")
+                if not str(button["web_app"].get("url", "")).startswith("https://"):
+                    raise bad_request("BUTTON_URL_INVALID")
             data = button.get("callback_data")
             if data is not None and not 1 <= len(str(data).encode()) <= 64:
                 raise bad_request("BUTTON_DATA_INVALID")
@@ -96,7 +102,7 @@ class MessageMethods(FakeState):
     def _send_fields(self, chat: Chat, params: dict[str, Any]) -> dict[str, Any]:
         thread_id = params.get("message_thread_id")
         return {
-            "reply_markup": inline_markup(params.get("reply_markup")),
+            "reply_markup": inline_markup(params.get("reply_markup"), chat),
             "reply_to_message": self._reply_to(chat, params),
             "message_thread_id": thread_id,
             "is_topic_message": True if thread_id is not None and chat.is_forum else None,
@@ -210,7 +216,7 @@ class MessageMethods(FakeState):
         text, entities = render(
             str(params.get("text") or ""), params.get("parse_mode"), caption=False
         )
-        markup = inline_markup(params.get("reply_markup"))
+        markup = inline_markup(params.get("reply_markup"), old.chat)
         _check_modified(old, (text, tuple(entities), markup), (old.text, old.entities))
         return self._edited(old, text=text, entities=entities, reply_markup=markup)
 
@@ -221,7 +227,7 @@ class MessageMethods(FakeState):
         caption, entities = render(
             str(params.get("caption") or ""), params.get("parse_mode"), caption=True
         )
-        markup = inline_markup(params.get("reply_markup"))
+        markup = inline_markup(params.get("reply_markup"), old.chat)
         current = (old.caption or "", old.caption_entities)
         _check_modified(old, (caption, tuple(entities), markup), current)
         return self._edited(
@@ -239,21 +245,33 @@ class MessageMethods(FakeState):
             raise bad_request("unsupported media type in the fake (only photo)")
         source = media.get("media", "")
         raw = params.get(source[len("attach://") :]) if source.startswith("attach://") else source
-        photo = self._photo(raw)
         caption, entities = render(
             str(media.get("caption") or ""), media.get("parse_mode"), caption=True
         )
+        markup = inline_markup(params.get("reply_markup"), old.chat)
+        if old.photo and self._same_picture(old.photo[-1].file_id, raw):
+            current = (old.caption or "", old.caption_entities)
+            _check_modified(old, (caption, tuple(entities), markup), current)
+        photo = self._photo(raw)
         return self._edited(
             old,
             photo=photo,
             caption=caption or None,
             caption_entities=entities,
-            reply_markup=inline_markup(params.get("reply_markup")),
+            reply_markup=markup,
         )
+
+    def _same_picture(self, current_file_id: str, raw: Any) -> bool:
+        """Whether ``raw`` (an upload or a file_id) is the picture the message already shows."""
+        if isinstance(raw, str):
+            return raw == current_file_id or (
+                raw in self._files and self._files[raw][0] == self._files[current_file_id][0]
+            )
+        return isinstance(raw, bytes) and bytes(raw) == self._files[current_file_id][0]
 
     async def m_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
         old = self._stored(params)
-        markup = inline_markup(params.get("reply_markup"))
+        markup = inline_markup(params.get("reply_markup"), old.chat)
         if markup == old.reply_markup:
             raise bad_request(_NOT_MODIFIED)
         content = {"text": old.text, "entities": old.entities, "photo": old.photo}

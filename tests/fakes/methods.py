@@ -136,6 +136,24 @@ class BotApiMethods(MessageMethods):
         self._commands.pop(self._command_key(params), None)
         return True
 
+    async def m_setChatMenuButton(self, params: dict[str, Any]) -> Any:
+        button = params.get("menu_button") or {"type": "default"}
+        kind = button.get("type")
+        if kind not in ("commands", "web_app", "default"):
+            raise bad_request("BUTTON_TYPE_INVALID")
+        if kind == "web_app":
+            url = str((button.get("web_app") or {}).get("url", ""))
+            if not url.startswith("https://") or not button.get("text"):
+                raise bad_request("BUTTON_URL_INVALID")
+        chat_id = params.get("chat_id")
+        self.menu_buttons[int(chat_id) if chat_id is not None else None] = button
+        return True
+
+    async def m_getChatMenuButton(self, params: dict[str, Any]) -> Any:
+        chat_id = params.get("chat_id")
+        key = int(chat_id) if chat_id is not None else None
+        return self.menu_buttons.get(key) or self.menu_buttons.get(None) or {"type": "commands"}
+
     # -- chats -----------------------------------------------------------------------------
 
     async def m_sendChatAction(self, params: dict[str, Any]) -> Any:

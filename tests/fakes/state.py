@@ -42,6 +42,8 @@ class FakeState:
         self._closing = False
         self._webhook_url = ""
         self._commands: dict[tuple[str, str], list[BotCommand]] = {}
+        #: Menu button per chat id (None: the default for every private chat).
+        self.menu_buttons: dict[int | None, dict[str, Any]] = {}
         self._callback_queries: dict[str, bool] = {}
         # Inline query id -> its answerInlineQuery parameters (None until answered).
         self._inline_queries: dict[str, dict[str, Any] | None] = {}

@@ -68,17 +68,113 @@ def _trading_period(day: pd.Timestamp, tz: str) -> dict[str, Any]:
     }
 
 
-def chart_json(symbol: str, bars: pd.DataFrame, *, tz: str = NEW_YORK) -> dict[str, Any]:
+def chart_json(
+    symbol: str,
+    bars: pd.DataFrame,
+    *,
+    tz: str = NEW_YORK,
+    market_time: pd.Timestamp | None = None,
+) -> dict[str, Any]:
     """A v8 ``/finance/chart`` answer for daily ``bars`` (open..volume, NaN for missing).
 
     The adjusted close equals the close, so yfinance's ``auto_adjust`` returns the closes
     unchanged. An empty ``bars`` gives Yahoo's answer for a range without data (no
     ``timestamp`` and an empty quote), which yfinance reports as missing prices.
+    ``market_time`` (aware) is the answer's ``regularMarketTime``; by default the close of
+    the last bar's session, i.e. an answer taken after the close.
     """
     days = pd.DatetimeIndex(bars.index)
     last = days[-1] if len(days) else pd.Timestamp("2026-04-01")
     period = _trading_period(last, tz)
-    meta: dict[str, Any] = {
+    meta = _meta(symbol, bars, period, tz)
+    if market_time is not None:
+        meta["regularMarketTime"] = int(market_time.timestamp())
+    if not len(days):
+        result = {"meta": meta, "indicators": {"quote": [{}], "adjclose": [{}]}}
+        return {"chart": {"result": [result], "error": None}}
+    quote = {
+        "open": _values(bars["open"]),
+        "high": _values(bars["high"]),
+        "low": _values(bars["low"]),
+        "close": _values(bars["close"]),
+        "volume": [None if pd.isna(v) else int(v) for v in bars["volume"]],
+    }
+    result = {
+        "meta": meta,
+        "timestamp": [_epoch(day, _OPEN, tz) for day in days],
+        "indicators": {"quote": [quote], "adjclose": [{"adjclose": _values(bars["close"])}]},
+    }
+    return {"chart": {"result": [result], "error": None}}
+
+
+def intraday_chart_json(
+    symbol: str, days: list[tuple[str, float, float]], *, minutes: int = 5, tz: str = NEW_YORK
+) -> dict[str, Any]:
+    """Yahoo's answer with ``minutes``-minute bars (``dataGranularity`` "5m"), as it came for
+    a daily request: per day (date, first bar's price, last bar's price), prices moving in a
+    straight line through the 78 bars of a regular session. Like Yahoo's intraday answers it
+    carries ``tradingPeriods`` and no ``adjclose``.
+    """
+    stamps: list[int] = []
+    prices: list[float] = []
+    periods: list[list[dict[str, Any]]] = []
+    for day, first, last in days:
+        session = pd.Timestamp(day)
+        count = int((_CLOSE - _OPEN) / pd.Timedelta(minutes=minutes))
+        for n in range(count):
+            stamps.append(_epoch(session, _OPEN + pd.Timedelta(minutes=minutes * n), tz))
+            prices.append(round(first + (last - first) * n / (count - 1), 2))
+        periods.append([{**_trading_period(session, tz)}])
+    last_day = pd.Timestamp(days[-1][0])
+    frame = pd.DataFrame({c: [prices[-1]] for c in ("open", "high", "low", "close", "volume")})
+    meta = _meta(symbol, frame, _trading_period(last_day, tz), tz)
+    meta.update({"instrumentType": "EQUITY", "exchangeName": "NYQ", "fullExchangeName": "NYSE"})
+    meta["dataGranularity"] = f"{minutes}m"
+    meta["range"] = "5d"
+    meta["tradingPeriods"] = periods
+    quote = {
+        "open": prices,
+        "high": prices,
+        "low": prices,
+        "close": prices,
+        "volume": [1000] * len(prices),
+    }
+    result = {"meta": meta, "timestamp": stamps, "indicators": {"quote": [quote]}}
+    return {"chart": {"result": [result], "error": None}}
+
+
+def quarterly_chart_json(
+    symbol: str, bars: list[tuple[str, float]], *, tz: str = NEW_YORK
+) -> dict[str, Any]:
+    """Yahoo's answer with 3-month bars (``dataGranularity`` "3mo"), as it came for a daily
+    request: one bar per quarter (date of its first session, close)."""
+    days = [pd.Timestamp(day) for day, _ in bars]
+    closes = [close for _, close in bars]
+    frame = pd.DataFrame({c: [closes[-1]] for c in ("open", "high", "low", "close", "volume")})
+    meta = _meta(symbol, frame, _trading_period(days[-1], tz), tz)
+    meta.update(
+        {"instrumentType": "MUTUALFUND", "exchangeName": "NAS", "fullExchangeName": "Nasdaq"}
+    )
+    meta["dataGranularity"] = "3mo"
+    quote = {
+        "open": closes,
+        "high": closes,
+        "low": closes,
+        "close": closes,
+        "volume": [0] * len(closes),
+    }
+    result = {
+        "meta": meta,
+        "timestamp": [_epoch(day, _OPEN, tz) for day in days],
+        "indicators": {"quote": [quote], "adjclose": [{"adjclose": closes}]},
+    }
+    return {"chart": {"result": [result], "error": None}}
+
+
+def _meta(symbol: str, bars: pd.DataFrame, period: dict[str, Any], tz: str) -> dict[str, Any]:
+    """The ``meta`` of a chart answer whose last bar falls in ``period`` (its regular session)."""
+    days = pd.DatetimeIndex(bars.index)
+    return {
         "currency": "USD",
         "symbol": symbol,
         "exchangeName": "PCX" if not is_index(symbol) else "SNP",
@@ -102,22 +198,6 @@ def chart_json(symbol: str, bars: pd.DataFrame, *, tz: str = NEW_YORK) -> dict[s
         "range": "",
         "validRanges": ["1d", "5d", "1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "ytd", "max"],
     }
-    if not len(days):
-        result = {"meta": meta, "indicators": {"quote": [{}], "adjclose": [{}]}}
-        return {"chart": {"result": [result], "error": None}}
-    quote = {
-        "open": _values(bars["open"]),
-        "high": _values(bars["high"]),
-        "low": _values(bars["low"]),
-        "close": _values(bars["close"]),
-        "volume": [None if pd.isna(v) else int(v) for v in bars["volume"]],
-    }
-    result = {
-        "meta": meta,
-        "timestamp": [_epoch(day, _OPEN, tz) for day in days],
-        "indicators": {"quote": [quote], "adjclose": [{"adjclose": _values(bars["close"])}]},
-    }
-    return {"chart": {"result": [result], "error": None}}
 
 
 def chart_error_json(description: str = "No data found, symbol may be delisted") -> dict[str, Any]:
@@ -158,6 +238,8 @@ class FakeYahoo:
     ``down``: symbols whose chart requests fail name resolution (a network error mid-batch).
     ``before_chart``: called with the symbol before a chart request is answered (tests use it
     to make two downloads overlap).
+    ``answers``: symbol -> a whole chart answer served as it is for every chart request of
+    that symbol (a recorded answer, whatever the period asked).
     ``requests``: every (method, url) seen, in order; ``unexpected``: unknown URLs.
     """
 
@@ -167,6 +249,7 @@ class FakeYahoo:
     unreachable: bool = False
     down: set[str] = field(default_factory=set)
     before_chart: Callable[[str], None] | None = None
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -219,6 +302,8 @@ class FakeYahoo:
             self.before_chart(symbol)
         if symbol in self.down:
             raise DNSError(f"Failed to perform, curl: (6) Could not resolve host: {CHART_HOST}")
+        if symbol in self.answers:
+            return _json_response(url, 200, self.answers[symbol])
         if symbol in self.not_found or symbol not in self.bars:
             return _json_response(url, 404, chart_error_json())
         bars = self.bars[symbol]

@@ -15,7 +15,7 @@ GOOD = "date,open,high,low,close,volume\n2026-03-30,1,2,0.5,1.5,100\n2026-03-31,
 async def test_bundled_sample_has_all_symbols_up_to_april_first(sample_dir: Path) -> None:
     provider = CsvProvider(sample_dir)
     symbols = provider.available_symbols()
-    assert len(symbols) == 30
+    assert len(symbols) == 46
     assert "^RUT" in symbols
     assert "IWM" in symbols
     result = await provider.fetch(symbols, dt.date(2024, 1, 1), dt.date(2026, 12, 31))

@@ -81,8 +81,14 @@ def services(db_path: Path) -> Iterator[Services]:
 
 @pytest_asyncio.fixture
 async def fake() -> AsyncIterator[FakeBotApi]:
-    """The Bot API fake, accepting the suite's token."""
-    async with FakeBotApi(TOKEN) as server:
+    """The Bot API fake, accepting the suite's token.
+
+    This suite seeds its subscribers (thousands in some tests) straight into the database:
+    chats that wrote to the bot long before the test, so Telegram knows them. The fake is
+    told to accept any chat id here; "chat not found" for chats the bot never met is tested
+    against the strict default (tests/test_fake_botapi.py, tests/subscriptions, tests/bot).
+    """
+    async with FakeBotApi(TOKEN, any_chat=True) as server:
         yield server
 
 
@@ -141,7 +147,8 @@ def prices_fingerprint(db: sqlite_utils.Database) -> tuple:
 
 async def make_inproc(services: Services):
     """An initialized in-process Application, its unstarted fake, and a coroutine to close."""
-    server = FakeBotApi(TOKEN)
+    # Updates handed to process_update never pass through the fake: it cannot know their chats.
+    server = FakeBotApi(TOKEN, any_chat=True)
     layer = FakeRequest(server)
     defaults = Defaults(parse_mode=ParseMode.HTML, tzinfo=TIMEZONE)
     bot = OfflineBot(TOKEN, request=layer, get_updates_request=layer, defaults=defaults)

@@ -138,6 +138,7 @@ async def crash_trial(
 ) -> None:  # fmt: skip
     """One trial: up to ``kills`` SIGKILLs at random phases, then a run to the end; checks."""
     prepare(database)
+    fake.know_chats(*CHATS)
     env = env_for(fake, database, home)
     before = len(fake.delivered)
     sending_kills = 0

@@ -109,7 +109,9 @@ def test_fuzzed_commands_always_get_a_bounded_reply(inproc_factory, capsys, exam
     with capsys.disabled():
         print(f"\n[reliability] fuzz: {seen['inputs']} command texts, "
               f"{seen['writes']} accepted writes, no escapes")  # fmt: skip
-    assert seen["inputs"] >= examples
+    # the branch that lets a valid writing command change the database was reached (the
+    # database, not this loop, says so): the "nothing written" checks were not vacuous
+    assert seen["writes"] > 0
 
 
 @pytest.fixture

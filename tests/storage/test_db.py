@@ -51,3 +51,51 @@ def test_impossible_path_names_the_path() -> None:
 def test_a_directory_as_database_path_is_reported(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match=re.escape(str(tmp_path))):
         open_db(tmp_path)
+
+
+def test_the_inbox_migration_keeps_a_table_the_bot_created_itself(tmp_path: Path) -> None:
+    """Before migration 0009 the bot created the inbox from code: a database at version 8
+    with that table and rows in it migrates to 0009 with its rows kept."""
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for version, _, sql in migrations():
+        if version > 8:
+            break
+        conn.executescript(sql)
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS inbox (update_id INTEGER PRIMARY KEY, payload TEXT NOT NULL,"
+        " received_at TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'received'"
+        "  CHECK (state IN ('received', 'processing', 'done')), pid INTEGER)"
+    )
+    conn.execute("INSERT INTO inbox (update_id, payload, received_at) VALUES (7, '{}', 'x')")
+    conn.execute("PRAGMA user_version=8")
+    conn.commit()
+    conn.close()
+    db = open_db(path)
+    assert schema_version(db) >= 9
+    assert db.execute("SELECT update_id, state FROM inbox").fetchall() == [(7, "received")]
+
+
+def test_a_new_database_has_the_inbox(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "new.db")
+    assert "inbox" in db.table_names()
+    assert db.execute("SELECT COUNT(*) FROM inbox").fetchone()[0] == 0
+
+
+def test_storage_stamps_every_moment_in_utc_to_the_second(tmp_path: Path) -> None:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from storage.chats import upsert_chat
+    from storage.db import stamp
+    from storage.subscriptions import subscribe
+
+    evening = dt.datetime(2026, 3, 31, 16, 15, 7, 250, tzinfo=ZoneInfo("America/New_York"))
+    assert stamp(evening) == "2026-03-31T20:15:07+00:00"
+    db = open_db(tmp_path / "x.db")
+    upsert_chat(db, 5, "private", now=evening)
+    subscribe(db, 5, "smallcaps", "preset", now=evening)
+    assert db.execute("SELECT created_at FROM chats").fetchone()[0] == stamp(evening)
+    assert db.execute("SELECT created_at FROM subscriptions").fetchone()[0] == stamp(evening)

@@ -32,7 +32,9 @@ def services(tmp_path) -> Services:
 
 @contextlib.asynccontextmanager
 async def running_app(services: Services, fake: FakeBotApi) -> AsyncIterator:
-    """The real Application polling ``fake``, its scheduled jobs removed."""
+    """The real Application polling ``fake``, its scheduled jobs removed (the operators have
+    started the bot, so Telegram knows their chats)."""
+    fake.know_chats(*services.settings.operator_ids)
     application = build_application(services, builder_for(fake))
     assert application.job_queue is not None
     async with polling(application):

@@ -36,6 +36,7 @@ async def test_sigkill_mid_batch_repeats_at_most_the_in_flight_message(
     tmp_path, fake_botapi, sample_dir
 ):
     fake = fake_botapi
+    fake.know_chats(*CHATS)
     database = tmp_path / "crash.db"
     _prepare(database)
     env = env_for(fake, database, tmp_path)

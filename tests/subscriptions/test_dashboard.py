@@ -96,6 +96,7 @@ async def test_missing_pin_rights_are_reported_to_the_admin_not_retried(app, ser
     group = supergroup_chat()
     fake.add_chat(group)
     fake.set_admins(group.id, [admin])
+    fake.know_chats(admin.id)  # the admin has a private chat with the bot
     fake.deny_pin(group.id)
     await daily(app, services, FLIP_DAY)
     await fake.send_command(group, admin, "/dashboard")
@@ -220,3 +221,28 @@ async def test_not_modified_counts_as_delivered(app, services, fake_botapi, monk
     assert "not modified" in edit.description
     assert get_dashboard(services.db, group.id).content_key == board.content_key
     assert len(fake.messages_to(group.id)) == 1
+
+
+async def test_the_dashboard_links_to_the_mini_app_and_keeps_the_link(app, services, fake_botapi):
+    import dataclasses
+
+    services.settings = dataclasses.replace(
+        services.settings, webapp_url="https://bot.example.com/rotation-app"
+    )
+    fake, admin, group = fake_botapi, make_user(), group_chat()
+    fake.add_chat(group)
+    fake.set_admins(group.id, [admin])
+    await daily(app, services, FLIP_DAY)
+    await fake.send_command(group, admin, "/dashboard")
+    await _reply(fake, group.id, "Dashboard posted")
+    board = get_dashboard(services.db, group.id)
+    link = f"https://t.me/{fake.bot.username}?startapp=chat{group.id}"
+
+    def button():
+        markup = fake.message(group.id, board.message_id).reply_markup
+        return [(b.text, b.url, b.web_app) for row in markup.inline_keyboard for b in row]
+
+    assert button() == [("📈 Open charts", link, None)]
+    await daily(app, services, services.calendar.shift(FLIP_DAY, 1))
+    assert len(_calls(fake, "editMessageMedia", group.id)) == 1
+    assert button() == [("📈 Open charts", link, None)]

@@ -58,8 +58,11 @@ async def test_group_admin_subscribes_private_chat_too_and_each_gets_one_alert(
     assert "Why you got the last alert" in await _reply(fake, solo.id, 4)
 
 
-async def _subscribe_direct(services, chat_id, kind="private"):
+async def _subscribe_direct(fake, services, chat_id, kind="private"):
+    """A chat that subscribed earlier (so Telegram knows it too)."""
     from storage.chats import upsert_chat
+
+    fake.know_chats(chat_id)
     from storage.subscriptions import subscribe
 
     now = dt.datetime.now(dt.UTC)
@@ -68,8 +71,8 @@ async def _subscribe_direct(services, chat_id, kind="private"):
 
 
 async def test_blocked_chat_is_deactivated_and_others_still_receive(app, services, fake_botapi):
-    await _subscribe_direct(services, 501)
-    await _subscribe_direct(services, 502)
+    await _subscribe_direct(fake_botapi, services, 501)
+    await _subscribe_direct(fake_botapi, services, 502)
     fake_botapi.fail_chat(501, "forbidden")
     outcome = await daily(app, services)
     assert outcome.delivery.deactivated == [501]
@@ -81,7 +84,7 @@ async def test_blocked_chat_is_deactivated_and_others_still_receive(app, service
 
 async def test_migrated_group_gets_the_alert_once_at_its_new_id(app, services, fake_botapi):
     old, new = -4242, -1_000_000_004_242
-    await _subscribe_direct(services, old, "group")
+    await _subscribe_direct(fake_botapi, services, old, "group")
     fake_botapi.fail_chat(old, "migrated", new_chat_id=new)
     outcome = await daily(app, services)
     assert (old, new) in outcome.delivery.migrated
@@ -95,7 +98,7 @@ async def test_flood_429_is_retried_after_retry_after(app, services, fake_botapi
     from bot.app.daily import run_pipeline
     from tests.subscriptions.conftest import NOW
 
-    await _subscribe_direct(services, 601)
+    await _subscribe_direct(fake_botapi, services, 601)
     fake_botapi.fail_chat(601, "flood", times=1, retry_after=1)
     provider = FakeProvider(services.settings.market_data_dir, asof=FLIP_DAY)
     # The flooded chat's rows wait retry_after (other chats would go on meanwhile).
@@ -118,7 +121,7 @@ def _late_iwm(services, provider):
 async def test_stale_leg_sends_no_alert_for_its_pair_and_tells_operators_once(
     services, fake_botapi
 ):
-    await _subscribe_direct(services, 701)
+    await _subscribe_direct(fake_botapi, services, 701)
     provider = FakeProvider(services.settings.market_data_dir, asof=FLIP_DAY, stale={"IWM"})
     rows = "SELECT COUNT(*) FROM job_runs WHERE job = 'daily' AND status = 'partial'"
     async with running_app(_late_iwm(services, provider), fake_botapi) as app:
@@ -135,7 +138,7 @@ async def test_stale_leg_sends_no_alert_for_its_pair_and_tells_operators_once(
 
 
 async def test_a_late_leg_arriving_before_the_deadline_sends_its_flip_once(services, fake_botapi):
-    await _subscribe_direct(services, 702)
+    await _subscribe_direct(fake_botapi, services, 702)
     provider = FakeProvider(services.settings.market_data_dir, asof=FLIP_DAY, stale={"IWM"})
     async with running_app(_late_iwm(services, provider), fake_botapi) as app:
         app.job_queue.run_once(job_daily, when=0, data=DailyJobData(FLIP_DAY))

@@ -1,0 +1,326 @@
+"""The outbox at scale: bytes a flip adds per chat, a million-chat session, replies meanwhile,
+and the database over a year of sessions.
+
+Messages are built from the bundled real sample: its last session's snapshot and events, and
+a real flip alert of the sample with its chart data (about 260 sessions). Chats and their
+subscriptions are written in bulk by the bench (setup, not timed); everything timed runs the
+project's own code (``jobs.fanout.Audience``, ``jobs.daily.queue_audience``,
+``storage.outbox.enqueue``/``mark_sent_many``/``prune``).
+
+* outbox_bytes_per_flip_row: FLIP_CHATS chats following smallcaps get one flip through the
+  daily job's fan-out; database pages in use after minus before, divided by the chats (the
+  payload's one copy included).
+* enqueue_1m_chats_s / enqueue_1m_vs_100k / enqueue_peak_rss_mb: a child process
+  (``python -m bench.outbox_bench enqueue DB``) builds the session's snapshot and events,
+  then times ``Audience`` + ``queue_audience`` (from computed events to committed rows) for
+  1,000,000 active private chats following smallcaps; the same for 100,000 chats in a
+  database of that size; nothing else runs meanwhile. The 1M child's peak resident set
+  (VmHWM).
+* reply_p95_ms_during_enqueue: the 1M enqueue again, in the 2000-symbol bot database
+  (bench.botdb) with the million chats added, while this process answers /rotation through
+  the real Application over the same file (bench.reply_bench, 10 a second, each from a new
+  user, so each reply also writes); the p95 of the requests answered while the child was
+  queuing (``details.replies_during_1m.quiet_p95_ms``: the same replies just before).
+* db_mb_after_year_vs_10_sessions: YEAR_CHATS chats, 252 sessions (a digest to every chat
+  every session, a flip to every chat every 5th), each session's rows marked sent an hour
+  later and the outbox pruned once a session with the default retention; database file
+  size after 252 sessions / after 10.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analytics.charts import with_charts
+from analytics.events import Event
+from analytics.snapshot import build_snapshot
+from analytics.types import Snapshot, Universe
+from bench.data import real_closes
+from bench.rss_bench import peak_mb
+from bench.timing import p95
+from jobs.daily import queue_audience, queue_pass
+from jobs.fanout import DEFAULT_RULES, Audience, digest_payload
+from jobs.replay import replay_dry
+from market.calendar import nyse
+from market.universe import load_universe
+from storage.db import Database, open_db, transaction
+from storage.outbox import (
+    DEFAULT_RETENTION,
+    NewMessage,
+    PayloadIds,
+    enqueue,
+    idem_key,
+    mark_sent_many,
+    prune,
+)
+
+FLIP_CHATS = 100_000
+BIG = 1_000_000
+SMALL = 100_000
+YEAR_CHATS = 5_000
+YEAR_SESSIONS = 252
+FIRST_CHAT = 1_000_000_000
+REPLY_PACE_PER_S = 10.0
+QUIET_REPLIES = 50
+NOW = dt.datetime(2026, 4, 1, 21, 0, tzinfo=dt.UTC)
+
+
+@dataclasses.dataclass(frozen=True)
+class Sample:
+    """The bundled sample's last session: snapshot, its events, and a real flip with chart."""
+
+    universe: Universe
+    closes: pd.DataFrame
+    snapshot: Snapshot
+    events: tuple[Event, ...]
+    flip: Event
+
+
+def sample() -> Sample:
+    """Snapshot, events and a flip (the sample's last, chart filled in) of the bundled data."""
+    universe = load_universe()
+    closes = real_closes()
+    sessions = [d.date() for d in closes.index[-300:]]
+    steps = replay_dry(sessions, closes, universe, DEFAULT_RULES)
+    last = closes.index[-1].date()
+    flips = [(s.session, e) for s in steps for e in s.events if e.kind == "flip"]
+    when, flip = flips[-1]
+    (flip,) = with_charts([flip], closes.loc[: pd.Timestamp(when)], universe)
+    events = next((s.events for s in steps if s.session == last), ())
+    snapshot = build_snapshot(closes, universe, last)
+    return Sample(universe, closes, snapshot, tuple(events), flip)
+
+
+def add_chats(db: Database, count: int, *, first: int = FIRST_CHAT) -> None:
+    """``count`` active private chats following smallcaps (bench setup, in bulk)."""
+    stamp = NOW.isoformat(timespec="seconds")
+    step = 50_000
+    for start in range(first, first + count, step):
+        ids = range(start, min(first + count, start + step))
+        with transaction(db) as conn:
+            conn.executemany(
+                "INSERT INTO chats (chat_id, type, created_at, updated_at) "
+                "VALUES (?, 'private', ?, ?)",
+                [(c, stamp, stamp) for c in ids],
+            )
+            conn.executemany(
+                "INSERT INTO subscriptions (chat_id, target, kind, created_at) "
+                "VALUES (?, 'smallcaps', 'preset', ?)",
+                [(c, stamp) for c in ids],
+            )
+
+
+def used_bytes(db: Database) -> int:
+    """Bytes of the database pages in use (the file less its free pages)."""
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    free = db.execute("PRAGMA freelist_count").fetchone()[0]
+    return int((pages - free) * db.execute("PRAGMA page_size").fetchone()[0])
+
+
+def file_bytes(db: Database) -> int:
+    """Bytes of the database file (checkpointed: the WAL folded in)."""
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    return int(pages * db.execute("PRAGMA page_size").fetchone()[0])
+
+
+def flip_bytes(data: Sample, folder: Path) -> dict[str, Any]:
+    """Pages a flip to FLIP_CHATS chats adds, per chat."""
+    db = open_db(folder / "flip.db")
+    add_chats(db, FLIP_CHATS)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    before = used_bytes(db)
+    audience = Audience(data.snapshot, [data.flip], [], data.universe, NOW)
+    start = time.perf_counter()
+    queued = queue_pass(db, audience.urgent, now=NOW, payloads=PayloadIds())
+    seconds = time.perf_counter() - start
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    added = used_bytes(db) - before
+    payload = len(json.dumps({**data.flip.payload}))
+    db.close()
+    return {"chats": FLIP_CHATS, "rows": queued, "bytes_added": added,
+            "bytes_per_row": round(added / queued, 1), "flip_payload_bytes": payload,
+            "queue_s": round(seconds, 2)}  # fmt: skip
+
+
+def enqueue_child(path: Path) -> None:
+    """``python -m bench.outbox_bench enqueue DB``: one session's fan-out to every chat of DB,
+    timed from computed events to committed rows; prints 'start', then a JSON line."""
+    data = sample()
+    db = open_db(path)
+    print("start", flush=True)
+    start = time.perf_counter()
+    audience = Audience(data.snapshot, data.events, [], data.universe, NOW)
+    queued = queue_audience(db, audience, now=NOW)
+    seconds = time.perf_counter() - start
+    db.close()
+    print(json.dumps({"seconds": round(seconds, 2), "queued": queued, "peak_mb": peak_mb()}))
+
+
+def run_enqueue(path: Path) -> dict[str, Any]:
+    """Run the enqueue child on ``path``; what it printed."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.outbox_bench", "enqueue", str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    out = proc.stdout
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+async def replies_during(path: Path, folder: Path) -> dict[str, Any]:
+    """/rotation answered over ``path``'s prices while a child queues the 1M session."""
+    from bench.botdb import build_bot_db
+    from bench.reply_bench import application, bot_services, one
+    from bot.app.warm import warm_up
+    from tests.fakes.botapi import FakeBotApi
+
+    built = build_bot_db(folder / "bot.db")
+    os.replace(built.path, path)  # the 1M chats are added to the bot's own database
+    services = bot_services(path, built.universe)
+    add_chats(services.db, BIG)
+    services.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    fake = FakeBotApi("123:TEST")
+    app = application(services, fake)
+    await app.initialize()
+    times: list[float] = []
+    quiet: list[float] = []
+    try:
+        await warm_up(services)
+        loop = asyncio.get_running_loop()
+        for k in range(10 + QUIET_REPLIES):  # the same replies without the enqueue (after
+            await asyncio.sleep(1 / REPLY_PACE_PER_S)  # 10 of warm-up), for comparison
+            seconds = (await one(app, fake, 30_000 + k))[0]
+            if k >= 10:
+                quiet.append(seconds)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.outbox_bench", "enqueue", str(path),
+            stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        assert proc.stdout is not None
+        if (await proc.stdout.readline()).strip() != b"start":
+            raise RuntimeError("the enqueue child did not start")
+        done = asyncio.ensure_future(proc.communicate())
+        start = loop.time()
+        k = 0
+        while not done.done():
+            await asyncio.sleep(max(0.0, start + k / REPLY_PACE_PER_S - loop.time()))
+            if done.done():
+                break
+            times.append((await one(app, fake, 40_000 + k))[0])
+            k += 1
+        out = (await done)[0].decode()
+    finally:
+        await app.shutdown()
+        services.db.close()
+    child = dict(json.loads(out.strip().splitlines()[-1]))
+    ms = sorted(t * 1000 for t in times)
+    return {"child": child, "replies": len(ms), "p95_ms": round(p95(ms), 1) if ms else None,
+            "median_ms": round(ms[len(ms) // 2], 1) if ms else None,
+            "max_ms": round(ms[-1], 1) if ms else None,
+            "quiet_p95_ms": round(p95([t * 1000 for t in quiet]), 1)}  # fmt: skip
+
+
+def year(data: Sample, folder: Path, chats: int = YEAR_CHATS) -> dict[str, Any]:
+    """YEAR_SESSIONS sessions of digests (and a flip every 5th) to ``chats`` chats, each
+    session delivered and pruned; the file size after 10 sessions and after all."""
+    db = open_db(folder / "year.db")
+    add_chats(db, chats)
+    calendar = nyse()
+    last = data.snapshot.session
+    sessions = calendar.sessions(calendar.shift(last, -(YEAR_SESSIONS - 1)), last)
+    digest = digest_payload(data.snapshot, data.universe.presets["smallcaps"], [])
+    flip = {**data.flip.payload, "rule_id": data.flip.rule_id}
+    sizes: dict[int, int] = {}
+    start = time.perf_counter()
+    pruned_rows = 0
+    for n, session in enumerate(sessions, start=1):
+        now = dt.datetime.combine(session, dt.time(21, 0), tzinfo=dt.UTC)
+        rows = []
+        kinds = [("digest", {**digest, "session": session.isoformat()})]
+        if n % 5 == 0:
+            kinds.insert(0, ("flip", {**flip, "event_key": f"flip:week:{session}"}))
+        for kind, payload in kinds:
+            key = f"{kind}:{session.isoformat()}"
+            rows += [NewMessage(idem_key(key, c), key, c, kind, session, kind == "flip", payload,
+                                now) for c in range(FIRST_CHAT, FIRST_CHAT + chats)]  # fmt: skip
+        ids = PayloadIds()
+        for chunk in range(0, len(rows), 2000):
+            with transaction(db) as conn:
+                enqueue(conn, rows[chunk : chunk + 2000], now=now, payloads=ids)
+        queued = [r[0] for r in db.execute("SELECT id FROM outbox WHERE status = 'pending'")]
+        sent_at = now + dt.timedelta(hours=1)
+        for chunk in range(0, len(queued), 2000):
+            mark_sent_many(db, [(i, i) for i in queued[chunk : chunk + 2000]], now=sent_at)
+        pruned_rows += prune(db, before=sent_at - DEFAULT_RETENTION).rows
+        if n in (10, len(sessions)):
+            sizes[n] = file_bytes(db)
+    seconds = time.perf_counter() - start
+    rows_left = db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+    payloads_left = db.execute("SELECT COUNT(*) FROM payloads").fetchone()[0]
+    db.close()
+    mb = {n: round(b / 2**20, 2) for n, b in sizes.items()}
+    return {"chats": chats, "sessions": len(sessions), "retention_days": DEFAULT_RETENTION.days,
+            "mb_after_10": mb[10], "mb_after_year": mb[len(sessions)],
+            "ratio": round(sizes[len(sessions)] / sizes[10], 2), "rows_left": rows_left,
+            "payloads_left": payloads_left, "rows_pruned": pruned_rows,
+            "seconds": round(seconds, 1)}  # fmt: skip
+
+
+def run() -> dict[str, Any]:
+    """Every measurement of this suite, each in a fresh database."""
+    data = sample()
+    with tempfile.TemporaryDirectory(prefix="rotation-bench-") as tmp:
+        folder = Path(tmp)
+        flip = flip_bytes(data, folder)
+        small_db = open_db(folder / "small.db")
+        add_chats(small_db, SMALL)
+        small_db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        small_db.close()
+        small = run_enqueue(folder / "small.db")
+        (folder / "small.db").unlink()
+        big_db = open_db(folder / "big.db")
+        add_chats(big_db, BIG)
+        big_db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        big_db.close()
+        big = run_enqueue(folder / "big.db")
+        (folder / "big.db").unlink()
+        during = asyncio.run(replies_during(folder / "busy.db", folder))
+        (folder / "busy.db").unlink()
+        lived = year(data, folder)
+    return {
+        "outbox_bytes_per_flip_row": flip["bytes_per_row"],
+        "enqueue_1m_chats_s": big["seconds"],
+        "enqueue_1m_vs_100k": round(big["seconds"] / small["seconds"], 2),
+        "enqueue_peak_rss_mb": big["peak_mb"],
+        "reply_p95_ms_during_enqueue": during["p95_ms"],
+        "db_mb_after_year_vs_10_sessions": lived["ratio"],
+        "details": {
+            "flip": flip,
+            "enqueue_100k": small,
+            "enqueue_1m": big,
+            "replies_during_1m": during,
+            "year": lived,
+        },
+    }
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "enqueue":
+        enqueue_child(Path(sys.argv[2]))
+    else:
+        print(json.dumps(run(), indent=2, default=str))
