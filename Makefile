@@ -44,7 +44,7 @@ soak: install
 wheel-check:
 	PY=$(PY) .ci/wheel-check
 
-# What CI runs: lint and the suite, the installed wheel, then the slow tests.
+# What CI runs: the installed wheel, then lint and the suite.
 ci:
 	.ci/run
 

@@ -56,6 +56,7 @@ async def test_refresh_and_horizon_buttons_edit_the_same_message(live) -> None:
 async def test_long_answer_is_split_under_the_limit(live) -> None:
     app, fake = live
     user = make_user()
+    fake.know_chats(user.id)  # a user who wrote to the bot before
     long_html = "\n".join(f"<b>row {i}</b> " + "x" * 90 for i in range(200))
     await send_reply(app.bot, user.id, Reply(long_html, keyboard=((("Again", "rot:1m"),),)))
     sent = fake.messages_to(user.id)

@@ -40,6 +40,7 @@ def _bot(fake: FakeBotApi, request: BotRequest) -> ExtBot:
 
 
 async def test_text_and_markup_arrive_as_sent(fake_botapi: FakeBotApi) -> None:
+    fake_botapi.know_chats(41)
     async with _bot(fake_botapi, BotRequest()) as bot:
         sent = await bot.send_message(
             41, "<b>IWM/SPY</b> & co", parse_mode="HTML", disable_notification=True
@@ -52,6 +53,7 @@ async def test_text_and_markup_arrive_as_sent(fake_botapi: FakeBotApi) -> None:
 
 
 async def test_a_photo_is_uploaded_with_its_name_and_caption(fake_botapi: FakeBotApi) -> None:
+    fake_botapi.know_chats(42)
     async with _bot(fake_botapi, BotRequest()) as bot:
         sent = await bot.send_photo(
             42, InputFile(PNG, filename="ratio.png"), caption="<i>chart</i>", parse_mode="HTML"
@@ -78,6 +80,7 @@ async def test_a_closed_port_is_a_network_error() -> None:
 
 
 async def test_an_answer_that_does_not_come_is_timed_out(fake_botapi: FakeBotApi) -> None:
+    fake_botapi.know_chats(43)
     fake_botapi.delay = 2.0
     async with _bot(fake_botapi, BotRequest(read_timeout=0.3)) as bot:
         with pytest.raises(TimedOut):
@@ -85,6 +88,7 @@ async def test_an_answer_that_does_not_come_is_timed_out(fake_botapi: FakeBotApi
 
 
 async def test_shutdown_then_use_opens_a_new_session(fake_botapi: FakeBotApi) -> None:
+    fake_botapi.know_chats(44)
     request = BotRequest()
     bot = _bot(fake_botapi, request)
     async with bot:

@@ -51,6 +51,9 @@ async def test_commands_arrive_by_webhook_and_wrong_secrets_are_refused(
     services: Services, fake_botapi: FakeBotApi, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake = fake_botapi
+    # the updates below are posted to the webhook by the test, not by the fake: tell it the
+    # chats they come from, as Telegram would know them
+    fake.know_chats(501, 502, 503, 504, 601)
     config = WebhookConfig(
         url="https://bot.example.com/hook", listen="127.0.0.1", port=_free_port(),
         path="hook", secret=SECRET,
@@ -123,6 +126,9 @@ async def test_rotation_bot_run_webhook_answers_and_refuses(
     """`rotation-bot run --webhook` as a real process: setWebhook, an update over HTTP with the
     right secret is answered, a wrong one is refused and logged without either token."""
     fake = fake_botapi
+    # the updates below are posted to the webhook by the test, not by the fake: tell it the
+    # chats they come from, as Telegram would know them
+    fake.know_chats(501, 502, 503, 504, 601)
     db_path = Path(services.db.execute("PRAGMA database_list").fetchone()[2])
     services.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     port = _free_port()

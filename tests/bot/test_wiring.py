@@ -41,6 +41,7 @@ async def test_delivery_bot_is_built_like_the_bot(
     assert bot.defaults.parse_mode == ParseMode.HTML
     assert isinstance(bot.request, BotRequest)
     async with bot:
+        fake_botapi.know_chats(77)
         sent = await bot.send_message(77, "<b>daily</b>")
     assert sent.text == "daily"
     assert [c.params.get("parse_mode") for c in fake_botapi.messages_to(77)] == ["HTML"]

@@ -157,10 +157,12 @@ class FakeBotApi(BotApiMethods, UpdateInjector):
     async def wait_for(
         self,
         predicate: Callable[[], T],
-        timeout: float = 5.0,  # noqa: ASYNC109 - the deadline is part of the test-facing API
+        timeout: float = 60.0,  # noqa: ASYNC109 - the deadline is part of the test-facing API
     ) -> T:
         """Wait until ``predicate()`` is truthy and return its value.
 
+        The deadline is generous (a minute): the wait ends as soon as the condition holds, so
+        a loaded machine slows a test down instead of failing it.
         Re-checked after every API call the fake answers, and every few milliseconds for
         predicates over state outside the fake (e.g. a list a handler appends to).
         """
@@ -181,7 +183,7 @@ class FakeBotApi(BotApiMethods, UpdateInjector):
         chat_id: int | str,
         *,
         count: int = 1,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = 60.0,  # noqa: ASYNC109
     ) -> ApiCall:
         """Wait until ``count`` messages were delivered to ``chat_id``; return the last one."""
         msgs = await self.wait_for(

@@ -44,6 +44,8 @@ def services(tmp_path: Path) -> Services:
 
 @pytest_asyncio.fixture
 async def app(services: Services, fake_botapi: FakeBotApi) -> AsyncIterator:  # noqa: F811
+    # the subscriber and the operators wrote to the bot before
+    fake_botapi.know_chats(CHAT, *services.settings.operator_ids)
     async with running_app(services, fake_botapi) as application:
         yield application
 

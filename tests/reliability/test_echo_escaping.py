@@ -48,6 +48,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "dashboard": ("@somechannel",),
     "export": ("IWM/SPY 1y",),
     "status": ("",),
+    "sectors": ("1m",),
 }
 # Markup with a marker in it: escaped, it shows as typed; interpreted, the marker would carry
 # the markup's entity (or, for an entity, its character).
