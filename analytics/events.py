@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -350,13 +350,35 @@ def encode(body: AlertBody) -> dict[str, Any]:
     return out
 
 
-def decode(kind: str, payload: Mapping[str, Any]) -> Any:
-    """The typed body of an outbox payload of ``kind``; KeyError for an unknown kind,
-    TypeError/KeyError when a field is missing (never a silent default)."""
-    return from_jsonable(KINDS[kind], payload)
+@overload
+def decode(kind: Literal["flip"], payload: Mapping[str, Any]) -> FlipAlert: ...
+@overload
+def decode(kind: Literal["stretch"], payload: Mapping[str, Any]) -> StretchAlert: ...
+@overload
+def decode(kind: Literal["breadth"], payload: Mapping[str, Any]) -> BreadthAlert: ...
+@overload
+def decode(kind: Literal["threshold"], payload: Mapping[str, Any]) -> ThresholdAlert: ...
+@overload
+def decode(kind: Literal["quadrant"], payload: Mapping[str, Any]) -> QuadrantAlert: ...
+@overload
+def decode(kind: Literal["spread_move"], payload: Mapping[str, Any]) -> SpreadMoveAlert: ...
+@overload
+def decode(kind: Literal["sector"], payload: Mapping[str, Any]) -> SectorAlert: ...
+@overload
+def decode(kind: Literal["rotation_map"], payload: Mapping[str, Any]) -> RotationMap: ...
+@overload
+def decode(kind: Literal["digest"], payload: Mapping[str, Any]) -> Digest: ...
+@overload
+def decode(kind: str, payload: Mapping[str, Any]) -> AlertBody: ...
+def decode(kind: str, payload: Mapping[str, Any]) -> AlertBody:
+    """The typed body of an outbox payload of ``kind`` (a literal kind gives its own type);
+    KeyError for an unknown kind, TypeError/KeyError when a field is missing (never a silent
+    default)."""
+    body: AlertBody = from_jsonable(KINDS[kind], payload)
+    return body
 
 
-def unfold(folded: Folded) -> Any:
+def unfold(folded: Folded) -> AlertBody:
     """The typed body of a folded alert."""
     return decode(folded.kind, folded.body)
 

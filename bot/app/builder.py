@@ -10,6 +10,7 @@ is the same bot without polling, for `rotation-bot daily`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Callable, Coroutine
@@ -41,7 +42,7 @@ from bot.app.webapp import start_webapp
 from bot.app.webhook import WebhookConfig, log_refusals
 from bot.commands.dispatch import run_command
 from bot.commands.problems import not_stored_problem, problem_html, unknown_command
-from bot.commands.registry import Command, Reply, Request, UserError, parse_command
+from bot.commands.registry import ChatType, Command, Reply, Request, UserError, parse_command
 from bot.delivery.http import BotRequest
 from bot.delivery.limits import rate_limiter
 from bot.delivery.replies import photo_file_id, request_from_update, send_reply
@@ -274,6 +275,13 @@ async def _post_init(app: BotApplication) -> None:
 async def _post_shutdown(app: BotApplication) -> None:
     if app.bot_data.webapp is not None:
         await app.bot_data.webapp.stop()
+    warming = app.bot_data.warming
+    if warming is not None and not warming.done():
+        # Stopping during the start-up warm-up (the database went away, say): end it here,
+        # or the event loop closes on a pending task and asyncio logs it as an error.
+        warming.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await warming
     await app.bot_data.services.fetcher.drain()
 
 
@@ -367,7 +375,7 @@ def unknown_callback(known: frozenset[str]) -> Callback:
             return
         name, target = parsed.name, parsed.target
         addressed = target.lower() == (context.bot.username or "").lower() if target else False
-        if chat.type != "private" and not addressed:
+        if chat.type != ChatType.PRIVATE and not addressed:
             return  # in groups, other bots' commands are none of our business
         await message.reply_text(problem_html(unknown_command(name)))
 

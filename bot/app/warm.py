@@ -13,7 +13,7 @@ import logging
 import time
 
 from bot.commands.dispatch import run_command
-from bot.commands.registry import Request, UserError, find
+from bot.commands.registry import ChatType, Request, UserError, find
 from bot.handlers import COMMANDS
 from bot.services import Services
 
@@ -32,7 +32,7 @@ async def warm_up(services: Services) -> float | None:
     if command is None:
         return None
     request = Request(services=services, command=WARM_COMMAND, args=(), raw_args="",
-                      chat_id=0, chat_type="console", user_id=None)  # fmt: skip
+                      chat_id=0, chat_type=ChatType.CONSOLE, user_id=None)  # fmt: skip
     start = time.perf_counter()
     try:
         await run_command(command, request)

@@ -238,7 +238,7 @@ async def _demo(
             (charts / f"{name}.png").write_bytes(reply.photo)
     flips = [r for r in rows if r.kind == "flip"]
     for row in flips[-3:]:
-        body = decode(row.kind, row.payload)
+        body = decode("flip", row.payload)
         png = await asyncio.to_thread(flip_chart_png, body)
         if png is None:
             continue

@@ -11,14 +11,12 @@ import dataclasses
 import html
 
 from bot.commands.access import is_operator, require_admin
-from bot.commands.registry import Command, Reply, Request, UserError
-
-GROUP_TYPES = frozenset({"group", "supergroup"})
+from bot.commands.registry import GROUP_TYPES, ChatType, Command, Reply, Request, UserError
 
 
 async def run_command(command: Command, request: Request) -> Reply:
     """The command's reply; raise UserError (refused, flooded, bad arguments) or NotStored."""
-    online = request.chat_type != "console"
+    online = request.chat_type != ChatType.CONSOLE
     if not online and not command.offline:
         raise UserError(f"/{command.name} works only in Telegram.")
     if (
@@ -27,7 +25,7 @@ async def run_command(command: Command, request: Request) -> Reply:
         and not is_operator(request.services.settings, request.user_id)
     ):
         raise UserError(f"/{command.name} is for the bot's operators only.")
-    if online and command.operators_only and request.chat_type != "private":
+    if online and command.operators_only and request.chat_type != ChatType.PRIVATE:
         # Operator answers (data freshness, job runs, chats) are not for a group's members.
         raise UserError(f"/{command.name} is answered in a private chat with me only; ask there.")
     if online and command.admins_only_in_groups and request.chat_type in GROUP_TYPES:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from bot.commands.dispatch import run_command
 from bot.commands.problems import not_stored_problem, unknown_command
 from bot.commands.registry import (
+    ChatType,
     Command,
     Reply,
     Request,
@@ -53,7 +54,7 @@ async def run_text(
         args=split_args(raw),
         raw_args=raw,
         chat_id=chat_id,
-        chat_type="console",
+        chat_type=ChatType.CONSOLE,
         user_id=user_id,
         asof=asof,
         charts=charts,

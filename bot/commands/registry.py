@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -21,6 +22,21 @@ if TYPE_CHECKING:
 Keyboard = tuple[tuple[tuple[str, str], ...], ...]
 
 
+class ChatType(StrEnum):
+    """Where a command comes from: a Telegram chat's type, or the terminal (``ask``,
+    ``console``, the demo and the warm-up run commands as CONSOLE: no Telegram, no limits)."""
+
+    PRIVATE = "private"
+    GROUP = "group"
+    SUPERGROUP = "supergroup"
+    CHANNEL = "channel"
+    CONSOLE = "console"
+
+
+#: The chat types of groups (admins-only commands, dashboards pinned by admins).
+GROUP_TYPES = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
+
+
 @dataclass(frozen=True)
 class Request:
     """One command invocation, from Telegram or offline (ask/console)."""
@@ -30,7 +46,7 @@ class Request:
     args: tuple[str, ...]
     raw_args: str
     chat_id: int
-    chat_type: str
+    chat_type: ChatType
     user_id: int | None
     sender_chat_id: int | None = None
     thread_id: int | None = None

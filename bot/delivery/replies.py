@@ -18,7 +18,7 @@ from telegram import (
 )
 from telegram.error import BadRequest
 
-from bot.commands.registry import AppLink, Keyboard, Reply, Request, split_args
+from bot.commands.registry import AppLink, ChatType, Keyboard, Reply, Request, split_args
 from bot.render.format import CAPTION_LIMIT, TEXT_LIMIT, fit_html, fits, split_message
 from bot.services import Services
 from bot.webapp.links import BUTTON_TEXT, chat_link, page_url
@@ -156,7 +156,7 @@ def request_from_update(
         args=split_args(raw_args),
         raw_args=raw_args,
         chat_id=chat.id if chat else 0,
-        chat_type=chat.type if chat else "private",
+        chat_type=ChatType(chat.type) if chat else ChatType.PRIVATE,
         user_id=user.id if user else None,
         sender_chat_id=sender_chat.id if sender_chat else None,
         thread_id=thread,

@@ -546,7 +546,7 @@ class Sender:
             draw = partial(map_chart_png, maps[0]["body"])
         else:
             key = (row.event_key, row.session)
-            draw = partial(flip_chart_png, decode(row.kind, row.payload))
+            draw = partial(flip_chart_png, decode("flip", row.payload))  # only flips have one
         if key in self._charts:
             return self._charts[key]
         try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.commands.access import can_post, require_admin
-from bot.commands.registry import Request, UserError
+from bot.commands.registry import ChatType, Request, UserError
 from bot.services import utc_now
 from storage.chats import upsert_chat
 
@@ -25,11 +25,11 @@ async def managed_channel(
         channel = await bot.get_chat(name)
     except TelegramError:
         raise UserError(f"I cannot see {name[:40]}; add me to it as an admin first.") from None
-    if channel.type != "channel":
+    if channel.type != ChatType.CHANNEL:
         raise UserError(f"{name[:40]} is not a channel.", usage)
     await require_admin(request, refusal, chat_id=channel.id)
     if not await can_post(bot, channel.id, request.services.admins):
         raise UserError(f"I cannot post in {name[:40]}: make me an admin allowed to post.")
-    upsert_chat(request.services.db, channel.id, "channel", now=utc_now(),
+    upsert_chat(request.services.db, channel.id, ChatType.CHANNEL, now=utc_now(),
                 title=channel.title, username=channel.username)  # fmt: skip
     return channel

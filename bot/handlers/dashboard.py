@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING
 
-from bot.commands.registry import Command, Reply, Request, UserError
+from bot.commands.registry import GROUP_TYPES, ChatType, Command, Reply, Request, UserError
 from bot.handlers.channels import managed_channel
 from bot.queries.readapi import snapshot_for
 from bot.render.format import esc
@@ -18,7 +18,6 @@ if TYPE_CHECKING:  # telegram and the dashboard sender are imported where a comm
     import telegram  # the offline faces (ask, console) never load them
 
 DASHBOARD_USAGE = "/dashboard [off] in a group — in private /dashboard @channel [off]"
-GROUP_TYPES = ("group", "supergroup")
 
 
 async def _channel(request: Request, bot: telegram.Bot, name: str) -> tuple[int, str]:
@@ -35,7 +34,7 @@ async def cmd_dashboard(request: Request) -> Reply:
     if bot is None:
         raise UserError("/dashboard works only in Telegram.")
     args = list(request.args)
-    if request.chat_type == "private":
+    if request.chat_type == ChatType.PRIVATE:
         if not args or not args[0].startswith("@"):
             raise UserError(
                 "Send /dashboard in a group, or /dashboard @channel here for a channel you "

@@ -15,6 +15,7 @@ from analytics.types import HORIZONS
 from bot.commands.access import is_operator
 from bot.commands.registry import (
     AppLink,
+    ChatType,
     Command,
     CommandTable,
     Keyboard,
@@ -312,8 +313,8 @@ def start_and_help(
     async def cmd_help(request: Request) -> Reply:
         """/help: generated from the table."""
         # Operator commands are listed to operators in private only, never to a group's members.
-        operator = request.chat_type == "console" or (
-            request.chat_type == "private"
+        operator = request.chat_type == ChatType.CONSOLE or (
+            request.chat_type == ChatType.PRIVATE
             and is_operator(request.services.settings, request.user_id)
         )
         return Reply(help_html(table(), operator=operator))

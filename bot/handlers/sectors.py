@@ -10,7 +10,7 @@ from collections.abc import Hashable
 
 from analytics.boards import BOARD_HORIZONS
 from analytics.types import BoardStats, QuadrantParams, QuadrantPoint, Snapshot
-from bot.commands.registry import Command, Reply, Request, UserError
+from bot.commands.registry import AppLink, Command, Reply, Request, UserError
 from bot.queries.charts import chart_for
 from bot.queries.readapi import snapshot_for
 from bot.render.format import asof_line, esc
@@ -21,6 +21,8 @@ DEFAULT_HORIZON = "1m"
 SECTORS_USAGE = "/sectors [1w|1m|3m]"
 #: The chart's name for the inline cache (the Telegram file id of the last one sent).
 MAP_CHART = "rotation_map:sectors"
+#: The Mini App's map of the sectors (the button under /sectors answers).
+SECTORS_VIEW = AppLink("map", (("set", "sectors"),))
 
 
 def sector_board(snap: Snapshot, usage: str = SECTORS_USAGE) -> BoardStats:
@@ -81,7 +83,13 @@ async def board_reply(request: Request, horizon: str, usage: str) -> Reply:
     params = snap.quadrant_params
     photo = await map_photo(request, snap, board)
     html = board_html(board, horizon, params.ema, params.momentum_shift)
-    return Reply(html, photo=photo, caption=map_caption(board), chart=(MAP_CHART, board.session))
+    return Reply(
+        html,
+        photo=photo,
+        caption=map_caption(board),
+        chart=(MAP_CHART, board.session),
+        webapp=SECTORS_VIEW,
+    )
 
 
 async def cmd_sectors(request: Request) -> Reply:

@@ -17,7 +17,15 @@ from analytics.types import Universe
 from bot.commands.access import ADMINISTRATOR, OWNER, require_admin
 from bot.commands.inputs import parse_hm, parse_id, parse_timezone, parse_window
 from bot.commands.problems import problem_html
-from bot.commands.registry import Command, Reply, Request, UserError, parse_command
+from bot.commands.registry import (
+    GROUP_TYPES,
+    ChatType,
+    Command,
+    Reply,
+    Request,
+    UserError,
+    parse_command,
+)
 from bot.handlers.channels import managed_channel
 from bot.queries.readapi import snapshot_for
 from bot.render.alerts import digest_html, why_html
@@ -124,7 +132,7 @@ def _subscribed(request: Request, chat_id: int, target: str, kind: str, who: str
 async def subscribe_channel(request: Request) -> Reply:
     """/subscribe @channel [preset|PAIR] in private: the sender must administer the channel
     and the bot must be able to post there."""
-    if request.chat_type != "private" or request.bot is None:
+    if request.chat_type != ChatType.PRIVATE or request.bot is None:
         raise UserError("Subscribe a channel from a private chat with me.", SUBSCRIBE_USAGE)
     name = request.args[0]
     target, kind = parse_target(request, request.args[1] if len(request.args) > 1 else None)
@@ -273,7 +281,7 @@ async def cmd_preview(request: Request) -> Reply:
 async def start_payload(request: Request, payload: str) -> Reply:
     """Deep link ``/start sub_<preset>``: subscribe in one tap."""
     preset = payload.removeprefix("sub_")
-    if request.chat_type in ("group", "supergroup"):
+    if request.chat_type in GROUP_TYPES:
         await require_admin(request, "In groups, only chat admins can subscribe.")
     target, kind = parse_target(request, preset or None)
     _register(request, request.chat_id, request.chat_type)
@@ -351,11 +359,11 @@ async def on_channel_post(update: Update, context: BotContext) -> None:
     if target and target.lower() != (context.bot.username or "").lower():
         return  # addressed to another bot
     request = Request(services=services, command=name, args=tuple(rest.split()), raw_args=rest,
-                      chat_id=post.chat.id, chat_type="channel", user_id=None,
+                      chat_id=post.chat.id, chat_type=ChatType.CHANNEL, user_id=None,
                       sender_chat_id=post.chat.id, bot=context.bot)  # fmt: skip
     try:
-        upsert_chat(services.db, post.chat.id, "channel", now=utc_now(), title=post.chat.title,
-                    username=post.chat.username)  # fmt: skip
+        upsert_chat(services.db, post.chat.id, ChatType.CHANNEL, now=utc_now(),
+                    title=post.chat.title, username=post.chat.username)  # fmt: skip
         reply = await (cmd_subscribe if name == "subscribe" else cmd_unsubscribe)(request)
     except UserError as exc:
         reply = Reply(problem_html(exc))

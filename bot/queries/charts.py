@@ -7,7 +7,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable, Hashable
 
-from bot.commands.registry import Request
+from bot.commands.registry import ChatType, Request
 from bot.services import Services
 from storage.dashboards import save_chart_file
 
@@ -32,7 +32,7 @@ async def chart_for(
     """The chart of a chat reply, or None when the user asked for too many charts lately:
     the flood check comes here, after the arguments were checked, and the reply still goes
     out as text (with a note saying why the chart is missing)."""
-    if request.chat_type != "console" and request.user_id is not None:
+    if request.chat_type != ChatType.CONSOLE and request.user_id is not None:
         wait = request.services.flood.check(request.user_id)
         if wait:
             request.notes.append(f"Chart left out: too many charts at once; try again in {wait} s.")

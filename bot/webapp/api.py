@@ -21,6 +21,7 @@ from analytics.serde import to_jsonable
 from analytics.types import HORIZONS, PairStats, QuadrantTrail, Snapshot
 from bot.commands.registry import UserError
 from bot.handlers.market import parse_pair
+from bot.handlers.sectors import sector_board
 from bot.queries.readapi import pair_view, require_stored, snapshot_for
 from bot.render.rotation import HEADLINE_NAMES, leader
 from bot.services import Services
@@ -31,7 +32,8 @@ from storage.subscriptions import chat_subscriptions
 CHART_HORIZONS: dict[str, int | None] = {"3m": 63, "6m": 126, "1y": 252, "2y": 504, "all": None}
 DEFAULT_CHART_HORIZON = "1y"
 PAIR_USAGE = "api/pair?pair=A/B&horizon=3m|6m|1y|2y|all"
-QUADRANT_SETS = ("universe",)
+#: universe: the members (as /quadrant); sectors: the sector board (as /sectors).
+QUADRANT_SETS = ("universe", "sectors")
 #: Chart points travel with this many significant digits (a pixel is far coarser).
 CHART_DIGITS = 6
 
@@ -293,7 +295,8 @@ def chart_columns(series: pd.DataFrame) -> PairSeries:
 
 
 async def quadrant(services: Services, which: str | None, asof: dt.date | None = None) -> Quadrant:
-    """The strength quadrant of ``which`` (``universe``: the members, as ``/quadrant``)."""
+    """The strength quadrant of ``which``: ``universe`` (the members, as ``/quadrant``) or
+    ``sectors`` (the sector board's members, as ``/sectors``)."""
     name = (which or "universe").strip().lower()
     if name not in QUADRANT_SETS:
         raise UserError(
@@ -301,8 +304,20 @@ async def quadrant(services: Services, which: str | None, asof: dt.date | None =
             "api/quadrant?set=" + "|".join(QUADRANT_SETS),
         )
     snap = await snapshot_for(services, asof)
-    trails = tuple(t for k, t in snap.quadrants.items() if "/" not in k and t.current is not None)
     params = snap.quadrant_params
+    if name == "sectors":
+        board = sector_board(snap, "api/quadrant?set=sectors")
+        rows = [r.trail for r in board.rows if r.trail is not None]
+        return Quadrant(
+            asof=board.session,
+            set=name,
+            benchmark=board.benchmark,
+            ema=params.ema,
+            momentum_shift=params.momentum_shift,
+            tail_weeks=params.tail_weeks,
+            trails=tuple(t for t in rows if t.current is not None),
+        )
+    trails = tuple(t for k, t in snap.quadrants.items() if "/" not in k and t.current is not None)
     return Quadrant(
         asof=snap.session,
         set=name,

@@ -263,3 +263,22 @@ async def test_answers_are_kept_per_session_and_follow_a_new_one(
     )
     assert "Content-Encoding" not in plain.headers
     assert (await plain.json())["asof"] == "2026-04-01"
+
+
+async def test_quadrant_of_the_sectors_is_the_sectors_board(
+    client: TestClient, services: Services
+) -> None:
+    from bot.handlers.sectors import sector_board
+
+    response = await client.get(BASE + "api/quadrant?set=sectors", headers=auth(init_data()))
+    assert response.status == 200
+    body = await response.json()
+    board = sector_board(await snapshot_for(services, None))
+    assert body["asof"] == board.session.isoformat() == "2026-03-31"
+    assert body["benchmark"] == board.benchmark
+    trails = {t["key"]: t["current"]["strength"] for t in body["trails"]}
+    expected = {
+        r.symbol: r.trail.current.strength for r in board.rows if r.trail and r.trail.current
+    }
+    assert trails == expected
+    assert "XLF" in trails

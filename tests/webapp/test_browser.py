@@ -17,7 +17,8 @@ from playwright.async_api import Browser, Page, Playwright, Route, async_playwri
 from bot.render.format import pp
 from bot.services import Services
 from bot.webapp.server import make_app
-from tests.webapp.conftest import CONFIG, NOW, init_data, is_member
+from storage.subscriptions import subscribe
+from tests.webapp.conftest import CONFIG, NOW, USER, init_data, is_member
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -105,6 +106,7 @@ async def shot(page: Page, name: str) -> None:
 async def test_every_view_renders_without_a_console_error(site: str, services: Services) -> None:
     from bot.queries.readapi import snapshot_for
 
+    subscribe(services.db, USER, "smallcaps", "preset", now=NOW)
     errors: list[str] = []
     pw, browser, page = await open_page(site, LIGHT, errors)
     try:
@@ -140,9 +142,16 @@ async def test_every_view_renders_without_a_console_error(site: str, services: S
         assert points == len([k for k in snap.quadrants if "/" not in k])
         assert await page.locator('[data-asof="map"]').inner_text() == "as of 2026-03-31 close"
         await shot(page, "4-map")
+        async with page.expect_response(lambda r: "set=sectors" in r.url):
+            await page.click('#map-sets button[data-value="sectors"]')
+        await page.wait_for_selector('#map-sets button[data-value="sectors"][aria-pressed="true"]')
+        assert await page.locator('#map-chart svg circle[data-key="XLF"]').count() == 1
+        await shot(page, "4b-map-sectors")
 
         await page.click('#tabs button[data-view="subs"]')
         await page.wait_for_selector("#subs-list li")
+        assert await page.locator("#subs-list").inner_text() == "preset smallcaps"
+        assert "IWM/SPY, ^RUT/^GSPC" in await page.locator("#subs-pairs").inner_text()
         assert await page.locator('[data-asof="subs"]').inner_text() == "as of 2026-03-31 close"
         await shot(page, "5-subscriptions")
     finally:

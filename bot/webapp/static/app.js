@@ -17,7 +17,7 @@
     pair: params.get("pair") || "",
     horizon: params.get("horizon") || "1y",
     set: params.get("set") || "universe",
-    sets: ["universe"],
+    sets: ["universe", "sectors"],
     board: null,
     chart: null,
     pairData: null,
