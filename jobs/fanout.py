@@ -60,29 +60,6 @@ def chat_pairs(subs: Sequence[Subscription], universe: Universe) -> list[str]:
     return list(keys)
 
 
-def recipients(
-    event: Event,
-    subs: Mapping[int, Sequence[Subscription]],
-    owners: Mapping[str, int],
-    universe: Universe,
-) -> list[int]:
-    """Chat ids that should receive ``event``: the owner of a user rule, the followers of the
-    event's pair, or every chat with a preset subscription for breadth."""
-    if event.rule_id in owners:
-        return [owners[event.rule_id]]
-    if event.kind == "breadth":  # followers of a pair preset (a board has no breadth)
-        presets = universe.presets
-        return [c for c, ss in subs.items() if any(_follows_preset(s, presets) for s in ss)]
-    if event.rule_id.startswith("watch:"):  # a chat's watchlist: that chat, when it follows it
-        chat = int(event.rule_id.split(":", 1)[1])
-        return [chat] if any(_follows(s, "watch") for s in subs.get(chat, ())) else []
-    if event.kind in ("sector", "rotation_map"):  # a board's followers
-        board = event.rule_id.removeprefix("board:")
-        return [c for c, ss in subs.items() if any(_follows(s, board) for s in ss)]
-    named = set(event.pairs or ((event.pair,) if event.pair else ()))
-    return [c for c, ss in subs.items() if named & set(chat_pairs(ss, universe))]
-
-
 def _follows_preset(sub: Subscription, presets: Mapping[str, object]) -> bool:
     return sub.kind == "preset" and sub.target in presets
 
@@ -242,7 +219,10 @@ class Audience:
         self.digest_key = f"digest:{snapshot.session.isoformat()}"
 
     def _received(self, chat_id: int, subs: Sequence[Subscription]) -> list[Event]:
-        """The events this chat receives, in event order (as ``recipients`` decides)."""
+        """The events this chat receives, in event order: a user rule's events by its owner
+        only, breadth by followers of a pair preset, a watchlist's by its chat when it follows
+        ``watch``, a board's (sectors, the weekly map) by its followers, the rest by followers
+        of a pair the event names. The one routing rule of the fan-out."""
         out: list[Event] = []
         if not self.events:
             return out
