@@ -154,11 +154,13 @@ async def run_daily(
     symbols = list(universe.all_symbols())
     # chats' own symbols (basket members, watched symbols) are kept current too; only the
     # universe's count as late or stale for the session
-    extra = [s for s in chats_symbols(db) if s not in set(symbols)]
+    known = set(symbols)
+    extra = [s for s in chats_symbols(db) if s not in known]
     report = await refresh_prices(db, provider, calendar, symbols + extra, session, fetched_at=now)
     frame = load_history(db, calendar, universe, session)
     late = tuple(report.behind(symbols))
-    failures = {s: why for s, why in report.failures.items() if s not in set(extra)}
+    skip = set(extra)
+    failures = {s: why for s, why in report.failures.items() if s not in skip}
     since = {s: report.latest.get(s) for s in late}
     news = stale_news(load_marks(db), since, symbols, session)
     save_marks(db, news.marks)
