@@ -15,11 +15,13 @@ from analytics.pairs import compute_pairs
 from analytics.types import BasketSpec, PairSpec, Universe
 from bot.render.alerts import alert_html, digest_html
 from jobs.daily import run_daily
+from jobs.refresh import refresh_prices
 from market.calendar import NyseCalendar
 from market.universe import load_universe
 from storage.chats import upsert_chat
 from storage.custom import save_basket
 from storage.outbox import rows_for
+from storage.prices import last_dates
 from storage.rules import add_rule
 from storage.subscriptions import subscribe
 from tests.equal_weight import change, equal_weight, read_closes
@@ -93,3 +95,27 @@ async def test_a_chat_basket_pair_flips_and_alerts_for_its_chat_only(db, sample_
         assert "SMALL/SPY" in text
         assert f"{chat}:" not in text
     assert decode("digest", first[-1].payload) != decode("digest", second[-1].payload)
+
+
+async def test_the_daily_refresh_keeps_a_chats_own_members_current(db, sample_dir, tmp_path, cal):
+    """A member outside the universe (stored when the basket was made) gets the session's
+    close from the daily job, like the universe's symbols; it is never named late."""
+    folder = tmp_path / "prices"
+    folder.mkdir()
+    for path in sample_dir.glob("*.csv"):
+        (folder / path.name).write_bytes(path.read_bytes())
+    (folder / "OWNX.csv").write_bytes((sample_dir / "XLF.csv").read_bytes())  # not in the universe
+    session = dt.date(2026, 3, 31)
+    before = cal.shift(session, -1)
+    await refresh_prices(
+        db, FakeProvider(folder, asof=before), cal, ["OWNX"], before, fetched_at=NOW
+    )
+    assert last_dates(db, ["OWNX"]) == {"OWNX": before}
+    upsert_chat(db, FIRST, "private", now=NOW)
+    save_basket(db, FIRST, "MINE", ("OWNX", "XLK"), now=NOW)
+    result = await run_daily(
+        db, FakeProvider(folder, asof=session), cal, load_universe(), session, now=NOW
+    )
+    assert last_dates(db, ["OWNX"]) == {"OWNX": session}
+    assert "OWNX" not in result.stale
+    assert "OWNX" not in result.failures
