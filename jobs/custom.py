@@ -9,13 +9,20 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from analytics.custom import CUSTOM_SESSIONS, WATCH_BAND, WATCH_CONFIRM, basket_levels, watch_rows
+from analytics.custom import (
+    CUSTOM_SESSIONS,
+    WATCH_BAND,
+    WATCH_BOARD,
+    WATCH_CONFIRM,
+    basket_levels,
+    watch_rows,
+)
 from analytics.events import Event, SectorAlert
 from analytics.types import BasketSpec, QuadrantParams
 from storage.custom import ChatBasket
 
 #: The subscription target of a chat's watchlist alerts.
-WATCH_TARGET = "watch"
+WATCH_TARGET = WATCH_BOARD
 
 
 def basket_spec(basket: ChatBasket) -> BasketSpec:

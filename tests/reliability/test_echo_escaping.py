@@ -49,6 +49,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "export": ("IWM/SPY 1y",),
     "status": ("",),
     "sectors": ("1m",),
+    "watch": ("add IWM KRE", "vs IWM", "", "1w", "del KRE"),
 }
 # Markup with a marker in it: escaped, it shows as typed; interpreted, the marker would carry
 # the markup's entity (or, for an entity, its character).
