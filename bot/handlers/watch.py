@@ -202,7 +202,9 @@ async def watch_board(request: Request, horizon: str) -> Reply:
         board, horizon, view.params.ema, view.params.momentum_shift, title=WATCH_TITLE
     )
     photo = await map_photo(request, view, board)
-    return Reply(html, photo=photo, caption=map_caption(board) if photo else None)
+    return Reply(
+        html, photo=photo, caption=map_caption(board) if photo else None, webapp=WATCH_VIEW
+    )
 
 
 async def cmd_watch(request: Request) -> Reply:
