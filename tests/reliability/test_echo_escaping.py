@@ -49,6 +49,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "export": ("IWM/SPY 1y",),
     "status": ("",),
     "sectors": ("1m",),
+    "basket": ("BANKS KRE XLF", "BANKS KRE XLF XLE", "del BANKS"),
+    "baskets": ("",),
     "watch": ("add IWM KRE", "vs IWM", "", "1w", "del KRE"),
 }
 # Markup with a marker in it: escaped, it shows as typed; interpreted, the marker would carry
