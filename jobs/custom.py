@@ -18,7 +18,14 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from analytics.charts import flip_chart
-from analytics.custom import CUSTOM_SESSIONS, WATCH_BAND, WATCH_CONFIRM, basket_levels, watch_rows
+from analytics.custom import (
+    CUSTOM_SESSIONS,
+    WATCH_BAND,
+    WATCH_BOARD,
+    WATCH_CONFIRM,
+    basket_levels,
+    watch_rows,
+)
 from analytics.events import Event, FlipAlert, SectorAlert
 from analytics.pairs import compute_pairs, leg_total_return
 from analytics.snapshot import stale_pairs_of
@@ -26,7 +33,7 @@ from analytics.types import BasketSpec, PairSpec, PairStats, QuadrantParams, Uni
 from storage.custom import ChatBasket
 
 #: The subscription target of a chat's watchlist alerts.
-WATCH_TARGET = "watch"
+WATCH_TARGET = WATCH_BOARD
 
 
 _SCOPED = re.compile(r"-?[0-9]+:")

@@ -34,10 +34,11 @@ from bot.render.format import esc
 from bot.render.format import metric as format_metric
 from bot.render.subscriptions import alerts_html, settings_html, subscriptions_html
 from bot.services import utc_now
-from jobs.custom import shown_name
+from jobs.custom import WATCH_TARGET, shown_name
 from jobs.fanout import chat_pairs, digest_payload
 from market.symbols import InvalidSymbol, normalize_symbol, resolve_alias
 from storage.chats import Chat, get_chat, migrate_chat, set_active, update_settings, upsert_chat
+from storage.custom import watchlist
 from storage.db import transaction
 from storage.outbox import last_sent, rows_for
 from storage.rules import add_rule, chat_rules, delete_rule
@@ -55,7 +56,9 @@ DEFAULT_PRESET = "smallcaps"
 #: Threshold alerts one chat may keep (each can fire after every close).
 MAX_RULES_PER_CHAT = 20
 OPS = (">", "<", ">=", "<=")
-SUBSCRIBE_USAGE = "/subscribe [preset|PAIR] — in private also /subscribe @channel [preset|PAIR]"
+SUBSCRIBE_USAGE = (
+    "/subscribe [preset|PAIR|watch] — in private also /subscribe @channel [preset|PAIR]"
+)
 ALERT_USAGE = (
     "/alert PAIR METRIC OP VALUE (e.g. /alert IWM/SPY spread_1m > 3; spreads in pp, "
     "ratio metrics in %) · /alert del ID"
@@ -71,7 +74,8 @@ _ACTIVE = ("member", ADMINISTRATOR, OWNER)
 def _targets_text(request: Request) -> str:
     uni = request.services.universe
     names = ", ".join(uni.subscribable())
-    return f"presets: {names}; pairs: {', '.join(p.key for p in uni.pairs)}"
+    pairs = ", ".join(p.key for p in uni.pairs)
+    return f"presets: {names}; pairs: {pairs}; or {WATCH_TARGET} (this chat's /watch list)"
 
 
 def pair_key(universe: Universe, text: str) -> str:
@@ -94,6 +98,8 @@ def parse_target(request: Request, text: str | None, *, own: bool = True) -> tup
         return DEFAULT_PRESET, "preset"
     if text.lower() in uni.subscribable():
         return text.lower(), "preset"
+    if text.lower() == WATCH_TARGET:  # the chat's own watchlist (its alerts: jobs.custom)
+        return WATCH_TARGET, "preset"
     key = pair_key(uni, text)
     if any(p.key == key for p in uni.pairs):
         return key, "pair"
@@ -124,8 +130,17 @@ async def cmd_subscribe(request: Request) -> Reply:
 def _subscribed(request: Request, chat_id: int, target: str, kind: str, who: str) -> Reply:
     added = subscribe(request.services.db, chat_id, target, kind, now=utc_now())
     what = f"preset {target}" if kind == "preset" else f"pair {target}"
+    if target == WATCH_TARGET:
+        what = "its watchlist"
     if not added:
         return Reply(f"{esc(who)} already follows {esc(what)}.")
+    if target == WATCH_TARGET:
+        empty = "" if watchlist(request.services.db, chat_id) else " It is empty: /watch add SYM."
+        return Reply(
+            f"✅ {esc(who)} now follows its watchlist: a symbol entering leading or lagging "
+            "against its benchmark (confirmed), in the day's one message. /unsubscribe watch "
+            f"to stop.{empty}"
+        )
     if target in request.services.universe.boards:
         return Reply(
             f"✅ {esc(who)} now follows {esc(target)}: a sector entering leading or lagging "
@@ -310,7 +325,7 @@ async def start_payload(request: Request, payload: str) -> Reply:
 COMMANDS: tuple[Command, ...] = (
     Command("subscribe", "Get leadership alerts here", SUBSCRIBE_USAGE, cmd_subscribe,
             admins_only_in_groups=True, offline=False),
-    Command("unsubscribe", "Stop alerts here", "/unsubscribe [preset|PAIR]", cmd_unsubscribe,
+    Command("unsubscribe", "Stop alerts here", "/unsubscribe [preset|PAIR|watch]", cmd_unsubscribe,
             admins_only_in_groups=True, offline=False),
     Command("subscriptions", "What this chat follows", "/subscriptions", cmd_subscriptions,
             offline=False),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from analytics.constants import YEAR_SESSIONS
+from analytics.custom import watch_board
 from analytics.pairs import compute_pairs, leg_levels, pair_series
 from analytics.returns import series_kind
 from analytics.snapshot import basket_stat, build_snapshot, symbol_stats
@@ -27,11 +28,12 @@ from analytics.types import (
 from bot.commands.registry import UserError
 from bot.queries.fetcher import FetchFailure, NotStored, close_matches
 from bot.services import Services
-from bot.views import PairView, TickerView
+from bot.views import PairView, TickerView, WatchView
 from jobs.custom import basket_spec
 from market.symbols import SYMBOL_HELP, InvalidSymbol, normalize_symbol, resolve_alias
 from market.universe import universe_hash
-from storage.custom import ChatBasket, chat_baskets
+from storage.chats import get_chat
+from storage.custom import ChatBasket, chat_baskets, watchlist
 from storage.prices import (
     last_dates,
     latest_date,
@@ -335,3 +337,20 @@ async def pair_view(
         raise NoData(f"{a} and {b} have no common closes on or before {session}.") from None
     shown = series if sessions is None else series.iloc[-sessions:]
     return PairView(session, stats, shown, listed is not None)
+
+
+async def watch_view(services: Services, chat_id: int, asof: dt.date | None) -> WatchView:
+    """The chat's watchlist (``/watch``) against its benchmark (default SPY) as of the
+    snapshot's session, from the same closes as /sectors (so a sector watched against SPY
+    shows the /sectors numbers)."""
+    snap = await snapshot_for(services, asof)
+    chat = get_chat(services.db, chat_id)
+    benchmark = chat.watch_benchmark if chat is not None else "SPY"
+    symbols = tuple(watchlist(services.db, chat_id))
+    if not symbols:
+        return WatchView(snap.session, benchmark, symbols, None, snap.quadrant_params)
+    closes = closes_with(services, snap.session, [*symbols, benchmark])
+    board = await asyncio.to_thread(
+        watch_board, closes, symbols, benchmark, snap.session, snap.quadrant_params
+    )
+    return WatchView(snap.session, benchmark, symbols, board, snap.quadrant_params)
