@@ -245,7 +245,7 @@ async def replies_during(path: Path, folder: Path) -> dict[str, Any]:
     services = bot_services(path, built.universe)
     add_chats(services.db, BIG)
     services.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    fake = FakeBotApi("123:TEST")
+    fake = FakeBotApi("123:TEST", any_chat=True)  # chats no update introduced (see the fake)
     app = application(services, fake)
     await app.initialize()
     times: list[float] = []
