@@ -304,6 +304,14 @@ def install(app: Application[Any, Any, Any, Any, Any, Any], services: Services) 
     """Requeue a row left in flight, catch up a missed session, schedule the next run, and
     drain the outbox every minute."""
     assert app.job_queue is not None, "install python-telegram-bot[job-queue]"
+    # APScheduler skips a job that starts more than a second late (its default grace time):
+    # on a busy event loop the daily run would be dropped, and with it the scheduling of the
+    # next one. Every job here runs late rather than never; missed runs of a repeating job
+    # coalesce into one. configure() replaces the whole configuration, so PTB's is passed too.
+    app.job_queue.scheduler.configure(
+        job_defaults={"misfire_grace_time": None, "coalesce": True},
+        **app.job_queue.scheduler_configuration,
+    )
     requeue_inflight(services.db)
     now = services.clock()
     missed = due_catch_up(services, now)
