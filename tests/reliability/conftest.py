@@ -98,9 +98,9 @@ async def running_app(services: Services, fake: FakeBotApi) -> AsyncIterator:
     application = build_application(services, builder_for(fake))
     assert application.job_queue is not None
     # As `rotation-bot run` does (bot.app.builder.run_polling): every update type, chat_member too.
+    for job in application.job_queue.jobs():
+        job.schedule_removal()  # before the scheduler starts: a job due by then would run
     async with polling(application, allowed_updates=Update.ALL_TYPES):
-        for job in application.job_queue.jobs():
-            job.schedule_removal()
         yield application
 
 
