@@ -22,6 +22,7 @@ from analytics.quadrant import quadrant_trails
 from analytics.returns import all_symbol_stats, horizon_returns, symbol_stats
 from analytics.types import (
     HORIZONS,
+    BasketSpec,
     BasketStats,
     BoardStats,
     Breadth,
@@ -86,36 +87,44 @@ def _basket_levels(
 
 
 def basket_stats(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> dict[str, BasketStats]:
-    """BasketStats per basket with data: coverage on ``asof``'s session (members with a close
-    that session), level and returns as of the basket's last level (fractions)."""
+    """BasketStats per basket of the universe with data (``basket_stat`` of each)."""
     out: dict[str, BasketStats] = {}
+    for basket in universe.baskets:
+        found = basket_stat(closes, basket, asof)
+        if found is not None:
+            out[basket.name] = found
+    return out
+
+
+def basket_stat(closes: pd.DataFrame, basket: BasketSpec, asof: dt.date) -> BasketStats | None:
+    """One basket's coverage on ``asof``'s session (members with a close that session), level
+    and returns as of its last level (fractions); None when no member has data. The bundled
+    baskets and every chat's own baskets are described by this one function."""
     cut = upto(closes, asof)
     if cut.empty:
-        return out
+        return None
     session = cut.index[-1]
-    for basket in universe.baskets:
-        try:
-            level, coverage = basket_index(closes, basket, asof)
-        except UnknownSymbol:
-            continue
-        valid = level.dropna()
-        last = valid.index[-1] if len(valid) else None
-        returns = horizon_returns(level.to_frame(), asof).iloc[0]
-        row = cut.loc[session]
-        missing = tuple(m for m in basket.members if m not in cut.columns or pd.isna(row[m]))
-        out[basket.name] = BasketStats(
-            name=basket.name,
-            label=basket.label,
-            members=basket.members,
-            coverage=int(coverage[session]),
-            size=len(basket.members),
-            missing=missing,
-            level=None if last is None else opt(level[last]),
-            returns={h: None if last is None else opt(returns[h]) for h in HORIZONS},
-            last_date=None if last is None else to_date(last),
-            min_members=basket.min_members,
-        )
-    return out
+    try:
+        level, coverage = basket_index(closes, basket, asof)
+    except UnknownSymbol:
+        return None
+    valid = level.dropna()
+    last = valid.index[-1] if len(valid) else None
+    returns = horizon_returns(level.to_frame(), asof).iloc[0]
+    row = cut.loc[session]
+    missing = tuple(m for m in basket.members if m not in cut.columns or pd.isna(row[m]))
+    return BasketStats(
+        name=basket.name,
+        label=basket.label,
+        members=basket.members,
+        coverage=int(coverage[session]),
+        size=len(basket.members),
+        missing=missing,
+        level=None if last is None else opt(level[last]),
+        returns={h: None if last is None else opt(returns[h]) for h in HORIZONS},
+        last_date=None if last is None else to_date(last),
+        min_members=basket.min_members,
+    )
 
 
 def breadth_of(pairs: Mapping[str, PairStats], universe: Universe) -> Breadth:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.commands.offline import run_text
 from bot.commands.registry import Command, Reply
-from bot.handlers import admin, dashboard, export, market, sectors, subscriptions
+from bot.handlers import admin, baskets, dashboard, export, market, sectors, subscriptions
 
 if TYPE_CHECKING:  # offline faces (ask, console) never load telegram
     from telegram.ext import Application
@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # offline faces (ask, console) never load telegram
 COMMANDS: tuple[Command, ...] = market.TABLE.fill(
     market.COMMANDS
     + sectors.COMMANDS
+    + baskets.COMMANDS
     + admin.COMMANDS
     + subscriptions.COMMANDS
     + dashboard.COMMANDS

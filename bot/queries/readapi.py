@@ -8,25 +8,30 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
 from analytics.constants import YEAR_SESSIONS
 from analytics.pairs import compute_pairs, leg_levels, pair_series
 from analytics.returns import series_kind
-from analytics.snapshot import build_snapshot, symbol_stats
+from analytics.snapshot import basket_stat, build_snapshot, symbol_stats
 from analytics.types import (
+    BasketStats,
     PairSpec,
     PairStats,
     Snapshot,
+    Universe,
     UnknownSymbol,
 )
 from bot.commands.registry import UserError
 from bot.queries.fetcher import FetchFailure, NotStored, close_matches
 from bot.services import Services
 from bot.views import PairView, TickerView
+from jobs.custom import basket_spec
 from market.symbols import SYMBOL_HELP, InvalidSymbol, normalize_symbol, resolve_alias
 from market.universe import universe_hash
+from storage.custom import ChatBasket, chat_baskets
 from storage.prices import (
     last_dates,
     latest_date,
@@ -106,6 +111,50 @@ async def snapshot_for(services: Services, asof: dt.date | None) -> Snapshot:
         snap = await asyncio.to_thread(build_snapshot, closes, services.universe, session)
     services.snapshots.put(key, snap)
     return snap
+
+
+# -- a chat's names ----------------------------------------------------------------------
+
+
+def chat_universe(services: Services, chat_id: int | None) -> Universe:
+    """The names a chat sees: the universe, plus that chat's own baskets (``/basket``),
+    which resolve exactly as the bundled baskets do (equal weight, rebalanced daily, the
+    same coverage rule). ``chat_id`` None: the universe alone."""
+    uni = services.universe
+    own = chat_baskets(services.db, chat_id) if chat_id is not None else []
+    if not own:
+        return uni
+    return replace(uni, baskets=(*uni.baskets, *(basket_spec(b) for b in own)))
+
+
+@dataclass(frozen=True)
+class BasketRow:
+    """One of a chat's baskets for ``/baskets``: its members and, where prices are stored,
+    its coverage and level (``stats``, the bundled baskets' description)."""
+
+    basket: ChatBasket
+    stats: BasketStats | None
+
+
+def chat_basket_rows(
+    services: Services, chat_id: int, asof: dt.date | None
+) -> tuple[list[BasketRow], dt.date | None]:
+    """The chat's baskets with their coverage on the latest stored session <= asof (that
+    session; None when no prices are stored)."""
+    own = chat_baskets(services.db, chat_id)
+    try:
+        session = latest_session(services, asof)
+    except NoData:
+        return [BasketRow(b, None) for b in own], None
+    members = list(dict.fromkeys(m for b in own for m in b.members))
+    closes = load_closes(services.db, members, end=session) if members else pd.DataFrame()
+    if not closes.empty:  # the session's row, even when no member closed on it (coverage 0)
+        closes = closes.reindex(closes.index.union([pd.Timestamp(session)]))
+    rows = [
+        BasketRow(b, basket_stat(closes, basket_spec(b), session) if not closes.empty else None)
+        for b in own
+    ]
+    return rows, session
 
 
 # -- symbols -----------------------------------------------------------------------------

@@ -49,6 +49,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "export": ("IWM/SPY 1y",),
     "status": ("",),
     "sectors": ("1m",),
+    "basket": ("BANKS KRE XLF", "BANKS KRE XLF XLE", "del BANKS"),
+    "baskets": ("",),
 }
 # Markup with a marker in it: escaped, it shows as typed; interpreted, the marker would carry
 # the markup's entity (or, for an entity, its character).
