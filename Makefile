@@ -2,6 +2,8 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# pytest worker processes (pytest-xdist); TEST_WORKERS=0 runs in one process
+TEST_WORKERS ?= 4
 STAMP := $(VENV)/.installed
 
 .PHONY: install demo run test lint bench bench-save soak wheel-check ci clean
@@ -20,7 +22,7 @@ lint: install
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -m "not slow" -n $(TEST_WORKERS)
 
 demo: install
 	$(BIN)/rotation-bot demo
@@ -37,7 +39,7 @@ bench-save: install
 	$(BIN)/python -m bench.save
 
 soak: install
-	$(BIN)/pytest -q -m slow --timeout 1800
+	$(BIN)/pytest -q -m slow --timeout 1800 -n $(TEST_WORKERS)
 
 # The wheel as a user installs it: built, installed (not editable) in a fresh venv outside the
 # checkout, `demo` and `ask` run from there (a module or data file left out of it fails).

@@ -64,7 +64,7 @@ def open_db(path: Path | str, *, migrate: bool = True) -> sqlite_utils.Database:
             conn.execute("PRAGMA journal_mode=WAL")
             _private(target)  # the WAL/SHM files SQLite just created
         except (OSError, sqlite3.Error) as exc:
-            raise StorageError(f"cannot open database {target}: {_reason(exc)}") from None
+            raise StorageError(f"cannot open database {target}: {_reason(exc, target)}") from None
     try:
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys=ON")
@@ -177,16 +177,26 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
-def _reason(exc: BaseException) -> str:
+def _reason(exc: BaseException, target: Path | None = None) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     text = str(exc) or exc.__class__.__name__
     lower = text.lower()
+    if target is not None and _on_read_only_file_system(target):
+        # SQLite says only "unable to open database file" when it cannot create the WAL/SHM
+        return f"{text} (the file system holding it is read-only)"
     if "readonly" in lower or "read-only" in lower:
         return f"{text} (the file or its folder is read-only: check the permissions)"
     if "not a database" in lower or "malformed" in lower:
         return f"{text} (the file is damaged or not a SQLite database: restore a backup)"
     return text
+
+
+def _on_read_only_file_system(target: Path) -> bool:
+    try:
+        return bool(os.statvfs(target.parent).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def migrations() -> list[tuple[int, str, str]]:

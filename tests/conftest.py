@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -61,3 +61,25 @@ def csv_services(database: Path, *, token: str, operators: frozenset[int]) -> Se
         operator_ids=operators,
     )
     return build_services(settings)
+
+
+@pytest.fixture
+def report_figures(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Report one line of figures (a soak's counts, a load test's latencies): printed in the
+    run's summary, also when the suite runs in worker processes."""
+    return lambda line: request.node.user_properties.append(("figures", line))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    lines = [
+        f"{report.nodeid.split('::')[-1]}: {value}"
+        for report in terminalreporter.stats.get("passed", [])
+        + terminalreporter.stats.get("failed", [])
+        if report.when == "call"
+        for key, value in report.user_properties
+        if key == "figures"
+    ]
+    if lines:
+        terminalreporter.section("figures")
+        for line in lines:
+            terminalreporter.write_line(line)

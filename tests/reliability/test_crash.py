@@ -20,7 +20,7 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 
-async def _trials(n, fake, prior_db_file, tmp_path, capsys) -> CrashFigures:
+async def _trials(n, fake, prior_db_file, tmp_path, report_figures) -> CrashFigures:
     rng = random.Random(SEED)
     figures = CrashFigures()
     for trial in range(n):
@@ -29,8 +29,7 @@ async def _trials(n, fake, prior_db_file, tmp_path, capsys) -> CrashFigures:
         database = folder / "bot.db"
         shutil.copy(prior_db_file, database)
         await crash_trial(fake, database, folder, rng, figures)
-    with capsys.disabled():
-        print(f"\n[reliability] crash: {figures.line()}")
+    report_figures(f"crash: {figures.line()}")
     assert figures.duplicates == 0
     assert figures.missing == 0
     # the kills did happen: the OS reported runs ended by SIGKILL (exit status -9), so the
@@ -40,12 +39,12 @@ async def _trials(n, fake, prior_db_file, tmp_path, capsys) -> CrashFigures:
 
 
 @pytest.mark.timeout(300)
-async def test_sigkill_at_random_points_few_trials(fake, prior_db_file, tmp_path, capsys):
-    await _trials(3, fake, prior_db_file, tmp_path, capsys)
+async def test_sigkill_at_random_points_few_trials(fake, prior_db_file, tmp_path, report_figures):
+    await _trials(3, fake, prior_db_file, tmp_path, report_figures)
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
-async def test_sigkill_at_random_points_soak(fake, prior_db_file, tmp_path, capsys):
-    figures = await _trials(40, fake, prior_db_file, tmp_path, capsys)
+async def test_sigkill_at_random_points_soak(fake, prior_db_file, tmp_path, report_figures):
+    figures = await _trials(40, fake, prior_db_file, tmp_path, report_figures)
     assert sum(figures.kills.values()) >= 40

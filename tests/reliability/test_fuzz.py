@@ -59,7 +59,9 @@ _counter = itertools.count()
 @pytest.mark.parametrize(
     "examples", [1000, pytest.param(10_000, marks=pytest.mark.slow, id="soak")]
 )
-def test_fuzzed_commands_always_get_a_bounded_reply(inproc_factory, capsys, examples) -> None:
+def test_fuzzed_commands_always_get_a_bounded_reply(
+    inproc_factory, report_figures, examples
+) -> None:
     loop, app, fake, services = inproc_factory
     group = group_chat()
     fake.add_chat(group)
@@ -106,8 +108,7 @@ def test_fuzzed_commands_always_get_a_bounded_reply(inproc_factory, capsys, exam
             assert accepted, text[:80]
 
     check()
-    with capsys.disabled():
-        print(f"\n[reliability] fuzz: {seen['inputs']} command texts, "
+    report_figures(f"fuzz: {seen['inputs']} command texts, "
               f"{seen['writes']} accepted writes, no escapes")  # fmt: skip
     # the branch that lets a valid writing command change the database was reached (the
     # database, not this loop, says so): the "nothing written" checks were not vacuous

@@ -43,7 +43,7 @@ async def _user(fake: FakeBotApi, index: int, until: float, latencies: list[floa
     return sent
 
 
-async def _load(app, fake: FakeBotApi, seconds: float, capsys, label: str = "load") -> None:
+async def _load(app, fake: FakeBotApi, seconds: float, report_figures, label: str = "load") -> None:
     # Measured here: throughput, not the per-user rate limit (its own test: test_fair_use).
     app.bot_data.services.rate = FloodGuard(1_000_000, 60.0)
     latencies: list[float] = []
@@ -55,11 +55,10 @@ async def _load(app, fake: FakeBotApi, seconds: float, capsys, label: str = "loa
     p95 = statistics.quantiles(latencies, n=20)[18] * 1000
     p50, worst = statistics.median(latencies) * 1000, max(latencies) * 1000
     errors = len(failed) + len(crashed)
-    with capsys.disabled():
-        print(
-            f"\n[reliability] {label}: {USERS} users, {seconds:.0f} s, {sum(counts)} commands, "
-            f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {worst:.0f} ms, errors {errors}"
-        )
+    report_figures(
+        f"{label}: {USERS} users, {seconds:.0f} s, {sum(counts)} commands, "
+        f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {worst:.0f} ms, errors {errors}"
+    )
     assert failed == []
     assert crashed == []
     assert fake.messages_to(OPERATOR) == []
@@ -67,8 +66,8 @@ async def _load(app, fake: FakeBotApi, seconds: float, capsys, label: str = "loa
 
 
 @pytest.mark.timeout(300)
-async def test_hundred_users_short(app, fake, capsys):
-    await _load(app, fake, 8.0, capsys)
+async def test_hundred_users_short(app, fake, report_figures):
+    await _load(app, fake, 8.0, report_figures)
 
 
 @pytest.fixture
@@ -78,14 +77,14 @@ def no_overall_cap(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.timeout(300)
-async def test_hundred_users_without_the_telegram_cap(no_overall_cap, app, fake, capsys):
+async def test_hundred_users_without_the_telegram_cap(no_overall_cap, app, fake, report_figures):
     """The same load with the 28 msg/s cap lifted: what the bot itself adds per reply. With
     the cap, 100 users who never pause ask for more than Telegram lets a bot send, so replies
     queue in the rate limiter (the figure above)."""
-    await _load(app, fake, 8.0, capsys, label="load without the 28 msg/s cap")
+    await _load(app, fake, 8.0, report_figures, label="load without the 28 msg/s cap")
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-async def test_hundred_users_soak(app, fake, capsys):
-    await _load(app, fake, 60.0, capsys)
+async def test_hundred_users_soak(app, fake, report_figures):
+    await _load(app, fake, 60.0, report_figures)

@@ -16,6 +16,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -79,24 +80,64 @@ async def test_corrupt_database_at_start_is_one_line_exit_1(fake, tmp_path, comm
     assert "Traceback" not in err.decode() + out.decode()
 
 
-def _read_only(path: Path, on: bool) -> None:
-    """Make ``path`` unwritable even for root (which ignores file modes): chattr +i."""
+def _immutable(path: Path, on: bool) -> bool:
+    """chattr +i: unwritable even for root, which ignores file modes. False where unsupported."""
+    done = subprocess.run(
+        ["chattr", "+i" if on else "-i", str(path)], check=False, capture_output=True
+    )
+    return done.returncode == 0
+
+
+def _read_only_mount_works(folder: Path) -> bool:
+    """Whether this root may mount ``folder`` read-only in a private mount namespace."""
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", _REMOUNT + 'test ! -w "$0"', str(folder)],
+                           check=False, capture_output=True)  # fmt: skip
+    return probe.returncode == 0
+
+
+# in a private mount namespace, "$0" (a folder) becomes a read-only bind mount of itself
+_REMOUNT = 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && '
+
+
+def _own_folder(tmp_path: Path) -> Path:
+    """A folder holding only the database, so that nothing else becomes read-only with it."""
+    folder = tmp_path / "db"
+    folder.mkdir()
+    return folder
+
+
+def _unwritable(db_path: Path) -> tuple[list[str], Callable[[], object]]:
+    """Make the database unwritable for the bot: the command prefix to run it with, and the undo.
+
+    As a user, mode 0400 does it. Root ignores modes, so as root the file is made immutable
+    (chattr +i) or, where the file system has no such flag, the bot runs in a private mount
+    namespace where the database's folder is mounted read-only."""
     if os.geteuid() != 0:
-        path.chmod(0o444 if on else 0o600)
-        return
-    done = subprocess.run(["chattr", "+i" if on else "-i", str(path)], check=False)
-    if done.returncode != 0:
-        pytest.skip("running as root on a file system without chattr +i")
+        db_path.chmod(0o400)
+        return [], lambda: db_path.chmod(0o600)
+    if _immutable(db_path, True):
+        return [], lambda: _immutable(db_path, False)
+    folder = db_path.parent
+    if not _read_only_mount_works(folder):
+        pytest.skip("as root, with neither chattr +i nor a read-only mount namespace here")
+    return ["unshare", "-m", "sh", "-c", _REMOUNT + 'shift; exec "$@"', str(folder), "--"], (
+        lambda: None
+    )
 
 
 @pytest.mark.timeout(180)
 async def test_read_only_database_at_start_is_one_line_exit_1(fake, db_path, tmp_path):
-    _read_only(db_path, True)
+    db_path = db_path.rename(_own_folder(tmp_path) / db_path.name)
+    prefix, undo = _unwritable(db_path)
+    env = env_for(fake, db_path, tmp_path)
     try:
-        proc = await _spawn(["run"], env_for(fake, db_path, tmp_path))
+        proc = await asyncio.create_subprocess_exec(
+            *prefix, sys.executable, "-m", "bot", "run", env=env, cwd=env["HOME"],
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
         out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
     finally:
-        _read_only(db_path, False)
+        undo()
     assert proc.returncode == 1, err.decode()
     lines = _lines(err)
     assert len(lines) == 1, lines

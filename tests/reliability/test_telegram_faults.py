@@ -112,7 +112,7 @@ async def test_timed_out_before_telegram_accepted_is_resent_once(services, fake)
 
 
 async def test_timed_out_after_telegram_accepted_repeats_only_that_message(
-    services, fake, capsys
+    services, fake, report_figures
 ) -> None:
     """The documented in-doubt case: Telegram has the message, its answer never came."""
     chats = list(range(9201, 9205))
@@ -133,8 +133,7 @@ async def test_timed_out_after_telegram_accepted_repeats_only_that_message(
     assert all(n >= 1 for d in got.values() for n in d.copies.values())
     assert repeats == len(doubtful)
     assert all(d.in_order and d.unknown == 0 for d in got.values())
-    with capsys.disabled():
-        print(f"\n[reliability] TimedOut after acceptance: {repeats} repeat(s) of "
+    report_figures(f"TimedOut after acceptance: {repeats} repeat(s) of "
               f"{len(doubtful)} in-doubt message(s)")  # fmt: skip
 
 
@@ -168,7 +167,7 @@ async def test_long_outage_then_recovery_delivers_everything_once_in_order(
 
 
 @pytest.mark.slow
-async def test_soak_six_hour_outage_and_flaky_network(services, fake, bot, capsys) -> None:
+async def test_soak_six_hour_outage_and_flaky_network(services, fake, bot, report_figures) -> None:
     chats = list(range(9401, 9461))
     rng = random.Random(7)
 
@@ -180,6 +179,5 @@ async def test_soak_six_hour_outage_and_flaky_network(services, fake, bot, capsy
     on_send(fake, flaky)
     _clock, failed = await run_outage(services, fake, bot, chats, dt.timedelta(hours=6))
     assert_exactly_once_in_order(services, fake, chats)
-    with capsys.disabled():
-        print(f"\n[reliability] 6 h outage + flaky network: {counts(services.db)} messages "
+    report_figures(f"6 h outage + flaky network: {counts(services.db)} messages "
               f"delivered once in order after {failed} failed calls")  # fmt: skip
