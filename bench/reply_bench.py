@@ -72,7 +72,7 @@ async def one(app: Application, fake: FakeBotApi, user_id: int) -> tuple[float, 
 
 async def replies(services: Services) -> dict[str, Any]:
     """Cold first request, warm-up, then REQUESTS paced requests from distinct users."""
-    fake = FakeBotApi(TOKEN)
+    fake = FakeBotApi(TOKEN, any_chat=True)  # chats no update introduced (see the fake)
     app = application(services, fake)
     await app.initialize()
     try:

@@ -47,7 +47,7 @@ async def _bot_life(path: Path) -> dict[str, Any]:
     services = bot_services(path, bench_data().universe)
     snap = await snapshot_for(services, None)
     marks["after_snapshot_mb"] = peak_mb()
-    fake = FakeBotApi("123:TEST")
+    fake = FakeBotApi("123:TEST", any_chat=True)  # chats no update introduced (see the fake)
     app = application(services, fake)
     await app.initialize()
     await one(app, fake, 777)

@@ -23,8 +23,6 @@ _QUIET = (
     "peewee",
     "matplotlib",
     "telegram.ext",
-    # one INFO line per webhook request; refusals (4xx) stay visible at WARNING
-    "tornado.access",
 )
 #: Loggers whose records keep a (redacted) traceback: the project's own code, where a traceback
 #: points at a bug to fix. Libraries' records get a one-line summary of the exception instead.

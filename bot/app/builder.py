@@ -39,7 +39,7 @@ from bot.app.context import CONTEXT_TYPES, BotApplication, BotContext, BotData, 
 from bot.app.errors import TokenRefused, on_error
 from bot.app.warm import warm_up
 from bot.app.webapp import start_webapp
-from bot.app.webhook import WebhookConfig, log_refusals
+from bot.app.webhook import WebhookConfig, serve_webhook
 from bot.commands.dispatch import run_command
 from bot.commands.problems import not_stored_problem, problem_html, unknown_command
 from bot.commands.registry import ChatType, Command, Reply, Request, UserError, parse_command
@@ -172,16 +172,17 @@ def configured(builder: ApplicationBuilder) -> ApplicationBuilder:
 
 
 def build_application(
-    services: Services, builder: ApplicationBuilder | None = None
+    services: Services, builder: ApplicationBuilder | None = None, *, webhook: bool = False
 ) -> BotApplication:
     """The bot: configured, every handler, the outbox sender, the daily scheduler, and the
-    start-up hooks. ``builder`` carries the connection (tests: the Bot API fake)."""
+    start-up hooks. ``builder`` carries the connection (tests: the Bot API fake).
+    ``webhook``: no Updater (updates come from the webhook's route, bot.app.webhook)."""
     chosen = builder if builder is not None else builder_for(services.settings)
     polls = PollingRequest(services, connection_pool_size=1)
+    receiving = chosen.updater(None) if webhook else chosen.get_updates_request(polls)
     app: BotApplication = (
-        configured(chosen)
+        configured(receiving)
         .application_class(RecordingApplication)
-        .get_updates_request(polls)
         # Handle up to 8 updates at once: a slow chart does not hold everyone up, and replies
         # still reach the rate limiter in roughly arrival order when it is the bottleneck.
         .concurrent_updates(8)
@@ -268,7 +269,9 @@ async def _post_init(app: BotApplication) -> None:
     task.add_done_callback(_BACKGROUND.discard)
     app.bot_data.warming = task
     config = webapp_config(services.settings)
-    if config is not None:
+    if config is not None and app.updater is not None:
+        # polling: the web app on its own server (webhook mode: on the webhook's server,
+        # started by bot.app.webhook.serve_webhook)
         app.bot_data.webapp = await start_webapp(services, config, app.bot)
 
 
@@ -439,16 +442,9 @@ def run_polling(services: Services) -> None:
 
 
 def run_webhook(services: Services, config: WebhookConfig) -> None:
-    """Run the real bot behind a reverse proxy until SIGINT/SIGTERM: PTB's webhook server on
-    ``config.listen:config.port``, setWebhook(url, secret_token, every update type)."""
-    app = build_application(services)
-    app.bot_data.stop = app.stop_running
-    log_refusals()
-    log.info(
-        "starting the webhook server on %s:%s/%s for %s",
-        config.listen,
-        config.port,
-        config.path,
-        config.url,
-    )
-    app.run_webhook(**config.start_kwargs())
+    """Run the real bot behind a reverse proxy until SIGINT/SIGTERM: one aiohttp server on
+    ``config.listen:config.port`` for the webhook and the Mini App (WEBAPP_URL set),
+    setWebhook(url, secret_token, every update type)."""
+    app = build_application(services, webhook=True)
+    log.info("starting webhook mode for %s", config.url)
+    asyncio.run(serve_webhook(app, config, webapp_config(services.settings)))

@@ -1,11 +1,12 @@
-"""The Mini App in the running bot: its web server started and stopped with the bot, the menu
-button, and membership checks through Telegram (the buttons under answers are made where
-replies are sent, bot.delivery.replies)."""
+"""The Mini App in the running bot: its routes (on their own server in polling mode, on the
+webhook's server in webhook mode), the menu button, and membership checks through Telegram
+(the buttons under answers are made where replies are sent, bot.delivery.replies)."""
 
 from __future__ import annotations
 
 import logging
 
+from aiohttp import web
 from telegram import Bot, MenuButtonWebApp, WebAppInfo
 from telegram.error import TelegramError
 
@@ -33,17 +34,28 @@ def member_check(bot: Bot) -> MemberCheck:
     return MemberCache(ask)
 
 
-__all__ = ["WebAppServer", "member_check", "start_webapp"]
+__all__ = ["WebAppServer", "member_check", "set_menu", "start_webapp", "webapp_routes"]
 
 
-async def start_webapp(services: Services, config: WebAppConfig, bot: Bot) -> WebAppServer:
-    """Serve the Mini App and make it the bot's menu button (for every private chat)."""
-    server = WebAppServer(make_app(services, config, member_check(bot)), config)
-    await server.start()
+def webapp_routes(services: Services, config: WebAppConfig, bot: Bot) -> web.Application:
+    """The Mini App's aiohttp application (page, static files, api/), unstarted: served on
+    its own address in polling mode, beside the webhook route in webhook mode."""
+    return make_app(services, config, member_check(bot))
+
+
+async def set_menu(bot: Bot, config: WebAppConfig) -> None:
+    """Make the Mini App the bot's menu button (for every private chat)."""
     try:
         await bot.set_chat_menu_button(
             menu_button=MenuButtonWebApp(MENU_TEXT, WebAppInfo(config.url))
         )
     except TelegramError as exc:  # the app is served all the same; the buttons still open it
         log.warning("web app: the menu button could not be set: %s", exc)
+
+
+async def start_webapp(services: Services, config: WebAppConfig, bot: Bot) -> WebAppServer:
+    """Serve the Mini App on its own address (polling mode) and make it the menu button."""
+    server = WebAppServer(webapp_routes(services, config, bot), config)
+    await server.start()
+    await set_menu(bot, config)
     return server

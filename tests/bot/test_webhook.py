@@ -1,8 +1,11 @@
-"""Webhook mode: PTB's webhook server on loopback, fed over HTTP, secret token enforced."""
+"""Webhook mode: the bot's one aiohttp server on loopback (updates and the Mini App), fed over
+HTTP, secret token enforced."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import json
 import logging
 import os
 import signal
@@ -15,9 +18,11 @@ import pytest
 from telegram import Update
 
 from bot.app.builder import build_application
-from bot.app.webhook import WebhookConfig, log_refusals, webhook_config
+from bot.app.webhook import WebhookConfig, serve_webhook, webhook_config
 from bot.services import Services
 from bot.settings import Settings, SettingsError, load_settings
+from bot.webapp.initdata import sign
+from bot.webapp.server import WebAppConfig
 from tests.fakes.botapi import FakeBotApi
 from tests.fakes.fixtures import builder_for, polling
 from tests.fakes.objects import command_message, make_user, private_chat
@@ -38,7 +43,7 @@ def _update(update_id: int, user_id: int, text: str) -> dict:
     return Update(update_id, message=message).to_dict()
 
 
-async def _post(port: int, payload: dict, secret: str | None) -> int:
+async def _post(port: int, payload: object, secret: str | None) -> int:
     headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
     async with (
         aiohttp.ClientSession() as session,
@@ -47,27 +52,38 @@ async def _post(port: int, payload: dict, secret: str | None) -> int:
         return answer.status
 
 
-async def test_commands_arrive_by_webhook_and_wrong_secrets_are_refused(
+async def _get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    url = f"http://127.0.0.1:{port}{path}"
+    async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as answer:
+        return answer.status, await answer.text()
+
+
+async def test_one_server_takes_updates_and_serves_the_web_app(
     services: Services, fake_botapi: FakeBotApi, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Webhook mode in process: the real Application (no Updater) fed by the webhook route of
+    the one aiohttp server, which also serves the Mini App's page and api/ on the same port."""
     fake = fake_botapi
     # the updates below are posted to the webhook by the test, not by the fake: tell it the
     # chats they come from, as Telegram would know them
-    fake.know_chats(501, 502, 503, 504, 601)
+    fake.know_chats(501, 502, 503, 504, 505, 601)
     config = WebhookConfig(
         url="https://bot.example.com/hook", listen="127.0.0.1", port=_free_port(),
         path="hook", secret=SECRET,
     )  # fmt: skip
-    app = build_application(services, builder_for(fake))
+    webapp = WebAppConfig(
+        url="https://bot.example.com/rotation-app/", listen="127.0.0.1", port=_free_port(),
+        path="/rotation-app/", max_age=dt.timedelta(hours=24),
+    )  # fmt: skip
+    app = build_application(services, builder_for(fake), webhook=True)
     for job in app.job_queue.jobs():
         job.schedule_removal()
-    log_refusals()
     caplog.set_level(logging.INFO)
-    await app.initialize()
-    await app.start()
+    serving = asyncio.create_task(serve_webhook(app, config, webapp, signals=False))
     try:
-        await app.updater.start_webhook(**config.start_kwargs())
-        [hook] = [c for c in fake.calls if c.method == "setWebhook"]
+        [hook] = await fake.wait_for(
+            lambda: [c for c in fake.calls if c.method == "setWebhook"] or None, timeout=30
+        )
         assert hook.params["url"] == "https://bot.example.com/hook"
         assert hook.params["secret_token"] == SECRET
         assert set(hook.params["allowed_updates"]) == set(Update.ALL_TYPES)
@@ -79,17 +95,43 @@ async def test_commands_arrive_by_webhook_and_wrong_secrets_are_refused(
 
         assert await _post(config.port, _update(2, 502, "/help"), WRONG) == 403
         assert await _post(config.port, _update(3, 503, "/help"), None) == 403
+        assert await _post(config.port, _update(4, 504, "/help"), SECRET[:-1]) == 403
+        assert await _post(config.port, _update(5, 505, "/help"), SECRET + "x") == 403
         await asyncio.sleep(0.2)  # give a wrongly accepted update time to be answered
-        assert fake.messages_to(502) == []
-        assert fake.messages_to(503) == []
+        for refused in (502, 503, 504, 505):
+            assert fake.messages_to(refused) == []
+        assert await _post(config.port, [1, 2], SECRET) == 400  # JSON, but not an update
+
+        # the Mini App on the webhook's own port: the page, and api/ with signed launch data
+        status, page = await _get(config.port, "/rotation-app/")
+        assert status == 200
+        assert "lightweight-charts" in page
+        signed = sign(
+            {"auth_date": str(int(services.clock().timestamp()) - 60), "query_id": "AAQ",
+             "user": json.dumps({"id": 601, "first_name": "Ann"})},
+            services.settings.require_token(),
+        )  # fmt: skip
+        status, board = await _get(
+            config.port, "/rotation-app/api/board", {"Authorization": f"tma {signed}"}
+        )
+        assert status == 200
+        assert json.loads(board)["asof"] == "2026-03-31"
+        status, _ = await _get(config.port, "/rotation-app/api/board")
+        assert status == 401
+        menu = fake.menu_buttons.get(None)
+        assert menu == {"type": "web_app", "text": "Charts", "web_app": {"url": webapp.url}}
+        with pytest.raises(aiohttp.ClientConnectionError):  # nothing on the web app's own port
+            await _get(webapp.port, "/rotation-app/")
     finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
+        assert app.bot_data.stop is not None
+        app.bot_data.stop()
+        await asyncio.wait_for(serving, timeout=30)
     refusals = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
-    assert "webhook request refused (403): wrong secret token" in refusals
+    assert refusals.count("webhook request refused (403): wrong secret token") == 3
     assert "webhook request refused (403): no secret token" in refusals
     assert not any(SECRET in r.getMessage() or WRONG in r.getMessage() for r in caplog.records)
+    with pytest.raises(aiohttp.ClientConnectionError):  # stopped: the port is closed
+        await _get(config.port, "/rotation-app/")
 
     # Back to long polling: PTB deletes the webhook first, and commands arrive again.
     again = build_application(services, builder_for(fake))

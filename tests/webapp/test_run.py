@@ -1,6 +1,7 @@
 """`rotation-bot run` with WEBAPP_URL set, as a real process against the Bot API fake: the web
-app is served (in polling and in webhook mode, on its own port), the menu button opens it,
-answers carry the button that opens it, and only signed, member launches get a chat's data."""
+app is served (in polling mode on its own port, in webhook mode on the webhook's), the menu
+button opens it, answers carry the button that opens it, and only signed, member launches get
+a chat's data."""
 
 from __future__ import annotations
 
@@ -94,6 +95,8 @@ async def test_run_serves_the_mini_app_and_links_to_it(
         sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
+    if mode == "webhook":  # one server: the web app answers on the webhook's port, not its own
+        port = hook_port
     group = fake.add_chat(group_chat(-4711))
     member, stranger = make_user(901), make_user(902)
     try:
@@ -151,7 +154,11 @@ async def test_run_serves_the_mini_app_and_links_to_it(
     _, stderr = await proc.communicate()
     log = stderr.decode()
     assert code == 0, log[-2000:]
-    assert f"web app on 127.0.0.1:{port}/rotation-app/" in log
+    if mode == "polling":
+        assert f"web app on 127.0.0.1:{port}/rotation-app/" in log
+    else:
+        assert f"webhook server on 127.0.0.1:{port}/hook" in log
+        assert "web app on the webhook's server: /rotation-app/" in log
     assert fake.token.split(":")[1] not in log
     assert "tma " not in log
 
