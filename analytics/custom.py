@@ -18,10 +18,11 @@ import numpy as np
 import pandas as pd
 
 from analytics.baskets import BASE_LEVEL
-from analytics.boards import confirmed_zones, zone_codes
+from analytics.boards import board_stats, confirmed_zones, zone_codes
 from analytics.frames import to_date, upto
 from analytics.quadrant import QUADRANTS, quadrant_codes, strength_momentum
-from analytics.types import BasketSpec, QuadrantParams
+from analytics.snapshot import quadrant_tails
+from analytics.types import BasketSpec, BoardSpec, BoardStats, QuadrantParams
 
 #: Sessions of history the custom pass works on: the quadrant's 50-session trend, its
 #: 10-session momentum and a year of confirmations.
@@ -152,6 +153,32 @@ def watch_rows(
         found = (columns.get((n, bench)) for n in names)
         out[chat] = [rows[j] for j in found if j is not None]
     return out
+
+
+#: The board name of a chat's watchlist (its alerts' ``board`` and subscription target).
+WATCH_BOARD = "watch"
+
+
+def watch_board(
+    closes: pd.DataFrame,
+    symbols: Sequence[str],
+    benchmark: str,
+    asof: dt.date,
+    params: QuadrantParams,
+) -> BoardStats:
+    """A chat's watchlist as a board against its benchmark: the sector board's function on
+    the watched symbols (the /quadrant numbers, the same columns and order as /sectors) and
+    the dead band and confirmation of the watchlist alerts."""
+    spec = BoardSpec(
+        name=WATCH_BOARD,
+        label="Your watchlist",
+        benchmark=benchmark,
+        members=tuple((s, s) for s in dict.fromkeys(symbols) if s != benchmark),
+        band=WATCH_BAND,
+        confirm=WATCH_CONFIRM,
+    )
+    trails = quadrant_tails(closes, spec.symbols, benchmark, asof, params)
+    return board_stats(closes, spec, asof, trails, params)
 
 
 def session_of(frame: pd.DataFrame) -> dt.date | None:

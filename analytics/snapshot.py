@@ -242,11 +242,7 @@ def build_snapshot(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> S
         else None
     )
     keys = _scoreboard_keys(universe)
-    stale_pairs = {
-        spec.key: pairs[spec.key].last_date if spec.key in pairs else None
-        for spec in universe.pairs
-        if spec.key not in pairs or pairs[spec.key].last_date < session
-    }
+    stale_pairs = stale_pairs_of([spec.key for spec in universe.pairs], pairs, session)
     fresh = {k: v for k, v in pairs.items() if k not in stale_pairs}
     prev_fresh = (
         {k: v for k, v in prev.items() if v.last_date == prev_session} if prev is not None else None
@@ -280,6 +276,19 @@ def build_snapshot(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> S
         stale_pairs=stale_pairs,
         boards=boards_of(cut, universe, session),
     )
+
+
+def stale_pairs_of(
+    keys: Sequence[str], pairs: Mapping[str, PairStats], session: dt.date
+) -> dict[str, dt.date | None]:
+    """The pairs of ``keys`` without a value on ``session`` (a leg, or too few of a basket's
+    members, did not close), with their last common close (None: never). No alert is
+    computed on them that session; the universe's pairs and the chats' own alike."""
+    return {
+        key: pairs[key].last_date if key in pairs else None
+        for key in keys
+        if key not in pairs or pairs[key].last_date < session
+    }
 
 
 def boards_of(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> dict[str, BoardStats]:

@@ -73,7 +73,7 @@ def run() -> dict[str, Any]:
     picks = wide[:: max(1, len(wide) // SAMPLE)][:SAMPLE]
     sample = timed(lambda: [build_snapshot(data.closes, data.universe, d) for d in picks], 1, 0)
     per_snapshot = sample[0] / len(picks)
-    rules = pipeline_rules([UserRule(k, 1, *alert) for k, alert in enumerate(ALERTS, 1)])
+    rules = pipeline_rules([UserRule(k, 1, *alert) for k, alert in enumerate(ALERTS, 1)], universe)
     start = time.perf_counter()
     alerts_reference = list(replay_per_session(sessions, closes, universe, rules))
     alerts_per_session_s = time.perf_counter() - start

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analytics.types import BasketStats, PairStats, SymbolStats
+from analytics.types import BasketStats, BoardStats, PairStats, QuadrantParams, SymbolStats
 
 
 @dataclass(frozen=True)
@@ -34,3 +34,15 @@ class PairView:
     stats: PairStats
     series: pd.DataFrame
     in_universe: bool
+
+
+@dataclass(frozen=True)
+class WatchView:
+    """A chat's watchlist against its benchmark on ``session``: ``board`` is the sector
+    board's shape (leaders first; None when the list is empty), ``params`` the quadrant's."""
+
+    session: dt.date
+    benchmark: str
+    symbols: tuple[str, ...]
+    board: BoardStats | None
+    params: QuadrantParams

@@ -27,7 +27,14 @@ from analytics.events import Event, board_events, map_events
 from analytics.rules import evaluate_rules, rules_view
 from analytics.snapshot import build_snapshot
 from analytics.types import Snapshot, Universe
-from jobs.custom import custom_symbols, watch_events
+from jobs.custom import (
+    ChatPairs,
+    chat_pair_stats,
+    custom_symbols,
+    is_universe_pair,
+    watch_events,
+    with_chat_charts,
+)
 from jobs.fanout import Audience, dashboard_messages, pipeline_rules
 from jobs.refresh import refresh_prices
 from jobs.stale import StaleNews, stale_news
@@ -48,10 +55,10 @@ from storage.jobruns import (
 )
 from storage.outbox import DEFAULT_RETENTION, NewMessage, PayloadIds, Pruned, enqueue, prune_steps
 from storage.prices import load_closes
-from storage.rules import active_rules
+from storage.rules import UserRule, active_rules
 from storage.snapshots import save_snapshot
 from storage.stale_symbols import load_marks, save_marks
-from storage.subscriptions import Subscription, audience_page
+from storage.subscriptions import Subscription, audience_page, pair_targets
 
 log = logging.getLogger(__name__)
 
@@ -145,9 +152,15 @@ async def run_daily(
         return DailyResult(session=session, status="already_done")
     run_id = start_run(db, JOB_NAME, session, now=now)
     symbols = list(universe.all_symbols())
-    report = await refresh_prices(db, provider, calendar, symbols, session, fetched_at=now)
+    # chats' own symbols (basket members, watched symbols) are kept current too; only the
+    # universe's count as late or stale for the session
+    known = set(symbols)
+    extra = [s for s in chats_symbols(db) if s not in known]
+    report = await refresh_prices(db, provider, calendar, symbols + extra, session, fetched_at=now)
     frame = load_history(db, calendar, universe, session)
     late = tuple(report.behind(symbols))
+    skip = set(extra)
+    failures = {s: why for s, why in report.failures.items() if s not in skip}
     since = {s: report.latest.get(s) for s in late}
     news = stale_news(load_marks(db), since, symbols, session)
     save_marks(db, news.marks)
@@ -161,7 +174,7 @@ async def run_daily(
             session=session,
             status="stale",
             stale=late,
-            failures=report.failures,
+            failures=failures,
             stale_since=since,
             waiting={p.key: _last_common(snapshot, p.key) for p in universe.pairs},
             news=news,
@@ -173,7 +186,7 @@ async def run_daily(
     result = await finish_async(session_steps(
         db, calendar, universe, session, now=now, uhash=uhash, closes=frame, snapshot=snapshot
     ))  # fmt: skip
-    result = replace(result, stale=late, stale_since=since, failures=report.failures, news=news)
+    result = replace(result, stale=late, stale_since=since, failures=failures, news=news)
     if result.status == "done" and late:
         result = replace(result, status="partial")
     detail = f"{len(result.events)} events, {result.queued} messages queued"
@@ -224,6 +237,44 @@ def chats_watch_events(
     if closes.empty:
         return []
     return watch_events(closes, baskets, watch, benchmarks, session, universe.quadrant)
+
+
+def chats_symbols(db: Database) -> list[str]:
+    """Every symbol chats keep of their own: basket members and watched symbols (and the
+    watchlists' benchmarks)."""
+    watch = all_watchlists(db)
+    baskets = all_baskets(db)
+    if not watch and not baskets:
+        return []
+    chats = chats_by_id(db, sorted(watch)) if watch else {}
+    benchmarks = {c: chats[c].watch_benchmark for c in watch if c in chats}
+    return custom_symbols(baskets, watch, benchmarks)
+
+
+def chats_pairs(
+    db: Database,
+    calendar: NyseCalendar,
+    universe: Universe,
+    session: dt.date,
+    frame: pd.DataFrame,
+    rules: Sequence[UserRule],
+) -> ChatPairs:
+    """The session's pairs that name a chat's own basket (followed with /subscribe, or read
+    by an /alert rule), all computed in one pass (``jobs.custom.chat_pair_stats``)."""
+    wanted = [(c, t) for c, t in pair_targets(db) if not is_universe_pair(universe, t)]
+    wanted += [(r.chat_id, r.pair) for r in rules if not is_universe_pair(universe, r.pair)]
+    if not wanted:
+        return ChatPairs()
+    baskets = all_baskets(db)
+    names = {leg for _, t in wanted for leg in t.split("/")}
+    members = [m for b in baskets if b.name in names for m in b.members]
+    missing = [s for s in dict.fromkeys([*members, *names]) if s not in frame.columns]
+    closes = frame
+    if missing:
+        start = calendar.shift(session, -HISTORY_SESSIONS)
+        more = load_closes(db, missing, start=start, end=session)
+        closes = frame.join(more, how="outer") if len(more.columns) else frame
+    return chat_pair_stats(closes, wanted, baskets, session, universe.quadrant)
 
 
 def week_closes(calendar: NyseCalendar, session: dt.date) -> bool:
@@ -381,18 +432,26 @@ def session_steps(
     if snapshot is None:
         snapshot = build_snapshot(frame, universe, session)
     user_rules = active_rules(db)
-    rules = pipeline_rules(user_rules)
-    view, active = rules_view(snapshot, rules)
+    rules = pipeline_rules(user_rules, universe)
+    # the chats' own pairs join the universe's for the rules and the fan-out only: the
+    # stored snapshot, the scoreboard and the waiting for late legs are the universe's
+    own = chats_pairs(db, calendar, universe, session, frame, user_rules)
+    full = replace(
+        snapshot,
+        pairs={**snapshot.pairs, **own.stats},
+        stale_pairs={**snapshot.stale_pairs, **own.stale},
+    )
+    view, active = rules_view(full, rules)
     events, state = evaluate_rules(view, active, load_state(db))
     if waiting_pairs(db, session) is not None:  # a retry of a partial session: a theme's
         # late pairs get their own keys (the theme's event of the first pass is queued)
         events = [replace(e, key=f"{e.key}:{'+'.join(e.pairs)}") if e.pairs else e for e in events]
-    events = with_charts(events, frame, universe)
+    events = with_charts(with_chat_charts(events, own), frame, universe)
     events += board_events(snapshot)  # keyed per member and session: queued once
     if week_closes(calendar, session):
         events += map_events(snapshot)
     events += chats_watch_events(db, calendar, universe, session)
-    audience = Audience(snapshot, events, user_rules, universe, now)
+    audience = Audience(full, events, user_rules, universe, now)
     payloads = PayloadIds()
     queued = 0
     for added in queue_pages(db, audience, now=now, payloads=payloads):

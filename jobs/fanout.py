@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from analytics.events import DashboardBody, Digest, DigestRow, Event, Folded, encode
 from analytics.rules import METRICS, default_rules, metric_name
 from analytics.types import Rule, Snapshot, Universe
+from jobs.custom import is_universe_pair, scoped_pair, shown_name
 from storage.chats import Chat
 from storage.outbox import Kind, NewMessage, Payload, idem_key
 from storage.rules import UserRule
@@ -31,13 +32,14 @@ _HYSTERESIS_BY_UNIT = {
 _DEFAULT_HYSTERESIS = 0.5
 
 
-def user_rule(rule: UserRule) -> Rule:
-    """The analytics Rule of a stored /alert rule (edge-triggered threshold)."""
+def user_rule(rule: UserRule, universe: Universe) -> Rule:
+    """The analytics Rule of a stored /alert rule (edge-triggered threshold); a pair naming
+    the chat's own basket is scoped to that chat (``jobs.custom.scoped_pair``)."""
     unit = METRICS.get(metric_name(rule.metric) or "", "")
     return Rule(
         id=rule.rule_id,
         kind="threshold",
-        pair=rule.pair,
+        pair=scoped_pair(rule.chat_id, rule.pair, universe),
         metric=rule.metric,
         op=rule.op,  # type: ignore[arg-type]
         value=rule.value,
@@ -45,17 +47,21 @@ def user_rule(rule: UserRule) -> Rule:
     )
 
 
-def pipeline_rules(rules: Sequence[UserRule]) -> list[Rule]:
+def pipeline_rules(rules: Sequence[UserRule], universe: Universe) -> list[Rule]:
     """The rules a session is evaluated with: every preset's defaults, then the stored
     /alert rules (in id order)."""
-    return [*DEFAULT_RULES, *(user_rule(r) for r in rules)]
+    return [*DEFAULT_RULES, *(user_rule(r, universe) for r in rules)]
 
 
 def chat_pairs(subs: Sequence[Subscription], universe: Universe) -> list[str]:
-    """Pairs a chat follows (preset members, then single pairs), first-seen order."""
+    """Pairs a chat follows (preset members, then single pairs), first-seen order; a pair
+    naming the chat's own basket under its chat-scoped key (``jobs.custom.scoped_pair``)."""
     keys: dict[str, None] = {}
     for sub in subs:
-        members = universe.presets.get(sub.target, ()) if sub.kind == "preset" else (sub.target,)
+        if sub.kind == "preset":
+            members = universe.presets.get(sub.target, ())
+        else:
+            members = (scoped_pair(sub.chat_id, sub.target, universe),)
         for key in members:
             keys.setdefault(key, None)
     return list(keys)
@@ -154,14 +160,14 @@ def digest_body(
     for key in pairs:
         stats = snapshot.pairs.get(key)
         if key in snapshot.stale_pairs:  # no figures from an older close under today's date
-            no_close[key] = snapshot.stale_pairs[key]
+            no_close[shown_name(key)] = snapshot.stale_pairs[key]
             continue
         if stats is None:
             continue
         regime = stats.regime
         rows.append(
             DigestRow(
-                pair=key,
+                pair=stats.key,  # as the chat reads it (a chat's own pair is keyed per chat)
                 label=stats.label,
                 state=regime.state,
                 since=regime.since,
@@ -220,7 +226,7 @@ class Audience:
         self._kinds = [Kind(e.kind) for e in self.events]
         self._flips: dict[str, Payload] = {}
         self._digests: dict[tuple[tuple[str, ...], tuple[str, ...], int], Payload] = {}
-        self._pairs: dict[tuple[tuple[str, str], ...], tuple[str, ...]] = {}
+        self._pairs: dict[tuple[tuple[str, str], ...], tuple[str, ...]] = {}  # by subscriptions
         self.digest_key = f"digest:{snapshot.session.isoformat()}"
 
     def _received(self, chat_id: int, subs: Sequence[Subscription]) -> list[Event]:
@@ -260,7 +266,11 @@ class Audience:
 
     def pairs_of(self, subs: Sequence[Subscription]) -> tuple[str, ...]:
         """``chat_pairs`` of these subscriptions (computed once per distinct set)."""
-        key = tuple((s.kind, s.target) for s in subs)
+        # a chat's own pairs are its own: their chat is part of the memo's key
+        own = any(s.kind == "pair" and not is_universe_pair(self.universe, s.target) for s in subs)
+        key = tuple((s.kind, s.target) for s in subs) + (
+            (("chat", str(subs[0].chat_id)),) if own else ()
+        )
         found = self._pairs.get(key)
         if found is None:
             found = self._pairs[key] = tuple(chat_pairs(subs, self.universe))

@@ -25,6 +25,7 @@ from analytics.events import Event, board_events, board_events_over
 from analytics.rules import evaluate_rules, rules_view
 from analytics.snapshot import build_snapshot
 from analytics.types import Rule, Snapshot, Universe
+from jobs.custom import is_universe_pair
 from jobs.daily import HISTORY_SESSIONS, process_session
 from jobs.fanout import DEFAULT_RULES, pipeline_rules
 from jobs.refresh import refresh_prices
@@ -221,7 +222,9 @@ async def run_replay(
     state and outbox written). EmptyRange when nothing is stored in the range."""
     sessions, closes = await load_range(db, provider, calendar, universe, first, last, now=now)
     if dry_run:
-        steps = replay_dry(sessions, closes, universe, pipeline_rules(active_rules(db)))
+        # the stored /alert rules on the universe's pairs (a chat's own baskets are not replayed)
+        stored = [r for r in active_rules(db) if is_universe_pair(universe, r.pair)]
+        steps = replay_dry(sessions, closes, universe, pipeline_rules(stored, universe))
     else:
         steps = list(replay_live(db, calendar, universe, sessions, closes, now=now))
     summary = ReplaySummary()

@@ -95,3 +95,12 @@ def audience_page(
         if found is not None:
             found.append(Subscription(c, t, k))
     return [(chat, subs[chat.chat_id]) for chat in chats]
+
+
+def pair_targets(db: sqlite_utils.Database) -> list[tuple[int, str]]:
+    """(chat id, pair) of every single-pair subscription of an active chat."""
+    rows = db.query(
+        "SELECT s.chat_id, s.target FROM subscriptions s JOIN chats c ON c.chat_id = s.chat_id "
+        "WHERE s.kind = 'pair' AND c.active = 1 ORDER BY s.chat_id, s.target"
+    )
+    return [(int(str(r["chat_id"])), str(r["target"])) for r in rows]

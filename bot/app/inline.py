@@ -27,11 +27,20 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.ext import InlineQueryHandler
 
+from analytics.types import Universe
 from bot.app.context import BotApplication, BotContext
 from bot.commands.registry import UserError
 from bot.handlers.sectors import BOARD, DEFAULT_HORIZON, MAP_CHART, map_caption, sector_board
 from bot.queries.fetcher import NotStored
-from bot.queries.readapi import pair_view, parse_symbol, require_stored, snapshot_for, ticker_view
+from bot.queries.readapi import (
+    chat_universe,
+    leg_id,
+    pair_view,
+    parse_symbol,
+    require_stored,
+    snapshot_for,
+    ticker_view,
+)
 from bot.render.format import (
     CAPTION_LIMIT,
     TEXT_LIMIT,
@@ -78,10 +87,16 @@ class InlineAnswer:
     results: list[InlineQueryResult] = field(default_factory=list)
     cache_time: int = EMPTY_CACHE_SECONDS
     button: InlineQueryResultsButton | None = None
+    #: Telegram caches the answer for this user only: a user with baskets of their own, and
+    #: "no results" (a name that is nobody's basket here may be someone's own).
+    personal: bool = False
 
 
-def parse_query(services: Services, text: str) -> InlineQueryKind | None:
-    """The kind of an inline query text; None for anything that is not one."""
+def parse_query(
+    services: Services, text: str, universe: Universe | None = None
+) -> InlineQueryKind | None:
+    """The kind of an inline query text (baskets of ``universe``: the user's private chat's,
+    default the bundled ones); None for anything that is not one."""
     cleaned = text.strip()
     if not cleaned:
         return InlineQueryKind("board")
@@ -93,7 +108,7 @@ def parse_query(services: Services, text: str) -> InlineQueryKind | None:
     if not 1 <= len(words) <= 2:
         return None
     try:
-        names = [parse_symbol(services, w, "") for w in words]
+        names = [parse_symbol(services, w, "", universe) for w in words]
     except UserError:
         return None
     if len(names) == 1:
@@ -113,7 +128,8 @@ def cache_seconds(services: Services, now: dt.datetime) -> int:
 def nothing() -> InlineAnswer:
     """No results, and a button that opens the private chat (/start inline)."""
     return InlineAnswer(
-        button=InlineQueryResultsButton(BUTTON_TEXT, start_parameter=START_PARAMETER)
+        button=InlineQueryResultsButton(BUTTON_TEXT, start_parameter=START_PARAMETER),
+        personal=True,
     )
 
 
@@ -149,19 +165,27 @@ def _photo(
     )
 
 
-async def answer_query(services: Services, text: str, now: dt.datetime) -> InlineAnswer:
-    """The inline answer for ``text`` (stored data only; never raises for user input)."""
-    wanted = parse_query(services, text)
+async def answer_query(
+    services: Services, text: str, now: dt.datetime, user_id: int | None = None
+) -> InlineAnswer:
+    """The inline answer for ``text`` (stored data only; never raises for user input). The
+    user's own baskets are those of their private chat with the bot (its id is theirs)."""
+    uni = chat_universe(services, user_id)
+    wanted = parse_query(services, text, uni)
     if wanted is None:
         return nothing()
     try:
-        results = await _results(services, wanted)
+        results = await _results(services, wanted, uni)
     except (UserError, NotStored):
         return nothing()
-    return InlineAnswer([r for r in results if r is not None], cache_seconds(services, now))
+    found = [r for r in results if r is not None]
+    personal = uni is not services.universe
+    return InlineAnswer(found, cache_seconds(services, now), personal=personal)
 
 
-async def _results(services: Services, wanted: InlineQueryKind) -> list[InlineQueryResult | None]:
+async def _results(
+    services: Services, wanted: InlineQueryKind, uni: Universe
+) -> list[InlineQueryResult | None]:
     if wanted.kind == "board":
         snap = await snapshot_for(services, None)
         html = rotation_html(snap, services.universe.headline, "1m")
@@ -186,22 +210,24 @@ async def _results(services: Services, wanted: InlineQueryKind) -> list[InlineQu
     if wanted.kind == "pair":
         assert wanted.a is not None
         assert wanted.b is not None
-        a, b = require_stored(services, [wanted.a, wanted.b], "")
-        view = await pair_view(services, a, b, None)
+        a, b = require_stored(services, [wanted.a, wanted.b], "", uni)
+        view = await pair_view(services, a, b, None, universe=uni)
         title = f"{a} / {b} · {html_to_plain(regime_line(view.stats))}"
         caption = f"<b>{esc(a)} / {esc(b)}</b> ratio\n{asof_line(view.session)}"
+        legs = f"{leg_id(services, uni, a)}/{leg_id(services, uni, b)}"
         return [
-            _article(f"pair:{a}/{b}", view.session, title, pair_html(view)),
-            _photo(services, f"ratio:{a}/{b}", view.session, caption),
+            _article(f"pair:{legs}", view.session, title, pair_html(view)),
+            _photo(services, f"ratio:{legs}", view.session, caption),
         ]
     assert wanted.a is not None
-    [name] = require_stored(services, [wanted.a], "")
-    tview = await ticker_view(services, name, None)
+    [name] = require_stored(services, [wanted.a], "", uni)
+    tview = await ticker_view(services, name, None, uni)
     title = f"{name} · last close {tview.stats.last_close:,.2f}"
     caption = f"<b>{esc(name)}</b>: a year of closes\n{asof_line(tview.session)}"
+    leg = leg_id(services, uni, name)
     return [
-        _article(f"symbol:{name}", tview.session, title, ticker_html(tview)),
-        _photo(services, f"price:{name}", tview.session, caption),
+        _article(f"symbol:{leg}", tview.session, title, ticker_html(tview)),
+        _photo(services, f"price:{leg}", tview.session, caption),
     ]
 
 
@@ -225,7 +251,9 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
         return
     services = context.services
     answer: InlineAnswer
-    work = asyncio.ensure_future(answer_query(services, query.query, services.clock()))
+    work = asyncio.ensure_future(
+        answer_query(services, query.query, services.clock(), query.from_user.id)
+    )
     try:
         # Shielded: past the budget the user gets no results now, and the work (a snapshot
         # built cold, say) still finishes and fills the caches for the next query.
@@ -239,7 +267,10 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
         log.exception("inline query failed; answered with no results")
         answer = nothing()
     await query.answer(
-        answer.results, cache_time=answer.cache_time, button=answer.button, is_personal=False
+        answer.results,
+        cache_time=answer.cache_time,
+        button=answer.button,
+        is_personal=answer.personal,
     )
 
 

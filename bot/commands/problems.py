@@ -2,9 +2,10 @@
 
 A command raises ``UserError`` (bad arguments, refused, unknown command) or ``NotStored`` (a
 symbol with no stored prices). Telegram (commands, channel posts, fetched-later answers),
-``ask``, ``console``, the demo and ``export`` all turn them into text here, so the same bad
-input reads the same everywhere: ``problem_html`` for Telegram, ``problem_text`` (the same
-line as Telegram shows it) for the terminal.
+``ask``, ``console``, the demo, ``export`` and the Mini App all turn them into text here, so
+the same bad input reads the same everywhere: ``problem_html`` for Telegram, ``problem_text``
+(the same line as Telegram shows it) for the terminal, ``web_problem`` for the Mini App's
+JSON errors.
 """
 
 from __future__ import annotations
@@ -53,3 +54,14 @@ def not_stored_problem(
             + " ".join(missing.symbols)
         )
     return UserError(f"{names} is still not available.")
+
+
+def web_problem(problem: UserError | NotStored) -> str:
+    """The Mini App's one line for a problem (its JSON ``error``): the chat's message without
+    the usage (the page has its own controls); an unstored symbol is fetched from the chat,
+    never by the page."""
+    if isinstance(problem, NotStored):
+        names = ", ".join(problem.symbols)
+        ask = f"/ticker {names}" if len(problem.symbols) == 1 else "/ticker SYMBOL"
+        return f"{names}: no prices stored yet; ask {ask} in the chat first."
+    return problem.message

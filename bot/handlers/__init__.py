@@ -16,7 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 from bot.commands.offline import run_text
 from bot.commands.registry import Command, Reply
-from bot.handlers import admin, baskets, dashboard, export, market, sectors, subscriptions
+from bot.handlers import (
+    admin,
+    baskets,
+    dashboard,
+    export,
+    market,
+    sectors,
+    subscriptions,
+    watch,
+)
 
 if TYPE_CHECKING:  # offline faces (ask, console) never load telegram
     from telegram.ext import Application
@@ -29,6 +38,7 @@ COMMANDS: tuple[Command, ...] = market.TABLE.fill(
     market.COMMANDS
     + sectors.COMMANDS
     + baskets.COMMANDS
+    + watch.COMMANDS
     + admin.COMMANDS
     + subscriptions.COMMANDS
     + dashboard.COMMANDS

@@ -10,16 +10,25 @@ from __future__ import annotations
 import re
 
 from analytics.returns import series_kind
+from analytics.types import Universe
 from bot.commands.registry import Command, Reply, Request, UserError
-from bot.queries.readapi import chat_basket_rows, chat_universe, parse_symbol, require_stored
+from bot.queries.readapi import (
+    chat_basket_rows,
+    chat_universe,
+    leg_id,
+    parse_symbol,
+    require_stored,
+)
 from bot.render.baskets import basket_saved_html, baskets_html
 from bot.render.format import esc
-from bot.services import utc_now
+from bot.services import Services, utc_now
 from market.symbols import ALIASES
 from storage.chats import upsert_chat
 from storage.custom import chat_baskets, delete_basket, save_basket
 from storage.db import transaction
 from storage.prices import last_dates
+from storage.rules import chat_rules, delete_rule
+from storage.subscriptions import chat_subscriptions, unsubscribe
 
 #: Members of one basket, and baskets of one chat.
 MIN_MEMBERS = 2
@@ -129,11 +138,51 @@ def _delete(request: Request, rest: list[str]) -> Reply:
     name = rest[0].upper()
     if not NAME_RE.fullmatch(name):
         raise UserError(f"“{_shown(rest[0])}” is not a basket name.", BASKET_USAGE)
-    db = request.services.db
+    db, chat = request.services.db, request.chat_id
     with transaction(db):
-        if not delete_basket(db, request.chat_id, name):
+        if not delete_basket(db, chat, name):
             raise UserError(f"This chat has no basket {name}; see /baskets.", BASKET_USAGE)
-    return Reply(f"Deleted basket {esc(name)}.")
+        # what followed it goes with it: its pairs' subscriptions and alerts
+        subs = [s.target for s in chat_subscriptions(db, chat) if _names(s.target, name)]
+        for target in subs:
+            unsubscribe(db, chat, target)
+        rules = [r.id for r in chat_rules(db, chat) if _names(r.pair, name)]
+        for rule_id in rules:
+            delete_rule(db, chat, rule_id)
+    gone = ""
+    if subs or rules:
+        gone = f" Also stopped: {len(subs)} subscription(s) and {len(rules)} alert(s) on its pairs."
+    return Reply(f"Deleted basket {esc(name)}.{gone}")
+
+
+def _names(pair: str, name: str) -> bool:
+    return name in pair.split("/")
+
+
+def basket_pair(services: Services, universe: Universe, text: str, usage: str) -> str | None:
+    """ "A/B" when ``text`` is a pair naming one of the chat's own baskets (``universe``: the
+    chat's, ``chat_universe``), its legs checked as /pair checks them (NotStored for a symbol
+    worth fetching); None when it names none of them."""
+    if universe is services.universe:
+        return None
+    words = [w for w in text.replace("/", " ").split() if w]
+    if len(words) != 2:
+        return None
+    try:
+        a, b = (parse_symbol(services, w, usage, universe) for w in words)
+    except UserError:
+        return None
+    if all(leg_id(services, universe, n) == n for n in (a, b)):
+        return None
+    if a == b:
+        raise UserError(f"A pair needs two different symbols, not {a} twice.", usage)
+    for leg in (a, b):
+        if series_kind(leg) != "price":
+            raise UserError(
+                f"{leg} is a level, not a price: a pair against it means nothing.", usage
+            )
+    a, b = require_stored(services, [a, b], usage, universe)
+    return f"{a}/{b}"
 
 
 async def cmd_baskets(request: Request) -> Reply:

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from analytics.types import HORIZONS
+from analytics.types import HORIZONS, Universe
 from bot.commands.access import is_operator
 from bot.commands.registry import (
     AppLink,
@@ -28,6 +28,8 @@ from bot.handlers.sectors import BOARD, quadrant_sectors
 from bot.handlers.subscriptions import start_payload
 from bot.queries.charts import chart_for
 from bot.queries.readapi import (
+    chat_universe,
+    leg_id,
     pair_view,
     parse_symbol,
     require_stored,
@@ -89,8 +91,11 @@ def parse_horizon(text: str, usage: str) -> str:
     return horizon
 
 
-def parse_pair(services: Services, raw: str, usage: str) -> tuple[str, str, str | None]:
-    """(A, B, horizon or None) from "A B", "A/B", "A vs B", optionally followed by a horizon."""
+def parse_pair(
+    services: Services, raw: str, usage: str, universe: Universe | None = None
+) -> tuple[str, str, str | None]:
+    """(A, B, horizon or None) from "A B", "A/B", "A vs B", optionally followed by a horizon
+    (baskets of ``universe``: the chat's, default the bundled ones)."""
     words = [w for w in raw.replace("/", " ").split() if w.upper() not in _PAIR_WORDS]
     command = usage.split()[0]
     takes_horizon = "|ytd|" in usage
@@ -107,7 +112,7 @@ def parse_pair(services: Services, raw: str, usage: str) -> tuple[str, str, str 
             raise UserError(f"A pair is two symbols, not three ({shown}){after}.", usage)
     if len(words) != 2:
         raise UserError(f"Give two symbols, e.g. {command} IWM/SPY.", usage)
-    a, b = (parse_symbol(services, w, usage) for w in words)
+    a, b = (parse_symbol(services, w, usage, universe) for w in words)
     if a == b:
         raise UserError(f"A pair needs two different symbols, not {a} twice.", usage)
     return a, b, horizon
@@ -196,19 +201,21 @@ async def cmd_ticker(request: Request) -> Reply:
     if not args:
         raise UserError("Which symbol? For example /ticker IWM.", TICKER_USAGE)
     services = request.services
-    name = parse_symbol(services, args[0], TICKER_USAGE)
-    [name] = require_stored(services, [name], TICKER_USAGE)
-    view = await ticker_view(services, name, request.asof)
+    uni = chat_universe(services, request.chat_id)
+    name = parse_symbol(services, args[0], TICKER_USAGE, uni)
+    [name] = require_stored(services, [name], TICKER_USAGE, uni)
+    view = await ticker_view(services, name, request.asof, uni)
     subtitle = f"a year of closes, 50-session average · as of {view.session} close"
     unit = price_unit(view)
+    leg = leg_id(services, uni, name)
     photo = await chart(
         request,
-        ("price", name),
+        ("price", leg),
         view.session,
         lambda c: c.price_chart(view.series, name, subtitle, unit),
     )
     caption = f"<b>{esc(name)}</b>: a year of closes\n{asof_line(view.session)}"
-    cached = (f"price:{name}", view.session)
+    cached = (f"price:{leg}", view.session)
     return Reply(ticker_html(view), photo=photo, caption=caption, chart=cached)
 
 
@@ -216,28 +223,31 @@ async def cmd_pair(request: Request) -> Reply:
     """/pair A B [horizon]: spread, ratio, regime and the ratio chart of any two symbols."""
     check_args(request, PAIR_USAGE, 5)
     services = request.services
-    a, b, horizon = parse_pair(services, request.raw_args, PAIR_USAGE)
-    a, b = require_stored(services, [a, b], PAIR_USAGE)
-    view = await pair_view(services, a, b, request.asof)
+    uni = chat_universe(services, request.chat_id)
+    a, b, horizon = parse_pair(services, request.raw_args, PAIR_USAGE, uni)
+    a, b = require_stored(services, [a, b], PAIR_USAGE, uni)
+    view = await pair_view(services, a, b, request.asof, universe=uni)
     subtitle = f"{ratio_subtitle(view.stats)} · as of {view.session} close"
     label = HORIZON_LABELS[horizon] if horizon else ""
     window = horizon_window(view.series.index, horizon, label) if horizon else None
+    legs = f"{leg_id(services, uni, a)}/{leg_id(services, uni, b)}"
     photo = await chart(
         request,
-        ("ratio", f"{a}/{b}", horizon),
+        ("ratio", legs, horizon),
         view.session,
         lambda c: c.ratio_chart(view.series, a, b, subtitle, window),
     )
     marked = f" · {label} marked" if window is not None else ""
     caption = f"<b>{esc(a)} / {esc(b)}</b> ratio{marked}\n{asof_line(view.session)}"
     # Inline answers reuse the plain chart only (not one with a horizon marked).
-    cached = (f"ratio:{a}/{b}", view.session) if window is None else None
+    cached = (f"ratio:{legs}", view.session) if window is None else None
     return Reply(
         pair_html(view, horizon),
         photo=photo,
         caption=caption,
         chart=cached,
-        webapp=AppLink("pair", (("pair", f"{a}/{b}"),)),
+        # the Mini App reads the bundled names only: no button for a chat's own basket
+        webapp=AppLink("pair", (("pair", f"{a}/{b}"),)) if legs == f"{a}/{b}" else None,
     )
 
 
@@ -280,9 +290,10 @@ async def cmd_history(request: Request) -> Reply:
         if stats is None:
             raise UserError("The lead pair has no data yet.", HISTORY_USAGE)
         return Reply(history_html(stats, snap.session))
-    a, b, _ = parse_pair(services, request.raw_args, HISTORY_USAGE)
-    a, b = require_stored(services, [a, b], HISTORY_USAGE)
-    view = await pair_view(services, a, b, request.asof)
+    uni = chat_universe(services, request.chat_id)
+    a, b, _ = parse_pair(services, request.raw_args, HISTORY_USAGE, uni)
+    a, b = require_stored(services, [a, b], HISTORY_USAGE, uni)
+    view = await pair_view(services, a, b, request.asof, universe=uni)
     return Reply(history_html(view.stats, view.session))
 
 

@@ -27,16 +27,19 @@ from bot.commands.registry import (
     UserError,
     parse_command,
 )
+from bot.handlers.baskets import basket_pair
 from bot.handlers.channels import managed_channel
-from bot.queries.readapi import snapshot_for
+from bot.queries.readapi import chat_universe, snapshot_for
 from bot.render.alerts import digest_html, why_html
 from bot.render.format import esc
 from bot.render.format import metric as format_metric
 from bot.render.subscriptions import alerts_html, settings_html, subscriptions_html
 from bot.services import utc_now
+from jobs.custom import WATCH_TARGET, shown_name
 from jobs.fanout import chat_pairs, digest_body
 from market.symbols import InvalidSymbol, normalize_symbol, resolve_alias
 from storage.chats import Chat, get_chat, migrate_chat, set_active, update_settings, upsert_chat
+from storage.custom import watchlist
 from storage.db import transaction
 from storage.outbox import Kind, last_sent, rows_for
 from storage.rules import add_rule, chat_rules, delete_rule
@@ -54,7 +57,9 @@ DEFAULT_PRESET = "smallcaps"
 #: Threshold alerts one chat may keep (each can fire after every close).
 MAX_RULES_PER_CHAT = 20
 OPS = (">", "<", ">=", "<=")
-SUBSCRIBE_USAGE = "/subscribe [preset|PAIR] — in private also /subscribe @channel [preset|PAIR]"
+SUBSCRIBE_USAGE = (
+    "/subscribe [preset|PAIR|watch] — in private also /subscribe @channel [preset|PAIR]"
+)
 ALERT_USAGE = (
     "/alert PAIR METRIC OP VALUE (e.g. /alert IWM/SPY spread_1m > 3; spreads in pp, "
     "ratio metrics in %) · /alert del ID"
@@ -70,7 +75,8 @@ _ACTIVE = ("member", ADMINISTRATOR, OWNER)
 def _targets_text(request: Request) -> str:
     uni = request.services.universe
     names = ", ".join(uni.subscribable())
-    return f"presets: {names}; pairs: {', '.join(p.key for p in uni.pairs)}"
+    pairs = ", ".join(p.key for p in uni.pairs)
+    return f"presets: {names}; pairs: {pairs}; or {WATCH_TARGET} (this chat's /watch list)"
 
 
 def pair_key(universe: Universe, text: str) -> str:
@@ -85,18 +91,27 @@ def pair_key(universe: Universe, text: str) -> str:
     return "/".join(resolve_alias(n, known.__contains__) for n in names)
 
 
-def parse_target(request: Request, text: str | None) -> tuple[str, str]:
-    """(target, kind) for a preset name or a pair key; UserError listing the valid ones."""
+def parse_target(request: Request, text: str | None, *, own: bool = True) -> tuple[str, str]:
+    """(target, kind) for a preset name, a pair key, or (``own``) a pair naming one of the
+    request's chat's own baskets; UserError listing the valid ones."""
     uni = request.services.universe
     if text is None:
         return DEFAULT_PRESET, "preset"
     if text.lower() in uni.subscribable():
         return text.lower(), "preset"
+    if text.lower() == WATCH_TARGET:  # the chat's own watchlist (its alerts: jobs.custom)
+        return WATCH_TARGET, "preset"
     key = pair_key(uni, text)
     if any(p.key == key for p in uni.pairs):
         return key, "pair"
+    names = chat_universe(request.services, request.chat_id if own else None)
+    found = basket_pair(request.services, names, text, SUBSCRIBE_USAGE)
+    if found is not None:
+        return found, "pair"
     raise UserError(
-        f"Unknown preset or pair {text[:40]}. Valid {_targets_text(request)}.", SUBSCRIBE_USAGE
+        f"Unknown preset or pair {text[:40]}. Valid {_targets_text(request)}, or a pair with "
+        "one of this chat's baskets (/baskets).",
+        SUBSCRIBE_USAGE,
     )
 
 
@@ -116,8 +131,17 @@ async def cmd_subscribe(request: Request) -> Reply:
 def _subscribed(request: Request, chat_id: int, target: str, kind: str, who: str) -> Reply:
     added = subscribe(request.services.db, chat_id, target, kind, now=utc_now())
     what = f"preset {target}" if kind == "preset" else f"pair {target}"
+    if target == WATCH_TARGET:
+        what = "its watchlist"
     if not added:
         return Reply(f"{esc(who)} already follows {esc(what)}.")
+    if target == WATCH_TARGET:
+        empty = "" if watchlist(request.services.db, chat_id) else " It is empty: /watch add SYM."
+        return Reply(
+            f"✅ {esc(who)} now follows its watchlist: a symbol entering leading or lagging "
+            "against its benchmark (confirmed), in the day's one message. /unsubscribe watch "
+            f"to stop.{empty}"
+        )
     if target in request.services.universe.boards:
         return Reply(
             f"✅ {esc(who)} now follows {esc(target)}: a sector entering leading or lagging "
@@ -136,7 +160,9 @@ async def subscribe_channel(request: Request) -> Reply:
     if request.chat_type != ChatType.PRIVATE or request.bot is None:
         raise UserError("Subscribe a channel from a private chat with me.", SUBSCRIBE_USAGE)
     name = request.args[0]
-    target, kind = parse_target(request, request.args[1] if len(request.args) > 1 else None)
+    # a channel has no baskets of its own (nor does this private chat's reach it)
+    wanted = request.args[1] if len(request.args) > 1 else None
+    target, kind = parse_target(request, wanted, own=False)
     refusal = f"Only admins of {name[:40]} can subscribe it."
     channel = await managed_channel(
         request, request.bot, name, usage=SUBSCRIBE_USAGE, refusal=refusal
@@ -159,7 +185,7 @@ async def cmd_unsubscribe(request: Request) -> Reply:
 async def cmd_subscriptions(request: Request) -> Reply:
     """/subscriptions: what this chat follows and the pairs that covers."""
     subs = chat_subscriptions(request.services.db, request.chat_id)
-    pairs = chat_pairs(subs, request.services.universe)
+    pairs = [shown_name(k) for k in chat_pairs(subs, request.services.universe)]
     return Reply(subscriptions_html(subs, pairs))
 
 
@@ -181,7 +207,15 @@ async def cmd_alert(request: Request) -> Reply:
     )
     pairs = [p.key for p in request.services.universe.pairs]
     if pair not in pairs:
-        raise UserError(f"Unknown pair {pair[:40]}; valid: {', '.join(pairs)}.", ALERT_USAGE)
+        own = chat_universe(request.services, request.chat_id)
+        found = basket_pair(request.services, own, args[0], ALERT_USAGE)
+        if found is None:
+            raise UserError(
+                f"Unknown pair {pair[:40]}; valid: {', '.join(pairs)}, or a pair with one of "
+                "this chat's baskets (/baskets).",
+                ALERT_USAGE,
+            )
+        pair = found
     known = metric_name(metric)
     if known is None:
         raise UserError(f"Unknown metric {metric[:40]}; valid: {', '.join(METRICS)}.", ALERT_USAGE)
@@ -292,7 +326,7 @@ async def start_payload(request: Request, payload: str) -> Reply:
 COMMANDS: tuple[Command, ...] = (
     Command("subscribe", "Get leadership alerts here", SUBSCRIBE_USAGE, cmd_subscribe,
             admins_only_in_groups=True, offline=False),
-    Command("unsubscribe", "Stop alerts here", "/unsubscribe [preset|PAIR]", cmd_unsubscribe,
+    Command("unsubscribe", "Stop alerts here", "/unsubscribe [preset|PAIR|watch]", cmd_unsubscribe,
             admins_only_in_groups=True, offline=False),
     Command("subscriptions", "What this chat follows", "/subscriptions", cmd_subscriptions,
             offline=False),

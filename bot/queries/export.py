@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analytics.export import MAX_ROWS, RANGES, pair_table, symbol_table, with_sources
-from analytics.types import PairSpec, UnknownSymbol
+from analytics.types import PairSpec, Universe, UnknownSymbol
 from bot.commands.registry import UserError
 from bot.queries.readapi import NoData, closes_with, latest_session, parse_symbol, require_stored
 from bot.services import Services
@@ -54,8 +54,11 @@ class ExportFile:
     label: str
 
 
-def parse_export(services: Services, raw: str, usage: str = EXPORT_USAGE) -> ExportRequest:
-    """ "IWM/SPY 1y", "IWM SPY all", "IWM" -> ExportRequest; UserError naming what was wrong."""
+def parse_export(
+    services: Services, raw: str, usage: str = EXPORT_USAGE, universe: Universe | None = None
+) -> ExportRequest:
+    """ "IWM/SPY 1y", "IWM SPY all", "IWM" -> ExportRequest (baskets of ``universe``: the
+    chat's, default the bundled ones); UserError naming what was wrong."""
     if len(raw) > MAX_ARGS_CHARS:
         raise UserError("That is too long for a command argument.", usage)
     if any(not ch.isprintable() for ch in raw):
@@ -69,7 +72,7 @@ def parse_export(services: Services, raw: str, usage: str = EXPORT_USAGE) -> Exp
         raise UserError("What should I export? For example /export IWM/SPY.", usage)
     if len(names) > 2:
         raise UserError("Give one symbol or one pair, then optionally 1y or all.", usage)
-    symbols = [parse_symbol(services, n, usage) for n in names]
+    symbols = [parse_symbol(services, n, usage, universe) for n in names]
     if len(symbols) == 2 and symbols[0] == symbols[1]:
         raise UserError(f"A pair needs two different symbols, not {symbols[0]} twice.", usage)
     return ExportRequest(symbols[0], symbols[1] if len(symbols) == 2 else None, span)
@@ -91,21 +94,25 @@ def to_csv_bytes(table: pd.DataFrame) -> bytes:
 class _Inputs:
     label: str
     names: tuple[str, ...]
+    universe: Universe
     session: dt.date
     closes: pd.DataFrame
     sources: dict[str, dict[str, str]]
     disagreements: list[Disagreement]
 
 
-def _inputs(services: Services, request: ExportRequest, asof: dt.date | None) -> _Inputs:
+def _inputs(
+    services: Services, request: ExportRequest, asof: dt.date | None, universe: Universe
+) -> _Inputs:
     """The stored closes an export needs (SQLite reads: on the caller's thread)."""
     names = [request.a] if request.b is None else [request.a, request.b]
-    resolved = require_stored(services, names, EXPORT_USAGE)
+    resolved = require_stored(services, names, EXPORT_USAGE, universe)
     session = latest_session(services, asof)
-    closes = closes_with(services, session, resolved)
+    closes = closes_with(services, session, resolved, universe)
     sources = load_sources(services.db, resolved, end=session)
     found = disagreements_for(services.db, resolved)
-    return _Inputs("/".join(resolved), tuple(resolved), session, closes, sources, found)
+    label = "/".join(resolved)
+    return _Inputs(label, tuple(resolved), universe, session, closes, sources, found)
 
 
 def _render(services: Services, inputs: _Inputs, span: str) -> ExportFile:
@@ -113,12 +120,12 @@ def _render(services: Services, inputs: _Inputs, span: str) -> ExportFile:
     label, session, closes = inputs.label, inputs.session, inputs.closes
     try:
         if len(inputs.names) == 1:
-            table = symbol_table(closes, label, services.universe, session, span)
+            table = symbol_table(closes, label, inputs.universe, session, span)
         else:
             a, b = inputs.names
             listed = next((p for p in services.universe.pairs if p.key == label), None)
             spec = listed or PairSpec(a, b, f"{a} vs {b}")
-            table = pair_table(closes, spec, services.universe, session, span)
+            table = pair_table(closes, spec, inputs.universe, session, span)
     except UnknownSymbol:
         raise NoData(f"No stored closes for {label} on or before {session}.") from None
     if table.empty:
@@ -131,20 +138,30 @@ def _render(services: Services, inputs: _Inputs, span: str) -> ExportFile:
     return ExportFile(file_name(label, last), data, len(table), last, label)
 
 
-def build_export(services: Services, request: ExportRequest, asof: dt.date | None) -> ExportFile:
-    """The CSV of ``request`` from stored closes up to ``asof`` (None: the latest stored).
+def build_export(
+    services: Services,
+    request: ExportRequest,
+    asof: dt.date | None,
+    universe: Universe | None = None,
+) -> ExportFile:
+    """The CSV of ``request`` from stored closes up to ``asof`` (None: the latest stored;
+    baskets of ``universe``, default the bundled ones).
 
     Raises NotStored for symbols without stored prices, UserError when there is nothing to
     export or the file would exceed MAX_BYTES.
     """
-    return _render(services, _inputs(services, request, asof), request.span)
+    inputs = _inputs(services, request, asof, universe or services.universe)
+    return _render(services, inputs, request.span)
 
 
 async def export_file(
-    services: Services, request: ExportRequest, asof: dt.date | None
+    services: Services,
+    request: ExportRequest,
+    asof: dt.date | None,
+    universe: Universe | None = None,
 ) -> ExportFile:
     """build_export with the reads on the event loop and the table built off it."""
-    inputs = _inputs(services, request, asof)
+    inputs = _inputs(services, request, asof, universe or services.universe)
     return await asyncio.to_thread(_render, services, inputs, request.span)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from analytics.constants import YEAR_SESSIONS
+from analytics.custom import watch_board
 from analytics.pairs import compute_pairs, leg_levels, pair_series
 from analytics.returns import series_kind
 from analytics.snapshot import basket_stat, build_snapshot, symbol_stats
@@ -27,11 +28,12 @@ from analytics.types import (
 from bot.commands.registry import UserError
 from bot.queries.fetcher import FetchFailure, NotStored, close_matches
 from bot.services import Services
-from bot.views import PairView, TickerView
+from bot.views import PairView, TickerView, WatchView
 from jobs.custom import basket_spec
 from market.symbols import SYMBOL_HELP, InvalidSymbol, normalize_symbol, resolve_alias
 from market.universe import universe_hash
-from storage.custom import ChatBasket, chat_baskets
+from storage.chats import get_chat
+from storage.custom import ChatBasket, chat_baskets, watchlist
 from storage.prices import (
     last_dates,
     latest_date,
@@ -127,6 +129,16 @@ def chat_universe(services: Services, chat_id: int | None) -> Universe:
     return replace(uni, baskets=(*uni.baskets, *(basket_spec(b) for b in own)))
 
 
+def leg_id(services: Services, universe: Universe, name: str) -> str:
+    """What a chart or a cached answer of ``name`` is stored under: the name, or for a chat's
+    own basket its name and members (two chats' BANKS are different baskets; the same members
+    draw the same chart)."""
+    basket = universe.basket(name)
+    if basket is None or services.universe.basket(name) is not None:
+        return name
+    return f"{name}[{'+'.join(basket.members)}]"
+
+
 @dataclass(frozen=True)
 class BasketRow:
     """One of a chat's baskets for ``/baskets``: its members and, where prices are stored,
@@ -160,11 +172,14 @@ def chat_basket_rows(
 # -- symbols -----------------------------------------------------------------------------
 
 
-def parse_symbol(services: Services, text: str, usage: str) -> str:
-    """A normalised symbol or basket name from user text; UserError when it is not one."""
+def parse_symbol(
+    services: Services, text: str, usage: str, universe: Universe | None = None
+) -> str:
+    """A normalised symbol or basket name from user text (a basket of ``universe``: the
+    chat's, ``chat_universe``; default the bundled ones); UserError when it is not one."""
     cleaned = "".join(ch for ch in text if ch.isprintable()).strip()
     upper = cleaned.upper()
-    if services.universe.basket(upper) is not None:
+    if (universe or services.universe).basket(upper) is not None:
         return upper
     try:
         return normalize_symbol(cleaned)
@@ -173,10 +188,14 @@ def parse_symbol(services: Services, text: str, usage: str) -> str:
         raise UserError(f"“{shown}” is not a symbol. {SYMBOL_HELP}", usage) from None
 
 
-def require_stored(services: Services, names: list[str], usage: str) -> list[str]:
-    """The names with aliases applied; NotStored / UserError for symbols without prices."""
-    resolved = [_alias(services, n) for n in names]
-    plain = [n for n in resolved if services.universe.basket(n) is None]
+def require_stored(
+    services: Services, names: list[str], usage: str, universe: Universe | None = None
+) -> list[str]:
+    """The names with aliases applied; NotStored / UserError for symbols without prices
+    (baskets of ``universe``, default the bundled ones, are not symbols)."""
+    uni = universe or services.universe
+    resolved = [_alias(services, uni, n) for n in names]
+    plain = [n for n in resolved if uni.basket(n) is None]
     stored = last_dates(services.db, plain)
     absent = [n for n in plain if n not in stored]
     fetcher = services.fetcher
@@ -189,8 +208,8 @@ def require_stored(services: Services, names: list[str], usage: str) -> list[str
     return resolved
 
 
-def _alias(services: Services, name: str) -> str:
-    if services.universe.basket(name) is not None:
+def _alias(services: Services, universe: Universe, name: str) -> str:
+    if universe.basket(name) is not None:
         return name
     return resolve_alias(name, lambda plain: bool(last_dates(services.db, [plain])))
 
@@ -207,10 +226,18 @@ def not_found_text(services: Services, name: str, failure: FetchFailure | None =
     return f"{name} was not found at the price source.{hint}"
 
 
-def closes_with(services: Services, session: dt.date, names: list[str]) -> pd.DataFrame:
-    """Universe closes plus any extra stored symbols in ``names`` (baskets resolve later)."""
+def closes_with(
+    services: Services, session: dt.date, names: list[str], universe: Universe | None = None
+) -> pd.DataFrame:
+    """Universe closes plus any extra stored symbols in ``names``, a basket's members
+    included (baskets resolve later, through ``universe``: default the bundled ones)."""
+    uni = universe or services.universe
     base = universe_closes(services, session)
-    extra = [n for n in names if n not in base.columns and services.universe.basket(n) is None]
+    wanted: list[str] = []
+    for name in names:
+        basket = uni.basket(name)
+        wanted += list(basket.members) if basket is not None else [name]
+    extra = [n for n in dict.fromkeys(wanted) if n not in base.columns]
     if not extra:
         return base
     more = load_closes(services.db, extra, end=session)
@@ -223,30 +250,35 @@ def closes_with(services: Services, session: dt.date, names: list[str]) -> pd.Da
 REFERENCES = ("SPY", "IWM")
 
 
-async def ticker_view(services: Services, name: str, asof: dt.date | None) -> TickerView:
-    """Everything /ticker shows about ``name`` (a stored symbol or a basket)."""
+async def ticker_view(
+    services: Services, name: str, asof: dt.date | None, universe: Universe | None = None
+) -> TickerView:
+    """Everything /ticker shows about ``name`` (a stored symbol or a basket of ``universe``:
+    the chat's, default the bundled ones)."""
+    uni = universe or services.universe
     snap = await snapshot_for(services, asof)
     session = snap.session
     refs = [r for r in REFERENCES if r != name]
-    closes = closes_with(services, session, [name, *refs])
+    closes = closes_with(services, session, [name, *refs], uni)
     try:
-        levels = leg_levels(closes, [name], services.universe, session)
+        levels = leg_levels(closes, [name], uni, session)
         stats = await asyncio.to_thread(symbol_stats, levels, name, session)
     except UnknownSymbol:
         raise NoData(f"No prices for {name} on or before {session.isoformat()}.") from None
     # a level (yield, volatility) is not a price: no "vs SPY" spreads in pp against it
     priced = stats.kind == "price"
     specs = [PairSpec(name, r, f"{name} vs {r}") for r in refs if priced and _has_closes(closes, r)]
-    relative = await asyncio.to_thread(compute_pairs, closes, specs, services.universe, session)
-    basket = services.universe.basket(name)
+    relative = await asyncio.to_thread(compute_pairs, closes, specs, uni, session)
+    basket = uni.basket(name)
+    own = basket is not None and services.universe.basket(name) is None  # the chat's basket
     return TickerView(
         session=session,
         stats=stats,
         label=basket.label if basket else None,
-        basket=snap.baskets.get(name),
+        basket=basket_stat(closes, basket, session) if own and basket else snap.baskets.get(name),
         relative={k.split("/", 1)[1]: v for k, v in relative.items()},
         roles=_roles(services, snap, name),
-        in_baskets=tuple(b.name for b in services.universe.baskets if name in b.members),
+        in_baskets=tuple(b.name for b in uni.baskets if name in b.members),
         series=levels[name].dropna().iloc[-(CHART_SESSIONS + AVERAGE_SESSIONS) :],
     )
 
@@ -274,9 +306,12 @@ async def pair_view(
     asof: dt.date | None,
     *,
     sessions: int | None = CHART_SESSIONS,
+    universe: Universe | None = None,
 ) -> PairView:
-    """Stats and chart data of A/B (universe settings when it is a listed pair); the series
-    holds the last ``sessions`` sessions (None: every stored one)."""
+    """Stats and chart data of A/B (universe settings when it is a listed pair; baskets of
+    ``universe``: the chat's, default the bundled ones); the series holds the last
+    ``sessions`` sessions (None: every stored one)."""
+    uni = universe or services.universe
     snap = await snapshot_for(services, asof)
     session = snap.session
     key = f"{a}/{b}"
@@ -291,16 +326,31 @@ async def pair_view(
             )
     listed = next((p for p in services.universe.pairs if p.key == key), None)
     spec = listed or PairSpec(a, b, f"{a} vs {b}")
-    closes = closes_with(services, session, [a, b])
+    closes = closes_with(services, session, [a, b], uni)
     try:
         stats = snap.pairs.get(key) if listed else None
         if stats is None:
-            found = await asyncio.to_thread(
-                compute_pairs, closes, [spec], services.universe, session
-            )
+            found = await asyncio.to_thread(compute_pairs, closes, [spec], uni, session)
             stats = found[key]
-        series = await asyncio.to_thread(pair_series, closes, spec, session, services.universe)
+        series = await asyncio.to_thread(pair_series, closes, spec, session, uni)
     except (UnknownSymbol, KeyError):
         raise NoData(f"{a} and {b} have no common closes on or before {session}.") from None
     shown = series if sessions is None else series.iloc[-sessions:]
     return PairView(session, stats, shown, listed is not None)
+
+
+async def watch_view(services: Services, chat_id: int, asof: dt.date | None) -> WatchView:
+    """The chat's watchlist (``/watch``) against its benchmark (default SPY) as of the
+    snapshot's session, from the same closes as /sectors (so a sector watched against SPY
+    shows the /sectors numbers)."""
+    snap = await snapshot_for(services, asof)
+    chat = get_chat(services.db, chat_id)
+    benchmark = chat.watch_benchmark if chat is not None else "SPY"
+    symbols = tuple(watchlist(services.db, chat_id))
+    if not symbols:
+        return WatchView(snap.session, benchmark, symbols, None, snap.quadrant_params)
+    closes = closes_with(services, snap.session, [*symbols, benchmark])
+    board = await asyncio.to_thread(
+        watch_board, closes, symbols, benchmark, snap.session, snap.quadrant_params
+    )
+    return WatchView(snap.session, benchmark, symbols, board, snap.quadrant_params)

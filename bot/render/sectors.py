@@ -21,19 +21,28 @@ def index_level(value: float) -> str:
     return f"{value:.2f}"
 
 
+def _named(board: BoardStats) -> bool:
+    """Whether the board's members have names beside their symbols (sectors do; a
+    watchlist's members are their symbols, and the name column is left out)."""
+    return any(r.name != r.symbol for r in board.rows)
+
+
 def board_rows(board: BoardStats, horizon: str) -> list[tuple[str, ...]]:
-    """One row per member, leaders first: symbol, name, quadrant, strength, momentum,
-    sessions in its quadrant, spread against the benchmark over ``horizon``."""
+    """One row per member, leaders first: symbol, name (when the board has names),
+    quadrant, strength, momentum, sessions in its quadrant, spread against the benchmark
+    over ``horizon``."""
+    named = _named(board)
     rows: list[tuple[str, ...]] = []
     for row in board.rows:
         current = row.trail.current if row.trail is not None else None
+        name = (row.name,) if named else ()
         if current is None or row.trail is None:
-            rows.append((row.symbol, row.name, "n/a", "n/a", "n/a", "n/a", "n/a"))
+            rows.append((row.symbol, *name, "n/a", "n/a", "n/a", "n/a", "n/a"))
             continue
         rows.append(
             (
                 row.symbol,
-                row.name,
+                *name,
                 current.quadrant,
                 index_level(current.strength),
                 index_level(current.momentum),
@@ -44,14 +53,19 @@ def board_rows(board: BoardStats, horizon: str) -> list[tuple[str, ...]]:
     return rows
 
 
-def board_html(board: BoardStats, horizon: str, ema: int, shift: int) -> str:
-    """The sector board: a table, what the columns are, stale members, the as-of line."""
+def board_html(
+    board: BoardStats, horizon: str, ema: int, shift: int, title: str = "Sector rotation"
+) -> str:
+    """A board (the sectors, a chat's watchlist): a table, what the columns are, late
+    members with their last close, the as-of line."""
     label = BOARD_HORIZON_LABELS[horizon]
     bench = esc(board.benchmark)
-    header = ("", "sector", "quadrant", "strength", "momentum", "sessions", f"{label} vs {bench}")
+    name = ("sector",) if _named(board) else ()
+    header = ("", *name, "quadrant", "strength", "momentum", "sessions", f"{label} vs {bench}")
+    align = "l" + "l" * len(name) + "lrrrr"
     lines = [
-        f"<b>Sector rotation</b> against {bench} · leaders first",
-        pre_table(header, board_rows(board, horizon), "lllrrrr"),
+        f"<b>{esc(title)}</b> against {bench} · leaders first",
+        pre_table(header, board_rows(board, horizon), align),
     ]
     late = [
         f"{esc(r.symbol)}{esc(own_date(r.last_date, board.session))}"
@@ -105,8 +119,9 @@ def sector_alert_html(alert: SectorAlert) -> str:
 def sector_alert_line(alert: SectorAlert) -> str:
     """The one-line form (the day's message, replay output)."""
     was = f", was {alert.previous}" if alert.previous else ""
+    mine = "your watchlist: " if alert.board == "watch" else ""
     return (
-        f"{_who(alert)} entered {alert.zone} vs {alert.benchmark}{was}: strength "
+        f"{mine}{_who(alert)} entered {alert.zone} vs {alert.benchmark}{was}: strength "
         f"{index_level(alert.strength)}, momentum {index_level(alert.momentum)}"
     )
 
@@ -144,14 +159,17 @@ def map_line(body: RotationMap) -> str:
 
 
 def map_png(
-    members: Sequence[tuple[str, Sequence[QuadrantPoint]]], benchmark: str, subtitle: str
+    members: Sequence[tuple[str, Sequence[QuadrantPoint]]],
+    benchmark: str,
+    subtitle: str,
+    what: str = "Sector rotation map",
 ) -> bytes:
     """The rotation map PNG, members coloured in symbol order (a sector keeps its colour
     from one week to the next). Imports matplotlib: call it only when a chart is drawn."""
     from bot.render import charts  # start-up cost: matplotlib only when a chart is drawn
 
     ordered = sorted(members, key=lambda m: m[0])
-    title = f"Sector rotation map vs {benchmark}"
+    title = f"{what} vs {benchmark}"
     return charts.rotation_map_chart(ordered, benchmark, title, subtitle)
 
 

@@ -22,7 +22,7 @@ from analytics.types import HORIZONS, PairStats, QuadrantTrail, Snapshot
 from bot.commands.registry import UserError
 from bot.handlers.market import parse_pair
 from bot.handlers.sectors import sector_board
-from bot.queries.readapi import pair_view, require_stored, snapshot_for
+from bot.queries.readapi import pair_view, require_stored, snapshot_for, watch_view
 from bot.render.rotation import HEADLINE_NAMES, leader
 from bot.services import Services
 from jobs.fanout import chat_pairs
@@ -32,8 +32,11 @@ from storage.subscriptions import chat_subscriptions
 CHART_HORIZONS: dict[str, int | None] = {"3m": 63, "6m": 126, "1y": 252, "2y": 504, "all": None}
 DEFAULT_CHART_HORIZON = "1y"
 PAIR_USAGE = "api/pair?pair=A/B&horizon=3m|6m|1y|2y|all"
-#: universe: the members (as /quadrant); sectors: the sector board (as /sectors).
-QUADRANT_SETS = ("universe", "sectors")
+#: universe: the members (as /quadrant); sectors: the sector board (as /sectors); watch: the
+#: viewer's chat's watchlist against its benchmark (as /watch).
+QUADRANT_SETS = ("universe", "sectors", "watch")
+#: The set that is one chat's own: never kept in the per-session answer cache.
+CHAT_SET = "watch"
 #: Chart points travel with this many significant digits (a pixel is far coarser).
 CHART_DIGITS = 6
 
@@ -147,6 +150,15 @@ class Quadrant:
     momentum_shift: int
     tail_weeks: int
     trails: tuple[QuadrantTrail, ...]
+    #: Members whose last close is before ``asof`` (the chat's watchlist: as /watch lists
+    #: them), with that close (None: never).
+    late: tuple[LateSymbol, ...] = ()
+
+
+@dataclass(frozen=True)
+class LateSymbol:
+    symbol: str
+    last_date: dt.date | None
 
 
 @dataclass(frozen=True)
@@ -294,15 +306,46 @@ def chart_columns(series: pd.DataFrame) -> PairSeries:
     )
 
 
-async def quadrant(services: Services, which: str | None, asof: dt.date | None = None) -> Quadrant:
-    """The strength quadrant of ``which``: ``universe`` (the members, as ``/quadrant``) or
-    ``sectors`` (the sector board's members, as ``/sectors``)."""
+def quadrant_set(which: str | None) -> str:
+    """The set a quadrant request names (default universe); UserError naming them otherwise."""
     name = (which or "universe").strip().lower()
     if name not in QUADRANT_SETS:
         raise UserError(
             f"Unknown set “{name[:16]}”; use one of {', '.join(QUADRANT_SETS)}.",
             "api/quadrant?set=" + "|".join(QUADRANT_SETS),
         )
+    return name
+
+
+async def watch_quadrant(services: Services, chat_id: int, asof: dt.date | None = None) -> Quadrant:
+    """The chat's watchlist on the quadrant (``/watch``: the same board, the same numbers);
+    no trails when the list is empty."""
+    view = await watch_view(services, chat_id, asof)
+    params = view.params
+    rows = view.board.rows if view.board is not None else ()
+    return Quadrant(
+        asof=view.session,
+        set=CHAT_SET,
+        benchmark=view.benchmark,
+        ema=params.ema,
+        momentum_shift=params.momentum_shift,
+        tail_weeks=params.tail_weeks,
+        trails=tuple(r.trail for r in rows if r.trail is not None and r.trail.current is not None),
+        late=tuple(
+            LateSymbol(r.symbol, r.last_date)
+            for r in rows
+            if r.last_date is None or r.last_date < view.session
+        ),
+    )
+
+
+async def quadrant(services: Services, which: str | None, asof: dt.date | None = None) -> Quadrant:
+    """The strength quadrant of ``which``: ``universe`` (the members, as ``/quadrant``) or
+    ``sectors`` (the sector board's members, as ``/sectors``); the chat's ``watch`` set is
+    ``watch_quadrant``."""
+    name = quadrant_set(which)
+    if name == CHAT_SET:
+        raise UserError("The watchlist is a chat's own; ask it with the chat.")
     snap = await snapshot_for(services, asof)
     params = snap.quadrant_params
     if name == "sectors":

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from bot.commands.problems import web_problem
 from bot.commands.registry import UserError
 from bot.queries.cache import LruCache
 from bot.queries.fetcher import NotStored
@@ -118,10 +119,9 @@ async def guard(
     except ChatRefused as exc:
         response = error(403, exc.reason)
     except NotStored as exc:
-        names = ", ".join(exc.symbols)
-        response = error(404, f"{names}: no prices stored yet; ask /pair in the chat first")
+        response = error(404, web_problem(exc))
     except UserError as exc:
-        response = error(400, exc.message)
+        response = error(400, web_problem(exc))
     except web.HTTPException as exc:
         if exc.status >= 400:
             response = error(exc.status, exc.reason)
@@ -198,8 +198,11 @@ def make_app(
         )
 
     async def get_quadrant(request: web.Request) -> web.Response:
-        await viewer_of(request)
-        which = request.query.get("set")
+        viewer = await viewer_of(request)
+        which = api.quadrant_set(request.query.get("set"))
+        if which == api.CHAT_SET:  # the viewer's chat's own watchlist: never shared, not kept
+            mine = await api.watch_quadrant(services, viewer.chat_id)
+            return Packed.of(api.dumps(mine)).response(request_accepts_gzip(request))
         return await session_answer(
             request, ("quadrant", which), lambda: api.quadrant(services, which)
         )

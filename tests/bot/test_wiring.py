@@ -58,7 +58,7 @@ def test_bot_data_is_typed_and_filled_by_the_root(services: Services) -> None:
 
 
 def test_every_handler_module_contributes_its_commands() -> None:
-    modules = (handlers.market, handlers.sectors, handlers.baskets, handlers.admin,
+    modules = (handlers.market, handlers.sectors, handlers.baskets, handlers.watch, handlers.admin,
                handlers.subscriptions, handlers.dashboard, handlers.export)  # fmt: skip
     expected = [c.name for m in modules for c in m.COMMANDS]
     assert [c.name for c in handlers.COMMANDS] == expected

@@ -11,6 +11,8 @@ from analytics.returns import series_kind
 from bot.handlers.baskets import MAX_BASKETS, MAX_MEMBERS, MIN_MEMBERS
 from market.universe import load_universe
 from storage.custom import chat_baskets
+from storage.rules import chat_rules
+from storage.subscriptions import chat_subscriptions
 from tests.fakes.botapi import FakeBotApi
 from tests.fakes.objects import group_chat, make_user
 from tests.reliability.conftest import OPERATOR, dump
@@ -110,3 +112,34 @@ async def test_only_group_admins_change_its_baskets(app, services, fake, text):
     await fake.send_command(group, member, "/baskets")  # reading is for everyone
     listing = await _answer(fake, group.id, 3)
     assert "BANKS: KRE, XLF, XLE" in listing, listing
+
+
+async def test_subscribe_and_alert_take_the_chats_basket_pairs(app, services, fake):
+    user, other = make_user(), make_user()
+    sent = {user.id: 0, other.id: 0}
+
+    async def say(who, text: str) -> str:
+        await fake.send_command(None, who, text)
+        sent[who.id] += 1
+        return await _answer(fake, who.id, sent[who.id])
+
+    assert "saved" in await say(user, "/basket SMALL IWM IJR")
+    assert "now follows pair SMALL/SPY" in await say(user, "/subscribe small/spy")
+    assert "set: SMALL/SPY spread_1m > +3.00 pp" in await say(
+        user, "/alert SMALL/SPY spread_1m > 3"
+    )
+    assert [s.target for s in chat_subscriptions(services.db, user.id)] == ["SMALL/SPY"]
+    assert [r.pair for r in chat_rules(services.db, user.id)] == ["SMALL/SPY"]
+    listing = await say(user, "/subscriptions")
+    assert "Pairs covered: SMALL/SPY" in listing, listing
+    assert f"{user.id}:" not in listing
+    # another chat has no basket SMALL: the pair means nothing there, and nothing is written
+    before = dump(services.db)
+    assert "Unknown preset or pair" in await say(other, "/subscribe SMALL/SPY")
+    assert "Unknown pair" in await say(other, "/alert SMALL/SPY spread_1m > 3")
+    assert dump(services.db) == before
+    # the basket goes, and what followed it with it
+    gone = await say(user, "/basket del SMALL")
+    assert "Also stopped: 1 subscription(s) and 1 alert(s)" in gone, gone
+    assert chat_subscriptions(services.db, user.id) == []
+    assert chat_rules(services.db, user.id) == []

@@ -51,6 +51,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "sectors": ("1m",),
     "basket": ("BANKS KRE XLF", "BANKS KRE XLF XLE", "del BANKS"),
     "baskets": ("",),
+    "watch": ("add IWM KRE", "vs IWM", "", "1w", "del KRE"),
 }
 # Markup with a marker in it: escaped, it shows as typed; interpreted, the marker would carry
 # the markup's entity (or, for an entity, its character).

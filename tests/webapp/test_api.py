@@ -282,3 +282,70 @@ async def test_quadrant_of_the_sectors_is_the_sectors_board(
     }
     assert trails == expected
     assert "XLF" in trails
+
+
+async def test_quadrant_of_the_watchlist_is_the_chats_own_watch_board(
+    client: TestClient, services: Services
+) -> None:
+    from dataclasses import replace
+
+    from bot.queries.readapi import watch_view
+    from storage.chats import get_chat, update_settings, upsert_chat
+    from storage.custom import add_watch
+
+    upsert_chat(services.db, USER, "private", now=NOW)
+    add_watch(services.db, USER, ["KRE", "XLK", "AAPL"], now=NOW)
+    chat = get_chat(services.db, USER)
+    assert chat is not None
+    update_settings(services.db, replace(chat, watch_benchmark="IWM"), now=NOW)
+    upsert_chat(services.db, GROUP, "supergroup", now=NOW)
+    add_watch(services.db, GROUP, ["XLE"], now=NOW)
+
+    response = await client.get(BASE + "api/quadrant?set=watch", headers=auth(init_data()))
+    assert response.status == 200
+    body = await response.json()
+    view = await watch_view(services, USER, None)
+    assert view.board is not None
+    assert body["asof"] == view.session.isoformat() == "2026-03-31"
+    assert (body["set"], body["benchmark"]) == ("watch", "IWM")
+    expected = {
+        r.symbol: (r.trail.current.strength, r.trail.current.momentum)
+        for r in view.board.rows
+        if r.trail and r.trail.current
+    }
+    got = {t["key"]: (t["current"]["strength"], t["current"]["momentum"]) for t in body["trails"]}
+    assert got == expected
+    assert set(got) == {"KRE", "XLK", "AAPL"}
+
+    group = init_data(start_param=start_param(GROUP))  # a member reads the group's list
+    theirs = await (await client.get(BASE + "api/quadrant?set=watch", headers=auth(group))).json()
+    assert [t["key"] for t in theirs["trails"]] == ["XLE"]
+    assert theirs["benchmark"] == "SPY"
+    stranger = init_data(user_id=5, start_param=start_param(GROUP))
+    refused = await client.get(BASE + "api/quadrant?set=watch", headers=auth(stranger))
+    assert (refused.status, await refused.json()) == (
+        403,
+        {"error": "you are not a member of that chat"},
+    )
+    other = await client.get(BASE + "api/quadrant?set=watch", headers=auth(init_data(user_id=5)))
+    assert (await other.json())["trails"] == []  # another user: their own (empty) list
+
+    add_watch(services.db, USER, ["NVDA"], now=NOW)  # never an answer kept from before
+    again = await (
+        await client.get(BASE + "api/quadrant?set=watch", headers=auth(init_data()))
+    ).json()
+    assert "NVDA" in {t["key"] for t in again["trails"]}
+
+
+async def test_the_pages_problems_read_as_the_chats(client: TestClient, services: Services) -> None:
+    from bot.commands.problems import problem_text
+    from bot.commands.registry import UserError
+    from bot.handlers import answer
+
+    for query, text in (("pair=IWM/IWM", "/pair IWM IWM"), ("pair=IWM/B%24D", "/pair IWM B$D")):
+        response = await client.get(BASE + "api/pair?" + query, headers=auth(init_data()))
+        assert response.status == 400
+        with pytest.raises(UserError) as chat:
+            await answer(services, text)
+        first = problem_text(chat.value).splitlines()[0]
+        assert first == "⚠️ " + (await response.json())["error"]

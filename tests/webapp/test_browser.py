@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from playwright.async_api import Browser, Page, Playwright, Route, async_playwri
 from bot.render.format import pp
 from bot.services import Services
 from bot.webapp.server import make_app
+from storage.chats import get_chat, update_settings, upsert_chat
+from storage.custom import add_watch
 from storage.subscriptions import subscribe
 from tests.webapp.conftest import CONFIG, NOW, USER, init_data, is_member
 
@@ -103,10 +106,19 @@ async def shot(page: Page, name: str) -> None:
     await page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
 
 
+def set_benchmark(db, chat_id: int, benchmark: str) -> None:
+    chat = get_chat(db, chat_id)
+    assert chat is not None
+    update_settings(db, replace(chat, watch_benchmark=benchmark), now=NOW)
+
+
 async def test_every_view_renders_without_a_console_error(site: str, services: Services) -> None:
     from bot.queries.readapi import snapshot_for
 
     subscribe(services.db, USER, "smallcaps", "preset", now=NOW)
+    upsert_chat(services.db, USER, "private", now=NOW)
+    add_watch(services.db, USER, ["KRE", "XLK", "AAPL"], now=NOW)
+    set_benchmark(services.db, USER, "IWM")
     errors: list[str] = []
     pw, browser, page = await open_page(site, LIGHT, errors)
     try:
@@ -147,6 +159,15 @@ async def test_every_view_renders_without_a_console_error(site: str, services: S
         await page.wait_for_selector('#map-sets button[data-value="sectors"][aria-pressed="true"]')
         assert await page.locator('#map-chart svg circle[data-key="XLF"]').count() == 1
         await shot(page, "4b-map-sectors")
+        async with page.expect_response(lambda r: "set=watch" in r.url):
+            await page.click('#map-sets button[data-value="watch"]')
+        await page.wait_for_selector('#map-sets button[data-value="watch"][aria-pressed="true"]')
+        await page.wait_for_selector('#map-chart svg circle[data-key="KRE"]')
+        watched = await page.locator("#map-chart svg circle[data-key]").all()
+        assert {await c.get_attribute("data-key") for c in watched} == {"KRE", "XLK", "AAPL"}
+        assert await page.locator("#map-title").inner_text() == "Your watchlist vs IWM"
+        assert await page.locator('[data-asof="map"]').inner_text() == "as of 2026-03-31 close"
+        await shot(page, "4c-map-watchlist")
 
         await page.click('#tabs button[data-view="subs"]')
         await page.wait_for_selector("#subs-list li")

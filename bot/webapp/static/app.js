@@ -17,7 +17,7 @@
     pair: params.get("pair") || "",
     horizon: params.get("horizon") || "1y",
     set: params.get("set") || "universe",
-    sets: ["universe", "sectors"],
+    sets: ["universe", "sectors", "watch"],
     board: null,
     chart: null,
     pairData: null,
@@ -331,11 +331,16 @@
       add("text", { x: x(t.current.strength) + 6, y: y(t.current.momentum) - 5 }, t.key);
     }
     box.replaceChildren(svg);
-    $("map-title").textContent = `Strength quadrant vs ${data.benchmark}`;
+    const titles = { sectors: "Sector rotation", watch: "Your watchlist" };
+    $("map-title").textContent = `${titles[data.set] || "Strength quadrant"} vs ${data.benchmark}`;
+    const late = (data.late || []).map((l) => `${l.symbol} (${l.last_date ? "as of " + l.last_date : "no close yet"})`);
+    const empty = data.set === "watch" && !data.trails.length && !late.length;
     $("map-legend").textContent =
+      (empty ? "Your watchlist is empty: /watch add SYM in the chat adds symbols. " : "") +
       `Strength = 100 · ratio to ${data.benchmark} / its ${data.ema}-session exponential trend; ` +
       `momentum = 100 · strength / strength ${data.momentum_shift} sessions earlier. ` +
-      `Tails: the last ${data.tail_weeks} weeks, one dot a week.`;
+      `Tails: the last ${data.tail_weeks} weeks, one dot a week.` +
+      (late.length ? ` Late: ${late.join(", ")}.` : "");
     const rows = [...data.trails].sort((a, b) => b.current.strength - a.current.strength).map((t) =>
       el("tr", {}, el("td", {}, t.key), el("td", {}, t.current.quadrant),
         el("td", {}, t.current.strength.toFixed(2)), el("td", {}, t.current.momentum.toFixed(2))));
