@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, overload
+from typing import Any, Literal, TypeVar, overload
 
 import numpy as np
 import pandas as pd
@@ -273,7 +273,7 @@ class DigestRow:
 class Folded:
     """A non-urgent alert folded into the day's one message: its kind and encoded body."""
 
-    kind: str
+    kind: RuleKind
     body: dict[str, Any]
 
 
@@ -293,6 +293,18 @@ class Digest:
     no_close: dict[str, dt.date | None] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class DashboardBody:
+    """What a pinned dashboard shows: every preset pair's row (as in the digest), breadth,
+    the pairs without a close on the session, and the lead pair whose chart it carries."""
+
+    session: dt.date
+    pair: str
+    rows: tuple[DigestRow, ...]
+    breadth: str | None
+    no_close: dict[str, dt.date | None] = field(default_factory=dict)
+
+
 AlertBody = (
     FlipAlert
     | StretchAlert
@@ -305,8 +317,11 @@ AlertBody = (
     | Digest
 )
 
-#: Every alert kind (what rules raise and digests carry), and the type of its body. Dashboard
-#: outbox rows ("dashboard") are not alerts: the bot reads their payload itself.
+#: A body of any outbox kind: an alert, the day's digest, or a dashboard update.
+Body = AlertBody | DashboardBody
+
+#: Every kind an outbox row can have (what rules raise, the digest that carries them, a
+#: dashboard update), and the type of its body: ``storage.outbox.Kind`` names the same set.
 KINDS: Mapping[str, type] = {
     "flip": FlipAlert,
     "stretch": StretchAlert,
@@ -317,7 +332,14 @@ KINDS: Mapping[str, type] = {
     "sector": SectorAlert,
     "rotation_map": RotationMap,
     "digest": Digest,
+    "dashboard": DashboardBody,
 }
+_KIND_OF: Mapping[type, str] = {body: kind for kind, body in KINDS.items()}
+
+
+def kind_of(body: Body) -> str:
+    """The kind of a body (``KINDS`` read backwards)."""
+    return _KIND_OF[type(body)]
 
 
 @dataclass(frozen=True)
@@ -344,7 +366,7 @@ class Event:
         return encode(self.body)
 
 
-def encode(body: AlertBody) -> dict[str, Any]:
+def encode(body: Body) -> dict[str, Any]:
     """The JSON-friendly dict of a body (stored as an outbox payload)."""
     out: dict[str, Any] = to_jsonable(body)
     return out
@@ -369,18 +391,37 @@ def decode(kind: Literal["rotation_map"], payload: Mapping[str, Any]) -> Rotatio
 @overload
 def decode(kind: Literal["digest"], payload: Mapping[str, Any]) -> Digest: ...
 @overload
-def decode(kind: str, payload: Mapping[str, Any]) -> AlertBody: ...
-def decode(kind: str, payload: Mapping[str, Any]) -> AlertBody:
+def decode(kind: Literal["dashboard"], payload: Mapping[str, Any]) -> DashboardBody: ...
+@overload
+def decode(kind: str, payload: Mapping[str, Any]) -> Body: ...
+def decode(kind: str, payload: Mapping[str, Any]) -> Body:
     """The typed body of an outbox payload of ``kind`` (a literal kind gives its own type);
     KeyError for an unknown kind, TypeError/KeyError when a field is missing (never a silent
     default)."""
-    body: AlertBody = from_jsonable(KINDS[kind], payload)
+    body: Body = from_jsonable(KINDS[kind], payload)
+    return body
+
+
+B = TypeVar("B", bound=Body)
+
+
+def decode_as(body_type: type[B], payload: Mapping[str, Any]) -> B:
+    """The body of a payload whose type the caller knows from its kind (a digest row's)."""
+    body: B = from_jsonable(body_type, payload)
+    return body
+
+
+def decode_alert(kind: str, payload: Mapping[str, Any]) -> AlertBody:
+    """``decode`` for a kind that must be an alert or a digest (TypeError for a dashboard)."""
+    body = decode(kind, payload)
+    if isinstance(body, DashboardBody):
+        raise TypeError("a dashboard update is not an alert")
     return body
 
 
 def unfold(folded: Folded) -> AlertBody:
     """The typed body of a folded alert."""
-    return decode(folded.kind, folded.body)
+    return decode_alert(folded.kind, folded.body)
 
 
 def board_events(snapshot: Snapshot) -> list[Event]:

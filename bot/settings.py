@@ -7,9 +7,10 @@ import logging
 import os
 import re
 import stat
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 from dotenv import dotenv_values
 
@@ -39,35 +40,217 @@ class SettingsError(Exception):
         super().__init__("invalid settings:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
+class Problems(Exception):
+    """What is wrong with one variable's text (one line each, without the variable's name).
+
+    ``keep``: the value read all the same, for the variables read after it (a source list
+    with an unknown name still names tiingo, whose key is then checked too)."""
+
+    def __init__(self, *messages: str, keep: object = None) -> None:
+        super().__init__(*messages)
+        self.messages = messages
+        self.keep = keep
+
+
+#: Reads one variable: (its text, the settings read before it, the field's default) -> value;
+#: Problems when the text is wrong.
+Parser = Callable[[str, "Settings", Any], object]
+
+
+def env(parse: Parser) -> dict[str, Parser]:
+    """The metadata of a Settings field read from the environment variable of its name in
+    upper case, by ``parse``."""
+    return {"parse": parse}
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+def _sources(raw: str, read: Settings, default: Any) -> object:
+    names = [n.strip() for n in raw.strip().lower().split(",") if n.strip()] or [default]
+    source = ",".join(dict.fromkeys(names))
+    unknown = [n for n in names if n not in _SOURCES]
+    if unknown:
+        raise Problems(
+            f"{', '.join(map(repr, unknown))} is not one of {', '.join(_SOURCES)} "
+            "(several in order: yahoo,tiingo,fred)",
+            keep=source,
+        )
+    if "csv" in names and len(names) > 1:
+        raise Problems("csv (a folder of files) cannot be combined", keep=source)
+    return source
+
+
+def _tiingo_key(raw: str, read: Settings, default: Any) -> object:
+    key = raw.strip()
+    if "tiingo" in read.sources and not key:
+        raise Problems("not set (MARKET_DATA_SOURCE names tiingo)")
+    return key
+
+
+def _level(raw: str, read: Settings, default: Any) -> object:
+    level = raw.strip().upper() or default
+    if level not in _LOG_LEVELS:
+        raise Problems(f"{level!r} is not one of {', '.join(_LOG_LEVELS)}")
+    return level
+
+
+def _text(raw: str, read: Settings, default: Any) -> object:
+    return raw.strip() or default
+
+
+def _path(raw: str, read: Settings, default: Any) -> object:
+    return Path(raw.strip()) if raw.strip() else default
+
+
+def _url(raw: str, read: Settings, default: Any) -> object:
+    url = raw.strip() or default
+    if not url.startswith(("http://", "https://")):
+        raise Problems(f"{url!r} must start with http:// or https://")
+    return url
+
+
+def _https(raw: str, read: Settings, default: Any) -> object:
+    url = raw.strip()
+    if url and not url.startswith("https://"):
+        raise Problems(f"{url!r} must start with https:// (Telegram's rule)")
+    return url
+
+
+def _token(raw: str, read: Settings, default: Any) -> object:
+    token = raw.strip()
+    if token and (":" not in token or not token.split(":", 1)[0].isdigit()):
+        raise Problems("does not look like a bot token (<digits>:<secret>)")
+    return token
+
+
+def _data_dir(raw: str, read: Settings, default: Any) -> object:
+    folder = Path(raw.strip() or default)
+    if read.market_data_source == "csv" and not folder.is_dir():
+        raise Problems(f"{folder} is not a folder")
+    return folder
+
+
+def _universe_file(raw: str, read: Settings, default: Any) -> object:
+    path = Path(raw.strip()) if raw.strip() else None
+    if path is not None and not path.is_file():
+        raise Problems(f"{path} does not exist")
+    return path
+
+
+def _secret(raw: str, read: Settings, default: Any) -> object:
+    secret = raw.strip()
+    if secret and not SECRET_RE.fullmatch(secret):
+        raise Problems("use 1-256 characters A-Z, a-z, 0-9, _ and - only")
+    return secret
+
+
+def _whole(raw: str, default: Any) -> tuple[int, list[str]]:
+    """A whole number (``default`` when empty) and what is wrong with it (negative)."""
+    if raw.strip() == "":
+        return int(default), []
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Problems(f"{raw!r} is not a whole number") from None
+    return value, ["must not be negative"] if value < 0 else []
+
+
+def _count(raw: str, read: Settings, default: Any) -> object:
+    value, wrong = _whole(raw, default)
+    if wrong:
+        raise Problems(*wrong)
+    return value
+
+
+def _attempts(raw: str, read: Settings, default: Any) -> object:
+    value, wrong = _whole(raw, default)
+    if wrong:
+        raise Problems(*wrong)
+    return max(1, value)
+
+
+def _port(raw: str, read: Settings, default: Any) -> object:
+    value, wrong = _whole(raw, default)
+    if not 0 < value < 65536:
+        wrong.append(f"{value} is not a TCP port (1-65535)")
+    if wrong:
+        raise Problems(*wrong)
+    return value
+
+
+def _seconds(raw: str, read: Settings, default: Any) -> object:
+    value, wrong = _whole(raw, default)
+    if value == 0:
+        wrong.append("must be at least 1 (seconds)")
+    if wrong:
+        raise Problems(*wrong)
+    return value
+
+
+def _ids(raw: str, read: Settings, default: Any) -> object:
+    ids: set[int] = set()
+    wrong: list[str] = []
+    for part in raw.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            ids.add(int(part))
+        except ValueError:
+            wrong.append(f"{part!r} is not a numeric Telegram user id")
+    if wrong:
+        raise Problems(*wrong)
+    return frozenset(ids)
+
+
+def _flag(raw: str, read: Settings, default: Any) -> object:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value not in _FALSE:
+        raise Problems(f"{raw!r} is not true or false")
+    return False
+
+
+def _cache_dir(raw: str, read: Settings, default: Any) -> object:
+    return Path(raw.strip()) if raw.strip() else read.database_path.parent / "yfinance-cache"
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Everything configurable. Fields mirror the variables documented in `.env.example`."""
+    """Everything configurable: the one table of settings. Each field with ``env`` metadata
+    is the environment variable of its name in upper case (documented in `.env.example`),
+    read in this order by its parser (which may look at the fields read before it), with its
+    default; a secret is ``repr=False``, so no repr and no log line shows it."""
 
-    telegram_bot_token: str = ""
-    telegram_api_url: str = DEFAULT_API_URL
-    database_path: Path = DEFAULT_DATABASE_PATH
-    market_data_source: str = "yahoo"
-    market_data_dir: Path = BUNDLED_DATA_DIR
-    tiingo_api_key: str = field(default="", repr=False)
-    tiingo_api_url: str = DEFAULT_TIINGO_URL
-    fred_api_url: str = DEFAULT_FRED_URL
-    operator_ids: frozenset[int] = field(default_factory=frozenset)
-    log_level: str = "INFO"
-    universe_file: Path | None = None
-    daily_offset_minutes: int = 30
-    daily_deadline_minutes: int = 240
-    yahoo_cache_dir: Path = Path("data/yfinance-cache")
-    yahoo_attempts: int = 3
-    webhook_url: str = ""
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = 8080
-    webhook_secret: str = field(default="", repr=False)
-    allow_paid_broadcast: bool = False
-    outbox_retention_days: int = DEFAULT_RETENTION.days
-    webapp_url: str = ""
-    webapp_listen: str = "127.0.0.1"
-    webapp_port: int = 8081
-    webapp_auth_max_age: int = 86400
+    market_data_source: str = field(default="yahoo", metadata=env(_sources))
+    tiingo_api_key: str = field(default="", repr=False, metadata=env(_tiingo_key))
+    tiingo_api_url: str = field(default=DEFAULT_TIINGO_URL, metadata=env(_url))
+    fred_api_url: str = field(default=DEFAULT_FRED_URL, metadata=env(_url))
+    log_level: str = field(default="INFO", metadata=env(_level))
+    telegram_api_url: str = field(default=DEFAULT_API_URL, metadata=env(_url))
+    telegram_bot_token: str = field(default="", repr=False, metadata=env(_token))
+    market_data_dir: Path = field(default=BUNDLED_DATA_DIR, metadata=env(_data_dir))
+    universe_file: Path | None = field(default=None, metadata=env(_universe_file))
+    database_path: Path = field(default=DEFAULT_DATABASE_PATH, metadata=env(_path))
+    webhook_url: str = field(default="", metadata=env(_https))
+    webhook_secret: str = field(default="", repr=False, metadata=env(_secret))
+    webhook_port: int = field(default=8080, metadata=env(_port))
+    webapp_url: str = field(default="", metadata=env(_https))
+    webapp_port: int = field(default=8081, metadata=env(_port))
+    webapp_auth_max_age: int = field(default=86400, metadata=env(_seconds))
+    operator_ids: frozenset[int] = field(default=frozenset(), metadata=env(_ids))
+    daily_offset_minutes: int = field(default=30, metadata=env(_count))
+    daily_deadline_minutes: int = field(default=240, metadata=env(_count))
+    yahoo_cache_dir: Path = field(default=Path("data/yfinance-cache"), metadata=env(_cache_dir))
+    yahoo_attempts: int = field(default=3, metadata=env(_attempts))
+    webhook_listen: str = field(default="127.0.0.1", metadata=env(_text))
+    allow_paid_broadcast: bool = field(default=False, metadata=env(_flag))
+    outbox_retention_days: int = field(default=DEFAULT_RETENTION.days, metadata=env(_count))
+    webapp_listen: str = field(default="127.0.0.1", metadata=env(_text))
+    # not read from the environment: how the settings were found, for the start-up log
     env_file_warning: str | None = None
     env_source: str = NO_ENV_FILE
 
@@ -97,48 +280,25 @@ class Settings:
         return self.telegram_bot_token
 
 
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"", "0", "false", "no", "off"})
+@dataclass(frozen=True)
+class Var:
+    """One environment variable of the table: its name, its Settings field, how it is read."""
+
+    name: str
+    field: str
+    parse: Parser
+    secret: bool
 
 
-def _parse_bool(name: str, raw: str | None, problems: list[str]) -> bool:
-    value = (raw or "").strip().lower()
-    if value in _TRUE:
-        return True
-    if value not in _FALSE:
-        problems.append(f"{name}: {raw!r} is not true or false")
-    return False
-
-
+#: Every setting read from the environment, in the order they are read (Settings' fields).
+VARS: tuple[Var, ...] = tuple(
+    Var(f.name.upper(), f.name, f.metadata["parse"], secret=not f.repr)
+    for f in fields(Settings)
+    if "parse" in f.metadata
+)
 #: The one place defaults are written: the loader falls back to these, and a test checks that
 #: `.env.example` shows the same values.
 DEFAULTS = Settings()
-
-
-def _parse_ids(raw: str, problems: list[str]) -> frozenset[int]:
-    ids: set[int] = set()
-    for part in raw.replace(";", ",").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        try:
-            ids.add(int(part))
-        except ValueError:
-            problems.append(f"OPERATOR_IDS: {part!r} is not a numeric Telegram user id")
-    return frozenset(ids)
-
-
-def _parse_int(name: str, raw: str | None, default: int, problems: list[str]) -> int:
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        problems.append(f"{name}: {raw!r} is not a whole number")
-        return default
-    if value < 0:
-        problems.append(f"{name}: must not be negative")
-    return value
 
 
 def _env_file_warning(env_file: Path) -> str | None:
@@ -208,132 +368,28 @@ def load_settings(
         values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     values.update(os.environ if environ is None else environ)
     problems: list[str] = []
-
-    source_raw = values.get("MARKET_DATA_SOURCE", "").strip().lower()
-    names = [n.strip() for n in source_raw.split(",") if n.strip()] or [DEFAULTS.market_data_source]
-    source = ",".join(dict.fromkeys(names))
-    unknown = [n for n in names if n not in _SOURCES]
-    if unknown:
-        problems.append(
-            f"MARKET_DATA_SOURCE: {', '.join(map(repr, unknown))} is not one of "
-            f"{', '.join(_SOURCES)} (several in order: yahoo,tiingo,fred)"
-        )
-    elif "csv" in names and len(names) > 1:
-        problems.append("MARKET_DATA_SOURCE: csv (a folder of files) cannot be combined")
-    tiingo_key = values.get("TIINGO_API_KEY", "").strip()
-    if "tiingo" in names and not tiingo_key:
-        problems.append("TIINGO_API_KEY is not set (MARKET_DATA_SOURCE names tiingo)")
-    tiingo_url = values.get("TIINGO_API_URL", "").strip() or DEFAULTS.tiingo_api_url
-    fred_url = values.get("FRED_API_URL", "").strip() or DEFAULTS.fred_api_url
-    for name, url in (("TIINGO_API_URL", tiingo_url), ("FRED_API_URL", fred_url)):
-        if not url.startswith(("http://", "https://")):
-            problems.append(f"{name}: {url!r} must start with http:// or https://")
-    level = values.get("LOG_LEVEL", "").strip().upper() or DEFAULTS.log_level
-    if level not in _LOG_LEVELS:
-        problems.append(f"LOG_LEVEL: {level!r} is not one of {', '.join(_LOG_LEVELS)}")
-    api_url = values.get("TELEGRAM_API_URL", "").strip() or DEFAULTS.telegram_api_url
-    if not api_url.startswith(("http://", "https://")):
-        problems.append(f"TELEGRAM_API_URL: {api_url!r} must start with http:// or https://")
-    token = values.get("TELEGRAM_BOT_TOKEN", "").strip()
-    if token and (":" not in token or not token.split(":", 1)[0].isdigit()):
-        problems.append("TELEGRAM_BOT_TOKEN: does not look like a bot token (<digits>:<secret>)")
-    data_dir = Path(values.get("MARKET_DATA_DIR", "").strip() or DEFAULTS.market_data_dir)
-    if source == "csv" and not data_dir.is_dir():
-        problems.append(f"MARKET_DATA_DIR: {data_dir} is not a folder")
-    universe_raw = values.get("UNIVERSE_FILE", "").strip()
-    universe_file = Path(universe_raw) if universe_raw else None
-    if universe_file is not None and not universe_file.is_file():
-        problems.append(f"UNIVERSE_FILE: {universe_file} does not exist")
-
-    database_path = Path(values.get("DATABASE_PATH", "").strip() or DEFAULTS.database_path)
-    webhook_url = values.get("WEBHOOK_URL", "").strip()
-    if webhook_url and not webhook_url.startswith("https://"):
-        problems.append(f"WEBHOOK_URL: {webhook_url!r} must start with https:// (Telegram's rule)")
-    webhook_secret = values.get("WEBHOOK_SECRET", "").strip()
-    if webhook_secret and not SECRET_RE.fullmatch(webhook_secret):
-        problems.append("WEBHOOK_SECRET: use 1-256 characters A-Z, a-z, 0-9, _ and - only")
-    webhook_port = _parse_int(
-        "WEBHOOK_PORT", values.get("WEBHOOK_PORT"), DEFAULTS.webhook_port, problems
-    )
-    if not 0 < webhook_port < 65536:
-        problems.append(f"WEBHOOK_PORT: {webhook_port} is not a TCP port (1-65535)")
-
-    webapp_url = values.get("WEBAPP_URL", "").strip()
-    if webapp_url and not webapp_url.startswith("https://"):
-        problems.append(f"WEBAPP_URL: {webapp_url!r} must start with https:// (Telegram's rule)")
-    webapp_port = _parse_int(
-        "WEBAPP_PORT", values.get("WEBAPP_PORT"), DEFAULTS.webapp_port, problems
-    )
-    if not 0 < webapp_port < 65536:
-        problems.append(f"WEBAPP_PORT: {webapp_port} is not a TCP port (1-65535)")
-    webapp_max_age = _parse_int(
-        "WEBAPP_AUTH_MAX_AGE",
-        values.get("WEBAPP_AUTH_MAX_AGE"),
-        DEFAULTS.webapp_auth_max_age,
-        problems,
-    )
-    if webapp_max_age == 0:
-        problems.append("WEBAPP_AUTH_MAX_AGE: must be at least 1 (seconds)")
-
-    settings = Settings(
-        telegram_bot_token=token,
-        telegram_api_url=api_url,
-        database_path=database_path,
-        market_data_source=source,
-        market_data_dir=data_dir,
-        tiingo_api_key=tiingo_key,
-        tiingo_api_url=tiingo_url,
-        fred_api_url=fred_url,
-        operator_ids=_parse_ids(values.get("OPERATOR_IDS", ""), problems),
-        log_level=level,
-        universe_file=universe_file,
-        daily_offset_minutes=_parse_int(
-            "DAILY_OFFSET_MINUTES",
-            values.get("DAILY_OFFSET_MINUTES"),
-            DEFAULTS.daily_offset_minutes,
-            problems,
-        ),
-        daily_deadline_minutes=_parse_int(
-            "DAILY_DEADLINE_MINUTES",
-            values.get("DAILY_DEADLINE_MINUTES"),
-            DEFAULTS.daily_deadline_minutes,
-            problems,
-        ),
-        yahoo_cache_dir=Path(
-            values.get("YAHOO_CACHE_DIR", "").strip() or database_path.parent / "yfinance-cache"
-        ),
-        yahoo_attempts=max(
-            1,
-            _parse_int(
-                "YAHOO_ATTEMPTS", values.get("YAHOO_ATTEMPTS"), DEFAULTS.yahoo_attempts, problems
-            ),
-        ),
-        webhook_url=webhook_url,
-        webhook_listen=values.get("WEBHOOK_LISTEN", "").strip() or DEFAULTS.webhook_listen,
-        webhook_port=webhook_port,
-        webhook_secret=webhook_secret,
-        allow_paid_broadcast=_parse_bool(
-            "ALLOW_PAID_BROADCAST", values.get("ALLOW_PAID_BROADCAST"), problems
-        ),
-        outbox_retention_days=max(
-            0,
-            _parse_int(
-                "OUTBOX_RETENTION_DAYS",
-                values.get("OUTBOX_RETENTION_DAYS"),
-                DEFAULTS.outbox_retention_days,
-                problems,
-            ),
-        ),
-        webapp_url=webapp_url,
-        webapp_listen=values.get("WEBAPP_LISTEN", "").strip() or DEFAULTS.webapp_listen,
-        webapp_port=webapp_port,
-        webapp_auth_max_age=webapp_max_age,
+    read: dict[str, Any] = {}
+    settings = DEFAULTS
+    for var in VARS:
+        try:
+            read[var.field] = var.parse(values.get(var.name, ""), settings, _default(var))
+        except Problems as wrong:
+            problems.extend(f"{var.name}: {message}" for message in wrong.messages)
+            if wrong.keep is None:
+                continue
+            read[var.field] = wrong.keep
+        settings = replace(settings, **{var.field: read[var.field]})
+    if problems:
+        raise SettingsError(problems)
+    return replace(
+        settings,
         env_file_warning=_env_file_warning(env_file) if env_file is not None else None,
         env_source=env_source or (str(env_file) if used_file else NO_ENV_FILE),
     )
-    if problems:
-        raise SettingsError(problems)
-    return settings
+
+
+def _default(var: Var) -> Any:
+    return getattr(DEFAULTS, var.field)
 
 
 def parse_date(text: str) -> dt.date:

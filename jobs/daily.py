@@ -387,22 +387,29 @@ def process_session(
                                 closes=closes, snapshot=snapshot))  # fmt: skip
 
 
+def _advance(steps: Generator[None, None, DailyResult]) -> DailyResult | None:
+    """One step of ``steps``; their result once they are done (None: more to come)."""
+    try:
+        next(steps)
+    except StopIteration as stop:
+        result: DailyResult = stop.value
+        return result
+    return None
+
+
 def finish(steps: Generator[None, None, DailyResult]) -> DailyResult:
     """Run a generator of steps to its end; its result."""
-    while True:
-        try:
-            next(steps)
-        except StopIteration as stop:
-            return stop.value
+    while (result := _advance(steps)) is None:
+        pass
+    return result
 
 
 async def finish_async(steps: Generator[None, None, DailyResult]) -> DailyResult:
     """``finish``, letting the event loop run between steps (a reply waits one page at most)."""
     while True:
-        try:
-            next(steps)
-        except StopIteration as stop:
-            return stop.value
+        result = _advance(steps)
+        if result is not None:
+            return result
         await asyncio.sleep(0)
 
 

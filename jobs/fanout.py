@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from analytics.events import Digest, DigestRow, Event, Folded, encode
+from analytics.events import DashboardBody, Digest, DigestRow, Event, Folded, encode
 from analytics.rules import METRICS, default_rules, metric_name
 from analytics.types import Rule, Snapshot, Universe
 from jobs.custom import is_universe_pair, scoped_pair, shown_name
 from storage.chats import Chat
-from storage.outbox import NewMessage, idem_key
+from storage.outbox import Kind, NewMessage, Payload, idem_key
 from storage.rules import UserRule
 from storage.subscriptions import Subscription
 
 #: The rules every preset subscription brings: analytics' defaults (flip, breadth, stretch with
 #: exit hysteresis) less quadrant changes, which stay on /quadrant. Each applies to every pair;
 #: fan-out limits a pair's events to the chats that follow that pair.
-DEFAULT_RULES: tuple[Rule, ...] = tuple(r for r in default_rules() if r.kind != "quadrant")
+DEFAULT_RULES: tuple[Rule, ...] = tuple(
+    r for r in default_rules() if Kind(r.kind) is not Kind.QUADRANT
+)
 # Re-arm margin of a user threshold rule, in the metric's unit (avoids alert ping-pong).
 _HYSTERESIS_BY_UNIT = {
     "pp": 0.5,
@@ -129,11 +130,14 @@ def quiet_end_after(chat: Chat, moment: dt.datetime) -> dt.datetime:
     return moment + dt.timedelta(days=1)  # unreachable for a non-empty window; never loop
 
 
-def send_after(chat: Chat, kind: str, urgent: bool, now: dt.datetime) -> dt.datetime:
-    """When a message may go out: digests at the chat's digest time (at once when it is past),
-    non-urgent alerts after quiet hours, urgent ones at once (sent silently when quiet)."""
+def send_after(
+    chat: Chat, urgent: bool, now: dt.datetime, *, at_digest_time: bool = False
+) -> dt.datetime:
+    """When a message may go out: a digest of the chat's pairs (``at_digest_time``) at the
+    chat's digest time (at once when it is past), non-urgent alerts after quiet hours, urgent
+    ones at once (sent silently when quiet)."""
     moment = now
-    if kind == "digest" and chat.digest_time:
+    if at_digest_time and chat.digest_time:
         tz = zone(chat.timezone)
         local = now.astimezone(tz)
         at = dt.datetime.combine(local.date(), _hm(chat.digest_time), tzinfo=tz)
@@ -190,7 +194,7 @@ def digest_body(
 
 def digest_payload(
     snapshot: Snapshot, pairs: Iterable[str], folded: Sequence[Event] = (), urgent: int = 0
-) -> dict[str, Any]:
+) -> Payload:
     """``digest_body`` encoded for the outbox."""
     return encode(digest_body(snapshot, pairs, folded, urgent))
 
@@ -219,8 +223,9 @@ class Audience:
         self.now = now
         self._owners = {r.rule_id: r.chat_id for r in rules}
         self._named = [frozenset(e.pairs or ((e.pair,) if e.pair else ())) for e in self.events]
-        self._flips: dict[str, dict[str, Any]] = {}
-        self._digests: dict[tuple[tuple[str, ...], tuple[str, ...], int], dict[str, Any]] = {}
+        self._kinds = [Kind(e.kind) for e in self.events]
+        self._flips: dict[str, Payload] = {}
+        self._digests: dict[tuple[tuple[str, ...], tuple[str, ...], int], Payload] = {}
         self._pairs: dict[tuple[tuple[str, str], ...], tuple[str, ...]] = {}  # by subscriptions
         self.digest_key = f"digest:{snapshot.session.isoformat()}"
 
@@ -233,13 +238,13 @@ class Audience:
         if not self.events:
             return out
         pairs: frozenset[str] | None = None
-        for event, named in zip(self.events, self._named, strict=True):
+        for event, named, kind in zip(self.events, self._named, self._kinds, strict=True):
             owner = self._owners.get(event.rule_id)
             if owner is not None:
                 if owner == chat_id:
                     out.append(event)
                 continue
-            if event.kind == "breadth":  # followers of a pair preset (a board has no breadth)
+            if kind is Kind.BREADTH:  # followers of a pair preset (a board has no breadth)
                 if any(_follows_preset(s, self.universe.presets) for s in subs):
                     out.append(event)
                 continue
@@ -248,7 +253,7 @@ class Audience:
                 if owner_chat == chat_id and any(_follows(s, "watch") for s in subs):
                     out.append(event)
                 continue
-            if event.kind in ("sector", "rotation_map"):  # a board's followers
+            if kind in (Kind.SECTOR, Kind.ROTATION_MAP):  # a board's followers
                 board = event.rule_id.removeprefix("board:")
                 if any(_follows(s, board) for s in subs):
                     out.append(event)
@@ -276,7 +281,7 @@ class Audience:
         received = self._received(chat.chat_id, subs)
         if chat.weekly_map:
             return received
-        return [e for e in received if e.kind != "rotation_map"]
+        return [e for e in received if Kind(e.kind) is not Kind.ROTATION_MAP]
 
     def urgent(self, chat: Chat, subs: Sequence[Subscription]) -> list[NewMessage]:
         """The chat's urgent messages of the session (one per flip it receives)."""
@@ -304,11 +309,11 @@ class Audience:
             idem_key=idem_key(self.digest_key, chat.chat_id),
             event_key=self.digest_key,
             chat_id=chat.chat_id,
-            kind="digest",
+            kind=Kind.DIGEST,
             session=self.snapshot.session,
             urgent=False,
             payload=payload,
-            not_before=send_after(chat, "digest" if with_rows else "alerts", False, self.now),
+            not_before=send_after(chat, False, self.now, at_digest_time=with_rows),
         )
 
     def digests(self, chat: Chat, subs: Sequence[Subscription]) -> list[NewMessage]:
@@ -319,17 +324,16 @@ class Audience:
     def _message(self, chat: Chat, event: Event) -> NewMessage:
         payload = self._flips.get(event.key)
         if payload is None:
-            payload = {**event.payload, "rule_id": event.rule_id, "event_key": event.key}
-            self._flips[event.key] = payload
+            payload = self._flips[event.key] = event.payload
         return NewMessage(
             idem_key=idem_key(event.key, chat.chat_id),
             event_key=event.key,
             chat_id=chat.chat_id,
-            kind=event.kind,
+            kind=Kind(event.kind),
             session=self.snapshot.session,
             urgent=event.urgent,
             payload=payload,
-            not_before=send_after(chat, event.kind, event.urgent, self.now),
+            not_before=send_after(chat, event.urgent, self.now),
         )
 
 
@@ -361,13 +365,18 @@ def fan_out(
     return out
 
 
-def dashboard_payload(snapshot: Snapshot, universe: Universe) -> dict:
+def dashboard_body(snapshot: Snapshot, universe: Universe) -> DashboardBody:
     """What a pinned dashboard shows: every preset pair's regime and spreads, breadth, and the
     lead pair (whose chart it carries)."""
     keys = list(dict.fromkeys(k for ks in universe.scoreboard_presets().values() for k in ks))
-    payload = digest_payload(snapshot, keys or list(snapshot.pairs))
-    payload["pair"] = snapshot.lead_pair
-    return payload
+    digest = digest_body(snapshot, keys or list(snapshot.pairs))
+    return DashboardBody(
+        session=digest.session,
+        pair=snapshot.lead_pair,
+        rows=digest.rows,
+        breadth=digest.breadth,
+        no_close=digest.no_close,
+    )
 
 
 def dashboard_messages(
@@ -375,13 +384,13 @@ def dashboard_messages(
 ) -> list[NewMessage]:
     """One dashboard update per chat for the session (its key makes it once per session)."""
     key = f"dashboard:{snapshot.session.isoformat()}"
-    payload = dashboard_payload(snapshot, universe)
+    payload = encode(dashboard_body(snapshot, universe))
     return [
         NewMessage(
             idem_key=idem_key(key, chat_id),
             event_key=key,
             chat_id=chat_id,
-            kind="dashboard",
+            kind=Kind.DASHBOARD,
             session=snapshot.session,
             urgent=False,
             payload=payload,

@@ -32,6 +32,7 @@ from jobs.refresh import refresh_prices
 from market.calendar import NyseCalendar
 from market.provider import PriceProvider
 from storage.db import Database
+from storage.outbox import Kind
 from storage.prices import load_closes, stored_span
 from storage.rules import active_rules
 
@@ -62,7 +63,7 @@ class ReplaySummary:
         self.sessions += 1
         for event in step.events:
             self.by_kind[event.kind] = self.by_kind.get(event.kind, 0) + 1
-            if event.kind == "flip":
+            if Kind(event.kind) is Kind.FLIP:
                 for pair in event.pairs or ((event.pair,) if event.pair else ()):
                     self.flips[pair] = self.flips.get(pair, 0) + 1
 

@@ -23,8 +23,7 @@ import aiohttp
 import pandas as pd
 
 from market.http_source import DEFAULT_TIMEOUT, SourceFailure, get_text
-from market.provider import BAR_COLUMNS, FetchResult
-from market.symbols import InvalidSymbol, normalize_symbol
+from market.provider import BAR_COLUMNS, FetchResult, Outcome, wanted_symbols
 
 SOURCE = "fred"
 DEFAULT_URL = "https://fred.stlouisfed.org/graph/fredgraph.csv"
@@ -56,25 +55,8 @@ class FredProvider:
         expected_last: dt.date | None = None,
     ) -> FetchResult:
         """Daily values for the symbols FRED stands in for; see PriceProvider."""
-        if start > end:
-            raise ValueError(f"start {start} is after end {end}")
-        bars: dict[str, pd.DataFrame] = {}
-        failures: dict[str, str] = {}
-        stale: dict[str, dt.date] = {}
-        sources: dict[str, str] = {}
-        unreachable: set[str] = set()
-        rate_limited = False
-        wanted: list[str] = []
-        for text in symbols:
-            try:
-                symbol = normalize_symbol(text)
-            except InvalidSymbol as exc:
-                failures[text] = str(exc)
-                continue
-            if symbol not in SERIES:
-                failures[symbol] = "FRED carries no series for it"
-            elif symbol not in wanted:
-                wanted.append(symbol)
+        wanted, failures = wanted_symbols(symbols, start, end, _refuse)
+        out = Outcome(failures)
         if wanted:
             async with aiohttp.ClientSession() as session:
                 for symbol in wanted:
@@ -86,25 +68,16 @@ class FredProvider:
                         )
                         frame = parse_series(body, series, start, end)
                     except SourceFailure as exc:
-                        failures[symbol] = f"{series_source(series)}: {exc.cause}"
-                        rate_limited |= exc.rate_limited
-                        if exc.unreachable:
-                            unreachable.add(symbol)
+                        out.failed(symbol, f"{series_source(series)}: {exc.cause}",
+                                   rate_limited=exc.rate_limited,
+                                   unreachable=exc.unreachable)  # fmt: skip
                         continue
-                    last = frame.index[-1].date()
-                    if expected_last is not None and last < expected_last:
-                        stale[symbol] = last
-                    bars[symbol] = frame
-                    sources[symbol] = series_source(series)
-        return FetchResult(
-            bars=bars,
-            failures=failures,
-            source=SOURCE,
-            rate_limited=rate_limited,
-            unreachable=frozenset(unreachable),
-            stale=stale,
-            sources=sources,
-        )
+                    out.got(symbol, frame, expected_last, source=series_source(series))
+        return out.result(SOURCE)
+
+
+def _refuse(symbol: str) -> str | None:
+    return None if symbol in SERIES else "FRED carries no series for it"
 
 
 def parse_series(body: str, series: str, start: dt.date, end: dt.date) -> pd.DataFrame:

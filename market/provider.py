@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import pandas as pd
+
+from market.symbols import InvalidSymbol, normalize_symbol
 
 #: Columns of a normalised bar frame. Index: tz-naive DatetimeIndex named "date" (session
 #: dates at midnight), ascending, unique. close is float and never NaN; open/high/low/volume
@@ -73,6 +75,82 @@ class PriceProvider(Protocol):
         Never raises for per-symbol problems; those go to ``failures``.
         """
         ...
+
+
+def wanted_symbols(
+    symbols: Sequence[str],
+    start: dt.date,
+    end: dt.date,
+    refuse: Callable[[str], str | None] | None = None,
+) -> tuple[list[str], dict[str, str]]:
+    """The check every ``fetch`` starts with: ``start`` after ``end`` is a ValueError; the
+    valid symbols to ask for (normalised, de-duplicated, in order), and a failure per text
+    that is no symbol and per symbol ``refuse`` gives a reason for (one the source does not
+    carry; None: ask for it)."""
+    if start > end:
+        raise ValueError(f"start {start} is after end {end}")
+    wanted: list[str] = []
+    failures: dict[str, str] = {}
+    for text in symbols:
+        try:
+            symbol = normalize_symbol(text)
+        except InvalidSymbol as exc:
+            failures[text] = str(exc)
+            continue
+        reason = refuse(symbol) if refuse is not None else None
+        if reason is not None:
+            failures[symbol] = reason
+        elif symbol not in wanted:
+            wanted.append(symbol)
+    return wanted, failures
+
+
+@dataclass
+class Outcome:
+    """What one fetch gathers symbol by symbol; ``result`` makes it the FetchResult."""
+
+    failures: dict[str, str] = field(default_factory=dict)
+    bars: dict[str, pd.DataFrame] = field(default_factory=dict)
+    stale: dict[str, dt.date] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    unreachable: set[str] = field(default_factory=set)
+    rate_limited: bool = False
+
+    def got(
+        self,
+        symbol: str,
+        frame: pd.DataFrame,
+        expected_last: dt.date | None,
+        *,
+        source: str | None = None,
+    ) -> None:
+        """``symbol``'s bars (stale when they end before ``expected_last``)."""
+        last = frame.index[-1].date()
+        if expected_last is not None and last < expected_last:
+            self.stale[symbol] = last
+        self.bars[symbol] = frame
+        if source is not None:
+            self.sources[symbol] = source
+
+    def failed(
+        self, symbol: str, cause: str, *, rate_limited: bool = False, unreachable: bool = False
+    ) -> None:
+        """``symbol`` failed for ``cause`` (the source refused the rate, or was down)."""
+        self.failures[symbol] = cause
+        self.rate_limited |= rate_limited
+        if unreachable:
+            self.unreachable.add(symbol)
+
+    def result(self, source: str) -> FetchResult:
+        return FetchResult(
+            bars=self.bars,
+            failures=self.failures,
+            source=source,
+            rate_limited=self.rate_limited,
+            unreachable=frozenset(self.unreachable),
+            stale=self.stale,
+            sources=self.sources,
+        )
 
 
 def empty_bars() -> pd.DataFrame:

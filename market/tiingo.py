@@ -22,15 +22,14 @@ import json
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 import pandas as pd
 
 from market.http_source import DEFAULT_TIMEOUT, SourceFailure, get_text
-from market.provider import BAR_COLUMNS, FetchResult
-from market.symbols import InvalidSymbol, is_index, normalize_symbol
+from market.provider import BAR_COLUMNS, FetchResult, Outcome, wanted_symbols
+from market.symbols import is_index
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +45,6 @@ _FIELDS = {"open": "adjOpen", "high": "adjHigh", "low": "adjLow", "close": "adjC
 def tiingo_ticker(symbol: str) -> str:
     """Tiingo writes share classes with a dash too (BRK-B), in lower case in its URLs."""
     return symbol.lower()
-
-
-@dataclass
-class _Outcome:
-    bars: dict[str, pd.DataFrame] = field(default_factory=dict)
-    stale: dict[str, dt.date] = field(default_factory=dict)
-    failures: dict[str, str] = field(default_factory=dict)
-    unreachable: set[str] = field(default_factory=set)
-    rate_limited: bool = False
 
 
 class TiingoProvider:
@@ -78,32 +68,16 @@ class TiingoProvider:
         expected_last: dt.date | None = None,
     ) -> FetchResult:
         """Daily bars for ``symbols`` from ``start`` to ``end`` inclusive; see PriceProvider."""
-        if start > end:
-            raise ValueError(f"start {start} is after end {end}")
-        out = _Outcome()
-        wanted: list[str] = []
-        for text in symbols:
-            try:
-                symbol = normalize_symbol(text)
-            except InvalidSymbol as exc:
-                out.failures[text] = str(exc)
-                continue
-            if is_index(symbol):
-                out.failures[symbol] = NOT_CARRIED
-            elif not self.token:
-                out.failures[symbol] = "TIINGO_API_KEY is not set"
-            elif symbol not in wanted:
-                wanted.append(symbol)
+        wanted, failures = wanted_symbols(symbols, start, end, self._refuse)
+        out = Outcome(failures)
         if wanted:
             await self._fetch_all(wanted, start, end, expected_last, out)
-        return FetchResult(
-            bars=out.bars,
-            failures=out.failures,
-            source=SOURCE,
-            rate_limited=out.rate_limited,
-            unreachable=frozenset(out.unreachable),
-            stale=out.stale,
-        )
+        return out.result(SOURCE)
+
+    def _refuse(self, symbol: str) -> str | None:
+        if is_index(symbol):
+            return NOT_CARRIED
+        return None if self.token else "TIINGO_API_KEY is not set"
 
     async def _fetch_all(
         self,
@@ -111,7 +85,7 @@ class TiingoProvider:
         start: dt.date,
         end: dt.date,
         expected_last: dt.date | None,
-        out: _Outcome,
+        out: Outcome,
     ) -> None:
         gate = asyncio.Semaphore(CONCURRENCY)
         headers = {"Authorization": f"Token {self.token}", "Accept": "application/json"}
@@ -120,8 +94,7 @@ class TiingoProvider:
         async def one(session: aiohttp.ClientSession, symbol: str) -> None:
             async with gate:
                 if out.rate_limited:  # one refusal covers the batch: do not hammer the source
-                    out.failures[symbol] = f"rate limited by {SOURCE}"
-                    out.unreachable.add(symbol)
+                    out.failed(symbol, f"rate limited by {SOURCE}", unreachable=True)
                     return
                 url = f"{self.api_url}/tiingo/daily/{tiingo_ticker(symbol)}/prices"
                 try:
@@ -131,15 +104,10 @@ class TiingoProvider:
                     )  # fmt: skip
                     frame = parse_prices(body, start, end)
                 except SourceFailure as exc:
-                    out.failures[symbol] = exc.cause
-                    out.rate_limited |= exc.rate_limited
-                    if exc.unreachable:
-                        out.unreachable.add(symbol)
+                    out.failed(symbol, exc.cause, rate_limited=exc.rate_limited,
+                               unreachable=exc.unreachable)  # fmt: skip
                     return
-            last = frame.index[-1].date()
-            if expected_last is not None and last < expected_last:
-                out.stale[symbol] = last
-            out.bars[symbol] = frame
+            out.got(symbol, frame, expected_last)
 
         async with aiohttp.ClientSession() as session:
             await asyncio.gather(*(one(session, s) for s in symbols))

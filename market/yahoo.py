@@ -48,8 +48,7 @@ from yfinance.exceptions import YFRateLimitError
 from yfinance.scrapers import history as yf_history
 
 from analytics.backoff import doubling
-from market.provider import BAR_COLUMNS, FetchResult, short_cause
-from market.symbols import InvalidSymbol, normalize_symbol
+from market.provider import BAR_COLUMNS, FetchResult, short_cause, wanted_symbols
 
 log = logging.getLogger(__name__)
 
@@ -290,9 +289,7 @@ class YahooProvider:
         expected_last: dt.date | None = None,
     ) -> FetchResult:
         """Daily bars for ``symbols`` from ``start`` to ``end`` inclusive; see PriceProvider."""
-        if start > end:
-            raise ValueError(f"start {start} is after end {end}")
-        pending, invalid = _split_symbols(symbols)
+        pending, invalid = wanted_symbols(symbols, start, end)
         bars: dict[str, pd.DataFrame] = {}
         # symbol -> the stale rows with the newest last close seen in any attempt so far
         stale: dict[str, tuple[pd.DataFrame, dt.date]] = {}
@@ -517,21 +514,6 @@ def _ticker_level(columns: pd.MultiIndex) -> int | str:
         if "Close" not in set(columns.get_level_values(number)):
             return number
     return columns.nlevels - 1
-
-
-def _split_symbols(symbols: Sequence[str]) -> tuple[list[str], dict[str, str]]:
-    """Valid, de-duplicated upper-case symbols in order, and a cause per invalid text."""
-    valid: list[str] = []
-    invalid: dict[str, str] = {}
-    for text in symbols:
-        try:
-            symbol = normalize_symbol(text)
-        except InvalidSymbol as exc:
-            invalid[text] = str(exc)
-            continue
-        if symbol not in valid:
-            valid.append(symbol)
-    return valid, invalid
 
 
 class _YfLogCapture(logging.Filter):

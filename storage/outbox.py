@@ -18,11 +18,59 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import sqlite_utils
 
 from storage.db import payload_hash, stamp, transaction
+
+
+class Kind(StrEnum):
+    """Every kind an outbox row can have: the alerts rules raise, the day's digest, and a
+    pinned dashboard's update. ``analytics.events.KINDS`` gives each its body type (a test
+    keeps the two the same set); a row of any other kind is refused (``UnknownKind``)."""
+
+    FLIP = "flip"
+    STRETCH = "stretch"
+    BREADTH = "breadth"
+    THRESHOLD = "threshold"
+    QUADRANT = "quadrant"
+    SPREAD_MOVE = "spread_move"
+    SECTOR = "sector"
+    ROTATION_MAP = "rotation_map"
+    DIGEST = "digest"
+    DASHBOARD = "dashboard"
+
+
+class Status(StrEnum):
+    """Where a row is in its life (module docstring); ``skipped``: its chat or dashboard is
+    gone, it will not be sent."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"
+    SKIPPED = "skipped"
+
+
+class UnknownKind(ValueError):
+    """A stored row's kind is not a ``Kind`` (written by another version of the bot?)."""
+
+    def __init__(self, where: str, kind: object) -> None:
+        self.kind = kind
+        known = ", ".join(k.value for k in Kind)
+        super().__init__(
+            f"{where} has kind {kind!r}, which this version does not know (known: {known})"
+        )
+
+
+_KINDS = frozenset(Kind)
+#: A JSON object as the outbox stores it: the encoded body of the row's kind (decoded with
+#: ``analytics.events.decode``).
+Payload = dict[str, object]
+#: Kinds that are not alerts: /why explains, and pruning keeps, the last row of another kind.
+_NOT_ALERTS = f"('{Kind.DIGEST.value}', '{Kind.DASHBOARD.value}')"
 
 _COLUMNS = (
     "id, idem_key, event_key, chat_id, kind, session, urgent, payload_id, status, attempts, "
@@ -38,11 +86,11 @@ class OutboxRow:
     idem_key: str
     event_key: str
     chat_id: int
-    kind: str
+    kind: Kind
     session: dt.date
     urgent: bool
-    payload: dict[str, Any]
-    status: str
+    payload: Payload
+    status: Status
     attempts: int
     not_before: dt.datetime
     last_error: str | None = None
@@ -59,10 +107,10 @@ class NewMessage:
     idem_key: str
     event_key: str
     chat_id: int
-    kind: str
+    kind: Kind
     session: dt.date
     urgent: bool
-    payload: dict[str, Any]
+    payload: Payload
     not_before: dt.datetime
 
 
@@ -76,7 +124,7 @@ def _rows(db: sqlite_utils.Database, rows: Iterable[dict[str, Any]]) -> list[Out
     (rows that share it share the decoded dict: read it, never change it)."""
     found = list(rows)
     ids = sorted({int(r["payload_id"]) for r in found})
-    bodies: dict[int, dict[str, Any]] = {}
+    bodies: dict[int, Payload] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
@@ -85,7 +133,15 @@ def _rows(db: sqlite_utils.Database, rows: Iterable[dict[str, Any]]) -> list[Out
     return [_row(r, bodies[int(r["payload_id"])]) for r in found]
 
 
-def _row(row: dict[str, Any], payload: dict[str, Any]) -> OutboxRow:
+def _kind(row_id: int, kind: object) -> Kind:
+    """The stored kind as a ``Kind``; ``UnknownKind`` for any other value."""
+    try:
+        return Kind(str(kind))
+    except ValueError:
+        raise UnknownKind(f"outbox row {row_id}", kind) from None
+
+
+def _row(row: dict[str, Any], payload: Payload) -> OutboxRow:
     """An OutboxRow from a dict row of ``_COLUMNS`` (sqlite-utils ``query``) and its payload."""
     sent = row["sent_at"]
     return OutboxRow(
@@ -93,11 +149,11 @@ def _row(row: dict[str, Any], payload: dict[str, Any]) -> OutboxRow:
         idem_key=str(row["idem_key"]),
         event_key=str(row["event_key"]),
         chat_id=int(row["chat_id"]),
-        kind=str(row["kind"]),
+        kind=_kind(int(row["id"]), row["kind"]),
         session=dt.date.fromisoformat(row["session"]),
         urgent=bool(row["urgent"]),
         payload=payload,
-        status=str(row["status"]),
+        status=Status(row["status"]),
         attempts=int(row["attempts"]),
         not_before=dt.datetime.fromisoformat(row["not_before"]),
         last_error=row["last_error"],
@@ -112,9 +168,9 @@ class PayloadIds:
     each distinct payload is encoded, hashed and looked up once, not once per row)."""
 
     def __init__(self) -> None:
-        self._by_object: dict[int, tuple[dict[str, Any], int]] = {}
+        self._by_object: dict[int, tuple[Payload, int]] = {}
 
-    def of(self, conn: sqlite3.Connection, payload: dict[str, Any], now: dt.datetime) -> int:
+    def of(self, conn: sqlite3.Connection, payload: Payload, now: dt.datetime) -> int:
         """The id of ``payload`` in ``payloads`` (stored now if it is new)."""
         known = self._by_object.get(id(payload))
         if known is not None and known[0] is payload:
@@ -124,7 +180,7 @@ class PayloadIds:
         return pid
 
 
-def store_payload(conn: sqlite3.Connection, payload: dict[str, Any], *, now: dt.datetime) -> int:
+def store_payload(conn: sqlite3.Connection, payload: Payload, *, now: dt.datetime) -> int:
     """Store ``payload`` once (by the hash of its JSON text); its id, new or existing."""
     body = json.dumps(payload)
     digest = payload_hash(body)
@@ -159,6 +215,8 @@ def enqueue(
         day = days.get(r.session)
         if day is None:
             day = days[r.session] = r.session.isoformat()
+        if r.kind not in _KINDS:
+            raise UnknownKind(f"a message for chat {r.chat_id}", r.kind)
         pid = ids.of(conn, r.payload, now)
         values.append(
             (r.idem_key, r.event_key, r.chat_id, r.kind, day, int(r.urgent), pid, when, created)
@@ -346,7 +404,7 @@ def last_sent(
     db: sqlite_utils.Database, chat_id: int, *, alerts_only: bool = True
 ) -> OutboxRow | None:
     """The last row delivered to the chat (digests left out by default)."""
-    extra = " AND kind != 'digest'" if alerts_only else ""
+    extra = f" AND kind NOT IN {_NOT_ALERTS}" if alerts_only else ""
     rows = db.query(
         f"SELECT {_COLUMNS} FROM outbox WHERE chat_id = ? AND status = 'sent'{extra} "
         "ORDER BY sent_at DESC, id DESC LIMIT 1",
@@ -416,9 +474,11 @@ def prune_steps(
     while cutoff is not None:
         ids = [r[0] for r in db.execute(
             "SELECT id FROM outbox AS o WHERE id > ? AND id <= ? "
-            "AND status IN ('sent', 'dead', 'skipped') AND (status != 'sent' OR kind = 'digest' "
+            "AND status IN ('sent', 'dead', 'skipped') "
+            f"AND (status != 'sent' OR kind IN {_NOT_ALERTS} "
             "OR EXISTS (SELECT 1 FROM outbox AS e WHERE e.chat_id = o.chat_id "
-            "AND e.status = 'sent' AND e.kind != 'digest' AND e.id > o.id)) ORDER BY id LIMIT ?",
+            f"AND e.status = 'sent' AND e.kind NOT IN {_NOT_ALERTS} AND e.id > o.id)) "
+            "ORDER BY id LIMIT ?",
             [last, cutoff, batch],
         )]  # fmt: skip
         if not ids:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import re
 from pathlib import Path
 
 import pytest
 
-from bot.settings import BUNDLED_DATA_DIR, DEFAULT_API_URL, Settings, SettingsError, load_settings
+from bot.settings import BUNDLED_DATA_DIR, DEFAULT_API_URL, SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -116,19 +117,53 @@ def test_env_example_shows_the_defaults_of_settings() -> None:
 
 
 def test_env_example_lists_every_setting() -> None:
+    """`.env.example` documents exactly the table's variables, each with a comment above it."""
+    from bot.settings import VARS
+
     text = (ROOT / ".env.example").read_text()
     documented = set(re.findall(r"^([A-Z_]+)=", text, flags=re.MULTILINE))
-    source = (ROOT / "bot" / "settings.py").read_text()
-    read = set(re.findall(r'values\.get\("([A-Z_]+)"', source))
-    read |= set(re.findall(r'"([A-Z_]+)", values\.get', source))
-    assert read, "no settings found in bot/settings.py"
-    assert read <= documented, f"undocumented: {sorted(read - documented)}"
-    field_names = {f.name.upper() for f in dataclasses.fields(Settings)}
-    assert documented - {"ENV_FILE_WARNING"} <= field_names | {"TELEGRAM_BOT_TOKEN"}
+    table = {var.name for var in VARS}
+    assert table - documented == set(), "in the table, not in .env.example"
+    assert documented - table == set(), "in .env.example, read by nothing"
+    assert {var.field for var in VARS} == {n.lower() for n in table}
     for name in documented:  # every documented variable has a comment above it
         block = text.split(f"\n{name}=")[0].rstrip().splitlines()
         assert block, f"{name} has no comment"
         assert block[-1].startswith("#"), f"{name} has no comment"
+
+
+def test_readme_names_only_settings_that_exist() -> None:
+    from bot.settings import ENV_FILE_VAR, VARS
+
+    named = set()
+    for doc in (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))):
+        found = re.findall(r"`([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)(?:=[^`]*)?`", doc.read_text())
+        named |= set(found)
+    assert named, "no setting found in the docs"
+    assert named - {var.name for var in VARS} - {ENV_FILE_VAR} == set()
+
+
+def test_no_secret_in_a_repr_or_a_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    """A setting marked secret is left out of the repr, so of every line that prints the
+    settings; the bot token, the Tiingo key and the webhook secret are marked."""
+    from bot.settings import VARS
+
+    secrets = {var.name for var in VARS if var.secret}
+    assert {"TELEGRAM_BOT_TOKEN", "TIINGO_API_KEY", "WEBHOOK_SECRET"} <= secrets
+    env = {
+        "TELEGRAM_BOT_TOKEN": "123456:TOKENsecretTOKEN",
+        "MARKET_DATA_SOURCE": "yahoo,tiingo",
+        "TIINGO_API_KEY": "tiingoKEYsecret",
+        "WEBHOOK_SECRET": "hookSECRETvalue",
+    }
+    settings = load_settings(env, env_file=None)
+    with caplog.at_level("DEBUG"):
+        logging.getLogger("test").info("settings: %s", settings)
+        logging.getLogger("test").info("settings: %r", settings)
+    for shown in (repr(settings), str(settings), caplog.text):
+        for value in ("TOKENsecretTOKEN", "tiingoKEYsecret", "hookSECRETvalue"):
+            assert value not in shown
+    assert "tiingo" in repr(settings)  # what is not secret is shown
 
 
 def test_outbox_retention_in_days_and_zero_keeps_everything() -> None:

@@ -106,9 +106,9 @@ def replay(
     for step in run.steps:
         for event in step.events:
             pair = alert_pair(event, uni.lead_pair)
-            typer.echo(alert_line(step.session, pair, event.kind, event.payload))
+            typer.echo(alert_line(step.session, pair, event.body))
             if verbose:
-                typer.echo(_indent(html_to_plain(alert_html(event.kind, event.payload))))
+                typer.echo(_indent(html_to_plain(alert_html(event.body))))
     typer.echo(summary_text(run.summary, uni.lead_pair, dry_run=dry_run))
     if csv_file is not None:
         try:
@@ -198,7 +198,7 @@ async def _demo(
     services: Services, charts: Path, *, months: int, echo: Callable[[str], None]
 ) -> None:
     # start-up cost: `ask` and the other commands load none of this
-    from analytics.events import decode
+    from analytics.events import Digest, FlipAlert, decode_alert
     from bot.commands.offline import reply_to_plain
     from bot.delivery.sender import flip_chart_png
     from bot.handlers import answer
@@ -221,9 +221,10 @@ async def _demo(
     )
     queued, sessions = run.queued, run.sessions
     # flips, and the days whose one message carried alerts (the plain digests are left out)
-    rows = [r for r in queued if r.kind != "digest" or r.payload.get("alerts")]
-    for row in rows:
-        echo(html_to_plain(alert_html(row.kind, row.payload)))
+    bodies = [(r, decode_alert(r.kind, r.payload)) for r in queued]
+    shown = [(r, b) for r, b in bodies if not isinstance(b, Digest) or b.alerts]
+    for _, body in shown:
+        echo(html_to_plain(alert_html(body)))
         echo("-" * 60)
     echo(
         f"{len(queued)} messages over {len(sessions)} sessions (at most one flip alert per theme "
@@ -236,9 +237,8 @@ async def _demo(
         if reply.photo:
             name = text.strip("/").replace(" ", "_").lower()
             (charts / f"{name}.png").write_bytes(reply.photo)
-    flips = [r for r in rows if r.kind == "flip"]
-    for row in flips[-3:]:
-        body = decode("flip", row.payload)
+    flips = [(r, b) for r, b in shown if isinstance(b, FlipAlert)]
+    for row, body in flips[-3:]:
         png = await asyncio.to_thread(flip_chart_png, body)
         if png is None:
             continue

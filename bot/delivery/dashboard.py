@@ -15,9 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import telegram
 from telegram import InputMediaPhoto
@@ -25,6 +23,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
 from analytics.constants import YEAR_SESSIONS
+from analytics.events import DashboardBody
 from analytics.pairs import pair_series
 from bot.commands.registry import AppLink
 from bot.delivery.replies import app_button, markup
@@ -154,17 +153,17 @@ async def post_dashboard(
     bot: telegram.Bot,
     services: Services,
     chat_id: int,
-    payload: Mapping[str, Any],
+    body: DashboardBody,
     *,
     admin_id: int | None,
     now: dt.datetime,
 ) -> Dashboard:
     """Post the dashboard, pin it once (silently) and store it; a pin failure is stored."""
-    session = dt.date.fromisoformat(str(payload["session"]))
-    html = dashboard_html(payload)
-    png = await dashboard_chart(services, str(payload["pair"]), session)
+    session = body.session
+    html = dashboard_html(body)
+    png = await dashboard_chart(services, body.pair, session)
     message, kind = await _post(bot, services, chat_id, html, png)
-    chart = f"ratio:{payload['pair']}"
+    chart = f"ratio:{body.pair}"
     remember_chart(services, chart, session, _largest_file_id(message), now=now)
     problem = await _pin(bot, chat_id, message.message_id)
     return save_posted(
@@ -185,15 +184,15 @@ async def update_dashboard(
     bot: telegram.Bot,
     services: Services,
     board: Dashboard,
-    payload: Mapping[str, Any],
+    body: DashboardBody,
     *,
     now: dt.datetime,
 ) -> Delivered:
-    """Bring ``board`` to ``payload``: edit its message, skip an edit that changes nothing,
+    """Bring ``board`` to ``body``: edit its message, skip an edit that changes nothing,
     or post (and pin once) a new message when the old one is gone."""
-    session = dt.date.fromisoformat(str(payload["session"]))
-    html = dashboard_html(payload)
-    png = await dashboard_chart(services, str(payload["pair"]), session)
+    session = body.session
+    html = dashboard_html(body)
+    png = await dashboard_chart(services, body.pair, session)
     key = content_key(html, png is not None)
     if board.content_key == key and board.session == session:
         return Delivered(board.message_id, "unchanged")
@@ -208,7 +207,7 @@ async def update_dashboard(
             raise
         log.info("dashboard message in chat %s is gone (%s); posting a new one",
                  board.chat_id, exc.message)  # fmt: skip
-        return await _repost(bot, services, board, payload, now=now)
+        return await _repost(bot, services, board, body, now=now)
     save_edited(services.db, board.chat_id, session=session, content_key=key, kind=kind, now=now)
     return Delivered(board.message_id, "edited")
 
@@ -240,12 +239,12 @@ async def _repost(
     bot: telegram.Bot,
     services: Services,
     board: Dashboard,
-    payload: Mapping[str, Any],
+    body: DashboardBody,
     *,
     now: dt.datetime,
 ) -> Delivered:
     fresh = await post_dashboard(
-        bot, services, board.chat_id, payload, admin_id=board.admin_id, now=now
+        bot, services, board.chat_id, body, admin_id=board.admin_id, now=now
     )
     if fresh.pin_error is not None and board.admin_id is not None:
         await tell_admin(bot, board.admin_id, board.chat_id, fresh.pin_error)
@@ -266,7 +265,7 @@ async def deliver(
     bot: telegram.Bot,
     services: Services,
     chat_id: int,
-    payload: Mapping[str, Any],
+    body: DashboardBody,
     *,
     now: dt.datetime,
 ) -> Delivered:
@@ -275,4 +274,4 @@ async def deliver(
     board = get_dashboard(services.db, chat_id)
     if board is None or not board.active:
         return Delivered(None, "stopped")
-    return await update_dashboard(bot, services, board, payload, now=now)
+    return await update_dashboard(bot, services, board, body, now=now)

@@ -38,10 +38,9 @@ import datetime as dt
 import enum
 import logging
 from asyncio import ALL_COMPLETED, FIRST_COMPLETED
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
 
 import telegram
 from telegram.constants import ParseMode
@@ -56,7 +55,17 @@ from telegram.error import (
 )
 
 from analytics.backoff import doubling
-from analytics.events import FlipAlert, decode
+from analytics.events import (
+    AlertBody,
+    DashboardBody,
+    Digest,
+    FlipAlert,
+    Folded,
+    RotationMap,
+    decode_alert,
+    decode_as,
+    unfold,
+)
 from bot.delivery.dashboard import deliver
 from bot.render.alerts import alert_html
 from bot.render.charts import ratio_chart
@@ -67,7 +76,9 @@ from jobs.fanout import in_quiet_hours
 from storage.chats import Chat, chats_by_id, get_chat, migrate_chat, set_active
 from storage.db import check_identity
 from storage.outbox import (
+    Kind,
     OutboxRow,
+    Payload,
     claim,
     claim_many,
     due_rows,
@@ -219,7 +230,7 @@ class Sender:
         # an outage are not the message's fault: they do not count towards max_attempts.
         self._down_since: dt.datetime | None = None
         self._charts: dict[tuple[object, ...], bytes | None] = {}
-        self._rendered: dict[tuple[str, str], list[tuple[dict[str, Any], str, str]]] = {}
+        self._rendered: dict[tuple[Kind, str], list[tuple[Payload, str, str, AlertBody]]] = {}
         # While Telegram fails, the next moment one row may probe it again.
         self._probe_at = dt.datetime.min.replace(tzinfo=dt.UTC)
         # Telegram answered 401 (token revoked or replaced) and no send went through since.
@@ -482,15 +493,16 @@ class Sender:
         self, chat_id: int, row: OutboxRow, chats: dict[int, Chat] | None = None
     ) -> int | None:
         """Send the row to ``chat_id``; the message id. ``chats``: the batch's chats."""
-        if row.kind == "dashboard":  # an edit of the chat's pinned dashboard, not a new message
-            shown = await deliver(self.bot, self.services, chat_id, row.payload, now=self.clock())
+        if row.kind is Kind.DASHBOARD:  # an edit of the chat's pinned dashboard, not a new one
+            board = decode_as(DashboardBody, row.payload)
+            shown = await deliver(self.bot, self.services, chat_id, board, now=self.clock())
             return shown.message_id
         chat = chats.get(chat_id) if chats is not None else get_chat(self.services.db, chat_id)
         thread = chat.thread_id if chat is not None else None
         quiet = chat is not None and in_quiet_hours(chat, self.clock())
-        html, text = self._render(row)
+        html, text, body = self._render(row)
         paid = True if self.paid else None
-        photo = await self._chart(row) if row.kind in ("flip", "digest") else None
+        photo = await self._chart(row, body)
         if photo is not None and fits(html, CAPTION_LIMIT):
             message = await self.bot.send_photo(
                 chat_id,
@@ -514,39 +526,44 @@ class Sender:
         result = await self.bot._post("sendMessage", data)
         return int(result["message_id"]) if isinstance(result, dict) else None
 
-    def _render(self, row: OutboxRow) -> tuple[str, str]:
-        """The row's HTML and its text message (cut at the limit), rendered once per event
-        and distinct payload, not once per chat."""
+    def _render(self, row: OutboxRow) -> tuple[str, str, AlertBody]:
+        """The row's HTML, its text message (cut at the limit) and its body, decoded and
+        rendered once per event and distinct payload, not once per chat."""
         key = (row.kind, row.event_key)
         variants = self._rendered.get(key)
         if variants is None:
             if len(self._rendered) >= RENDER_CACHE_SIZE:
                 self._rendered.pop(next(iter(self._rendered)))
             variants = self._rendered[key] = []
-        for payload, html, text in variants:
+        for payload, html, text, body in variants:
             if payload == row.payload:
-                return html, text
-        html = alert_html(row.kind, row.payload)
+                return html, text, body
+        body = decode_alert(row.kind, row.payload)
+        html = alert_html(body)
         text = fit_html(html, TEXT_LIMIT)
         if len(variants) < RENDER_VARIANTS:
-            variants.append((row.payload, html, text))
-        return html, text
+            variants.append((row.payload, html, text, body))
+        return html, text, body
 
-    async def _chart(self, row: OutboxRow) -> bytes | None:
-        """The flip's ratio chart, drawn from the data in its payload, once per event for
-        every chat (the sender only renders: no storage or analytics call)."""
+    async def _chart(self, row: OutboxRow, body: AlertBody) -> bytes | None:
+        """A flip's ratio chart, or the week's rotation map a digest holds, drawn from the
+        data in the body, once per event for every chat (the sender only renders: no storage
+        or analytics call)."""
         if not self.charts:
             return None
         draw: Callable[[], bytes | None]
-        if row.kind == "digest":  # the week's rotation map, when the day's message holds it
-            maps = [f for f in row.payload.get("alerts", ()) if f.get("kind") == "rotation_map"]
+        if isinstance(body, Digest):  # the week's rotation map, when the day's message holds it
+            maps = [f for f in body.alerts if Kind(f.kind) is Kind.ROTATION_MAP]
             if not maps:
                 return None
-            key: tuple[object, ...] = ("rotation_map", maps[0]["body"].get("board"), row.session)
-            draw = partial(map_chart_png, maps[0]["body"])
-        else:
+            # keyed by board before decoding: each board's map is drawn once per session
+            key: tuple[object, ...] = (Kind.ROTATION_MAP, maps[0].body["board"], row.session)
+            draw = partial(_folded_map_png, maps[0])
+        elif isinstance(body, FlipAlert):  # only flips have a chart of their own
             key = (row.event_key, row.session)
-            draw = partial(flip_chart_png, decode("flip", row.payload))  # only flips have one
+            draw = partial(flip_chart_png, body)
+        else:
+            return None
         if key in self._charts:
             return self._charts[key]
         try:
@@ -560,9 +577,13 @@ class Sender:
         return png
 
 
-def map_chart_png(payload: Mapping[str, Any]) -> bytes | None:
+def _folded_map_png(folded: Folded) -> bytes | None:
+    map_body = unfold(folded)
+    return map_chart_png(map_body) if isinstance(map_body, RotationMap) else None
+
+
+def map_chart_png(body: RotationMap) -> bytes | None:
     """The weekly rotation map of a digest's folded rotation_map alert."""
-    body = decode("rotation_map", payload)
     return map_body_png(body) if body.members else None
 
 

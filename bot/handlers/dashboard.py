@@ -10,7 +10,7 @@ from bot.handlers.channels import managed_channel
 from bot.queries.readapi import snapshot_for
 from bot.render.format import esc
 from bot.services import utc_now
-from jobs.fanout import dashboard_payload
+from jobs.fanout import dashboard_body
 from storage.chats import upsert_chat
 from storage.dashboards import get_dashboard, stop_dashboard
 
@@ -62,20 +62,20 @@ async def _start(request: Request, bot: telegram.Bot, chat_id: int, name: str) -
 
     services = request.services
     snap = await snapshot_for(services, None)
-    payload = dashboard_payload(snap, services.universe)
+    body = dashboard_body(snap, services.universe)
     now = utc_now()
     admin = request.user_id if request.sender_chat_id is None else None
     board = get_dashboard(services.db, chat_id)
     try:
         if board is not None and board.active:
-            done = await update_dashboard(bot, services, board, payload, now=now)
+            done = await update_dashboard(bot, services, board, body, now=now)
             board = get_dashboard(services.db, chat_id)
             assert board is not None
             if done.action != "reposted":
                 return Reply(f"📌 {esc(name).capitalize()} already has the dashboard; it is "
                              "updated after each NYSE close. /dashboard off stops it.")  # fmt: skip
         else:
-            board = await post_dashboard(bot, services, chat_id, payload, admin_id=admin, now=now)
+            board = await post_dashboard(bot, services, chat_id, body, admin_id=admin, now=now)
     except Forbidden:
         raise UserError(f"I cannot post in {name[:40]}.") from None
     except BadRequest as exc:

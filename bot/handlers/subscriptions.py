@@ -12,6 +12,7 @@ import math
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from analytics.events import Digest, decode_alert, decode_as
 from analytics.rules import METRICS, metric_name
 from analytics.types import Universe
 from bot.commands.access import ADMINISTRATOR, OWNER, require_admin
@@ -35,12 +36,12 @@ from bot.render.format import metric as format_metric
 from bot.render.subscriptions import alerts_html, settings_html, subscriptions_html
 from bot.services import utc_now
 from jobs.custom import WATCH_TARGET, shown_name
-from jobs.fanout import chat_pairs, digest_payload
+from jobs.fanout import chat_pairs, digest_body
 from market.symbols import InvalidSymbol, normalize_symbol, resolve_alias
 from storage.chats import Chat, get_chat, migrate_chat, set_active, update_settings, upsert_chat
 from storage.custom import watchlist
 from storage.db import transaction
-from storage.outbox import last_sent, rows_for
+from storage.outbox import Kind, last_sent, rows_for
 from storage.rules import add_rule, chat_rules, delete_rule
 from storage.subscriptions import chat_subscriptions, subscribe, unsubscribe
 
@@ -293,7 +294,7 @@ async def cmd_why(request: Request) -> Reply:
     row = last_sent(request.services.db, request.chat_id)
     if row is None:
         return Reply("No alert was sent to this chat yet. /subscribe to get some.")
-    return Reply(why_html(row.kind, row.payload, row.sent_at))
+    return Reply(why_html(decode_alert(row.kind, row.payload), row.sent_at))
 
 
 async def cmd_preview(request: Request) -> Reply:
@@ -304,12 +305,12 @@ async def cmd_preview(request: Request) -> Reply:
         return Reply("This chat follows nothing yet; try /subscribe.")
     snap = await snapshot_for(services, request.asof)
     rows = rows_for(services.db, chat_id=request.chat_id, session=snap.session)
-    stored = [r for r in rows if r.kind == "digest"]
+    stored = [r for r in rows if r.kind is Kind.DIGEST]
     if stored:  # the session's message is already queued: show exactly that
-        return Reply("<b>Preview</b>\n" + digest_html(stored[-1].payload))
-    urgent = sum(1 for r in rows if r.kind != "digest")
-    payload = digest_payload(snap, chat_pairs(subs, services.universe), (), urgent)
-    return Reply("<b>Preview</b>\n" + digest_html(payload))
+        return Reply("<b>Preview</b>\n" + digest_html(decode_as(Digest, stored[-1].payload)))
+    urgent = sum(1 for r in rows if r.urgent)
+    body = digest_body(snap, chat_pairs(subs, services.universe), (), urgent)
+    return Reply("<b>Preview</b>\n" + digest_html(body))
 
 
 async def start_payload(request: Request, payload: str) -> Reply:

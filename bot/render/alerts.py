@@ -1,10 +1,11 @@
 """Alert and digest messages (Telegram HTML) from typed alert bodies: what changed and why.
 
-``RENDERERS`` is the one table keyed by kind: each kind of ``analytics.events.KINDS`` has a
-full message (``html``), a one-line form (``line``: replay output and the alerts folded into the
-day's message) and the rule behind it (``why``). ``alert_html``, ``alert_line`` and ``why_html``
-decode an outbox payload into its type and look the kind up there; nothing branches on kind
-anywhere else.
+``RENDERERS`` is the one table keyed by kind: each alert kind (``storage.outbox.Kind`` but the
+dashboard, which ``bot.render.dashboard`` draws) has a full message (``html``), a one-line form
+(``line``: replay output and the alerts folded into the day's message) and the rule behind it
+(``why``). ``alert_html``, ``alert_line`` and ``why_html`` take a typed body (decoded from its
+outbox payload by ``analytics.events.decode``) and look its kind up there; nothing branches on
+kind anywhere else.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from analytics.events import (
+    AlertBody,
     BreadthAlert,
     Digest,
     DigestRow,
@@ -25,7 +27,7 @@ from analytics.events import (
     StretchAlert,
     StretchMove,
     ThresholdAlert,
-    decode,
+    kind_of,
     unfold,
 )
 from bot.render.format import (
@@ -51,6 +53,7 @@ from bot.render.sectors import (
     sector_alert_why,
 )
 from jobs.stale import StaleNews
+from storage.outbox import Kind
 from storage.prices import Disagreement
 
 _SPREAD_HORIZONS = ("1w", "1m", "3m")
@@ -367,7 +370,7 @@ def digest_body_html(body: Digest) -> str:
     if body.alerts:
         lines.append("<b>Also today</b>")
         for folded in body.alerts:
-            lines.append("• " + esc(RENDERERS[folded.kind].line(unfold(folded))))
+            lines.append("• " + esc(alert_text(unfold(folded))))
     if body.urgent:
         lines.append(f"Sent separately today: {plural(body.urgent, 'flip alert')}.")
     elif body.rows and not body.alerts:
@@ -381,7 +384,8 @@ def digest_line(body: Digest) -> str:
 
 
 def digest_why(body: Digest) -> str:
-    rules = dict.fromkeys(RENDERERS[f.kind].why(unfold(f)) for f in body.alerts)
+    folded = [unfold(f) for f in body.alerts]
+    rules = dict.fromkeys(renderer(alert).why(alert) for alert in folded)
     return " ".join(
         [
             "The day's one message: your pairs after the close (when the digest is on) and the "
@@ -391,45 +395,54 @@ def digest_why(body: Digest) -> str:
     )
 
 
-RENDERERS: Mapping[str, Renderer[Any]] = {
-    "flip": Renderer(flip_html, flip_line, flip_why),
-    "breadth": Renderer(breadth_html, breadth_line, breadth_why),
-    "stretch": Renderer(stretch_html, stretch_line, stretch_why),
-    "threshold": Renderer(threshold_html, threshold_line, threshold_why),
-    "quadrant": Renderer(quadrant_html, quadrant_line, quadrant_why),
-    "spread_move": Renderer(spread_move_html, spread_move_line, spread_move_why),
-    "sector": Renderer(sector_alert_html, sector_alert_line, sector_alert_why),
-    "rotation_map": Renderer(map_html, map_line, map_why),
-    "digest": Renderer(digest_body_html, digest_line, digest_why),
+RENDERERS: Mapping[Kind, Renderer[Any]] = {
+    Kind.FLIP: Renderer(flip_html, flip_line, flip_why),
+    Kind.BREADTH: Renderer(breadth_html, breadth_line, breadth_why),
+    Kind.STRETCH: Renderer(stretch_html, stretch_line, stretch_why),
+    Kind.THRESHOLD: Renderer(threshold_html, threshold_line, threshold_why),
+    Kind.QUADRANT: Renderer(quadrant_html, quadrant_line, quadrant_why),
+    Kind.SPREAD_MOVE: Renderer(spread_move_html, spread_move_line, spread_move_why),
+    Kind.SECTOR: Renderer(sector_alert_html, sector_alert_line, sector_alert_why),
+    Kind.ROTATION_MAP: Renderer(map_html, map_line, map_why),
+    Kind.DIGEST: Renderer(digest_body_html, digest_line, digest_why),
 }
 
 
-def alert_html(kind: str, payload: Mapping[str, Any]) -> str:
-    """The message for an outbox row of ``kind``."""
-    return str(RENDERERS[kind].html(decode(kind, payload)))
+def renderer(body: AlertBody) -> Renderer[Any]:
+    """The renderers of the body's kind."""
+    return RENDERERS[Kind(kind_of(body))]
 
 
-def digest_html(payload: Mapping[str, Any]) -> str:
-    """The day's message from its outbox payload."""
-    return alert_html("digest", payload)
+def alert_html(body: AlertBody) -> str:
+    """The message of an alert (or of the day's digest)."""
+    return str(renderer(body).html(body))
 
 
-def alert_line(session: dt.date, pair: str, kind: str, payload: Mapping[str, Any]) -> str:
+def alert_text(body: AlertBody) -> str:
+    """The one-line form of an alert (plain text)."""
+    return str(renderer(body).line(body))
+
+
+def digest_html(body: Digest) -> str:
+    """The day's message."""
+    return digest_body_html(body)
+
+
+def alert_line(session: dt.date, pair: str, body: AlertBody) -> str:
     """One replay line: "YYYY-MM-DD IWM/SPY flip: SPY now leads (ratio ... trend) ..."."""
-    return f"{session.isoformat()} {pair} {kind}: {RENDERERS[kind].line(decode(kind, payload))}"
+    return f"{session.isoformat()} {pair} {kind_of(body)}: {alert_text(body)}"
 
 
-def why_html(kind: str, payload: Mapping[str, Any], sent_at: dt.datetime | None) -> str:
+def why_html(body: AlertBody, sent_at: dt.datetime | None) -> str:
     """Explain an alert: the rule behind it and the numbers that triggered it."""
-    body = decode(kind, payload)
-    renderer = RENDERERS[kind]
+    shown = renderer(body)
     when = f" (sent {sent_at:%Y-%m-%d %H:%M} UTC)" if sent_at else ""
     return "\n".join(
         [
             f"<b>Why you got the last alert</b>{esc(when)}",
-            esc(renderer.why(body)),
+            esc(shown.why(body)),
             "",
-            renderer.html(body),
+            shown.html(body),
         ]
     )
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from analytics.events import DigestRow, decode
+from analytics.events import DashboardBody, DigestRow
 from bot.render.alerts import legs, no_close_since
 from bot.render.format import CAPTION_LIMIT, asof_line, esc, fits, pp
 
@@ -26,13 +23,11 @@ def _pair_line(row: DigestRow) -> str:
     return f"<code>{esc(row.pair)}</code> {who} · {esc(numbers)}"
 
 
-def dashboard_html(payload: Mapping[str, Any]) -> str:
+def dashboard_html(body: DashboardBody) -> str:
     """Every preset pair's leader, since when and 1M/YTD spreads; breadth; the as-of line.
 
-    The payload is a digest body (``analytics.events.Digest``) plus the chart's pair. Pairs
-    that would push the caption past 1024 characters are left out and counted.
+    Pairs that would push the caption past 1024 characters are left out and counted.
     """
-    body = decode("digest", payload)
     head = "📌 <b>Rotation dashboard</b> · who leads, since when (spreads A − B)"
     tail = []
     if body.breadth:

@@ -73,7 +73,7 @@ async def test_a_chat_basket_pair_flips_and_alerts_for_its_chat_only(db, sample_
     assert flip.chart is not None
     assert (flip.chart.pair, flip.chart.a, flip.chart.b) == ("SMALL/SPY", "SMALL", "SPY")
     assert flip.chart.dates[-1] == session
-    shown = alert_html("flip", flip_row.payload)
+    shown = alert_html(flip)
     assert "SMALL/SPY" in shown
     assert f"{FIRST}:" not in shown
     # the second chat follows a pair of the same name: no flip of the first chat's basket
@@ -91,7 +91,7 @@ async def test_a_chat_basket_pair_flips_and_alerts_for_its_chat_only(db, sample_
         expected = 100.0 * (change(equal_weight(closes[list(members)]), 21)
                             - change(closes["SPY"], 21))  # fmt: skip
         assert alert.value == pytest.approx(expected, abs=1e-9), chat
-        text = digest_html(digest.payload)
+        text = digest_html(decode("digest", digest.payload))
         assert "SMALL/SPY" in text
         assert f"{chat}:" not in text
     assert decode("digest", first[-1].payload) != decode("digest", second[-1].payload)

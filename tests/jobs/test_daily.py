@@ -176,7 +176,9 @@ async def test_user_rule_alerts_only_its_chat(db, sample_dir, cal, universe):
     assert owners == {444}
     (mine,) = [r for r in rows_for(db, chat_id=444) if r.kind == "digest"]
     assert "Your alert" not in str(mine.payload)  # the body travels typed, not pre-rendered
-    assert "your alert IWM/SPY spread_1d &lt; +100.00 pp" in alert_html("digest", mine.payload)
+    assert "your alert IWM/SPY spread_1d &lt; +100.00 pp" in alert_html(
+        decode("digest", mine.payload)
+    )
 
 
 async def test_quiet_hours_hold_non_urgent_and_let_urgent_through(db, sample_dir, cal, universe):

@@ -64,6 +64,6 @@ async def test_sector_alerts_and_maps_are_folded_into_one_message(db, sample_dir
     assert all("rotation_map" not in {f.kind for f in b.alerts} for b in quiet.values())
     friday = max(fridays)
     [carried] = [f for f in _digests(db, 3)[friday].alerts if f.kind == "rotation_map"]
-    png = map_chart_png(carried.body)
+    png = map_chart_png(decode("rotation_map", carried.body))
     assert png is not None
     assert png.startswith(b"\x89PNG")

@@ -26,7 +26,7 @@ from bot.render.dashboard import dashboard_html
 from bot.render.format import html_to_plain
 from bot.services import Services
 from jobs.daily import load_history
-from jobs.fanout import dashboard_payload, digest_body
+from jobs.fanout import dashboard_body, digest_body
 from jobs.refresh import refresh_prices
 from market.csv_provider import CsvProvider
 from tests.conftest import csv_services
@@ -197,7 +197,7 @@ def test_flip_alerts_mark_spreads_spanning_a_halt(snapshot: Snapshot) -> None:
     # Every pair's stored regime the other way round: each pair with a regime flips now.
     turned = {slot: {**e, "state": "A" if e["state"] == "B" else "B"} for slot, e in state.items()}
     events, _ = evaluate_rules(snapshot, rules, turned)
-    texts = {e.pairs[0]: html_to_plain(alert_html(e.kind, e.payload)) for e in events}
+    texts = {e.pairs[0]: html_to_plain(alert_html(e.body)) for e in events}
     assert {"KRE/SPY", "IWM/SPY", "IJR/SPY"} <= set(texts)
 
     assert alert_marks(line_with(texts["KRE/SPY"], "Spreads")) == ["1w", "1m", "3m"]
@@ -230,7 +230,7 @@ def test_digest_rows_mark_spreads_spanning_a_halt(snapshot: Snapshot) -> None:
 def test_the_dashboard_marks_spreads_spanning_a_halt(
     services: Services, snapshot: Snapshot
 ) -> None:
-    text = html_to_plain(dashboard_html(dashboard_payload(snapshot, services.universe)))
+    text = html_to_plain(dashboard_html(dashboard_body(snapshot, services.universe)))
     marked = {
         line.split()[0]: re.findall(r"(1M|YTD) [−+]?[\d.]+ pp\*", line)
         for line in text.splitlines()

@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlite_utils
 
+from analytics.events import decode_alert
 from bot.render.alerts import alert_html
 from bot.render.format import TEXT_LIMIT, fit_html
 from storage.outbox import rows_for
@@ -63,7 +64,7 @@ def on_send(fake: FakeBotApi, action: Callable[[int], None]) -> None:
 
 def expected_text(kind: str, payload: dict) -> str:
     """The HTML the Sender sends for a text-only row (charts off)."""
-    return fit_html(alert_html(kind, payload), TEXT_LIMIT)
+    return fit_html(alert_html(decode_alert(kind, payload)), TEXT_LIMIT)
 
 
 @dataclass(frozen=True)

@@ -196,7 +196,7 @@ async def test_not_modified_counts_as_delivered(app, services, fake_botapi, monk
     """A text dashboard (no chart) whose edit Telegram finds unchanged: success, no repost."""
     import bot.delivery.dashboard as dashboard
     from bot.queries.readapi import snapshot_for
-    from jobs.fanout import dashboard_payload
+    from jobs.fanout import dashboard_body
 
     async def no_chart(*_args):
         return None
@@ -206,7 +206,7 @@ async def test_not_modified_counts_as_delivered(app, services, fake_botapi, monk
     group = group_chat()
     fake.add_chat(group)
     await daily(app, services, FLIP_DAY)
-    payload = dashboard_payload(await snapshot_for(services, None), services.universe)
+    payload = dashboard_body(await snapshot_for(services, None), services.universe)
     now = services.clock()
     board = await dashboard.post_dashboard(app.bot, services, group.id, payload, admin_id=None,
                                            now=now)  # fmt: skip
