@@ -17,6 +17,7 @@ from bot.queries.readapi import (
     chat_universe,
     leg_id,
     parse_symbol,
+    require_price,
     require_stored,
 )
 from bot.render.baskets import basket_saved_html, baskets_html
@@ -82,13 +83,7 @@ def basket_members(request: Request, words: list[str], name: str) -> list[str]:
         symbol = parse_symbol(request.services, word, BASKET_USAGE)
         if symbol == name or uni.basket(symbol) is not None:
             raise UserError(f"{symbol} is a basket; members are symbols.", BASKET_USAGE)
-        kind = series_kind(symbol)
-        if kind != "price":
-            what = "a yield" if kind == "yield" else "a volatility index"
-            raise UserError(
-                f"{symbol} is {what}, a level and not a price: it cannot be a member.",
-                BASKET_USAGE,
-            )
+        require_price(symbol, BASKET_USAGE, "it cannot be a member")
         if symbol in members:
             raise UserError(f"{symbol} is listed twice.", BASKET_USAGE)
         members.append(symbol)

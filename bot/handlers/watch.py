@@ -13,13 +13,12 @@ from collections.abc import Hashable
 from dataclasses import replace
 
 from analytics.boards import BOARD_HORIZONS
-from analytics.returns import series_kind
 from analytics.types import BoardStats
 from bot.commands.access import require_admin
 from bot.commands.registry import GROUP_TYPES, AppLink, Command, Reply, Request, UserError
 from bot.handlers.sectors import DEFAULT_HORIZON, map_members, map_subtitle
 from bot.queries.charts import chart_for
-from bot.queries.readapi import parse_symbol, require_stored, watch_view
+from bot.queries.readapi import parse_symbol, require_price, require_stored, watch_view
 from bot.render.format import asof_line, esc
 from bot.render.sectors import board_html, map_png
 from bot.services import utc_now
@@ -54,13 +53,7 @@ def parse_watch_symbol(request: Request, text: str) -> str:
         raise UserError(
             f"{symbol} is a basket; a watchlist holds symbols (its members, say).", WATCH_USAGE
         )
-    kind = series_kind(symbol)
-    if kind != "price":
-        what = "a yield" if kind == "yield" else "a volatility index"
-        raise UserError(
-            f"{symbol} is {what}, a level and not a price: it has no ratio to a benchmark.",
-            WATCH_USAGE,
-        )
+    require_price(symbol, WATCH_USAGE, "it has no ratio to a benchmark")
     return symbol
 
 

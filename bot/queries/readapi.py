@@ -172,6 +172,15 @@ def chat_basket_rows(
 # -- symbols -----------------------------------------------------------------------------
 
 
+def require_price(symbol: str, usage: str, use: str) -> None:
+    """UserError when ``symbol`` is a yield or a volatility index, a level and not a price;
+    ``use`` ends the answer's sentence ("it cannot be a member")."""
+    kind = series_kind(symbol)
+    if kind != "price":
+        what = "a yield" if kind == "yield" else "a volatility index"
+        raise UserError(f"{symbol} is {what}, a level and not a price: {use}.", usage)
+
+
 def parse_symbol(
     services: Services, text: str, usage: str, universe: Universe | None = None
 ) -> str:
