@@ -11,14 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import pandas as pd
 
 from analytics.serde import to_jsonable
-from analytics.types import HORIZONS, PairStats, QuadrantTrail, Snapshot
+from analytics.types import HORIZONS, PairStats, QuadrantParams, QuadrantTrail, Snapshot
 from bot.commands.registry import UserError
 from bot.handlers.market import parse_pair
 from bot.handlers.sectors import sector_board
@@ -317,25 +317,39 @@ def quadrant_set(which: str | None) -> str:
     return name
 
 
+def _quadrant(
+    asof: dt.date,
+    name: str,
+    benchmark: str,
+    params: QuadrantParams,
+    trails: Iterable[QuadrantTrail | None],
+    late: Iterable[LateSymbol] = (),
+) -> Quadrant:
+    """A Quadrant of the ``trails`` that have a current point, drawn with ``params``."""
+    return Quadrant(
+        asof=asof,
+        set=name,
+        benchmark=benchmark,
+        ema=params.ema,
+        momentum_shift=params.momentum_shift,
+        tail_weeks=params.tail_weeks,
+        trails=tuple(t for t in trails if t is not None and t.current is not None),
+        late=tuple(late),
+    )
+
+
 async def watch_quadrant(services: Services, chat_id: int, asof: dt.date | None = None) -> Quadrant:
     """The chat's watchlist on the quadrant (``/watch``: the same board, the same numbers);
     no trails when the list is empty."""
     view = await watch_view(services, chat_id, asof)
-    params = view.params
     rows = view.board.rows if view.board is not None else ()
-    return Quadrant(
-        asof=view.session,
-        set=CHAT_SET,
-        benchmark=view.benchmark,
-        ema=params.ema,
-        momentum_shift=params.momentum_shift,
-        tail_weeks=params.tail_weeks,
-        trails=tuple(r.trail for r in rows if r.trail is not None and r.trail.current is not None),
-        late=tuple(
-            LateSymbol(r.symbol, r.last_date)
-            for r in rows
-            if r.last_date is None or r.last_date < view.session
-        ),
+    late = (
+        LateSymbol(r.symbol, r.last_date)
+        for r in rows
+        if r.last_date is None or r.last_date < view.session
+    )
+    return _quadrant(
+        view.session, CHAT_SET, view.benchmark, view.params, (r.trail for r in rows), late
     )
 
 
@@ -350,26 +364,10 @@ async def quadrant(services: Services, which: str | None, asof: dt.date | None =
     params = snap.quadrant_params
     if name == "sectors":
         board = sector_board(snap, "api/quadrant?set=sectors")
-        rows = [r.trail for r in board.rows if r.trail is not None]
-        return Quadrant(
-            asof=board.session,
-            set=name,
-            benchmark=board.benchmark,
-            ema=params.ema,
-            momentum_shift=params.momentum_shift,
-            tail_weeks=params.tail_weeks,
-            trails=tuple(t for t in rows if t.current is not None),
-        )
-    trails = tuple(t for k, t in snap.quadrants.items() if "/" not in k and t.current is not None)
-    return Quadrant(
-        asof=snap.session,
-        set=name,
-        benchmark=services.universe.benchmark,
-        ema=params.ema,
-        momentum_shift=params.momentum_shift,
-        tail_weeks=params.tail_weeks,
-        trails=trails,
-    )
+        trails = (r.trail for r in board.rows)
+        return _quadrant(board.session, name, board.benchmark, params, trails)
+    members = (t for k, t in snap.quadrants.items() if "/" not in k)
+    return _quadrant(snap.session, name, services.universe.benchmark, params, members)
 
 
 async def subscriptions(
