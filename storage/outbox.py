@@ -263,7 +263,8 @@ def next_due(db: sqlite_utils.Database) -> dt.datetime | None:
     """When the earliest pending row for an active chat becomes due (None: nothing pending);
     rows held back behind a failed earlier row of their chat wait for that one."""
     row = db.execute(
-        "SELECT MIN(not_before) FROM outbox WHERE status = 'pending' "
+        # Without the hint SQLite may search the pending rows chat by chat (every active chat).
+        "SELECT MIN(not_before) FROM outbox INDEXED BY outbox_due WHERE status = 'pending' "
         "AND chat_id IN (SELECT chat_id FROM chats WHERE active = 1) AND "
         + _HELD_BACK.format(due="")
     ).fetchone()
@@ -430,10 +431,29 @@ def rows_for(
     return _rows(db, rows)
 
 
+#: The index holding each status's rows, every status but 'sent' (migration 0013): the rows
+#: still to send, and the few that failed or were dropped.
+_STATUS_INDEX = {
+    Status.PENDING: "outbox_pending",
+    Status.SENDING: "outbox_sending",
+    Status.DEAD: "outbox_dead",
+    Status.SKIPPED: "outbox_skipped",
+}
+
+
 def counts(db: sqlite_utils.Database) -> dict[str, int]:
-    """Rows per status."""
-    rows = db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall()
-    return {str(s): int(n) for s, n in rows}
+    """Rows per status (a status without rows left out). Each status but 'sent' is counted
+    from its own index and 'sent' is the rest of the table: a week of sent rows (700,000
+    with 100,000 chats) is never read row by row."""
+    found = {
+        status.value: int(db.execute(
+            f"SELECT COUNT(*) FROM outbox INDEXED BY {index} WHERE status = '{status.value}'"
+        ).fetchone()[0])
+        for status, index in _STATUS_INDEX.items()
+    }  # fmt: skip
+    total = int(db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+    found[Status.SENT.value] = total - sum(found.values())
+    return {status: n for status, n in found.items() if n}
 
 
 @dataclass(frozen=True)
@@ -472,20 +492,19 @@ def prune_steps(
     rows = 0
     last = 0
     while cutoff is not None:
-        ids = [r[0] for r in db.execute(
-            "SELECT id FROM outbox AS o WHERE id > ? AND id <= ? "
-            "AND status IN ('sent', 'dead', 'skipped') "
-            f"AND (status != 'sent' OR kind IN {_NOT_ALERTS} "
-            "OR EXISTS (SELECT 1 FROM outbox AS e WHERE e.chat_id = o.chat_id "
-            f"AND e.status = 'sent' AND e.kind NOT IN {_NOT_ALERTS} AND e.id > o.id)) "
-            "ORDER BY id LIMIT ?",
-            [last, cutoff, batch],
-        )]  # fmt: skip
+        with transaction(db) as conn:
+            ids = [r[0] for r in conn.execute(
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox AS o WHERE id > ? "
+                "AND id <= ? AND status IN ('sent', 'dead', 'skipped') "
+                f"AND (status != 'sent' OR kind IN {_NOT_ALERTS} "
+                "OR EXISTS (SELECT 1 FROM outbox AS e WHERE e.chat_id = o.chat_id "
+                f"AND e.status = 'sent' AND e.kind NOT IN {_NOT_ALERTS} AND e.id > o.id)) "
+                "ORDER BY id LIMIT ?) RETURNING id",
+                [last, cutoff, batch],
+            )]  # fmt: skip
         if not ids:
             break
-        last = ids[-1]
-        with transaction(db) as conn:
-            conn.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
+        last = max(ids)
         rows += len(ids)
         yield Pruned(rows, 0)
     payloads = 0

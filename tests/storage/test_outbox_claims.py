@@ -5,12 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import sqlite_utils
 
 from storage.db import open_db
-from storage.outbox import NewMessage, claim, due_rows, enqueue, idem_key, requeue_inflight
+from storage.outbox import (
+    NewMessage,
+    claim,
+    due_rows,
+    enqueue,
+    idem_key,
+    next_due,
+    requeue_inflight,
+)
 
 NOW = dt.datetime(2026, 3, 10, 21, 30, tzinfo=dt.UTC)
 
@@ -56,15 +65,33 @@ def test_an_expired_claim_goes_back_even_if_the_pid_lives(db: sqlite_utils.Datab
     assert _status(db, row) == "pending"
 
 
+def _plans(db: sqlite_utils.Database, read: Callable[[], object]) -> list[str]:
+    """The query plan of each statement ``read`` runs, one line per statement."""
+    seen: list[str] = []
+    db.conn.set_trace_callback(seen.append)
+    read()
+    db.conn.set_trace_callback(None)
+    statements = [s for s in seen if s.lstrip().upper().startswith(("SELECT", "UPDATE"))]
+    return [
+        " | ".join(str(row[3]) for row in db.conn.execute("EXPLAIN QUERY PLAN " + s))
+        for s in statements
+    ]
+
+
 def test_due_rows_read_pending_rows_in_order_without_sorting_them_all(tmp_path: Path) -> None:
     """The due read walks outbox_pending in id order and stops at its limit (no temporary
     sort of every pending row, which stalled paid broadcasts)."""
     db = open_db(tmp_path / "bot.db")
-    seen: list[str] = []
-    db.conn.set_trace_callback(seen.append)
-    due_rows(db, dt.datetime(2026, 4, 1, tzinfo=dt.UTC), 5)
-    db.conn.set_trace_callback(None)
-    (query,) = [sql for sql in seen if sql.lstrip().upper().startswith("SELECT")]
-    plan = " | ".join(str(row[3]) for row in db.conn.execute("EXPLAIN QUERY PLAN " + query))
+    (plan,) = _plans(db, lambda: due_rows(db, dt.datetime(2026, 4, 1, tzinfo=dt.UTC), 5))
     assert "USING INDEX outbox_pending" in plan
     assert "TEMP B-TREE" not in plan
+
+
+def test_the_reads_of_open_rows_use_the_indexes_of_open_rows(tmp_path: Path) -> None:
+    """The next due time and the rows in flight are read from the indexes that hold only
+    open rows (migration 0013), never by searching the outbox chat by chat."""
+    db = open_db(tmp_path / "bot.db")
+    (due,) = _plans(db, lambda: next_due(db))
+    assert "USING INDEX outbox_due" in due
+    for plan in _plans(db, lambda: requeue_inflight(db)):
+        assert "USING INDEX outbox_sending" in plan
