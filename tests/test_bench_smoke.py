@@ -6,6 +6,8 @@ Nothing here is timed: performance is measured by ``make bench`` only.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -95,3 +97,57 @@ def test_outbox_bench_runs_small(tmp_path, monkeypatch) -> None:
     # each chat's last flip, not the 360 queued
     assert 0 < lived["rows_left"] <= 20 * 8
     assert lived["rows_pruned"] == 15 * 20 + 3 * 20 - lived["rows_left"]
+
+
+def test_the_year_writes_the_rows_the_bot_writes(tmp_path) -> None:
+    """The year simulation queues and delivers a session in one statement each: the rows are
+    the ones ``enqueue`` writes and ``claim_many`` + ``mark_sent_many`` leave, column by
+    column (the claim's wall-clock time aside), so the file it measures is the bot's."""
+    from bench import outbox_bench
+    from storage.db import open_db, transaction
+    from storage.outbox import (
+        Kind,
+        NewMessage,
+        PayloadIds,
+        claim_many,
+        enqueue,
+        idem_key,
+        mark_sent_many,
+    )
+
+    now = dt.datetime(2026, 3, 31, 21, 0, tzinfo=dt.UTC)
+    later = now + dt.timedelta(minutes=5)
+    sent_at = now + dt.timedelta(hours=1)
+    payload = {"session": "2026-03-31", "rows": [1, 2]}
+    tables = []
+    for bulk in (False, True):
+        db = open_db(tmp_path / f"{bulk}.db")
+        outbox_bench.add_chats(db, 30)
+        key = "flip:flip:IWM/SPY:2026-03-31"
+        ids = PayloadIds()
+        with transaction(db) as conn:
+            if bulk:
+                message = NewMessage("", key, 0, Kind.FLIP, now.date(), True, payload, later)
+                assert outbox_bench.queue_everyone(conn, message, now=now, payloads=ids) == 30
+            else:
+                chats = [r[0] for r in conn.execute("SELECT chat_id FROM chats ORDER BY chat_id")]
+                rows = [NewMessage(idem_key(key, c), key, c, Kind.FLIP, now.date(), True,
+                                   payload, later) for c in chats]  # fmt: skip
+                assert enqueue(conn, rows, now=now, payloads=ids) == 30
+        queued = db.execute("SELECT * FROM outbox ORDER BY id").fetchall()
+        if bulk:
+            assert outbox_bench.deliver_everything(db, now=sent_at) == 30
+        else:
+            row_ids = [r[0] for r in db.execute("SELECT id FROM outbox ORDER BY id")]
+            assert claim_many(db, row_ids) == set(row_ids)
+            mark_sent_many(db, [(i, i) for i in row_ids], now=sent_at)
+        cursor = db.execute("SELECT * FROM outbox ORDER BY id")
+        names = [d[0] for d in cursor.description]
+        sent = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+        for row in sent:
+            assert len(row.pop("claimed_at")) == len("2026-03-31T21:00:00")
+        tables.append((queued, sent, db.execute("SELECT * FROM payloads").fetchall()))
+        db.close()
+    assert tables[0] == tables[1]
+    assert tables[0][1][0]["status"] == "sent"
+    assert tables[0][1][0]["attempts"] == 1
