@@ -23,6 +23,9 @@ ASK = "/ticker IWM"
 
 def _env(folder: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
+    # The warm-up run writes the .pyc files, as an installed package has them; with this set,
+    # every run would compile each module whose .pyc is missing or stale again.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(MARKET_DATA_SOURCE="csv", DATABASE_PATH=str(folder / "ask.db"), LOG_LEVEL="WARNING")
     return env
 
@@ -38,7 +41,7 @@ def _modules_loaded(folder: Path, env: dict[str, str]) -> list[str]:
     script = (
         f"import sys\nfrom bot.cli.main import app\ntry:\n    app(['ask', {ASK!r}])\n"
         "except SystemExit:\n    pass\nprint([m for m in ('telegram', 'matplotlib', "
-        "'yfinance', 'exchange_calendars') if m in sys.modules])"
+        "'yfinance', 'exchange_calendars', 'pydantic') if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", script], cwd=folder, env=env, check=True,
                          capture_output=True, text=True, timeout=120)  # fmt: skip

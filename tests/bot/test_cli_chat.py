@@ -52,7 +52,7 @@ try:
     app(sys.argv[1:], prog_name="rotation-bot")
 except SystemExit:
     pass
-heavy = ("telegram", "matplotlib", "yfinance", "exchange_calendars")
+heavy = ("telegram", "matplotlib", "yfinance", "exchange_calendars", "pydantic")
 heavy = [m for m in heavy if m in sys.modules]
 print("LOADED " + json.dumps(heavy))
 """
@@ -73,7 +73,7 @@ def _loaded_after(env: Path, *args: str) -> tuple[list[str], str]:
     return json.loads(last.removeprefix("LOADED ")), done.stdout
 
 
-def test_text_ask_imports_no_telegram_charts_or_yahoo(env: Path) -> None:
+def test_text_ask_imports_no_telegram_charts_yahoo_or_pydantic(env: Path) -> None:
     loaded, out = _loaded_after(env, "ask", "/ticker IWM")
     assert "Last close" in out
     assert "(chart not drawn; pass --chart-dir DIR)" in out
