@@ -351,8 +351,6 @@ async def test_the_pages_problems_read_as_the_chats(client: TestClient, services
         assert first == "⚠️ " + (await response.json())["error"]
 
 
-
-
 async def test_a_member_too_new_for_the_quadrant_is_left_off_the_map(
     client: TestClient, services: Services
 ) -> None:
