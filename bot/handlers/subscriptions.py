@@ -308,6 +308,12 @@ async def cmd_preview(request: Request) -> Reply:
     stored = [r for r in rows if r.kind is Kind.DIGEST]
     if stored:  # the session's message is already queued: show exactly that
         return Reply("<b>Preview</b>\n" + digest_html(decode_as(Digest, stored[-1].payload)))
+    chat = get_chat(services.db, request.chat_id)
+    if chat is not None and not chat.digest:  # the daily pass lists no pairs for it
+        return Reply(
+            "This chat's digest is off, so no daily list of pairs comes; alerts still do. "
+            "Turn it on with /settings digest on."
+        )
     urgent = sum(1 for r in rows if r.urgent)
     # the chat's own pairs (naming its baskets) join the universe's, as in the daily pass
     full = await chat_snapshot(services, snap, request.chat_id)

@@ -97,3 +97,22 @@ async def test_preview_shows_a_stale_own_pair_with_its_last_close(tmp_path: Path
     assert "MYBANKS/SPY" not in [r.pair for r in digest.rows]
     assert f"<b>MYBANKS/SPY</b>: no close since {last.isoformat()}" in preview
     assert preview == _as_previewed(digest)
+
+
+async def test_preview_says_so_when_the_chats_digest_is_off(services: Services) -> None:
+    """With /settings digest off the daily pass lists no pairs for the chat: /preview says
+    so instead of showing a digest that will not come."""
+    chat_id = 5103
+    async with inproc_app(services) as (app, fake):
+        user = make_user(chat_id)
+        for text in ("/subscribe smallcaps", "/settings digest off", "/preview"):
+            await app.process_update(command_update(app.bot, text, user=user))
+        preview = fake.messages_to(chat_id)[-1].text or ""
+    assert "digest is off" in preview
+    assert "/settings digest on" in preview
+    await run_daily(
+        services.db, FakeProvider(BUNDLED_DATA_DIR, asof=ASOF), services.calendar,
+        services.universe, ASOF, now=NOW,
+    )  # fmt: skip
+    digests = [r for r in rows_for(services.db, chat_id=chat_id) if r.kind is Kind.DIGEST]
+    assert all(not decode_as(Digest, r.payload).rows for r in digests)
