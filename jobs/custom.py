@@ -29,7 +29,14 @@ from analytics.custom import (
 from analytics.events import Event, FlipAlert, SectorAlert
 from analytics.pairs import compute_pairs, leg_total_return
 from analytics.snapshot import stale_pairs_of
-from analytics.types import BasketSpec, PairSpec, PairStats, QuadrantParams, Universe
+from analytics.types import (
+    BasketSpec,
+    PairSpec,
+    PairStats,
+    QuadrantParams,
+    Snapshot,
+    Universe,
+)
 from storage.custom import ChatBasket
 
 #: The subscription target of a chat's watchlist alerts.
@@ -144,6 +151,16 @@ class ChatPairs:
     stats: dict[str, PairStats] = field(default_factory=dict)
     stale: dict[str, dt.date | None] = field(default_factory=dict)
     legs: dict[str, tuple[PairSpec, pd.DataFrame]] = field(default_factory=dict)
+
+    def joined(self, snapshot: Snapshot) -> Snapshot:
+        """``snapshot`` with these pairs among its own (figures, and the stale ones with their
+        last close): what the rules and a chat's digest read. The stored snapshot, the
+        scoreboard and the waiting for late legs stay the universe's."""
+        return replace(
+            snapshot,
+            pairs={**snapshot.pairs, **self.stats},
+            stale_pairs={**snapshot.stale_pairs, **self.stale},
+        )
 
 
 def chat_pair_stats(

@@ -26,7 +26,7 @@ from analytics.custom import CUSTOM_SESSIONS
 from analytics.events import Event, board_events, map_events
 from analytics.rules import evaluate_rules, rules_view
 from analytics.snapshot import build_snapshot
-from analytics.types import Snapshot, Universe
+from analytics.types import QuadrantParams, Snapshot, Universe
 from jobs.custom import (
     ChatPairs,
     chat_pair_stats,
@@ -43,7 +43,7 @@ from market.provider import PriceProvider
 from market.universe import universe_hash
 from storage.alert_state import load_state, save_state
 from storage.chats import Chat, chats_by_id
-from storage.custom import all_baskets, all_watchlists
+from storage.custom import ChatBasket, all_baskets, all_watchlists
 from storage.dashboards import active_dashboards
 from storage.db import Database, transaction
 from storage.jobruns import (
@@ -251,6 +251,63 @@ def chats_symbols(db: Database) -> list[str]:
     return custom_symbols(baskets, watch, benchmarks)
 
 
+@dataclass(frozen=True)
+class OwnPairReads:
+    """What the session's pairs naming a chat's own basket are computed from: the (chat, pair)
+    wanted, those chats' baskets, and the closes of their legs (read by ``own_pair_reads``)."""
+
+    closes: pd.DataFrame
+    wanted: tuple[tuple[int, str], ...]
+    baskets: tuple[ChatBasket, ...]
+    session: dt.date
+    quadrant: QuadrantParams
+
+    def compute(self) -> ChatPairs:
+        """The pairs, all computed in one pass (``jobs.custom.chat_pair_stats``; no I/O: may
+        run off the event loop)."""
+        if not self.wanted:
+            return ChatPairs()
+        return chat_pair_stats(self.closes, self.wanted, self.baskets, self.session, self.quadrant)
+
+
+def own_pair_reads(
+    db: Database,
+    calendar: NyseCalendar,
+    universe: Universe,
+    session: dt.date,
+    frame: pd.DataFrame | None,
+    rules: Sequence[UserRule],
+    *,
+    chat_id: int | None = None,
+) -> OwnPairReads:
+    """The reads behind ``chats_pairs``: the pairs naming a chat's own basket (followed with
+    /subscribe, or read by an /alert rule of ``rules``), the baskets, and the closes: ``frame``
+    (the universe's history, ``load_history``; None: loaded here when a pair is wanted) plus
+    the legs it lacks. ``chat_id``: that chat's pairs only (what /preview shows), read and
+    computed as the daily pass reads and computes every chat's."""
+    targets = pair_targets(db, chat_id)
+    wanted = [(c, t) for c, t in targets if not is_universe_pair(universe, t)]
+    wanted += [
+        (r.chat_id, r.pair)
+        for r in rules
+        if (chat_id is None or r.chat_id == chat_id) and not is_universe_pair(universe, r.pair)
+    ]
+    if not wanted:
+        return OwnPairReads(pd.DataFrame(), (), (), session, universe.quadrant)
+    if frame is None:
+        frame = load_history(db, calendar, universe, session)
+    baskets = all_baskets(db, chat_id)
+    names = {leg for _, t in wanted for leg in t.split("/")}
+    members = [m for b in baskets if b.name in names for m in b.members]
+    missing = [s for s in dict.fromkeys([*members, *names]) if s not in frame.columns]
+    closes = frame
+    if missing:
+        start = calendar.shift(session, -HISTORY_SESSIONS)
+        more = load_closes(db, missing, start=start, end=session)
+        closes = frame.join(more, how="outer") if len(more.columns) else frame
+    return OwnPairReads(closes, tuple(wanted), tuple(baskets), session, universe.quadrant)
+
+
 def chats_pairs(
     db: Database,
     calendar: NyseCalendar,
@@ -260,21 +317,8 @@ def chats_pairs(
     rules: Sequence[UserRule],
 ) -> ChatPairs:
     """The session's pairs that name a chat's own basket (followed with /subscribe, or read
-    by an /alert rule), all computed in one pass (``jobs.custom.chat_pair_stats``)."""
-    wanted = [(c, t) for c, t in pair_targets(db) if not is_universe_pair(universe, t)]
-    wanted += [(r.chat_id, r.pair) for r in rules if not is_universe_pair(universe, r.pair)]
-    if not wanted:
-        return ChatPairs()
-    baskets = all_baskets(db)
-    names = {leg for _, t in wanted for leg in t.split("/")}
-    members = [m for b in baskets if b.name in names for m in b.members]
-    missing = [s for s in dict.fromkeys([*members, *names]) if s not in frame.columns]
-    closes = frame
-    if missing:
-        start = calendar.shift(session, -HISTORY_SESSIONS)
-        more = load_closes(db, missing, start=start, end=session)
-        closes = frame.join(more, how="outer") if len(more.columns) else frame
-    return chat_pair_stats(closes, wanted, baskets, session, universe.quadrant)
+    by an /alert rule), every chat's computed in one pass (``own_pair_reads``)."""
+    return own_pair_reads(db, calendar, universe, session, frame, rules).compute()
 
 
 def week_closes(calendar: NyseCalendar, session: dt.date) -> bool:
@@ -436,11 +480,7 @@ def session_steps(
     # the chats' own pairs join the universe's for the rules and the fan-out only: the
     # stored snapshot, the scoreboard and the waiting for late legs are the universe's
     own = chats_pairs(db, calendar, universe, session, frame, user_rules)
-    full = replace(
-        snapshot,
-        pairs={**snapshot.pairs, **own.stats},
-        stale_pairs={**snapshot.stale_pairs, **own.stale},
-    )
+    full = own.joined(snapshot)
     view, active = rules_view(full, rules)
     events, state = evaluate_rules(view, active, load_state(db))
     if waiting_pairs(db, session) is not None:  # a retry of a partial session: a theme's

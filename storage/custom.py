@@ -54,11 +54,14 @@ def chat_baskets(db: sqlite_utils.Database, chat_id: int) -> list[ChatBasket]:
     return [_basket(r) for r in rows]
 
 
-def all_baskets(db: sqlite_utils.Database) -> list[ChatBasket]:
-    """Every chat's baskets (active chats only), by chat and name."""
+def all_baskets(db: sqlite_utils.Database, chat_id: int | None = None) -> list[ChatBasket]:
+    """Every chat's baskets (active chats only), by chat and name (``chat_id``: that chat's
+    only)."""
+    one = "" if chat_id is None else " AND b.chat_id = ?"
     rows = db.query(
-        "SELECT b.chat_id, b.name, b.members FROM chat_baskets b "
-        "JOIN chats c ON c.chat_id = b.chat_id WHERE c.active = 1 ORDER BY b.chat_id, b.name"
+        "SELECT b.chat_id, b.name, b.members FROM chat_baskets b JOIN chats c "
+        f"ON c.chat_id = b.chat_id WHERE c.active = 1{one} ORDER BY b.chat_id, b.name",
+        [] if chat_id is None else [chat_id],
     )
     return [_basket(r) for r in rows]
 

@@ -97,10 +97,13 @@ def audience_page(
     return [(chat, subs[chat.chat_id]) for chat in chats]
 
 
-def pair_targets(db: sqlite_utils.Database) -> list[tuple[int, str]]:
-    """(chat id, pair) of every single-pair subscription of an active chat."""
+def pair_targets(db: sqlite_utils.Database, chat_id: int | None = None) -> list[tuple[int, str]]:
+    """(chat id, pair) of every single-pair subscription of an active chat (``chat_id``: of
+    that chat only)."""
+    one = "" if chat_id is None else " AND s.chat_id = ?"
     rows = db.query(
         "SELECT s.chat_id, s.target FROM subscriptions s JOIN chats c ON c.chat_id = s.chat_id "
-        "WHERE s.kind = 'pair' AND c.active = 1 ORDER BY s.chat_id, s.target"
+        f"WHERE s.kind = 'pair' AND c.active = 1{one} ORDER BY s.chat_id, s.target",
+        [] if chat_id is None else [chat_id],
     )
     return [(int(str(r["chat_id"])), str(r["target"])) for r in rows]

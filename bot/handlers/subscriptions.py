@@ -29,7 +29,7 @@ from bot.commands.registry import (
 )
 from bot.handlers.baskets import basket_pair
 from bot.handlers.channels import managed_channel
-from bot.queries.readapi import chat_universe, snapshot_for
+from bot.queries.readapi import chat_snapshot, chat_universe, snapshot_for
 from bot.render.alerts import digest_html, why_html
 from bot.render.format import esc
 from bot.render.format import metric as format_metric
@@ -308,8 +308,16 @@ async def cmd_preview(request: Request) -> Reply:
     stored = [r for r in rows if r.kind is Kind.DIGEST]
     if stored:  # the session's message is already queued: show exactly that
         return Reply("<b>Preview</b>\n" + digest_html(decode_as(Digest, stored[-1].payload)))
+    chat = get_chat(services.db, request.chat_id)
+    if chat is not None and not chat.digest:  # the daily pass lists no pairs for it
+        return Reply(
+            "This chat's digest is off, so no daily list of pairs comes; alerts still do. "
+            "Turn it on with /settings digest on."
+        )
     urgent = sum(1 for r in rows if r.urgent)
-    body = digest_body(snap, chat_pairs(subs, services.universe), (), urgent)
+    # the chat's own pairs (naming its baskets) join the universe's, as in the daily pass
+    full = await chat_snapshot(services, snap, request.chat_id)
+    body = digest_body(full, chat_pairs(subs, services.universe), (), urgent)
     return Reply("<b>Preview</b>\n" + digest_html(body))
 
 

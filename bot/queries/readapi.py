@@ -30,6 +30,7 @@ from bot.queries.fetcher import FetchFailure, NotStored, close_matches
 from bot.services import Services
 from bot.views import PairView, TickerView, WatchView
 from jobs.custom import basket_spec
+from jobs.daily import own_pair_reads
 from market.symbols import SYMBOL_HELP, InvalidSymbol, normalize_symbol, resolve_alias
 from market.universe import universe_hash
 from storage.chats import get_chat
@@ -113,6 +114,20 @@ async def snapshot_for(services: Services, asof: dt.date | None) -> Snapshot:
         snap = await asyncio.to_thread(build_snapshot, closes, services.universe, session)
     services.snapshots.put(key, snap)
     return snap
+
+
+async def chat_snapshot(services: Services, snap: Snapshot, chat_id: int) -> Snapshot:
+    """``snap`` with the pairs naming this chat's own baskets (``/subscribe BANKS/SPY``),
+    read and computed by the daily pass's own code for this chat alone
+    (``jobs.daily.own_pair_reads``; stored closes only): what the chat's digest reads, stale
+    pairs with their last close included."""
+    reads = own_pair_reads(
+        services.db, services.calendar, services.universe, snap.session, None, (), chat_id=chat_id
+    )
+    if not reads.wanted:
+        return snap
+    own = await asyncio.to_thread(reads.compute)
+    return own.joined(snap)
 
 
 # -- a chat's names ----------------------------------------------------------------------

@@ -325,7 +325,8 @@ def _quadrant(
     trails: Iterable[QuadrantTrail | None],
     late: Iterable[LateSymbol] = (),
 ) -> Quadrant:
-    """A Quadrant of the ``trails`` that have a current point, drawn with ``params``."""
+    """A Quadrant of the ``trails`` (rows without one left out), drawn with ``params``; a name
+    without a current point has no trail (``analytics.snapshot.quadrant_tails``)."""
     return Quadrant(
         asof=asof,
         set=name,
@@ -333,7 +334,7 @@ def _quadrant(
         ema=params.ema,
         momentum_shift=params.momentum_shift,
         tail_weeks=params.tail_weeks,
-        trails=tuple(t for t in trails if t is not None and t.current is not None),
+        trails=tuple(t for t in trails if t is not None),
         late=tuple(late),
     )
 

@@ -349,3 +349,19 @@ async def test_the_pages_problems_read_as_the_chats(client: TestClient, services
             await answer(services, text)
         first = problem_text(chat.value).splitlines()[0]
         assert first == "⚠️ " + (await response.json())["error"]
+
+
+async def test_a_member_too_new_for_the_quadrant_is_left_off_the_map(
+    client: TestClient, services: Services
+) -> None:
+    """A member with a few weeks of closes has no quadrant point yet: /quadrant and the map
+    leave it out (the one rule, ``analytics.snapshot.quadrant_tails``), and no trail goes
+    out without a current point."""
+    services.db.conn.execute("DELETE FROM prices WHERE symbol = 'IWN' AND date < '2026-03-02'")
+    snap = await snapshot_for(services, None)
+    assert "IWN" not in snap.quadrants
+    assert "IWO" in snap.quadrants
+    response = await client.get(BASE + "api/quadrant?set=universe", headers=auth(init_data()))
+    keys = [t["key"] for t in (await response.json())["trails"]]
+    assert "IWN" not in keys
+    assert "IWO" in keys
