@@ -225,9 +225,19 @@ def compute_pairs(
     quadrant: QuadrantParams = DEFAULT_QUADRANT,
 ) -> dict[str, PairStats]:
     """PairStats for every spec whose legs both have closes, keyed by pair key."""
-    history = pair_history(closes, specs, universe, asof, quadrant)
-    rows = last_valid_rows(history.frames.ratio.to_numpy(dtype="float64"))
-    return stats_at(history, range(len(specs)), rows)
+    return stats_on_or_before(pair_history(closes, specs, universe, asof, quadrant), asof)
+
+
+def stats_on_or_before(history: PairHistory, day: dt.date) -> dict[str, PairStats]:
+    """PairStats of every pair on its last close on or before ``day``: what ``compute_pairs``
+    gives as of ``day``, since every series of a history is computed from earlier sessions
+    only (a snapshot reads the session and the one before from one history)."""
+    ratio = history.frames.ratio
+    stop = int(ratio.index.searchsorted(pd.Timestamp(day), side="right"))
+    if stop == 0:
+        return {}
+    rows = last_valid_rows(ratio.to_numpy(dtype="float64")[:stop])
+    return stats_at(history, range(len(history.specs)), rows)
 
 
 def _ratio_metrics(

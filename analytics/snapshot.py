@@ -17,7 +17,13 @@ import pandas as pd
 from analytics.baskets import basket_index
 from analytics.boards import board_stats
 from analytics.frames import last_session, opt, to_date, upto
-from analytics.pairs import compute_pairs, leg_levels, pair_frames, pair_stats
+from analytics.pairs import (
+    leg_levels,
+    pair_frames,
+    pair_history,
+    pair_stats,
+    stats_on_or_before,
+)
 from analytics.quadrant import quadrant_trails
 from analytics.returns import all_symbol_stats, horizon_returns, symbol_stats
 from analytics.types import (
@@ -234,13 +240,10 @@ def build_snapshot(closes: pd.DataFrame, universe: Universe, asof: dt.date) -> S
     wanted = universe.all_symbols()
     symbols = all_symbol_stats(cut, wanted, session)
     specs = usable_pairs(cut, universe, session)
-    pairs = compute_pairs(cut, specs, universe, session, universe.quadrant)
+    history = pair_history(cut, specs, universe, session, universe.quadrant)
+    pairs = stats_on_or_before(history, session)
     prev_session = cut.index[-2].date() if len(cut) > 1 else None
-    prev = (
-        compute_pairs(cut, specs, universe, prev_session, universe.quadrant)
-        if prev_session is not None
-        else None
-    )
+    prev = stats_on_or_before(history, prev_session) if prev_session is not None else None
     keys = _scoreboard_keys(universe)
     stale_pairs = stale_pairs_of([spec.key for spec in universe.pairs], pairs, session)
     fresh = {k: v for k, v in pairs.items() if k not in stale_pairs}

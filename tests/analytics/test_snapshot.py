@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 
 from analytics.baskets import basket_index
+from analytics.frames import upto
+from analytics.pairs import compute_pairs, pair_history, stats_on_or_before
 from analytics.quadrant import QUADRANTS
 from analytics.snapshot import build_snapshot, quadrant_tails
 from analytics.types import (
@@ -175,6 +177,26 @@ def test_scoreboard_counts_and_changes_since_previous_session() -> None:
     assert board.per_horizon_total["3m"] == 0
     assert board.per_horizon["1d"] == 0  # flat since the breakout: a zero spread is no lead
     assert (board.horizons_favouring, board.horizons_total) == (2, 3)  # 1w and 1m of 1d/1w/1m
+
+
+def test_a_history_read_one_session_earlier_is_the_pairs_as_of_that_session(
+    closes: pd.DataFrame, universe: Universe
+) -> None:
+    # build_snapshot reads the previous session's pairs from the session's own history
+    ragged = closes.copy()
+    for row, symbol in ((-2, "IWM"), (-1, "KRE"), (299, "SPY"), (300, "RSP")):
+        ragged.loc[ragged.index[row], symbol] = np.nan  # a leg without a close
+    for data in (closes, ragged):
+        for row in (30, 300, 301, len(data) - 1):
+            session, before = data.index[row].date(), data.index[row - 1].date()
+            history = pair_history(
+                upto(data, session), universe.pairs, universe, session, universe.quadrant
+            )
+            as_of_before = compute_pairs(
+                upto(data, before), universe.pairs, universe, before, universe.quadrant
+            )
+            assert as_of_before
+            assert stats_on_or_before(history, before) == as_of_before
 
 
 def test_quadrant_formula_and_transition(closes: pd.DataFrame) -> None:
