@@ -93,5 +93,7 @@ def test_the_reads_of_open_rows_use_the_indexes_of_open_rows(tmp_path: Path) -> 
     db = open_db(tmp_path / "bot.db")
     (due,) = _plans(db, lambda: next_due(db))
     assert "USING INDEX outbox_due" in due
-    for plan in _plans(db, lambda: requeue_inflight(db)):
+    plans = _plans(db, lambda: requeue_inflight(db))
+    assert len(plans) == 2  # the holders read, then the requeue
+    for plan in plans:
         assert "USING INDEX outbox_sending" in plan
